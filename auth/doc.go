@@ -1,0 +1,52 @@
+// Package auth signs users up, logs them in, and issues and verifies their
+// JWT access tokens. It imports no database driver and no router: storage is
+// any [UserStore] (see the store packages of this module), and the HTTP
+// endpoints live in package httpauth.
+//
+//	svc, err := auth.New(store, auth.Config{Secret: secret})
+//	s, err := svc.Signup(ctx, auth.NewUser{Name: "Ada", Email: "ada@example.com", Password: "..."})
+//	s, err = svc.Login(ctx, "ada@example.com", "...")
+//	claims, err := svc.VerifyToken(ctx, s.Token)
+//
+// # Tokens
+//
+// Access tokens are HS256 JWTs, valid for one hour by default, whose payload
+// carries userId, userName, email, iat and exp (exp - iat equals the
+// lifetime), plus sub and jti, and iss and aud when configured. Verification
+// pins the algorithm to HS256, requires exp, rejects tokens longer than
+// Config.MaxTokenBytes before parsing them and decodes base64 strictly. A
+// token carrying only the seed API's fields, signed with the same secret by
+// any HS256 implementation, is accepted: a service can replace an older
+// implementation without logging anyone out.
+//
+// # Passwords
+//
+// Passwords are NFKC-normalised, then hashed with argon2id and stored in
+// PHC string form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash) with a 16-byte
+// random salt; see [DefaultParams]. Comparison is constant-time. Parameters
+// decoded from stored hashes are bounds-checked (at most 1 GiB of memory,
+// 64 passes, 64 lanes) so a corrupted row cannot exhaust the machine, and at
+// most Config.MaxConcurrentHashes hashes run at once; beyond that, callers
+// wait up to Config.HashWait and then get [ErrBusy].
+//
+// A new password must be at least 8 code points and at most 1024 bytes
+// long, and differ from the email and the name. It is never truncated.
+//
+// Login does the same hashing work for an unknown email as for a wrong
+// password and returns [ErrInvalidCredentials] for both.
+//
+// # Emails and names
+//
+// Emails are trimmed, NFKC-normalised and lower-cased ([NormalizeEmail])
+// before they are stored or looked up, so uniqueness holds on the
+// normalised form. Names are trimmed and NFC-normalised, 1 to 100 code
+// points without control characters, and not unique.
+//
+// # Errors
+//
+// Failures are reported with the sentinels of this package (ErrNotFound,
+// ErrDuplicateEmail, ErrInvalidCredentials, ErrInvalidToken,
+// ErrTokenExpired, ErrBusy, ...), wrapped; test them with [errors.Is].
+// Invalid input is a [*FieldError] naming the field; it wraps
+// [ErrInvalidField].
+package auth

@@ -1,0 +1,57 @@
+package auth
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package and by conforming
+// stores wraps at most a few of these; test for them with [errors.Is], never
+// with ==.
+var (
+	// ErrInvalidConfig is returned by [New] for a Config it cannot use
+	// (for example a secret shorter than 32 bytes).
+	ErrInvalidConfig = errors.New("auth: invalid config")
+
+	// ErrInvalidField is wrapped by every [*FieldError]: the input named by
+	// the error's Field is missing or not acceptable.
+	ErrInvalidField = errors.New("auth: invalid field")
+
+	// ErrDuplicateEmail means a user with the same normalised email
+	// already exists. Stores return it from CreateUser.
+	ErrDuplicateEmail = errors.New("auth: email already registered")
+
+	// ErrNotFound means no user matches. Stores return it from lookups.
+	ErrNotFound = errors.New("auth: user not found")
+
+	// ErrInvalidCredentials is returned by [Service.Login] for an unknown
+	// email and for a wrong password alike, so callers cannot tell the two
+	// apart.
+	ErrInvalidCredentials = errors.New("auth: invalid email or password")
+
+	// ErrInvalidToken is wrapped by every token verification failure.
+	ErrInvalidToken = errors.New("auth: invalid token")
+
+	// ErrTokenExpired is wrapped, together with ErrInvalidToken, when a
+	// token's exp has passed.
+	ErrTokenExpired = errors.New("auth: token expired")
+
+	// ErrBusy means the password hashing capacity stayed exhausted for
+	// longer than Config.HashWait; the caller should retry later.
+	ErrBusy = errors.New("auth: hashing capacity exhausted")
+
+	// ErrInvalidHash means a stored password hash could not be decoded or
+	// its parameters are outside the accepted bounds.
+	ErrInvalidHash = errors.New("auth: invalid password hash")
+)
+
+// FieldError reports an input field that failed validation. It wraps
+// [ErrInvalidField]; use [errors.As] to learn which field.
+type FieldError struct {
+	Field  string // the input's name as on the wire: "email", "name" or "password"
+	Reason string // a short, human-readable reason, safe to show to the user
+}
+
+func (e *FieldError) Error() string {
+	return "auth: invalid " + e.Field + ": " + e.Reason
+}
+
+// Unwrap returns [ErrInvalidField].
+func (e *FieldError) Unwrap() error { return ErrInvalidField }

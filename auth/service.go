@@ -1,0 +1,270 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Config configures a [Service]. Only Secret is required; every zero field
+// takes the default stated beside it.
+type Config struct {
+	// Secret is the HS256 signing key. Required: at least 32 bytes, and it
+	// should be random (32 bytes from crypto/rand, say). Every replica of a
+	// service must share it. New copies it.
+	Secret []byte
+
+	// TokenTTL is how long an access token is valid. Default: 1 hour.
+	TokenTTL time.Duration
+
+	// Issuer, if set, is written into tokens as iss and required of every
+	// token verified. Default: empty (no iss written or checked).
+	Issuer string
+
+	// Audience, if set, is written into tokens as aud and required of every
+	// token verified. Default: empty (no aud written or checked).
+	Audience string
+
+	// MaxTokenBytes caps the length of a token accepted for verification;
+	// longer ones are rejected before any parsing. Default: 4096.
+	MaxTokenBytes int
+
+	// Params are the argon2id parameters for new password hashes. Default:
+	// [DefaultParams]. New rejects parameters weaker than OWASP's minimum.
+	Params Params
+
+	// MaxConcurrentHashes bounds the argon2id computations running at once
+	// in this Service, and with it the memory they use (each takes
+	// Params.Memory KiB). Default: runtime.GOMAXPROCS(0) at the time of New.
+	MaxConcurrentHashes int
+
+	// HashWait is how long Signup and Login wait for a hashing slot before
+	// giving up with [ErrBusy]. Default: 1 second.
+	HashWait time.Duration
+
+	// Now returns the current time. Default: time.Now.
+	Now func() time.Time
+
+	// Rand is the source of salts, user IDs and token IDs. Default:
+	// crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// Service signs users up, logs them in, and issues and verifies their
+// tokens. It is safe for concurrent use; create one with [New] and share it.
+type Service struct {
+	store         UserStore
+	secret        []byte
+	ttl           time.Duration
+	issuer        string
+	audience      string
+	maxTokenBytes int
+	params        Params
+	hashSlots     chan struct{}
+	hashWait      time.Duration
+	now           func() time.Time
+	rand          io.Reader
+	parser        *jwt.Parser
+}
+
+// New returns a Service that keeps users in store. It returns an error
+// wrapping [ErrInvalidConfig] if cfg cannot be used: no store, a secret
+// shorter than 32 bytes, hashing parameters out of bounds, or a negative
+// duration or limit.
+func New(store UserStore, cfg Config) (*Service, error) {
+	bad := func(format string, a ...any) (*Service, error) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
+	}
+	if store == nil {
+		return bad("nil UserStore")
+	}
+	if len(cfg.Secret) < 32 {
+		return bad("secret is %d bytes; at least 32 are required", len(cfg.Secret))
+	}
+	if cfg.TokenTTL < 0 || cfg.HashWait < 0 || cfg.MaxTokenBytes < 0 || cfg.MaxConcurrentHashes < 0 {
+		return bad("negative TokenTTL, HashWait, MaxTokenBytes or MaxConcurrentHashes")
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = time.Hour
+	}
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = 4096
+	}
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams()
+	}
+	if err := cfg.Params.check(true); err != nil {
+		return bad("argon2id params: %v", err)
+	}
+	if cfg.MaxConcurrentHashes == 0 {
+		cfg.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.HashWait == 0 {
+		cfg.HashWait = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Service{
+		store:         store,
+		secret:        append([]byte(nil), cfg.Secret...),
+		ttl:           cfg.TokenTTL,
+		issuer:        cfg.Issuer,
+		audience:      cfg.Audience,
+		maxTokenBytes: cfg.MaxTokenBytes,
+		params:        cfg.Params,
+		hashSlots:     make(chan struct{}, cfg.MaxConcurrentHashes),
+		hashWait:      cfg.HashWait,
+		now:           cfg.Now,
+		rand:          cfg.Rand,
+		parser:        newParser(&cfg),
+	}, nil
+}
+
+// Session is what a successful Signup or Login returns.
+type Session struct {
+	User      User      // the account; PasswordHash is always empty
+	Token     string    // the signed access token
+	ExpiresAt time.Time // when Token expires
+}
+
+// NewUser is the input of [Service.Signup].
+type NewUser struct {
+	Name     string
+	Email    string
+	Password string
+}
+
+// Signup creates an account and returns it with a fresh token.
+//
+// The name is trimmed, NFC-normalised and must be 1 to 100 characters
+// without control characters; the email is normalised by
+// [NormalizeEmail]; the password must be 8 characters (code points) to 1024
+// bytes, not equal to the email or name, and is NFKC-normalised before
+// hashing. A rejected input is a [*FieldError]; an email already registered
+// is [ErrDuplicateEmail]; exhausted hashing capacity is [ErrBusy]. Store
+// failures are returned wrapped.
+func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
+	name, err := normalizeName(nu.Name)
+	if err != nil {
+		return nil, err
+	}
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return nil, err
+	}
+	password, err := preparePassword(nu.Password, true)
+	if err != nil {
+		return nil, err
+	}
+	if p := strings.ToLower(string(password)); p == email || p == strings.ToLower(norm.NFKC.String(name)) {
+		return nil, &FieldError{Field: "password", Reason: "must not be the same as the email or name"}
+	}
+	var id [16]byte
+	if err := s.random(id[:]); err != nil {
+		return nil, err
+	}
+	u := User{ID: hex.EncodeToString(id[:]), Email: email, Name: name, CreatedAt: s.now()}
+	err = s.withHashSlot(ctx, func() (err error) {
+		u.PasswordHash, err = hashPassword(s.rand, password, s.params)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, ErrDuplicateEmail) {
+			return nil, ErrDuplicateEmail // the same text whatever the store
+		}
+		return nil, fmt.Errorf("auth: creating user: %w", err)
+	}
+	return s.session(u)
+}
+
+// Login checks an email and password and returns the account with a fresh
+// token. An unknown email and a wrong password both return
+// [ErrInvalidCredentials], after the same amount of hashing work. An email
+// that cannot be valid, or a missing or over-long password, is a
+// [*FieldError]; exhausted hashing capacity is [ErrBusy]. Store failures and
+// undecodable stored hashes are returned wrapped.
+func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := preparePassword(password, false)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("auth: looking up user: %w", err)
+	}
+	var match bool
+	err = s.withHashSlot(ctx, func() (err error) {
+		if !found {
+			// Same work as a real check, so response time says nothing
+			// about whether the account exists.
+			_, err = hashPassword(s.rand, pw, s.params)
+			return err
+		}
+		match, err = verifyPassword(pw, u.PasswordHash)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !match {
+		return nil, ErrInvalidCredentials
+	}
+	return s.session(u)
+}
+
+func (s *Service) session(u User) (*Session, error) {
+	token, exp, err := s.IssueToken(u)
+	if err != nil {
+		return nil, err
+	}
+	u.PasswordHash = ""
+	return &Session{User: u, Token: token, ExpiresAt: exp}, nil
+}
+
+// withHashSlot runs f while holding one of the MaxConcurrentHashes slots,
+// waiting at most HashWait for one.
+func (s *Service) withHashSlot(ctx context.Context, f func() error) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.hashWait)
+		defer t.Stop()
+		select {
+		case s.hashSlots <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	defer func() { <-s.hashSlots }()
+	return f()
+}
+
+func (s *Service) random(b []byte) error {
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return fmt.Errorf("auth: reading random bytes: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package httpauth
+
+import (
+	"context"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// contextKey is unexported and compared by pointer, so no other package can
+// plant values under it.
+type contextKey struct{ name string }
+
+var claimsKey = &contextKey{"claims"}
+
+// ClaimsFromContext returns the verified claims that [Handler.Middleware]
+// stored in ctx, and whether there were any. It never panics; handlers that
+// the middleware did not wrap get (nil, false).
+func ClaimsFromContext(ctx context.Context) (*auth.Claims, bool) {
+	c, ok := ctx.Value(claimsKey).(*auth.Claims)
+	return c, ok && c != nil
+}
+
+func withClaims(ctx context.Context, c *auth.Claims) context.Context {
+	return context.WithValue(ctx, claimsKey, c)
+}

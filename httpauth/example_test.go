@@ -1,0 +1,77 @@
+package httpauth_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
+)
+
+// Mount the endpoints on a ServeMux, protect a route with the middleware,
+// then sign up and call the protected route.
+func ExampleHandler_Mount() {
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: []byte("an example secret of 32+ bytes...")})
+	if err != nil {
+		panic(err)
+	}
+	h, err := httpauth.New(svc, httpauth.Config{}) // endpoints under /api/user
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	h.Mount(mux)
+	mux.Handle("GET /hello", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := httpauth.ClaimsFromContext(r.Context())
+		fmt.Fprintf(w, "hello, %s", claims.UserName)
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	resp, err := http.Post(srv.URL+"/api/user/signup", "application/json",
+		strings.NewReader(`{"name":"Ada","email":"ada@example.com","password":"correct horse battery staple"}`))
+	if err != nil {
+		panic(err)
+	}
+	var session struct{ UserID, Email, UserName, Token string }
+	json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	fmt.Println("signup:", resp.Status, session.Email)
+
+	req, _ := http.NewRequest("GET", srv.URL+"/hello", nil)
+	req.Header.Set("Authorization", "Bearer "+session.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	greeting, _ := io.ReadAll(resp.Body)
+	fmt.Println("hello:", resp.Status, string(greeting))
+	// Output:
+	// signup: 200 OK ada@example.com
+	// hello: 200 OK hello, Ada
+}
+
+// Protect routes of any router: Middleware has the
+// func(http.Handler) http.Handler shape, and ClaimsFromContext reads the
+// caller.
+func ExampleHandler_Middleware() {
+	svc, _ := auth.New(memstore.New(), auth.Config{Secret: []byte("an example secret of 32+ bytes...")})
+	h, _ := httpauth.New(svc, httpauth.Config{})
+	protected := h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if claims, ok := httpauth.ClaimsFromContext(r.Context()); ok {
+			fmt.Fprintln(w, "caller:", claims.UserID)
+		}
+	}))
+
+	rec := httptest.NewRecorder()
+	protected.ServeHTTP(rec, httptest.NewRequest("GET", "/orders", nil))
+	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	// Output:
+	// 401 Bearer realm="api"
+}

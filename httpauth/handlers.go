@@ -1,0 +1,252 @@
+package httpauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// Config configures a [Handler]. Every zero field takes the default stated
+// beside it.
+type Config struct {
+	// Prefix is the path under which Mount registers the endpoints:
+	// Prefix+"/signup" and Prefix+"/login". It must start with "/" and not
+	// end with one. Default: "/api/user".
+	Prefix string
+
+	// MaxBodyBytes caps request bodies; a larger body is answered 413
+	// without being read further. Default: 64 KiB. At most 1 MiB.
+	MaxBodyBytes int64
+
+	// Logger receives a record of every request that failed on the
+	// server's side (status 500), with the underlying error, and never a
+	// password, hash, token or secret. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves the sign-up and login endpoints of an [auth.Service] and
+// provides the middleware that protects other routes with its tokens.
+// Create one with [New]; it is safe for concurrent use.
+type Handler struct {
+	svc     *auth.Service
+	prefix  string
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns a Handler for svc. It returns an error if cfg's Prefix or
+// MaxBodyBytes is not acceptable.
+func New(svc *auth.Service, cfg Config) (*Handler, error) {
+	if svc == nil {
+		return nil, errors.New("httpauth: nil *auth.Service")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/api/user"
+	}
+	if !strings.HasPrefix(cfg.Prefix, "/") || strings.HasSuffix(cfg.Prefix, "/") ||
+		strings.ContainsAny(cfg.Prefix, " \t{}") {
+		return nil, fmt.Errorf("httpauth: prefix %q must start with / and not end with one", cfg.Prefix)
+	}
+	switch {
+	case cfg.MaxBodyBytes == 0:
+		cfg.MaxBodyBytes = 64 << 10
+	case cfg.MaxBodyBytes < 0 || cfg.MaxBodyBytes > 1<<20:
+		return nil, fmt.Errorf("httpauth: MaxBodyBytes %d outside (0, 1 MiB]", cfg.MaxBodyBytes)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}, nil
+}
+
+// Mount registers the endpoints on mux: Prefix+"/signup" and
+// Prefix+"/login". Both answer POST and reply 405 with "Allow: POST" to any
+// other method. Like every [http.ServeMux] registration, it panics if mux
+// already has a conflicting pattern.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	mux.Handle(h.prefix+"/signup", h.Signup())
+	mux.Handle(h.prefix+"/login", h.Login())
+}
+
+// Signup returns the handler of POST {prefix}/signup, for routers other
+// than [http.ServeMux]. It reads {"name", "email", "password"} and answers
+// 200 with {"userId", "email", "userName", "token"}; see the package
+// documentation for the errors.
+func (h *Handler) Signup() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.decode(w, r, "name", "email", "password")
+		if !ok {
+			return
+		}
+		s, err := h.svc.Signup(r.Context(), auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+		h.respond(w, r, s, err)
+	})
+}
+
+// Login returns the handler of POST {prefix}/login, for routers other than
+// [http.ServeMux]. It reads {"email", "password"} and answers 200 with
+// {"userId", "email", "userName", "token"}; every credential failure gets
+// the same 401 response.
+func (h *Handler) Login() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.decode(w, r, "email", "password")
+		if !ok {
+			return
+		}
+		s, err := h.svc.Login(r.Context(), f[0], f[1])
+		h.respond(w, r, s, err)
+	})
+}
+
+// sessionResponse is the seed API's success body; field order matters to
+// nobody but is kept as documented.
+type sessionResponse struct {
+	UserID   string `json:"userId"`
+	Email    string `json:"email"`
+	UserName string `json:"userName"`
+	Token    string `json:"token"`
+}
+
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Session, err error) {
+	if err == nil {
+		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
+			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
+		})
+		return
+	}
+	var fe *auth.FieldError
+	switch {
+	case errors.As(err, &fe):
+		writeProblem(w, http.StatusBadRequest, fe.Field+": "+fe.Reason, fe.Field)
+	case errors.Is(err, auth.ErrDuplicateEmail):
+		writeProblem(w, http.StatusConflict, "email already registered", "email")
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
+	case errors.Is(err, auth.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, http.StatusServiceUnavailable, "too busy, retry later", "")
+	default:
+		h.log.LogAttrs(r.Context(), slog.LevelError, "httpauth: request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		writeProblem(w, http.StatusInternalServerError, "internal error", "")
+	}
+}
+
+// decode enforces the request contract (POST, application/json, size
+// limit, valid UTF-8) and reads a body that must be exactly one JSON object
+// whose members are the named fields, each at most once and each a string.
+// It returns the values in the order of names ("" for a missing one). On
+// failure it has written the response and returns false.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, names ...string) ([]string, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeProblem(w, http.StatusMethodNotAllowed, "use POST", "")
+		return nil, false
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeProblem(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", "")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.maxBody), "")
+		} else {
+			writeProblem(w, http.StatusBadRequest, "could not read body", "")
+		}
+		return nil, false
+	}
+	values, field, detail := parseObject(body, names)
+	if detail != "" {
+		writeProblem(w, http.StatusBadRequest, detail, field)
+		return nil, false
+	}
+	return values, true
+}
+
+// isJSON reports whether a Content-Type header names application/json,
+// optionally with charset=utf-8 and nothing else.
+func isJSON(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
+}
+
+// parseObject reads body as one flat JSON object of string members named
+// in names. On failure it returns the offending field (if any) and a detail
+// message for the client; detail is empty on success.
+func parseObject(body []byte, names []string) (values []string, field, detail string) {
+	if !utf8.Valid(body) {
+		return nil, "", "body is not valid UTF-8"
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, "", "body must be a JSON object"
+	}
+	values = make([]string, len(names))
+	seen := make([]bool, len(names))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, "", "malformed JSON"
+		}
+		key := t.(string) // inside an object, a token before ':' is always a key
+		i := indexOf(names, key)
+		if i < 0 {
+			return nil, "", "unknown field " + quote(key)
+		}
+		if seen[i] {
+			return nil, key, "duplicate field " + quote(key)
+		}
+		seen[i] = true
+		if t, err = dec.Token(); err != nil {
+			return nil, key, "malformed JSON"
+		}
+		s, ok := t.(string)
+		if !ok {
+			return nil, key, key + ": must be a string"
+		}
+		values[i] = s
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return nil, "", "malformed JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", "trailing data after the JSON object"
+	}
+	return values, "", ""
+}
+
+func indexOf(names []string, key string) int {
+	for i, n := range names {
+		if n == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// quote quotes a client-sent key for an error message, shortened so that a
+// huge key is not echoed back whole.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}

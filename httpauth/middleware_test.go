@@ -1,0 +1,175 @@
+package httpauth_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+var b64url = base64.RawURLEncoding
+
+// hs256 builds a token by hand: the given header and payload JSON, signed
+// with HMAC-SHA256 under secret. No JWT library is involved.
+func hs256(header, payload string, secret []byte) string {
+	signing := b64url.EncodeToString([]byte(header)) + "." + b64url.EncodeToString([]byte(payload))
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(signing))
+	return signing + "." + b64url.EncodeToString(m.Sum(nil))
+}
+
+// seedPayload is the seed API's token payload, valid from now for an hour.
+func seedPayload(now time.Time) string {
+	return `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":` +
+		itoa(now.Unix()) + `,"exp":` + itoa(now.Add(time.Hour).Unix()) + `}`
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func signWith(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(m, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestMiddlewareFailures sends every kind of bad credential to a protected
+// route: each gets 401 with the same body and a Bearer challenge, and the
+// protected handler never runs.
+func TestMiddlewareFailures(t *testing.T) {
+	s := newServer(t, nil, auth.Config{})
+	now := time.Now()
+	good := s.signup(t, "Ada", "ada@example.com", password)["token"]
+	parts := strings.Split(good, ".")
+	valid := jwt.MapClaims{"userId": "u1", "userName": "n", "email": "e@x.co", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(s string) string { // change the first character, keeping valid base64url
+		if s[0] == 'A' {
+			return "B" + s[1:]
+		}
+		return "A" + s[1:]
+	}
+	payload := seedPayload(now)
+	none := func(alg string) string {
+		return b64url.EncodeToString([]byte(`{"alg":"`+alg+`","typ":"JWT"}`)) + "." + b64url.EncodeToString([]byte(payload)) + "."
+	}
+
+	tests := []struct {
+		name   string
+		header []string // name, value pairs
+		path   string   // default /api/user/me
+		sent   bool     // expect error="invalid_token" in the challenge
+	}{
+		{name: "no header"},
+		{name: "empty header", header: []string{"Authorization", ""}, sent: true},
+		{name: "wrong scheme", header: []string{"Authorization", "Basic " + good}, sent: true},
+		{name: "scheme only", header: []string{"Authorization", "Bearer"}, sent: true},
+		{name: "scheme no token", header: []string{"Authorization", "Bearer "}, sent: true},
+		{name: "token without scheme", header: []string{"Authorization", good}, sent: true},
+		{name: "two headers", header: []string{"Authorization", "Bearer " + good, "Authorization", "Bearer " + good}, sent: true},
+		{name: "alg none", header: []string{"Authorization", "Bearer " + none("none")}, sent: true},
+		{name: "alg None", header: []string{"Authorization", "Bearer " + none("None")}, sent: true},
+		{name: "alg NONE", header: []string{"Authorization", "Bearer " + none("NONE")}, sent: true},
+		{name: "HS384 same secret", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodHS384, testSecret, valid)}, sent: true},
+		{name: "HS512 same secret", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodHS512, testSecret, valid)}, sent: true},
+		{name: "RS256", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodRS256, rsaKey, valid)}, sent: true},
+		{name: "ES256", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodES256, ecKey, valid)}, sent: true},
+		{name: "EdDSA", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodEdDSA, edKey, valid)}, sent: true},
+		{name: "other secret", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`, payload, []byte("another secret of at least 32 bytes!!"))}, sent: true},
+		{name: "expired", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, testSecret)}, sent: true},
+		{name: "not yet valid", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","nbf":`+itoa(now.Add(time.Hour).Unix())+`,"exp":`+itoa(now.Add(2*time.Hour).Unix())+`}`, testSecret)}, sent: true},
+		{name: "missing exp", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Unix())+`}`, testSecret)}, sent: true},
+		{name: "tampered payload", header: []string{"Authorization", "Bearer " + parts[0] + "." + flip(parts[1]) + "." + parts[2]}, sent: true},
+		{name: "tampered signature", header: []string{"Authorization", "Bearer " + parts[0] + "." + parts[1] + "." + flip(parts[2])}, sent: true},
+		{name: "padded base64", header: []string{"Authorization", "Bearer " + parts[0] + "." + parts[1] + "." + parts[2] + "="}, sent: true},
+		{name: "two segments", header: []string{"Authorization", "Bearer " + parts[0] + "." + parts[1]}, sent: true},
+		{name: "four segments", header: []string{"Authorization", "Bearer " + good + ".x"}, sent: true},
+		{name: "garbage", header: []string{"Authorization", "Bearer not-a-jwt"}, sent: true},
+		{name: "huge token", header: []string{"Authorization", "Bearer " + strings.Repeat(".", 1<<16)}, sent: true},
+		{name: "token in query string", path: "/api/user/me?access_token=" + good + "&token=" + good},
+		{name: "token in cookie", header: []string{"Cookie", "jwt=" + good + "; token=" + good}},
+	}
+	var body string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tt.path
+			if path == "" {
+				path = "/api/user/me"
+			}
+			before := s.protected
+			r := s.do(t, "GET", path, "", "", tt.header...)
+			if r.status != 401 {
+				t.Fatalf("status %d, want 401; body %s", r.status, r.body)
+			}
+			if s.protected != before {
+				t.Error("protected handler ran")
+			}
+			want := `Bearer realm="api"`
+			if tt.sent {
+				want += `, error="invalid_token"`
+			}
+			if got := r.header.Get("WWW-Authenticate"); got != want {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+			}
+			problemBody(t, r)
+			if body == "" {
+				body = r.body
+			} else if r.body != body {
+				t.Errorf("body %s differs from the other failures' %s", r.body, body)
+			}
+		})
+	}
+}
+
+// TestMiddlewareAccepts checks the tokens that must pass: ours (with any
+// case of the scheme) and a seed-shaped token signed by hand.
+func TestMiddlewareAccepts(t *testing.T) {
+	s := newServer(t, nil, auth.Config{})
+	sess := s.signup(t, "Ada", "ada@example.com", password)
+	seed := hs256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), testSecret)
+	for _, tt := range []struct{ name, auth, wantID string }{
+		{"ours", "Bearer " + sess["token"], sess["userId"]},
+		{"lower-case scheme", "bearer " + sess["token"], sess["userId"]},
+		{"upper-case scheme", "BEARER " + sess["token"], sess["userId"]},
+		{"seed-shaped token", "Bearer " + seed, "5ef5b4d2b56aad8240db229c"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do(t, "GET", "/api/user/me", "", "", "Authorization", tt.auth)
+			if r.status != 200 {
+				t.Fatalf("status %d; body %s", r.status, r.body)
+			}
+			var got map[string]string
+			if err := json.Unmarshal([]byte(r.body), &got); err != nil || got["userId"] != tt.wantID {
+				t.Errorf("identity %s (%v), want userId %s", r.body, err, tt.wantID)
+			}
+		})
+	}
+}

@@ -1,0 +1,84 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// errDuplicateID is returned, wrapped, by CreateUser for an ID that is
+// already taken. It is deliberately not [auth.ErrDuplicateEmail].
+var errDuplicateID = errors.New("user ID already taken")
+
+// Store is an in-memory [auth.UserStore]. The zero value is not usable;
+// create one with [New]. A Store is safe for concurrent use.
+type Store struct {
+	mu      sync.RWMutex
+	byID    map[string]auth.User
+	byEmail map[string]string // email -> ID
+}
+
+var _ auth.UserStore = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		byID:    make(map[string]auth.User),
+		byEmail: make(map[string]string),
+	}
+}
+
+// CreateUser stores u. It returns an error wrapping [auth.ErrDuplicateEmail]
+// if a user with the same email exists, and a different error if only the
+// ID is taken; in both cases nothing is stored.
+func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: create user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Email first, as the SQL stores' ON CONFLICT(email) does: when both are
+	// taken, the email is reported.
+	if _, ok := s.byEmail[u.Email]; ok {
+		return fmt.Errorf("memstore: create user: %w", auth.ErrDuplicateEmail)
+	}
+	if _, ok := s.byID[u.ID]; ok {
+		return fmt.Errorf("memstore: create user: %w", errDuplicateID)
+	}
+	s.byID[u.ID] = u
+	s.byEmail[u.Email] = u.ID
+	return nil
+}
+
+// UserByEmail returns the user whose email is exactly email, or an error
+// wrapping [auth.ErrNotFound].
+func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return auth.User{}, fmt.Errorf("memstore: user by email: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.byEmail[email]
+	if !ok {
+		return auth.User{}, fmt.Errorf("memstore: user by email: %w", auth.ErrNotFound)
+	}
+	return s.byID[id], nil
+}
+
+// UserByID returns the user with the given ID, or an error wrapping
+// [auth.ErrNotFound].
+func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return auth.User{}, fmt.Errorf("memstore: user by id: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return auth.User{}, fmt.Errorf("memstore: user by id: %w", auth.ErrNotFound)
+	}
+	return u, nil
+}

@@ -1,0 +1,66 @@
+// Package sqlitestore is an [auth.UserStore] kept in a SQLite database,
+// reached through the application's [*sql.DB]. It imports no driver: the
+// application chooses one and opens the database. This package's own tests
+// and examples use modernc.org/sqlite, a pure-Go driver that needs no cgo
+// (driver name "sqlite"); github.com/mattn/go-sqlite3 works as well.
+//
+// # Usage
+//
+//	import _ "modernc.org/sqlite"
+//
+//	db, err := sql.Open("sqlite", "file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+//	if err != nil { ... }
+//	store := sqlitestore.New(db)
+//	if err := store.Migrate(ctx); err != nil { ... } // on every start
+//	svc, err := auth.New(store, auth.Config{Secret: secret})
+//
+// # Schema
+//
+// [Store.Migrate] executes [Schema], which creates one table if it does not
+// exist yet and leaves an existing one, and its rows, alone:
+//
+//	CREATE TABLE IF NOT EXISTS auth_users (
+//		id            TEXT NOT NULL PRIMARY KEY,
+//		email         TEXT NOT NULL UNIQUE,
+//		name          TEXT NOT NULL,
+//		password_hash TEXT NOT NULL,
+//		created_at    INTEGER NOT NULL -- unix microseconds, UTC
+//	)
+//
+// Applications that manage their schema with a migration tool can copy
+// Schema into it and never call Migrate. Strings are stored as given and
+// compared byte for byte (SQLite's default BINARY collation); the
+// [auth.Service] normalises emails before they reach the store. CreatedAt
+// is kept to the microsecond and returned in UTC.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use; uniqueness of emails is enforced by
+// the UNIQUE index, so of any number of concurrent sign-ups for one email
+// exactly one succeeds. SQLite allows one writer at a time: a Store queues
+// its own writes (honouring each call's context), but other writers to the
+// same file (other Stores, the application's own tables, other processes)
+// still contend for the lock, and by default a connection that finds the
+// database locked fails at once with SQLITE_BUSY, which this package
+// reports as an ordinary error (a 500, not a 409). Open the database with
+// a busy timeout, so that writers wait their turn, and in WAL mode, so that
+// readers and the writer do not block one another. With
+// modernc.org/sqlite, whose DSN runs each _pragma parameter on every new
+// connection:
+//
+//	file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)
+//
+// With github.com/mattn/go-sqlite3 (also accepted by modernc.org/sqlite):
+//
+//	file:app.db?_busy_timeout=5000&_journal_mode=WAL
+//
+// # Errors
+//
+// CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
+// email is taken (whether or not the ID is taken too); a taken ID with a
+// free email is a different error (a constraint failure).
+// UserByEmail and UserByID return an error wrapping [auth.ErrNotFound] when
+// no row matches. Every other error comes from database/sql or the driver
+// and is returned wrapped, prefixed "sqlitestore:"; a context that is
+// already done yields an error wrapping ctx.Err().
+package sqlitestore

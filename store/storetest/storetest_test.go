@@ -1,0 +1,221 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/store/storetest"
+)
+
+// flawEnv names the environment variable that makes TestHelperBrokenStore
+// run the kit, in a child process, against a store with the named flaw.
+const flawEnv = "GATEHOUSE_STORETEST_FLAW"
+
+// Flaws a fakeStore can have.
+const (
+	flawNone        = "none"         // a correct store
+	flawNoUnique    = "no-unique"    // ignores email uniqueness
+	flawIgnoreCtx   = "ignore-ctx"   // never looks at ctx
+	flawFoldCase    = "fold-case"    // compares emails case-insensitively
+	flawNilNotFound = "nil-notfound" // a lookup that matches nothing returns (User{}, nil)
+	flawSeconds     = "seconds"      // keeps CreatedAt to the second
+	flawLatin1      = "latin1"       // replaces runes above U+00FF in names with '?'
+	flawIDAsEmail   = "id-dup-email" // reports a taken ID as ErrDuplicateEmail
+)
+
+// fakeStore is a map-based auth.UserStore that can be broken on purpose.
+type fakeStore struct {
+	flaw    string
+	mu      sync.Mutex
+	byID    map[string]auth.User
+	byEmail map[string]string
+}
+
+func newFakeStore(flaw string) *fakeStore {
+	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}}
+}
+
+func (s *fakeStore) ctxErr(ctx context.Context) error {
+	if s.flaw == flawIgnoreCtx {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func (s *fakeStore) key(email string) string {
+	if s.flaw == flawFoldCase {
+		return strings.ToLower(email)
+	}
+	return email
+}
+
+func (s *fakeStore) CreateUser(ctx context.Context, u auth.User) error {
+	if err := s.ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[u.ID]; ok {
+		if s.flaw == flawIDAsEmail {
+			return auth.ErrDuplicateEmail
+		}
+		return errors.New("fake: id taken")
+	}
+	if _, ok := s.byEmail[s.key(u.Email)]; ok && s.flaw != flawNoUnique {
+		return fmt.Errorf("fake: %w", auth.ErrDuplicateEmail)
+	}
+	switch s.flaw {
+	case flawSeconds:
+		u.CreatedAt = u.CreatedAt.Truncate(time.Second)
+	case flawLatin1:
+		u.Name = strings.Map(func(r rune) rune {
+			if r > 0xff {
+				return '?'
+			}
+			return r
+		}, u.Name)
+	}
+	s.byID[u.ID] = u
+	s.byEmail[s.key(u.Email)] = u.ID
+	return nil
+}
+
+func (s *fakeStore) miss() (auth.User, error) {
+	if s.flaw == flawNilNotFound {
+		return auth.User{}, nil
+	}
+	return auth.User{}, fmt.Errorf("fake: %w", auth.ErrNotFound)
+}
+
+func (s *fakeStore) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	if err := s.ctxErr(ctx); err != nil {
+		return auth.User{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byEmail[s.key(email)]
+	if !ok {
+		return s.miss()
+	}
+	return s.byID[id], nil
+}
+
+func (s *fakeStore) UserByID(ctx context.Context, id string) (auth.User, error) {
+	if err := s.ctxErr(ctx); err != nil {
+		return auth.User{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return s.miss()
+	}
+	return u, nil
+}
+
+// TestHelperBrokenStore is not a test of its own: TestRunDetectsFlaws runs
+// it in a child process, with flawEnv set, to watch the kit fail. Without
+// flawEnv it does nothing (and passes rather than skips, since CI treats a
+// skipped test as a failure).
+func TestHelperBrokenStore(t *testing.T) {
+	flaw := os.Getenv(flawEnv)
+	if flaw == "" {
+		t.Log("helper for TestRunDetectsFlaws; does nothing unless " + flawEnv + " is set")
+		return
+	}
+	storetest.Run(t, func(t *testing.T) auth.UserStore { return newFakeStore(flaw) })
+}
+
+// subtestResult matches the verdict lines of the kit's top-level subtests in
+// the child's -test.v output.
+var subtestResult = regexp.MustCompile(`(?m)^\s*--- (PASS|FAIL|SKIP): TestHelperBrokenStore/([^/\s]+) `)
+
+// except returns names without drop.
+func except(names []string, drop ...string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(drop, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestRunDetectsFlaws runs the kit against stores with one flaw each, in a
+// child process so that their failures do not fail this test, and checks
+// that exactly the expected subtests fail (and that a correct store passes).
+func TestRunDetectsFlaws(t *testing.T) {
+	all := []string{
+		"CreateThenLookup", "CreatedAtRoundTrip", "NotFound", "DuplicateEmail",
+		"DuplicateID", "EmailsComparedByteForByte", "ConcurrentDuplicateEmail",
+		"ConcurrentDistinctEmails", "UnicodeNames", "UnicodeEmails",
+		"SQLLookingStrings", "CanceledContext", "ExpiredContext",
+	}
+	tests := []struct {
+		flaw     string
+		wantFail []string // exactly these top-level subtests fail
+	}{
+		{flawNone, nil},
+		{flawNoUnique, []string{"DuplicateEmail", "ConcurrentDuplicateEmail"}},
+		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext"}},
+		{flawFoldCase, []string{"EmailsComparedByteForByte"}},
+		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext"}},
+		// Every subtest compares the CreatedAt of a user it looks up, except
+		// these three.
+		{flawSeconds, except(all, "NotFound", "CanceledContext", "ExpiredContext")},
+		{flawLatin1, []string{"UnicodeNames"}},
+		{flawIDAsEmail, []string{"DuplicateID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flaw, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), os.Args[0],
+				"-test.run=^TestHelperBrokenStore$", "-test.v", "-test.count=1", "-test.timeout=2m")
+			cmd.Env = append(os.Environ(), flawEnv+"="+tt.flaw)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			switch {
+			case err != nil && !errors.As(err, &exit):
+				t.Fatalf("running the child test binary: %v", err)
+			case tt.wantFail == nil && err != nil:
+				t.Fatalf("kit failed a correct store (%v):\n%s", err, out)
+			case tt.wantFail != nil && err == nil:
+				t.Fatalf("kit passed a store with flaw %q; want it to fail:\n%s", tt.flaw, out)
+			}
+
+			verdict := map[string]string{}
+			for _, m := range subtestResult.FindAllStringSubmatch(string(out), -1) {
+				verdict[m[2]] = m[1]
+			}
+			wantFail := map[string]bool{}
+			for _, name := range tt.wantFail {
+				wantFail[name] = true
+			}
+			for _, name := range all {
+				want := "PASS"
+				if wantFail[name] {
+					want = "FAIL"
+				}
+				if got := verdict[name]; got != want {
+					t.Errorf("subtest %s with flaw %q: got %q, want %s", name, tt.flaw, got, want)
+				}
+			}
+			if len(verdict) != len(all) {
+				t.Errorf("child ran %d top-level subtests, want %d: %v", len(verdict), len(all), verdict)
+			}
+			if t.Failed() {
+				t.Logf("child output:\n%s", out)
+			}
+		})
+	}
+}
