@@ -24,7 +24,7 @@ const (
 // result is not a plausible address: empty, longer than 254 bytes (64 for
 // the local part), not exactly one "@" with text on both sides, a domain
 // without a dot inside it, or containing white space, control characters,
-// quotes, angle brackets or other characters that have no place in an
+// double quotes, angle brackets or other characters that have no place in an
 // address a user types.
 func NormalizeEmail(email string) (string, error) {
 	bad := func(reason string) (string, error) {
@@ -57,7 +57,7 @@ func NormalizeEmail(email string) (string, error) {
 	}
 	for _, r := range e {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar ||
-			strings.ContainsRune(`"'<>()[]\,;:`, r) || !unicode.IsPrint(r) {
+			strings.ContainsRune(`"<>()[]\,;:`, r) || !unicode.IsPrint(r) {
 			return bad("contains a character not allowed in an address")
 		}
 	}

@@ -111,6 +111,9 @@ func decodePHC(s string) (p Params, salt, key []byte, err error) {
 	fail := func(what string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, fmt.Errorf("%w: %s", ErrInvalidHash, what)
 	}
+	if strings.ContainsAny(s, "\r\n") { // base64 decoders skip line breaks
+		return fail("line break in hash")
+	}
 	rest, ok := strings.CutPrefix(s, phcPrefix)
 	if !ok {
 		return fail("not an argon2id v=19 PHC string")

@@ -39,7 +39,8 @@ type Config struct {
 	MaxTokenBytes int
 
 	// Params are the argon2id parameters for new password hashes. Default:
-	// [DefaultParams]. New rejects parameters weaker than OWASP's minimum.
+	// [DefaultParams] when Params is the zero value; otherwise every field
+	// must be set. New rejects parameters weaker than OWASP's minimum.
 	Params Params
 
 	// MaxConcurrentHashes bounds the argon2id computations running at once

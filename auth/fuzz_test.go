@@ -1,0 +1,186 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha512"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// FuzzDecodePHC: decodePHC never panics, every failure wraps
+// ErrInvalidHash, and whatever it accepts is within bounds and re-encodes
+// to the very same string (the encoding is canonical: one hash, one string).
+func FuzzDecodePHC(f *testing.F) {
+	for _, kat := range argon2KATs {
+		f.Add(kat.phc)
+	}
+	for _, s := range []string{
+		"",
+		"$argon2id$v=19$",
+		"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$/////////////////////w",
+		"$argon2id$v=19$m=1048576,t=64,p=64$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA",
+		"$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=16$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=019456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=19456,t=2,p=257$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=4294967296,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA==$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdB$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y$",
+		"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, salt, key, err := decodePHC(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidHash) {
+				t.Fatalf("decodePHC(%q) = %v, not wrapping ErrInvalidHash", s, err)
+			}
+			return
+		}
+		if err := p.check(false); err != nil {
+			t.Fatalf("decodePHC(%q) accepted out-of-bounds params %+v: %v", s, p, err)
+		}
+		if int(p.SaltLen) != len(salt) || int(p.KeyLen) != len(key) {
+			t.Fatalf("decodePHC(%q): params %+v, salt %d bytes, key %d bytes", s, p, len(salt), len(key))
+		}
+		if got := encodePHC(p, salt, key); got != s {
+			t.Fatalf("decodePHC accepted a non-canonical string:\n in  %q\n out %q", s, got)
+		}
+	})
+}
+
+// FuzzNormalizeEmail: NormalizeEmail never panics, rejects with a
+// *FieldError for "email", and what it accepts is a fixed point: valid
+// UTF-8, NFKC, lower case, one "@", no white space or control characters,
+// at most 254 bytes.
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, s := range []string{
+		"alice@example.com",
+		"  Alice@Example.COM \r\n",
+		"\uff41\uff4c\uff49\uff43\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d",
+		"E\u0301lodie@exemple.fr",
+		"\u212aelvin@example.com",
+		"\u0130stanbul@\u00f6rnek.com.tr",
+		"\u03a3\u0399\u03a3@\u03b5\u03bb.gr",
+		"\u1e9e@example.de",
+		"Bob <b@x.com>",
+		"a@b@x.com",
+		"a\uff20b@x.com",
+		"a@localhost",
+		"a\x00@x.com",
+		"a\xff@x.com",
+		"a\u200b@x.com",
+		strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com",
+		"\u3300@\u3300.jp",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := NormalizeEmail(in)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != "email" || !errors.Is(err, ErrInvalidField) {
+				t.Fatalf("NormalizeEmail(%q) = %v, want a *FieldError for email", in, err)
+			}
+			if out != "" {
+				t.Fatalf("NormalizeEmail(%q) = %q with an error", in, out)
+			}
+			return
+		}
+		again, err := NormalizeEmail(out)
+		if err != nil || again != out {
+			t.Fatalf("not idempotent: NormalizeEmail(%q) = %q, then %q, %v", in, out, again, err)
+		}
+		if !utf8.ValidString(out) || len(out) > 254 || len(out) == 0 {
+			t.Fatalf("NormalizeEmail(%q) = %q: invalid UTF-8 or bad length %d", in, out, len(out))
+		}
+		if strings.Count(out, "@") != 1 {
+			t.Fatalf("NormalizeEmail(%q) = %q: want exactly one @", in, out)
+		}
+		if local, _, _ := strings.Cut(out, "@"); len(local) > 64 || local == "" {
+			t.Fatalf("NormalizeEmail(%q) = %q: local part of %d bytes", in, out, len(local))
+		}
+		if !norm.NFKC.IsNormalString(out) {
+			t.Fatalf("NormalizeEmail(%q) = %q: not NFKC", in, out)
+		}
+		if strings.ToLower(out) != out {
+			t.Fatalf("NormalizeEmail(%q) = %q: not lower case", in, out)
+		}
+		for _, r := range out {
+			if unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) || r == utf8.RuneError {
+				t.Fatalf("NormalizeEmail(%q) = %q: contains %U", in, out, r)
+			}
+		}
+	})
+}
+
+// FuzzVerifyToken: VerifyToken never panics, every failure wraps
+// ErrInvalidToken, and no string verifies except the tokens the Service
+// signed itself, byte for byte: a mutation of a valid token (padding,
+// stray bits, other algorithms, edited claims) must not verify.
+func FuzzVerifyToken(f *testing.F) {
+	now := time.Unix(seedIat+10, 0)
+	s, err := New(newFakeStore(), Config{
+		Secret: testSecret,
+		Now:    func() time.Time { return now },
+		Rand:   newASCIIRand(7), // deterministic jti, so that the seeds are stable
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid := map[string]bool{}
+	for _, u := range []User{
+		{ID: "0123456789abcdef0123456789abcdef", Name: "Alice", Email: "alice@example.com"},
+		{ID: "u", Name: "", Email: ""},
+	} {
+		tok, _, err := s.IssueToken(u)
+		if err != nil {
+			f.Fatal(err)
+		}
+		valid[tok] = true
+		f.Add(tok)
+	}
+	seed := handToken(seedHeader, seedPayload)
+	valid[seed] = true
+	for _, tok := range []string{
+		seed,
+		"",
+		".",
+		"..",
+		"a.b.c",
+		seg(`{"alg":"none","typ":"JWT"}`) + "." + seg(seedPayload) + ".",
+		signSegments(sha512.New384, testSecret, seg(`{"alg":"HS384","typ":"JWT"}`), seg(seedPayload)),
+		handToken(`{"alg":"RS256","typ":"JWT"}`, seedPayload),
+		handToken(seedHeader, `{"userId":"x","exp":1594970681,"nbf":1594970000}`),
+		handToken(seedHeader, `{"userId":"x","sub":"y","exp":1594970681}`),
+		handToken(seedHeader, `{"exp":1594970681}`),
+		handToken(seedHeader, `{"userId":"x"}`),
+		seed + "=",
+	} {
+		f.Add(tok)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := s.VerifyToken(context.Background(), tok)
+		if err != nil {
+			if c != nil || !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("VerifyToken(%q) = %+v, %v; want nil, ErrInvalidToken", tok, c, err)
+			}
+			return
+		}
+		if !valid[tok] {
+			t.Fatalf("VerifyToken accepted %q, which the Service never signed", tok)
+		}
+		if c == nil || c.UserID == "" {
+			t.Fatalf("VerifyToken(%q) = %+v, nil", tok, c)
+		}
+	})
+}

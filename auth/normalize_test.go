@@ -1,0 +1,264 @@
+package auth
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeEmailAccepts(t *testing.T) {
+	local64 := strings.Repeat("a", 64)
+	// 64 + 1 + 189 = 254 bytes.
+	long254 := local64 + "@" + strings.Repeat("b", 185) + ".com"
+	tests := []struct{ in, want string }{
+		{"alice@example.com", "alice@example.com"},
+		{"  Alice@Example.COM \t\r\n", "alice@example.com"},
+		{"\u00a0\u3000bob@example.org\u2003", "bob@example.org"}, // NBSP, ideographic and em space around
+		{"ALICE+Tag@Sub.Example.CO.UK", "alice+tag@sub.example.co.uk"},
+		{"\uff41\uff4c\uff49\uff43\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e\uff43\uff4f\uff4d", "alice@example.com"}, // fullwidth
+		{"\u00c9lodie@exemple.fr", "\u00e9lodie@exemple.fr"},
+		{"E\u0301lodie@exemple.fr", "\u00e9lodie@exemple.fr"}, // decomposed É
+		{"e\u0301lodie@exemple.fr", "\u00e9lodie@exemple.fr"},
+		{"\u212aelvin@example.com", "kelvin@example.com"}, // KELVIN SIGN
+		{"\ufb01le@example.com", "file@example.com"},      // fi ligature
+		{"\u7528\u6237@\u4f8b\u5b50.\u5e7f\u544a", "\u7528\u6237@\u4f8b\u5b50.\u5e7f\u544a"},
+		{"\u0414\u041c\u0418\u0422\u0420\u0418\u0419@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444", "\u0434\u043c\u0438\u0442\u0440\u0438\u0439@\u043f\u0440\u0438\u043c\u0435\u0440.\u0440\u0444"},
+		{"a@b.co", "a@b.co"},
+		{"first.last@x-y.example", "first.last@x-y.example"},
+		{local64 + "@example.com", local64 + "@example.com"},
+		{long254, long254},
+		{strings.ToUpper(long254), long254},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeEmail(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q, nil", tt.in, got, err, tt.want)
+			continue
+		}
+		if again, err := NormalizeEmail(got); again != got || err != nil {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; not idempotent", got, again, err)
+		}
+	}
+}
+
+func TestNormalizeEmailRejects(t *testing.T) {
+	local64 := strings.Repeat("a", 64)
+	tests := []struct{ name, in string }{
+		{"empty", ""},
+		{"white space only", " \t\r\n\u3000"},
+		{"display name", "Bob <b@x.com>"},
+		{"angle brackets", "<b@x.com>"},
+		{"quoted display name", `"Bob" b@x.com`},
+		{"quoted local part", `"bob"@x.com`},
+		{"trailing CRLF inside", "b@x.com\r\nBcc: c@y.com"},
+		{"LF inside", "b@x.com\nx"},
+		{"CR in local part", "b\r@x.com"},
+		{"NUL", "b\x00@x.com"},
+		{"trailing NUL", "b@x.com\x00"},
+		{"DEL", "b\x7f@x.com"},
+		{"C1 control", "b\u0085c@x.com"},
+		{"space in local part", "b c@x.com"},
+		{"space in domain", "b@x .com"},
+		{"tab", "b\t@x.com"},
+		{"NBSP", "b\u00a0c@x.com"},
+		{"zero-width space", "b\u200b@x.com"},
+		{"bidi override", "b\u202e@x.com"},
+		{"line separator", "b\u2028@x.com"},
+		{"replacement character", "b\ufffd@x.com"},
+		{"two @", "a@b@x.com"},
+		{"fullwidth second @", "a\uff20b@x.com"},
+		{"no @", "ax.com"},
+		{"nothing before @", "@x.com"},
+		{"nothing after @", "a@"},
+		{"just @", "@"},
+		{"no dot in domain", "a@localhost"},
+		{"domain starts with dot", "a@.x.com"},
+		{"domain ends with dot", "a@x.com."},
+		{"domain double dot", "a@x..com"},
+		{"domain starts with hyphen", "a@-x.com"},
+		{"IP literal", "a@[127.0.0.1]"},
+		{"comma", "a,b@x.com"},
+		{"semicolon", "a;b@x.com"},
+		{"colon", "a:b@x.com"},
+		{"parentheses", "a(comment)@x.com"},
+		{"backslash", `a\b@x.com`},
+		{"over 254 bytes", local64 + "@" + strings.Repeat("b", 186) + ".com"},
+		{"over 254 bytes after NFKC", local64 + "@" + strings.Repeat("b", 150) + strings.Repeat("\u3300", 4) + ".com"}, // 231 bytes typed; U+3300 (3 bytes) → アパート (12)
+		{"local part 65 bytes", local64 + "a@example.com"},
+		{"local part over 64 after NFKC", strings.Repeat("\u3300", 20) + "@example.com"}, // 60 bytes typed, 240 after
+		{"invalid UTF-8", "a\xff@x.com"},
+		{"truncated UTF-8", "a@x.co\xc3"},
+		{"overlong UTF-8 for @", "a\xc0\x80@x.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NormalizeEmail(tt.in)
+			if got != "" {
+				t.Errorf("NormalizeEmail(%q) = %q, want \"\"", tt.in, got)
+			}
+			wantFieldError(t, err, "email", "")
+		})
+	}
+}
+
+func TestNormalizeName(t *testing.T) {
+	accepts := []struct{ in, want string }{
+		{"Alice", "Alice"},
+		{"  Bob the Builder \t\n", "Bob the Builder"},
+		{"Zoe\u0308", "Zo\u00eb"},                    // NFC composes
+		{"\uff21\uff22\uff23", "\uff21\uff22\uff23"}, // NFC, not NFKC: fullwidth kept
+		{"MiXeD cAsE", "MiXeD cAsE"},
+		{"Jos\u00e9  Mar\u00eda", "Jos\u00e9  Mar\u00eda"},
+		{"\U0001F469\u200d\U0001F4BB dev", "\U0001F469\u200d\U0001F4BB dev"}, // ZWJ sequence
+		{"\u5c71\u7530\u592a\u90ce", "\u5c71\u7530\u592a\u90ce"},
+		{"x", "x"},
+		{strings.Repeat("\u00e9", 100), strings.Repeat("\u00e9", 100)},
+		{strings.Repeat("e\u0301", 100), strings.Repeat("\u00e9", 100)}, // 200 code points before NFC
+	}
+	for _, tt := range accepts {
+		got, err := normalizeName(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("normalizeName(%q) = %q, %v; want %q, nil", tt.in, got, err, tt.want)
+		}
+	}
+
+	rejects := []struct{ name, in string }{
+		{"empty", ""},
+		{"white space only", " \t\r\n\u3000"},
+		{"101 code points", strings.Repeat("\u00e9", 101)},
+		{"101 ASCII", strings.Repeat("a", 101)},
+		{"LF", "a\nb"},
+		{"CR", "a\rb"},
+		{"NUL", "a\x00b"},
+		{"DEL", "a\x7fb"},
+		{"C1 control", "a\u0085b"},
+		{"ESC sequence", "a\x1b[31mb"},
+		{"zero-width space", "a\u200bb"},
+		{"bidi override", "admin\u202egnp.exe"},
+		{"byte order mark", "\ufeffAlice"},
+		{"soft hyphen", "Al\u00adice"},
+		{"replacement character", "a\ufffdb"},
+		{"invalid UTF-8", "a\xffb"},
+	}
+	for _, tt := range rejects {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := normalizeName(tt.in)
+			if got != "" {
+				t.Errorf("normalizeName(%q) = %q, want \"\"", tt.in, got)
+			}
+			wantFieldError(t, err, "name", "")
+		})
+	}
+}
+
+func TestPreparePassword(t *testing.T) {
+	accepts := []struct {
+		name, in string
+		want     string // "" means the input itself
+	}{
+		{"8 ASCII", "12345678", ""},
+		{"8 two-byte code points", strings.Repeat("\u00e9", 8), ""},
+		{"8 CJK", "\u65e5\u672c\u8a9e\u306e\u30d1\u30b9\u30ef\u30c9", ""},
+		{"8 emoji", strings.Repeat("\U0001F511", 8), ""},
+		{"spaces kept", "  pass word  ", ""},
+		{"1024 bytes", strings.Repeat("a", 1024), ""},
+		{"1024 bytes multibyte", strings.Repeat("\u00e9", 512), ""},
+		{"decomposed é composed", "caf\u0065\u0301 au lait", "caf\u00e9 au lait"},
+		{"fullwidth folded", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44", "password"},
+		{"case kept", "PassWord", ""},
+	}
+	for _, tt := range accepts {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if want == "" {
+				want = tt.in
+			}
+			for _, policy := range []bool{true, false} {
+				got, err := preparePassword(tt.in, policy)
+				if err != nil || string(got) != want {
+					t.Errorf("preparePassword(%q, %v) = %q, %v; want %q, nil", tt.in, policy, got, err, want)
+				}
+			}
+		})
+	}
+
+	rejects := []struct {
+		name, in string
+		login    bool // rejected at login too, not only by the sign-up policy
+	}{
+		{"empty", "", true},
+		{"7 ASCII", "1234567", false},
+		{"7 two-byte code points (14 bytes)", strings.Repeat("\u00e9", 7), false},
+		{"7 emoji (28 bytes)", strings.Repeat("\U0001F511", 7), false},
+		{"7 characters typed decomposed", strings.Repeat("e\u0301", 7), false},
+		{"1025 bytes", strings.Repeat("a", 1025), true},
+		{"1025 bytes multibyte", strings.Repeat("\u00e9", 512) + "a", true},
+		{"over 1024 bytes after NFKC", strings.Repeat("a", 1000) + "\ufdfa", true}, // U+FDFA expands to 33 bytes
+		{"invalid UTF-8", "password\xff", true},
+	}
+	for _, tt := range rejects {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := preparePassword(tt.in, true)
+			if got != nil {
+				t.Errorf("preparePassword(%q, true) = %q, want nil", tt.in, got)
+			}
+			wantFieldError(t, err, "password", tt.in)
+			got, err = preparePassword(tt.in, false)
+			if tt.login {
+				if got != nil {
+					t.Errorf("preparePassword(%q, false) = %q, want nil", tt.in, got)
+				}
+				wantFieldError(t, err, "password", tt.in)
+			} else if err != nil {
+				t.Errorf("preparePassword(%q, false) = %v; login must not apply the sign-up policy", tt.in, err)
+			}
+		})
+	}
+}
+
+// TestPreparePasswordEquivalence: the same password typed with a composed or
+// a decomposed é, or on a fullwidth keyboard, hashes the same bytes.
+func TestPreparePasswordEquivalence(t *testing.T) {
+	groups := [][]string{
+		{"cr\u00e8me br\u00fbl\u00e9e", "cre\u0300me bru\u0302le\u0301e"},
+		{"\u00c5ngstr\u00f6m!", "A\u030angstro\u0308m!", "\u212bngstr\u00f6m!"},
+		{"password1", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11"},
+	}
+	for _, g := range groups {
+		first, err := preparePassword(g[0], true)
+		if err != nil {
+			t.Fatalf("preparePassword(%q): %v", g[0], err)
+		}
+		for _, in := range g[1:] {
+			got, err := preparePassword(in, true)
+			if err != nil || !bytes.Equal(got, first) {
+				t.Errorf("preparePassword(%q) = %q, %v; want %q like %q", in, got, err, first, g[0])
+			}
+		}
+	}
+}
+
+// TestNormalizeEmailStaysNFKC: lower-casing after NFKC can leave a string
+// that is not NFKC any more, when a capital letter plus a combining mark
+// has no precomposed form but the small letter does: "W\u030a" lower-cases
+// to "w\u030a", which NFKC composes to "\u1e98". The result must be the
+// composed form, else the same address has two stored spellings (and
+// NormalizeEmail is not idempotent). Found by FuzzNormalizeEmail.
+func TestNormalizeEmailStaysNFKC(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"W\u030a@example.com", "\u1e98@example.com"},              // ẘ
+		{"J\u030c@example.com", "\u01f0@example.com"},              // ǰ
+		{"T\u0308@example.com", "\u1e97@example.com"},              // ẗ
+		{"\u0130\u030f@example.com", "\u0209@example.com"},         // İ̏ → ȉ
+		{"\u0130\u030f@\u030f.0", "\u0209@\u030f.0"},               // the fuzzer's input
+		{"\u1e98@example.com", "\u1e98@example.com"},               // already composed
+		{"w\u030a@example.com", "\u1e98@example.com"},              // small, decomposed
+		{"ABC\u0130W\u030a@EXAMPLE.COM", "abci\u1e98@example.com"}, // İ alone lower-cases to i
+	}
+	for _, tt := range tests {
+		got, err := NormalizeEmail(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeEmail(%+q) = %+q, %v; want %+q", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,561 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestNewRejects(t *testing.T) {
+	secret31 := []byte(strings.Repeat("s", 31))
+	tests := []struct {
+		name  string
+		store UserStore
+		cfg   Config
+	}{
+		{"nil store", nil, Config{Secret: testSecret}},
+		{"no secret", newFakeStore(), Config{}},
+		{"empty secret", newFakeStore(), Config{Secret: []byte{}}},
+		{"31-byte secret", newFakeStore(), Config{Secret: secret31}},
+		{"weak params (m=4096,t=2)", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 4096, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"weak params (m=19456,t=1)", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"8-byte salt", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 2, Parallelism: 1, SaltLen: 8, KeyLen: 32}}},
+		{"memory above 1 GiB", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 1<<20 + 1, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"p=0", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 2, SaltLen: 16, KeyLen: 32}}},
+		{"partial params are not filled in", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 65536}}},
+		{"negative TokenTTL", newFakeStore(), Config{Secret: testSecret, TokenTTL: -time.Second}},
+		{"negative HashWait", newFakeStore(), Config{Secret: testSecret, HashWait: -1}},
+		{"negative MaxTokenBytes", newFakeStore(), Config{Secret: testSecret, MaxTokenBytes: -1}},
+		{"negative MaxConcurrentHashes", newFakeStore(), Config{Secret: testSecret, MaxConcurrentHashes: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(tt.store, tt.cfg)
+			if s != nil || !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("New = %v, %v; want nil, error wrapping ErrInvalidConfig", s, err)
+			}
+			if len(tt.cfg.Secret) > 0 && strings.Contains(err.Error(), string(tt.cfg.Secret)) {
+				t.Errorf("error %q contains the secret", err)
+			}
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	s := newTestService(t, newFakeStore(), Config{})
+	if s.ttl != time.Hour {
+		t.Errorf("TokenTTL = %v, want 1h", s.ttl)
+	}
+	if s.maxTokenBytes != 4096 {
+		t.Errorf("MaxTokenBytes = %d, want 4096", s.maxTokenBytes)
+	}
+	if s.params != DefaultParams() {
+		t.Errorf("Params = %+v, want %+v", s.params, DefaultParams())
+	}
+	if got, want := cap(s.hashSlots), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("MaxConcurrentHashes = %d, want GOMAXPROCS = %d", got, want)
+	}
+	if s.hashWait != time.Second {
+		t.Errorf("HashWait = %v, want 1s", s.hashWait)
+	}
+	if s.rand != rand.Reader {
+		t.Errorf("Rand = %v, want crypto/rand.Reader", s.rand)
+	}
+	if s.issuer != "" || s.audience != "" {
+		t.Errorf("issuer, audience = %q, %q; want empty", s.issuer, s.audience)
+	}
+	if d := time.Since(s.now()); d < 0 || d > time.Hour {
+		t.Errorf("Now() = %v, not the wall clock", s.now())
+	}
+
+	// The token's exp - iat is the default TTL.
+	tok, exp, err := s.IssueToken(User{ID: "u1", Email: "a@b.co", Name: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := tokenPayload(t, tok)
+	if d := claims["exp"].(float64) - claims["iat"].(float64); d != 3600 {
+		t.Errorf("exp - iat = %v, want 3600", d)
+	}
+	if int64(claims["exp"].(float64)) != exp.Unix() {
+		t.Errorf("IssueToken expires = %v, token exp = %v", exp.Unix(), claims["exp"])
+	}
+}
+
+func TestNewCopiesSecret(t *testing.T) {
+	secret := []byte(string(testSecret))
+	s := newTestService(t, newFakeStore(), Config{Secret: secret})
+	tok, _, err := s.IssueToken(User{ID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range secret {
+		secret[i] = 0
+	}
+	if _, err := s.VerifyToken(context.Background(), tok); err != nil {
+		t.Errorf("after the caller changed its Secret slice: VerifyToken = %v", err)
+	}
+}
+
+func TestSignupLogin(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	clk := newClock(time.Date(2024, 2, 29, 12, 0, 0, 500, time.UTC))
+	s := newTestService(t, store, Config{Now: clk.Now})
+
+	const password = "correct horse battery staple"
+	sess, err := s.Signup(ctx, NewUser{Name: "  Alice Liddell ", Email: " Alice@Example.COM ", Password: password})
+	if err != nil {
+		t.Fatalf("Signup: %v", err)
+	}
+	u := sess.User
+	if u.Name != "Alice Liddell" || u.Email != "alice@example.com" {
+		t.Errorf("Signup user name, email = %q, %q; want normalised", u.Name, u.Email)
+	}
+	if id, err := hex.DecodeString(u.ID); err != nil || len(id) != 16 || strings.ToLower(u.ID) != u.ID {
+		t.Errorf("user ID %q is not 32 lower-case hex digits", u.ID)
+	}
+	if u.PasswordHash != "" {
+		t.Errorf("Signup session carries the password hash %q", u.PasswordHash)
+	}
+	if !u.CreatedAt.Equal(clk.Now()) {
+		t.Errorf("CreatedAt = %v, want %v", u.CreatedAt, clk.Now())
+	}
+	if want := clk.Now().Truncate(time.Second).Add(time.Hour); !sess.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", sess.ExpiresAt, want)
+	}
+	if c, err := s.VerifyToken(ctx, sess.Token); err != nil || c.UserID != u.ID || c.Email != u.Email || c.UserName != u.Name {
+		t.Errorf("VerifyToken(signup token) = %+v, %v", c, err)
+	}
+
+	// What the store keeps: the normalised fields and a default argon2id hash.
+	stored := store.get(t, "alice@example.com")
+	if stored.ID != u.ID || stored.Name != u.Name || !stored.CreatedAt.Equal(u.CreatedAt) {
+		t.Errorf("stored %+v, returned %+v", stored, u)
+	}
+	if !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("stored hash %q is not argon2id with the default parameters", stored.PasswordHash)
+	}
+	if p, salt, _, err := decodePHC(stored.PasswordHash); err != nil || p != DefaultParams() || len(salt) != 16 {
+		t.Errorf("decodePHC(stored hash) = %+v, salt %d bytes, %v", p, len(salt), err)
+	}
+	if strings.Contains(stored.PasswordHash, password) {
+		t.Errorf("stored hash contains the password")
+	}
+
+	for _, email := range []string{"alice@example.com", "ALICE@EXAMPLE.COM", "\talice@example.com\n", "\uff41lice@example.com"} {
+		sess, err := s.Login(ctx, email, password)
+		if err != nil {
+			t.Errorf("Login(%q): %v", email, err)
+			continue
+		}
+		if sess.User.ID != u.ID || sess.User.Email != u.Email || sess.User.Name != u.Name {
+			t.Errorf("Login(%q) user = %+v, want %+v", email, sess.User, u)
+		}
+		if sess.User.PasswordHash != "" {
+			t.Errorf("Login session carries the password hash")
+		}
+		if c, err := s.VerifyToken(ctx, sess.Token); err != nil || c.UserID != u.ID {
+			t.Errorf("VerifyToken(login token) = %+v, %v", c, err)
+		}
+	}
+}
+
+func TestLoginInvalidCredentials(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	rnd := &countingReader{r: rand.Reader}
+	s := newTestService(t, store, Config{Rand: rnd})
+	if _, err := s.Signup(ctx, NewUser{Name: "Bob", Email: "bob@example.com", Password: "open sesame"}); err != nil {
+		t.Fatal(err)
+	}
+
+	before := rnd.n.Load()
+	_, errWrong := s.Login(ctx, "bob@example.com", "open sesame!")
+	if n := rnd.n.Load() - before; n != 0 {
+		t.Errorf("wrong password read %d random bytes, want 0", n)
+	}
+	before = rnd.n.Load()
+	_, errUnknown := s.Login(ctx, "nobody@example.com", "open sesame")
+	// The unknown email must cost a hash with the current parameters: a
+	// fresh salt is the visible sign of it.
+	if n := rnd.n.Load() - before; n != int64(DefaultParams().SaltLen) {
+		t.Errorf("unknown email read %d random bytes, want %d (a dummy hash)", n, DefaultParams().SaltLen)
+	}
+	_, errShort := s.Login(ctx, "bob@example.com", "short") // below the sign-up minimum: still just wrong
+
+	for name, err := range map[string]error{"wrong password": errWrong, "unknown email": errUnknown, "short password": errShort} {
+		if !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("%s: err = %v, want ErrInvalidCredentials", name, err)
+			continue
+		}
+		if err.Error() != ErrInvalidCredentials.Error() {
+			t.Errorf("%s: Error() = %q, want %q", name, err, ErrInvalidCredentials)
+		}
+		var fe *FieldError
+		if errors.As(err, &fe) || errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: err = %v also says more than ErrInvalidCredentials", name, err)
+		}
+	}
+}
+
+func TestLoginFieldErrors(t *testing.T) {
+	// A failing store shows that none of these reach it.
+	s := newTestService(t, failingStore{&storeError{"all"}}, Config{})
+	ctx := context.Background()
+	tests := []struct{ name, email, password, field string }{
+		{"empty email", "", "password", "email"},
+		{"bad email", "Bob <bob@example.com>", "password", "email"},
+		{"empty password", "bob@example.com", "", "password"},
+		{"password over 1024 bytes", "bob@example.com", strings.Repeat("p", 1025), "password"},
+		{"invalid UTF-8 password", "bob@example.com", "pass\xffword", "password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sess, err := s.Login(ctx, tt.email, tt.password)
+			if sess != nil {
+				t.Errorf("Login returned a session")
+			}
+			wantFieldError(t, err, tt.field, tt.password)
+		})
+	}
+}
+
+func TestSignupFieldErrors(t *testing.T) {
+	s := newTestService(t, failingStore{&storeError{"all"}}, Config{})
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		nu    NewUser
+		field string
+	}{
+		{"empty name", NewUser{Name: " ", Email: "a@example.com", Password: "password1"}, "name"},
+		{"control in name", NewUser{Name: "A\nB", Email: "a@example.com", Password: "password1"}, "name"},
+		{"long name", NewUser{Name: strings.Repeat("n", 101), Email: "a@example.com", Password: "password1"}, "name"},
+		{"bad email", NewUser{Name: "A", Email: "a@localhost", Password: "password1"}, "email"},
+		{"display-name email", NewUser{Name: "A", Email: "A <a@example.com>", Password: "password1"}, "email"},
+		{"7-character password", NewUser{Name: "A", Email: "a@example.com", Password: "pass\u00e9d1"}, "password"},
+		{"1025-byte password", NewUser{Name: "A", Email: "a@example.com", Password: strings.Repeat("p", 1025)}, "password"},
+		{"password is the email", NewUser{Name: "A", Email: "alice@example.com", Password: "alice@example.com"}, "password"},
+		{"password is the email, cased", NewUser{Name: "A", Email: "alice@example.com", Password: "Alice@Example.COM"}, "password"},
+		{"password is the email as typed", NewUser{Name: "A", Email: " ALICE@example.com ", Password: "alice@EXAMPLE.com"}, "password"},
+		{"password is the name", NewUser{Name: "Bob the Builder", Email: "b@example.com", Password: "Bob the Builder"}, "password"},
+		{"password is the name, cased", NewUser{Name: "  Bob the Builder ", Email: "b@example.com", Password: "bob THE builder"}, "password"},
+		{"password is the name, fullwidth", NewUser{Name: "Bob the Builder", Email: "b@example.com", Password: "\uff42\uff4f\uff42 the builder"}, "password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sess, err := s.Signup(ctx, tt.nu)
+			if sess != nil {
+				t.Errorf("Signup returned a session")
+			}
+			secret := tt.nu.Password
+			if tt.field != "password" {
+				secret = ""
+			}
+			wantFieldError(t, err, tt.field, secret)
+		})
+	}
+}
+
+func TestSignupDuplicate(t *testing.T) {
+	ctx := context.Background()
+	s := newTestService(t, newFakeStore(), Config{})
+	if _, err := s.Signup(ctx, NewUser{Name: "Carol", Email: "carol@example.com", Password: "first password"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"carol@example.com", "  CAROL@Example.Com"} {
+		sess, err := s.Signup(ctx, NewUser{Name: "Other Carol", Email: email, Password: "second password"})
+		if sess != nil || !errors.Is(err, ErrDuplicateEmail) {
+			t.Errorf("Signup(%q) again = %v, %v; want ErrDuplicateEmail", email, sess, err)
+		}
+	}
+	// The first account is untouched.
+	if _, err := s.Login(ctx, "carol@example.com", "first password"); err != nil {
+		t.Errorf("Login with the first password: %v", err)
+	}
+}
+
+func TestStoreFailureWrapped(t *testing.T) {
+	ctx := context.Background()
+	down := &storeError{"all"}
+	s := newTestService(t, failingStore{down}, Config{})
+
+	_, errSignup := s.Signup(ctx, NewUser{Name: "Dan", Email: "dan@example.com", Password: "password123"})
+	_, errLogin := s.Login(ctx, "dan@example.com", "password123")
+	for name, err := range map[string]error{"Signup": errSignup, "Login": errLogin} {
+		if !errors.Is(err, down) {
+			t.Errorf("%s: err = %v, want it to wrap the store's error", name, err)
+		}
+		var se *storeError
+		if !errors.As(err, &se) {
+			t.Errorf("%s: errors.As(*storeError) = false", name)
+		}
+		for _, sentinel := range []error{ErrInvalidCredentials, ErrNotFound, ErrDuplicateEmail, ErrInvalidField, ErrBusy} {
+			if errors.Is(err, sentinel) {
+				t.Errorf("%s: store failure %v reads as %v", name, err, sentinel)
+			}
+		}
+	}
+}
+
+func TestRandFailure(t *testing.T) {
+	s := newTestService(t, newFakeStore(), Config{Rand: errReader{errNoEntropy}})
+	ctx := context.Background()
+	if _, err := s.Signup(ctx, NewUser{Name: "E", Email: "e@example.com", Password: "password123"}); !errors.Is(err, errNoEntropy) {
+		t.Errorf("Signup with failing Rand: %v", err)
+	}
+	if _, _, err := s.IssueToken(User{ID: "x"}); !errors.Is(err, errNoEntropy) {
+		t.Errorf("IssueToken with failing Rand: %v", err)
+	}
+}
+
+func TestLoginStoredHash(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newTestService(t, store, Config{})
+	const password = "hunter2hunter2"
+
+	// A hash made with other (valid) parameters still logs in: changing
+	// Config.Params locks nobody out.
+	old, err := hashPassword(rand.Reader, []byte(password), Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.put(User{ID: "old", Email: "old@example.com", Name: "Old", PasswordHash: old})
+	if sess, err := s.Login(ctx, "old@example.com", password); err != nil || sess.User.ID != "old" {
+		t.Errorf("Login with an m=12288,t=3 hash: %v", err)
+	}
+
+	bad := map[string]string{
+		"garbage":     "not a hash",
+		"empty":       "",
+		"bcrypt":      "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+		"4 GiB":       "$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"t=1000":      "$argon2id$v=19$m=19456,t=1000,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"argon2i":     "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+		"truncated":   "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh",
+		"padded salt": "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA==$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
+	}
+	for name, h := range bad {
+		email := strings.ReplaceAll(strings.ToLower(name), " ", "-") + "@example.com"
+		store.put(User{ID: "id-" + name, Email: email, Name: name, PasswordHash: h})
+		sess, err := s.Login(ctx, email, password)
+		if sess != nil || !errors.Is(err, ErrInvalidHash) {
+			t.Errorf("%s: Login = %v, %v; want ErrInvalidHash", name, sess, err)
+		}
+		if errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("%s: an undecodable hash reads as ErrInvalidCredentials", name)
+		}
+		if err != nil && h != "" && strings.Contains(err.Error(), h) {
+			t.Errorf("%s: error %q contains the stored hash", name, err)
+		}
+	}
+}
+
+func TestSignupParams(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	p := Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 24, KeyLen: 48}
+	s := newTestService(t, store, Config{Params: p})
+	if _, err := s.Signup(ctx, NewUser{Name: "F", Email: "f@example.com", Password: "password123"}); err != nil {
+		t.Fatal(err)
+	}
+	h := store.get(t, "f@example.com").PasswordHash
+	if got, _, _, err := decodePHC(h); err != nil || got != p {
+		t.Errorf("stored hash %q: params %+v, %v; want %+v", h, got, err, p)
+	}
+	// Another Service with the defaults, on the same store, logs the user in.
+	s2 := newTestService(t, store, Config{})
+	if _, err := s2.Login(ctx, "f@example.com", "password123"); err != nil {
+		t.Errorf("Login with default params: %v", err)
+	}
+}
+
+// TestLoginUnicodeEquivalence: a password signed up with a composed é logs
+// in when typed with a decomposed one, and the reverse.
+func TestLoginUnicodeEquivalence(t *testing.T) {
+	ctx := context.Background()
+	s := newTestService(t, newFakeStore(), Config{})
+	composed, decomposed := "cr\u00e8me br\u00fbl\u00e9e", "cre\u0300me bru\u0302le\u0301e"
+	if _, err := s.Signup(ctx, NewUser{Name: "G", Email: "g@example.com", Password: composed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Login(ctx, "g@example.com", decomposed); err != nil {
+		t.Errorf("Login with the decomposed password: %v", err)
+	}
+	if _, err := s.Signup(ctx, NewUser{Name: "H", Email: "h@example.com", Password: decomposed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Login(ctx, "h@example.com", composed); err != nil {
+		t.Errorf("Login with the composed password: %v", err)
+	}
+}
+
+// occupySlot takes one of s's hash slots until the returned release is
+// called (or the test ends).
+func occupySlot(t *testing.T, s *Service) (release func()) {
+	t.Helper()
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.withHashSlot(context.Background(), func() error {
+			close(entered)
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(unblock)
+			if err := <-done; err != nil {
+				t.Errorf("withHashSlot holding the slot: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func TestHashSlotBusy(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
+	if _, err := s.Signup(ctx, NewUser{Name: "I", Email: "i@example.com", Password: "password123"}); err != nil {
+		t.Fatal(err)
+	}
+
+	release := occupySlot(t, s)
+	if _, err := s.Login(ctx, "i@example.com", "password123"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Login with the slot taken: %v, want ErrBusy", err)
+	}
+	if _, err := s.Login(ctx, "unknown@example.com", "password123"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Login of an unknown email with the slot taken: %v, want ErrBusy (the dummy hash needs a slot too)", err)
+	}
+	if _, err := s.Signup(ctx, NewUser{Name: "J", Email: "j@example.com", Password: "password123"}); !errors.Is(err, ErrBusy) {
+		t.Errorf("Signup with the slot taken: %v, want ErrBusy", err)
+	}
+	if _, err := store.UserByEmail(ctx, "j@example.com"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a busy Signup created the user")
+	}
+	called := false
+	if err := s.withHashSlot(ctx, func() error { called = true; return nil }); !errors.Is(err, ErrBusy) || called {
+		t.Errorf("withHashSlot = %v, called = %v; want ErrBusy, not called", err, called)
+	}
+
+	release()
+	if _, err := s.Login(ctx, "i@example.com", "password123"); err != nil {
+		t.Errorf("Login after the slot was released: %v", err)
+	}
+}
+
+func TestHashSlotReleasedOnError(t *testing.T) {
+	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
+	boom := errors.New("boom")
+	for i := range 3 {
+		if err := s.withHashSlot(context.Background(), func() error { return boom }); err != boom {
+			t.Fatalf("call %d: withHashSlot = %v, want f's error", i, err)
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.withHashSlot(context.Background(), func() error { panic("boom") })
+	}()
+	if err := s.withHashSlot(context.Background(), func() error { return nil }); err != nil {
+		t.Errorf("after f panicked: withHashSlot = %v", err)
+	}
+}
+
+func TestHashSlotContextCanceled(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore() // ignores ctx, so Login gets as far as the slot
+	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Hour})
+	occupySlot(t, s)
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.Login(canceled, "k@example.com", "password123"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Login with a canceled ctx while waiting: %v, want context.Canceled", err)
+	}
+	if _, err := s.Signup(canceled, NewUser{Name: "K", Email: "k@example.com", Password: "password123"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Signup with a canceled ctx while waiting: %v, want context.Canceled", err)
+	}
+
+	// Canceled while already waiting: whether cancel lands before or after
+	// the wait begins, the answer is the same, so no sleep is needed.
+	waiting, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.withHashSlot(waiting, func() error { return nil }) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("withHashSlot canceled while waiting: %v, want context.Canceled", err)
+	}
+
+	// A cause is passed on.
+	cause := errors.New("client went away")
+	withCause, cancelCause := context.WithCancelCause(ctx)
+	cancelCause(cause)
+	if err := s.withHashSlot(withCause, func() error { return nil }); !errors.Is(err, cause) {
+		t.Errorf("withHashSlot with a cancel cause: %v, want %v", err, cause)
+	}
+}
+
+func TestHashSlotBound(t *testing.T) {
+	const limit, workers = 3, 24
+	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: limit, HashWait: time.Hour})
+	var active, peak atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.withHashSlot(context.Background(), func() error {
+				n := active.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				runtime.Gosched()
+				active.Add(-1)
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("withHashSlot: %v", err)
+		}
+	}
+	if p := peak.Load(); p > limit {
+		t.Errorf("%d hashes ran at once, limit %d", p, limit)
+	}
+}
+
+// TestSignupDuplicateEquivalentEmail: two spellings of one address that
+// normalise alike (capital W plus combining ring, and the precomposed small
+// ẘ) must not make two accounts.
+func TestSignupDuplicateEquivalentEmail(t *testing.T) {
+	ctx := context.Background()
+	s := newTestService(t, newFakeStore(), Config{})
+	if _, err := s.Signup(ctx, NewUser{Name: "W", Email: "\u1e98@example.com", Password: "first password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Signup(ctx, NewUser{Name: "W", Email: "W\u030a@Example.com", Password: "second password"})
+	if !errors.Is(err, ErrDuplicateEmail) {
+		t.Errorf("Signup of an equivalent address: %v, want ErrDuplicateEmail", err)
+	}
+}
