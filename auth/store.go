@@ -40,7 +40,9 @@ type User struct {
 //   - a call whose ctx is cancelled or past its deadline returns an error
 //     wrapping ctx.Err(), and a cancelled CreateUser stores nothing.
 //
-// Any other failure is returned as is; the Service wraps it and never shows
+// A value the store cannot hold exactly (too long, a time out of its
+// range) is an error, never silently altered. Any other failure is
+// returned as is; the Service wraps it and never shows
 // it to end users. CreatedAt may come back in another location (UTC, say)
 // but must be the same instant to the microsecond, including times before
 // 1970 and after 2038.

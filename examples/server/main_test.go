@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-go/gatehouse/internal/dbtest"
+	"github.com/go-sql-driver/mysql"
 )
 
 // start runs the server on a free loopback port and returns its base URL
@@ -33,9 +37,9 @@ func start(t *testing.T, dbPath string, env map[string]string) (string, func() e
 	}
 }
 
-func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+func call(t *testing.T, method, target, token, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	defer resp.Body.Close()
 	var m map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s: %v", method, target, err)
 	}
 	return resp.StatusCode, m
 }
@@ -72,26 +76,26 @@ func keys(m map[string]any) string {
 // the token still works.
 func TestQuickStart(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "quickstart.db")
-	url, stop := start(t, dbPath, nil)
+	base, stop := start(t, dbPath, nil)
 
-	status, body := call(t, "GET", url+"/healthz", "", "")
+	status, body := call(t, "GET", base+"/healthz", "", "")
 	if status != 200 || body["status"] != "ok" {
 		t.Fatalf("healthz: %d %v", status, body)
 	}
-	status, up := call(t, "POST", url+"/api/user/signup", "", `{"name":"admin1","email":"admin1@user.com","password":"correct horse battery staple"}`)
+	status, up := call(t, "POST", base+"/api/user/signup", "", `{"name":"admin1","email":"admin1@user.com","password":"correct horse battery staple"}`)
 	if status != 200 || keys(up) != "userId,email,userName,token" || len(up) != 4 {
 		t.Fatalf("signup: %d %v", status, up)
 	}
-	status, in := call(t, "POST", url+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`)
+	status, in := call(t, "POST", base+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`)
 	if status != 200 || len(in) != 4 || in["userId"] != up["userId"] {
 		t.Fatalf("login: %d %v", status, in)
 	}
 	token := in["token"].(string)
-	status, me := call(t, "GET", url+"/api/user/me", token, "")
+	status, me := call(t, "GET", base+"/api/user/me", token, "")
 	if status != 200 || me["userId"] != up["userId"] || me["email"] != "admin1@user.com" || me["userName"] != "admin1" {
 		t.Fatalf("me: %d %v", status, me)
 	}
-	if status, _ := call(t, "GET", url+"/api/user/me", "", ""); status != 401 {
+	if status, _ := call(t, "GET", base+"/api/user/me", "", ""); status != 401 {
 		t.Errorf("me without token: %d, want 401", status)
 	}
 	if err := stop(); err != nil {
@@ -106,13 +110,63 @@ func TestQuickStart(t *testing.T) {
 		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
 	}
 
-	url, stop = start(t, dbPath, nil)
+	base, stop = start(t, dbPath, nil)
 	defer stop()
-	if status, me := call(t, "GET", url+"/api/user/me", token, ""); status != 200 || me["userId"] != up["userId"] {
+	if status, me := call(t, "GET", base+"/api/user/me", token, ""); status != 200 || me["userId"] != up["userId"] {
 		t.Errorf("after restart: %d %v; the token should survive", status, me)
 	}
-	if status, _ := call(t, "POST", url+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`); status != 200 {
+	if status, _ := call(t, "POST", base+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`); status != 200 {
 		t.Errorf("login after restart: %d", status)
+	}
+}
+
+// TestDatabaseURLs runs the walk-through with -db set to a PostgreSQL and
+// a MySQL/MariaDB URL, and checks that such a server refuses to start
+// without AUTH_JWT_SECRET.
+func TestDatabaseURLs(t *testing.T) {
+	for name, newURL := range map[string]func(t *testing.T) string{
+		"postgres": func(t *testing.T) string { return dbtest.NewPostgresDSN(t) },
+		"mysql": func(t *testing.T) string {
+			cfg, err := mysql.ParseDSN(dbtest.NewMySQLDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return (&url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}).String()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dbURL := newURL(t)
+			err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", dbURL},
+				func(string) string { return "" }, slog.New(slog.DiscardHandler), nil)
+			if err == nil || !strings.Contains(err.Error(), "AUTH_JWT_SECRET must be set") {
+				t.Errorf("without AUTH_JWT_SECRET: %v, want a refusal", err)
+			}
+
+			base, stop := start(t, dbURL, map[string]string{"AUTH_JWT_SECRET": strings.Repeat("k", 32)})
+			defer stop()
+			status, up := call(t, "POST", base+"/api/user/signup", "", `{"name":"admin1","email":"admin1@user.com","password":"correct horse battery staple"}`)
+			if status != 200 || len(up) != 4 {
+				t.Fatalf("signup: %d %v", status, up)
+			}
+			status, in := call(t, "POST", base+"/api/user/login", "", `{"email":"ADMIN1@user.com","password":"correct horse battery staple"}`)
+			if status != 200 || in["userId"] != up["userId"] {
+				t.Fatalf("login: %d %v", status, in)
+			}
+			status, me := call(t, "GET", base+"/api/user/me", in["token"].(string), "")
+			if status != 200 || me["userId"] != up["userId"] {
+				t.Fatalf("me: %d %v", status, me)
+			}
+		})
+	}
+}
+
+func TestBadDatabaseURL(t *testing.T) {
+	for _, db := range []string{"redis://127.0.0.1/0", "mysql://%zz"} {
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", db},
+			func(string) string { return strings.Repeat("k", 32) }, slog.New(slog.DiscardHandler), nil)
+		if err == nil {
+			t.Errorf("-db %s: started", db)
+		}
 	}
 }
 
@@ -121,8 +175,8 @@ func TestQuickStart(t *testing.T) {
 func TestSecretFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "env.db")
-	url, stop := start(t, dbPath, map[string]string{"AUTH_JWT_SECRET": strings.Repeat("s", 32)})
-	status, up := call(t, "POST", url+"/api/user/signup", "", `{"name":"a","email":"a@example.com","password":"correct horse battery staple"}`)
+	base, stop := start(t, dbPath, map[string]string{"AUTH_JWT_SECRET": strings.Repeat("s", 32)})
+	status, up := call(t, "POST", base+"/api/user/signup", "", `{"name":"a","email":"a@example.com","password":"correct horse battery staple"}`)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

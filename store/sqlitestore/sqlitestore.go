@@ -3,11 +3,11 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/store/internal/sqlstore"
 )
 
 // Schema is the SQLite DDL of the users table. It is idempotent: executing
@@ -21,13 +21,26 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	created_at    INTEGER NOT NULL -- unix microseconds, UTC
 )`
 
-const (
-	insertUser = `INSERT INTO auth_users (id, email, name, password_hash, created_at)
+// dialect is what sets SQLite apart for the code shared with the other SQL
+// stores: ON CONFLICT(email) DO NOTHING, and created_at as unix
+// microseconds in an INTEGER.
+var dialect = sqlstore.Dialect{
+	Name: "sqlitestore",
+	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
 VALUES (?, ?, ?, ?, ?)
-ON CONFLICT(email) DO NOTHING`
-	selectByEmail = `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE email = ?`
-	selectByID    = `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE id = ?`
-)
+ON CONFLICT(email) DO NOTHING`,
+	Conflicts:  sqlstore.NoRowOnEmailConflict,
+	ByEmail:    `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE email = ?`,
+	ByID:       `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE id = ?`,
+	EncodeTime: func(t time.Time) any { return t.UnixMicro() },
+	DecodeTime: func(src any) (time.Time, error) {
+		micros, ok := src.(int64)
+		if !ok {
+			return time.Time{}, fmt.Errorf("got %T, want an INTEGER of unix microseconds", src)
+		}
+		return time.UnixMicro(micros).UTC(), nil
+	},
+}
 
 // Store is an [auth.UserStore] in the auth_users table of a SQLite
 // database. Create one with [New]; it is safe for concurrent use.
@@ -88,48 +101,17 @@ func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
 		return fmt.Errorf("sqlitestore: create user: %w", err)
 	}
 	defer s.unlockWrite()
-	res, err := s.db.ExecContext(ctx, insertUser,
-		u.ID, u.Email, u.Name, u.PasswordHash, u.CreatedAt.UnixMicro())
-	if err != nil {
-		return fmt.Errorf("sqlitestore: create user: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("sqlitestore: create user: rows affected: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("sqlitestore: create user: %w", auth.ErrDuplicateEmail)
-	}
-	return nil
+	return dialect.CreateUser(ctx, s.db, u)
 }
 
 // UserByEmail returns the user whose email is exactly email, or an error
 // wrapping [auth.ErrNotFound].
 func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
-	return s.get(ctx, "user by email", selectByEmail, email)
+	return dialect.UserByEmail(ctx, s.db, email)
 }
 
 // UserByID returns the user with the given ID, or an error wrapping
 // [auth.ErrNotFound].
 func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
-	return s.get(ctx, "user by id", selectByID, id)
-}
-
-func (s *Store) get(ctx context.Context, op, query, arg string) (auth.User, error) {
-	if err := ctx.Err(); err != nil {
-		return auth.User{}, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	var (
-		u         auth.User
-		createdAt int64
-	)
-	err := s.db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &createdAt)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return auth.User{}, fmt.Errorf("sqlitestore: %s: %w", op, auth.ErrNotFound)
-	case err != nil:
-		return auth.User{}, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	u.CreatedAt = time.UnixMicro(createdAt).UTC()
-	return u, nil
+	return dialect.UserByID(ctx, s.db, id)
 }

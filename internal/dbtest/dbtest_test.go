@@ -1,0 +1,155 @@
+package dbtest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestWithSearchPath(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+			"postgres://postgres@127.0.0.1:5432/test?search_path=s1&sslmode=disable"},
+		{"postgresql://u:p%40ss@h/db", "postgresql://u:p%40ss@h/db?search_path=s1"},
+		{"postgres://h/db?search_path=other", "postgres://h/db?search_path=s1"},
+		{"host=127.0.0.1 user=postgres dbname=test", "host=127.0.0.1 user=postgres dbname=test search_path=s1"},
+	}
+	for _, tt := range tests {
+		got, err := withSearchPath(tt.dsn, "s1")
+		if err != nil || got != tt.want {
+			t.Errorf("withSearchPath(%q, \"s1\") = %q, %v; want %q", tt.dsn, got, err, tt.want)
+		}
+	}
+}
+
+// childEnv names the environment variable that makes TestHelperNoDSN run,
+// in a child process, the helper named by its value.
+const childEnv = "GATEHOUSE_DBTEST_CHILD"
+
+// TestHelperNoDSN is not a test of its own: TestMissingDSN runs it in a
+// child process to watch it skip or fail. Without childEnv it does
+// nothing (and passes rather than skips, since CI treats a skipped test as
+// a failure).
+func TestHelperNoDSN(t *testing.T) {
+	switch os.Getenv(childEnv) {
+	case "":
+		t.Log("helper for TestMissingDSN; does nothing unless " + childEnv + " is set")
+	case PostgresEnv:
+		NewPostgres(t)
+		t.Log("NewPostgres returned")
+	case MySQLEnv:
+		NewMySQL(t)
+		t.Log("NewMySQL returned")
+	}
+}
+
+// TestMissingDSN checks that, with a DSN variable unset, a test that needs
+// it is skipped with a message naming it, or fails under CI=true; and that
+// a DSN naming a server that cannot be reached always fails.
+func TestMissingDSN(t *testing.T) {
+	tests := []struct {
+		name         string
+		env, dsn, ci string
+		wantExit     bool   // the child fails
+		wantOut      string // in the child's output
+	}{
+		{"postgres unset", PostgresEnv, "", "", false, "--- SKIP"},
+		{"mysql unset", MySQLEnv, "", "", false, "--- SKIP"},
+		{"postgres unset CI=false", PostgresEnv, "", "false", false, "--- SKIP"},
+		{"postgres unset CI=true", PostgresEnv, "", "true", true, "CI=true"},
+		{"mysql unset CI=true", MySQLEnv, "", "true", true, "CI=true"},
+		{"postgres unreachable", PostgresEnv, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", "", true, "cannot be reached"},
+		{"mysql unreachable CI=true", MySQLEnv, "nobody@tcp(127.0.0.1:1)/none?timeout=5s", "true", true, "cannot be reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperNoDSN$", "-test.v", "-test.count=1")
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, PostgresEnv+"=") && !strings.HasPrefix(kv, MySQLEnv+"=") && !strings.HasPrefix(kv, "CI=") {
+					env = append(env, kv)
+				}
+			}
+			env = append(env, childEnv+"="+tt.env, "CI="+tt.ci)
+			if tt.dsn != "" {
+				env = append(env, tt.env+"="+tt.dsn)
+			}
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("running the child test binary: %v", err)
+			}
+			if gotExit := err != nil; gotExit != tt.wantExit {
+				t.Errorf("child failed: %v; want %v", gotExit, tt.wantExit)
+			}
+			if !strings.Contains(string(out), tt.wantOut) || !strings.Contains(string(out), tt.env) {
+				t.Errorf("child output does not mention %q and %s", tt.wantOut, tt.env)
+			}
+			if strings.Contains(string(out), "returned") {
+				t.Errorf("the helper went on past NewPostgres or NewMySQL")
+			}
+			if t.Failed() {
+				t.Logf("child output:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestIsolation checks that each call gets its own empty schema or
+// database, that the *sql.DB uses it, and that it is dropped when the test
+// that asked for it ends.
+func TestIsolation(t *testing.T) {
+	tests := []struct {
+		name   string
+		open   func(t testing.TB) *sql.DB
+		admin  func(t testing.TB) *sql.DB
+		exists string // query counting the schema or database named by its one argument
+		where  string // query naming the schema or database in use
+	}{
+		{"postgres", NewPostgres,
+			func(t testing.TB) *sql.DB { return openAdmin(t, PostgresEnv, PostgresDriver, PostgresDSN(t)) },
+			"SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1", "SELECT current_schema()"},
+		{"mysql", NewMySQL,
+			func(t testing.TB) *sql.DB { return openAdmin(t, MySQLEnv, MySQLDriver, MySQLDSN(t)) },
+			"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", "SELECT DATABASE()"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			admin := tt.admin(t)
+			ctx := context.Background()
+			var names [2]string
+			t.Run("fresh", func(t *testing.T) {
+				for i := range names {
+					db := tt.open(t)
+					if err := db.QueryRowContext(ctx, tt.where).Scan(&names[i]); err != nil {
+						t.Fatal(err)
+					}
+					if !strings.HasPrefix(names[i], "gatehouse_test_") {
+						t.Fatalf("connections use %q; want a gatehouse_test_ schema or database", names[i])
+					}
+					if _, err := db.ExecContext(ctx, "CREATE TABLE auth_users (id INT)"); err != nil {
+						t.Fatalf("CREATE TABLE in the fresh %s #%d: %v (is it not empty?)", names[i], i, err)
+					}
+				}
+				if names[0] == names[1] {
+					t.Errorf("two calls gave the same %q", names[0])
+				}
+			})
+			for _, name := range names {
+				var n int
+				if err := admin.QueryRowContext(ctx, tt.exists, name).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 {
+					t.Errorf("%s still exists after the test that made it ended", name)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,212 @@
+// Package sqlstore is the code the SQL user stores (sqlitestore, pgstore,
+// mysqlstore) share: the CreateUser flow, the two lookups, scanning a row
+// and wrapping errors. What differs between databases (the SQL text, how
+// created_at is encoded, how a taken email shows up) is described by a
+// [Dialect], which each store's package fills in and documents.
+//
+// Every store keeps one table, auth_users, with the columns id, email,
+// name, password_hash and created_at, whatever their types.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// Conflicts says how a Dialect's Insert statement reports a taken email.
+type Conflicts int
+
+const (
+	// NoRowOnEmailConflict: Insert ends in ON CONFLICT (email) DO NOTHING,
+	// so a taken email makes it affect no row, and any other conflict (a
+	// taken ID with a free email) makes it fail.
+	NoRowOnEmailConflict Conflicts = iota
+
+	// ErrorOnAnyConflict: Insert is a plain INSERT that fails on any unique
+	// conflict, with a driver error that does not say portably which key
+	// was hit. CreateUser then looks the email up: if a user has it, the
+	// failure is reported as [auth.ErrDuplicateEmail]; if not, the
+	// driver's error is returned.
+	ErrorOnAnyConflict
+)
+
+// Dialect describes one SQL database. Its fields are set once, by the
+// store's package, and never changed.
+type Dialect struct {
+	// Name is the store's package name; it prefixes every error
+	// ("pgstore: create user: ...").
+	Name string
+
+	// Insert inserts one user. Its arguments are, in this order, id,
+	// email, name, password_hash and EncodeTime(created_at).
+	Insert string
+	// Conflicts says how Insert reports a taken email.
+	Conflicts Conflicts
+	// InsertInTx makes CreateUser execute Insert in a transaction,
+	// committed only if ctx is still live. Dialects whose drivers, when a
+	// context is cancelled mid-statement, merely drop the connection and
+	// leave the statement running on the server (go-sql-driver/mysql
+	// does) need it, or a cancelled CreateUser could store its user
+	// later; an uncommitted transaction is rolled back when its
+	// connection goes.
+	InsertInTx bool
+	// EmailTaken, needed with ErrorOnAnyConflict, selects one row (of any
+	// content) when a user has the email given as its one argument.
+	EmailTaken string
+
+	// ByEmail and ByID select id, email, name, password_hash and
+	// created_at, in this order, of the user whose email or ID is the one
+	// argument.
+	ByEmail, ByID string
+
+	// Check, if not nil, is called by CreateUser before anything is
+	// executed. An error from it is returned, wrapped, and nothing is
+	// stored. Dialects use it to reject values the database would
+	// silently alter.
+	Check func(auth.User) error
+	// EncodeTime turns CreatedAt into the value passed to Insert.
+	EncodeTime func(time.Time) any
+	// DecodeTime turns the created_at value read by ByEmail and ByID, as
+	// the driver returns it, back into a time.
+	DecodeTime func(src any) (time.Time, error)
+}
+
+// errNoRow is returned, wrapped, by CreateUser when an ErrorOnAnyConflict
+// Insert reports success but no row inserted, which no database should do.
+var errNoRow = errors.New("insert affected no row")
+
+// CreateUser inserts u into db and returns nil, an error wrapping
+// [auth.ErrDuplicateEmail] if the email is taken (taken IDs are reported by
+// the driver's error), or any other error, wrapped. When ctx is done the
+// error wraps ctx.Err(), and nothing was executed if it was done already.
+func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error {
+	const op = "create user"
+	if err := ctx.Err(); err != nil {
+		return d.wrap(ctx, op, err)
+	}
+	if d.Check != nil {
+		if err := d.Check(u); err != nil {
+			return d.wrap(ctx, op, err)
+		}
+	}
+	n, err := d.insert(ctx, db, u)
+	switch {
+	case err != nil:
+		if d.Conflicts == ErrorOnAnyConflict && ctx.Err() == nil && d.emailTaken(ctx, db, u.Email) {
+			return d.wrap(ctx, op, auth.ErrDuplicateEmail)
+		}
+		return d.wrap(ctx, op, err)
+	case n > 0:
+		return nil
+	case d.Conflicts == NoRowOnEmailConflict:
+		return d.wrap(ctx, op, auth.ErrDuplicateEmail)
+	default:
+		return d.wrap(ctx, op, errNoRow)
+	}
+}
+
+// insert executes Insert for u, in a transaction if d.InsertInTx, and
+// returns the number of rows it affected.
+func (d *Dialect) insert(ctx context.Context, db *sql.DB, u auth.User) (int64, error) {
+	args := []any{u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt)}
+	if !d.InsertInTx {
+		res, err := db.ExecContext(ctx, d.Insert, args...)
+		if err != nil {
+			return 0, err
+		}
+		return rowsAffected(res)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, d.Insert, args...)
+	if err != nil {
+		_ = tx.Rollback() // the insert's error says more
+		return 0, err
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		_ = tx.Rollback()
+		return 0, err
+	}
+	// Commit fails, committing nothing, if ctx is done by now.
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return n, nil
+}
+
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
+}
+
+// emailTaken reports whether a user has email. It reports false if it
+// cannot tell, so that the caller returns the insert's own error.
+func (d *Dialect) emailTaken(ctx context.Context, db *sql.DB, email string) bool {
+	var one any
+	return db.QueryRowContext(ctx, d.EmailTaken, email).Scan(&one) == nil
+}
+
+// UserByEmail returns the user whose email is exactly email, or an error
+// wrapping [auth.ErrNotFound].
+func (d *Dialect) UserByEmail(ctx context.Context, db *sql.DB, email string) (auth.User, error) {
+	return d.get(ctx, db, "user by email", d.ByEmail, email)
+}
+
+// UserByID returns the user with the given ID, or an error wrapping
+// [auth.ErrNotFound].
+func (d *Dialect) UserByID(ctx context.Context, db *sql.DB, id string) (auth.User, error) {
+	return d.get(ctx, db, "user by id", d.ByID, id)
+}
+
+func (d *Dialect) get(ctx context.Context, db *sql.DB, op, query, arg string) (auth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return auth.User{}, d.wrap(ctx, op, err)
+	}
+	var u auth.User
+	err := db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash,
+		timeScanner{decode: d.DecodeTime, t: &u.CreatedAt})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return auth.User{}, d.wrap(ctx, op, auth.ErrNotFound)
+	case err != nil:
+		return auth.User{}, d.wrap(ctx, op, err)
+	}
+	return u, nil
+}
+
+// wrap prefixes err with the store's name and op. If ctx is done and err
+// does not already say so, the error wraps ctx.Err() too: drivers report a
+// query interrupted by a cancelled context in their own words.
+func (d *Dialect) wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%s: %s: %w: %w", d.Name, op, cerr, err)
+	}
+	return fmt.Errorf("%s: %s: %w", d.Name, op, err)
+}
+
+// timeScanner is an [sql.Scanner] that decodes created_at with a
+// Dialect's DecodeTime.
+type timeScanner struct {
+	decode func(src any) (time.Time, error)
+	t      *time.Time
+}
+
+func (s timeScanner) Scan(src any) error {
+	t, err := s.decode(src)
+	if err != nil {
+		return fmt.Errorf("created_at: %w", err)
+	}
+	*s.t = t
+	return nil
+}

@@ -1,0 +1,93 @@
+// Package mysqlstore is an [auth.UserStore] kept in a MySQL or MariaDB
+// database, reached through the application's [*sql.DB]. It imports no
+// driver: the application chooses one and opens the database. This
+// package's own tests use github.com/go-sql-driver/mysql (driver name
+// "mysql") and run on MariaDB 10.11; the schema needs InnoDB and
+// fractional-second DATETIME (MySQL 5.6.4, MariaDB 5.3 or later).
+//
+// # Usage
+//
+//	import _ "github.com/go-sql-driver/mysql"
+//
+//	db, err := sql.Open("mysql", "app:secret@tcp(db.internal:3306)/app")
+//	if err != nil { ... }
+//	store := mysqlstore.New(db)
+//	if err := store.Migrate(ctx); err != nil { ... } // on every start, on every replica
+//	svc, err := auth.New(store, auth.Config{Secret: secret})
+//
+// The Store works whatever the DSN says about parseTime, loc,
+// clientFoundRows and interpolateParams, and whatever the session's
+// time_zone and sql_mode (strict or not, ANSI_QUOTES,
+// NO_BACKSLASH_ESCAPES). The connection's character set must be utf8mb4,
+// the driver's default: leave charset out of the DSN or set
+// charset=utf8mb4. [Store.Migrate] checks it.
+//
+// # Schema
+//
+// [Store.Migrate] executes [Schema], which creates one table in the DSN's
+// database if it does not exist yet and leaves an existing one, and its
+// rows, alone:
+//
+//	CREATE TABLE IF NOT EXISTS auth_users (
+//		id            VARBINARY(255) NOT NULL,
+//		email         VARBINARY(254) NOT NULL,
+//		name          TEXT NOT NULL,
+//		password_hash TEXT NOT NULL,
+//		created_at    DATETIME(6) NOT NULL,
+//		PRIMARY KEY (id),
+//		UNIQUE KEY auth_users_email (email)
+//	) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
+//
+// Applications that manage their schema with a migration tool can copy
+// Schema into it and never call Migrate.
+//
+// Strings are stored as given and compared byte for byte. id and email are
+// binary strings because no utf8mb4 collation both MySQL and MariaDB have
+// compares byte for byte: the _ci and _ai ones fold case or accents, and
+// utf8mb4_bin ignores trailing spaces, so "a@example.com" and
+// "a@example.com " would collide in the unique index. Names and hashes are
+// utf8mb4 text, so that any Unicode, emoji and other characters outside
+// the Basic Multilingual Plane included, round-trips, and reads as text in
+// SQL clients. CreatedAt is kept to the microsecond (truncated), as the
+// UTC date and time, and returned in UTC.
+//
+// # Values the table cannot hold
+//
+// Under a non-strict sql_mode MySQL stores an over-long value truncated,
+// invalid UTF-8 with '?' in its place and an out-of-range date as zero,
+// with only a warning. So that no sql_mode can make it store something
+// other than what it was given, CreateUser checks first, and fails
+// without storing anything, when the ID is longer than 255 bytes, the
+// email longer than 254 bytes (the longest the [auth.Service] accepts),
+// the name or password hash longer than 65,535 bytes or not valid UTF-8,
+// or CreatedAt outside the years 1000 to 9999 (in UTC).
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use, and any number of Stores, in any
+// number of processes, may share one database. Uniqueness of emails is
+// enforced by the unique index, so of any number of concurrent sign-ups
+// for one email exactly one succeeds. Migrate may be called by every
+// replica at start-up at the same time: it runs Schema while holding the
+// server-wide lock [MigrateLockName] (GET_LOCK on one connection), so the
+// replicas create the table one after another.
+//
+// CreateUser inserts in a transaction that it commits only if its context
+// is still live: when a context ends mid-statement the driver abandons the
+// connection but the server still finishes the statement, and an
+// uncommitted insert is then rolled back, so a cancelled CreateUser
+// stores nothing.
+//
+// # Errors
+//
+// CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
+// email is taken (whether or not the ID is taken too): MySQL has no ON
+// CONFLICT (email), so after a failed insert the Store looks the email up
+// to tell a taken email from a taken ID. A taken ID with a free email is
+// a different error (the driver's duplicate-entry error). UserByEmail and
+// UserByID return an error wrapping [auth.ErrNotFound] when no row
+// matches. Every other error comes from database/sql or the driver, or is
+// one of the checks above, and is returned wrapped, prefixed
+// "mysqlstore:"; a call whose context is done returns an error wrapping
+// ctx.Err().
+package mysqlstore

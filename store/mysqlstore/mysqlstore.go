@@ -1,0 +1,225 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/store/internal/sqlstore"
+)
+
+// Schema is the MySQL/MariaDB DDL of the users table. It is idempotent:
+// executing it on a database that already has the table changes nothing.
+// [Store.Migrate] executes it, under [MigrateLockName].
+//
+// id and email are VARBINARY so that they are compared byte for byte:
+// every utf8mb4 collation either folds case or accents, or, like
+// utf8mb4_bin, ignores trailing spaces (PAD SPACE), so that
+// "a@example.com" and "a@example.com " would collide in the unique index.
+// created_at holds the UTC date and time.
+const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
+	id            VARBINARY(255) NOT NULL,
+	email         VARBINARY(254) NOT NULL,
+	name          TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	created_at    DATETIME(6) NOT NULL,
+	PRIMARY KEY (id),
+	UNIQUE KEY auth_users_email (email)
+) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
+
+// Column limits of [Schema], which CreateUser checks before inserting.
+const (
+	maxIDBytes    = 255
+	maxEmailBytes = 254
+	maxTextBytes  = 65535 // TEXT
+	minYear       = 1000  // DATETIME's supported range
+	maxYear       = 9999
+)
+
+// MigrateLockName is the name of the user-level lock (GET_LOCK) that
+// [Store.Migrate] holds while it executes [Schema], so that replicas
+// starting at once migrate one after another. Such locks are server-wide:
+// Stores on different databases of one server take turns too.
+const MigrateLockName = "gatehouse.auth_users.migrate"
+
+// migrateLockWait is how long Migrate waits for [MigrateLockName], in
+// seconds, unless its context ends first.
+const migrateLockWait = 60
+
+// dateTimeLayout is the form in which created_at is written and read: the
+// UTC date and time to the microsecond. Writing and reading it as text,
+// rather than as a time.Time, leaves the DSN's parseTime and loc settings
+// and the session's time_zone out of it.
+const dateTimeLayout = "2006-01-02 15:04:05.000000"
+
+// dialect is what sets MySQL apart for the code shared with the other SQL
+// stores: no ON CONFLICT, so a taken email is told from a taken ID by
+// looking the email up after a failed insert; the insert in a
+// transaction; created_at as UTC DATETIME(6) text; and checks that keep
+// values the table cannot hold from being silently truncated or replaced
+// under a non-strict sql_mode.
+var dialect = sqlstore.Dialect{
+	Name: "mysqlstore",
+	// A plain INSERT: INSERT IGNORE turns truncation and invalid values
+	// into warnings, and INSERT ... ON DUPLICATE KEY UPDATE id = id reports
+	// a duplicate as one row affected, like an insert, when the DSN has
+	// clientFoundRows=true.
+	Insert:     `INSERT INTO auth_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+	Conflicts:  sqlstore.ErrorOnAnyConflict,
+	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
+	InsertInTx: true,
+	ByEmail:    `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE email = ?`,
+	ByID:       `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE id = ?`,
+	Check:      check,
+	EncodeTime: func(t time.Time) any { return t.UTC().Format(dateTimeLayout) },
+	DecodeTime: func(src any) (time.Time, error) {
+		var s string
+		switch v := src.(type) {
+		case []byte:
+			s = string(v)
+		case string:
+			s = v
+		default:
+			return time.Time{}, fmt.Errorf("got %T, want text", src)
+		}
+		return time.ParseInLocation(dateTimeLayout, s, time.UTC)
+	},
+}
+
+// check rejects a user whose values the table cannot hold as they are:
+// under a non-strict sql_mode MySQL would truncate an over-long value,
+// replace invalid UTF-8 or store a zero date, with only a warning. The
+// errors name the field, never its value.
+func check(u auth.User) error {
+	switch {
+	case len(u.ID) > maxIDBytes:
+		return fmt.Errorf("ID is %d bytes long; the column holds %d", len(u.ID), maxIDBytes)
+	case len(u.Email) > maxEmailBytes:
+		return fmt.Errorf("email is %d bytes long; the column holds %d", len(u.Email), maxEmailBytes)
+	case len(u.Name) > maxTextBytes:
+		return fmt.Errorf("name is %d bytes long; the column holds %d", len(u.Name), maxTextBytes)
+	case len(u.PasswordHash) > maxTextBytes:
+		return fmt.Errorf("password hash is %d bytes long; the column holds %d", len(u.PasswordHash), maxTextBytes)
+	case !utf8.ValidString(u.Name):
+		return errors.New("name is not valid UTF-8")
+	case !utf8.ValidString(u.PasswordHash):
+		return errors.New("password hash is not valid UTF-8")
+	}
+	if y := u.CreatedAt.UTC().Year(); y < minYear || y > maxYear {
+		return fmt.Errorf("created_at %s is outside the years %d to %d that DATETIME holds",
+			u.CreatedAt.UTC().Format(time.RFC3339), minYear, maxYear)
+	}
+	return nil
+}
+
+// Store is an [auth.UserStore] in the auth_users table of a MySQL or
+// MariaDB database. Create one with [New]; it is safe for concurrent use,
+// and any number of Stores, in any number of processes, may share one
+// database.
+type Store struct {
+	db *sql.DB
+}
+
+var _ auth.UserStore = (*Store)(nil)
+
+// New returns a Store that keeps users in db, which the caller opened with
+// a MySQL driver and still owns (the Store never closes it). New runs
+// nothing; call [Store.Migrate] before first use if the table may not
+// exist.
+func New(db *sql.DB) *Store {
+	return &Store{db: db}
+}
+
+// Migrate creates the auth_users table (see [Schema]) if it does not exist.
+// It keeps an existing table and its rows, so it is safe to call on every
+// start, and from several replicas at once: it executes Schema while
+// holding the lock [MigrateLockName] (GET_LOCK), waiting up to a minute
+// for it.
+//
+// It first checks that the connection's character set is utf8mb4 (the
+// default of github.com/go-sql-driver/mysql), without which names outside
+// the Basic Multilingual Plane, emoji for example, could not be stored,
+// and fails if it is not.
+func (s *Store) Migrate(ctx context.Context) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("mysqlstore: migrate: %w", err)
+	}
+	defer conn.Close()
+	if err := checkCharset(ctx, conn); err != nil {
+		return fmt.Errorf("mysqlstore: migrate: %w", err)
+	}
+
+	var locked sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, ?)`, MigrateLockName, migrateLockWait).Scan(&locked); err != nil {
+		return fmt.Errorf("mysqlstore: migrate: taking the lock %s: %w", MigrateLockName, err)
+	}
+	switch {
+	case !locked.Valid:
+		return fmt.Errorf("mysqlstore: migrate: taking the lock %s: GET_LOCK returned NULL", MigrateLockName)
+	case locked.Int64 != 1:
+		return fmt.Errorf("mysqlstore: migrate: the lock %s was not free within %d seconds", MigrateLockName, migrateLockWait)
+	}
+	defer release(ctx, conn)
+
+	if _, err := conn.ExecContext(ctx, Schema); err != nil {
+		return fmt.Errorf("mysqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// release releases [MigrateLockName], held by conn. If it cannot, it
+// discards conn rather than let it go back to the pool holding the lock:
+// the server releases a session's locks when the session ends.
+func release(ctx context.Context, conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var released sql.NullInt64
+	err := conn.QueryRowContext(ctx, `SELECT RELEASE_LOCK(?)`, MigrateLockName).Scan(&released)
+	if err != nil || released.Int64 != 1 {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// checkCharset returns an error unless conn exchanges text with the server
+// in utf8mb4.
+func checkCharset(ctx context.Context, conn *sql.Conn) error {
+	var client, connection, results sql.NullString
+	err := conn.QueryRowContext(ctx, `SELECT @@character_set_client, @@character_set_connection, @@character_set_results`).
+		Scan(&client, &connection, &results)
+	if err != nil {
+		return fmt.Errorf("reading the connection's character set: %w", err)
+	}
+	if client.String != "utf8mb4" || connection.String != "utf8mb4" || (results.Valid && results.String != "utf8mb4") {
+		return fmt.Errorf("the connection's character sets are %s (client), %s (connection) and %s (results); want utf8mb4 (remove charset= from the DSN, or set charset=utf8mb4)",
+			client.String, connection.String, results.String)
+	}
+	return nil
+}
+
+// CreateUser inserts u. It returns an error wrapping [auth.ErrDuplicateEmail]
+// if the email is taken (whether or not the ID is taken too), and a
+// different error (the driver's duplicate-entry error for PRIMARY,
+// wrapped) if only the ID is; in both cases nothing is stored. It also
+// fails, storing nothing, for a value the table cannot hold exactly (see
+// the package documentation).
+func (s *Store) CreateUser(ctx context.Context, u auth.User) error {
+	return dialect.CreateUser(ctx, s.db, u)
+}
+
+// UserByEmail returns the user whose email is exactly email, or an error
+// wrapping [auth.ErrNotFound].
+func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	return dialect.UserByEmail(ctx, s.db, email)
+}
+
+// UserByID returns the user with the given ID, or an error wrapping
+// [auth.ErrNotFound].
+func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
+	return dialect.UserByID(ctx, s.db, id)
+}
