@@ -35,6 +35,27 @@
 // Login does the same hashing work for an unknown email as for a wrong
 // password and returns [ErrInvalidCredentials] for both.
 //
+// # Throttling
+//
+// Login throttles each account key, the normalised email, whether or not
+// an account has it: after Config.LoginBackoffAfter (5) consecutive
+// failures, each further attempt must wait, 1 second at first, doubling
+// with each failure up to a minute; after Config.MaxLoginFailures (100)
+// the key waits until Config.LoginFailureWindow (an hour) has passed
+// since the last failure. An attempt made too early gets a
+// [*ThrottledError] (it wraps [ErrThrottled] and says how long to wait)
+// before the email is looked up or anything is hashed. A successful
+// login, or an hour without attempts, clears the count.
+//
+// The counters are kept by an [AttemptStore]: the UserStore itself when
+// it has that ability (every store of this module does, so replicas on one
+// database share them), otherwise a bounded in-memory store
+// ([NewMemoryAttemptStore]). Keys are HMACs keyed with the secret, so the
+// store holds no email. Throttling fails closed: if the counter cannot be
+// read or written, Login fails with that error. [Service.NewLimiter] makes
+// the same machinery available for other limits, such as the per-IP
+// limits of package httpauth.
+//
 // # Emails and names
 //
 // Emails are trimmed, NFKC-normalised and lower-cased ([NormalizeEmail])
@@ -46,7 +67,8 @@
 //
 // Failures are reported with the sentinels of this package (ErrNotFound,
 // ErrDuplicateEmail, ErrInvalidCredentials, ErrInvalidToken,
-// ErrTokenExpired, ErrBusy, ...), wrapped; test them with [errors.Is].
+// ErrTokenExpired, ErrBusy, ErrThrottled, ...), wrapped; test them with
+// [errors.Is].
 // Invalid input is a [*FieldError] naming the field; it wraps
 // [ErrInvalidField].
 package auth

@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Sentinel errors. Every error returned by this package and by conforming
 // stores wraps at most a few of these; test for them with [errors.Is], never
@@ -40,6 +43,11 @@ var (
 	// ErrInvalidHash means a stored password hash could not be decoded or
 	// its parameters are outside the accepted bounds.
 	ErrInvalidHash = errors.New("auth: invalid password hash")
+
+	// ErrThrottled is wrapped by every [*ThrottledError]: too many
+	// attempts were made for an account or by a client, and this one was
+	// refused without being checked.
+	ErrThrottled = errors.New("auth: too many attempts")
 )
 
 // FieldError reports an input field that failed validation. It wraps
@@ -55,3 +63,21 @@ func (e *FieldError) Error() string {
 
 // Unwrap returns [ErrInvalidField].
 func (e *FieldError) Unwrap() error { return ErrInvalidField }
+
+// ThrottledError reports an attempt refused because of earlier ones: by
+// [Service.Login] when the account key is in backoff or has reached
+// Config.MaxLoginFailures, and by a [Limiter]. It wraps [ErrThrottled]; use
+// [errors.As] to learn how long to wait. Its text is the same for every
+// account, existing or not.
+type ThrottledError struct {
+	// RetryAfter is how long from now the same attempt will not be
+	// refused for the same reason. It is always positive.
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return "auth: too many attempts; retry after " + e.RetryAfter.String()
+}
+
+// Unwrap returns [ErrThrottled].
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }

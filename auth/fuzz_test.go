@@ -184,3 +184,42 @@ func FuzzVerifyToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPreparePassword: preparePassword never panics and rejects only with a
+// *FieldError for "password"; what sign-up accepts, login accepts too, as
+// the same bytes; what it returns is valid NFKC of at most 1024 bytes, and,
+// under the sign-up policy, at least 8 code points and not on the list of
+// common passwords in any case.
+func FuzzPreparePassword(f *testing.F) {
+	for _, s := range []string{
+		"", "1234567", "12345678", "password", "PassWord1", "correct horse battery staple",
+		"\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44", "e\u0301e\u0301e\u0301e\u0301e\u0301e\u0301e\u0301",
+		strings.Repeat("a", 1024), strings.Repeat("a", 1000) + "\ufdfa", "password\xff", "\u0130\u0130\u0130\u0130\u0130\u0130\u0130\u0130",
+		"\u0131loveyou", "\u017Funshine", "\u212Aillerkiller",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		login, errLogin := preparePassword(in, false)
+		signup, errSignup := preparePassword(in, true)
+		for _, err := range []error{errLogin, errSignup} {
+			var fe *FieldError
+			if err != nil && (!errors.As(err, &fe) || fe.Field != "password") {
+				t.Fatalf("preparePassword(%q) = %v, want a *FieldError for password", in, err)
+			}
+		}
+		if errSignup == nil && (errLogin != nil || string(login) != string(signup)) {
+			t.Fatalf("preparePassword(%q): sign-up accepts %q, login gives %q, %v", in, signup, login, errLogin)
+		}
+		if errLogin != nil {
+			return
+		}
+		if !utf8.Valid(login) || len(login) > maxPasswordBytes || !norm.NFKC.IsNormal(login) {
+			t.Fatalf("preparePassword(%q, false) = %q: invalid UTF-8, too long or not NFKC", in, login)
+		}
+		if errSignup == nil && (utf8.RuneCount(signup) < minPasswordRunes || isCommonPassword(string(signup)) ||
+			isCommonPassword(strings.ToUpper(string(signup))) || isCommonPassword(strings.ToLower(string(signup)))) {
+			t.Fatalf("preparePassword(%q, true) accepted %q", in, signup)
+		}
+	})
+}

@@ -107,9 +107,11 @@ func normalizeName(name string) (string, error) {
 // preparePassword returns the bytes that are hashed for password: its NFKC
 // normalisation, so that the same password typed on different keyboards or
 // platforms matches. Sign-up applies the policy (policy == true): at least 8
-// code points and at most 1024 bytes, never silently truncated. Login only
-// rejects what could never have been accepted, so an over-long password
-// costs no hash.
+// code points and at most 1024 bytes, never silently truncated, and not on
+// the built-in list of common passwords (compared case-insensitively; see
+// commonpw.go). Login only rejects what could never have been accepted, so
+// an over-long password costs no hash, and applies no policy: a password
+// set before the policy tightened (or imported) still logs in.
 func preparePassword(password string, policy bool) ([]byte, error) {
 	bad := func(reason string) ([]byte, error) {
 		return nil, &FieldError{Field: "password", Reason: reason}
@@ -129,6 +131,9 @@ func preparePassword(password string, policy bool) ([]byte, error) {
 	}
 	if policy && utf8.RuneCountInString(p) < minPasswordRunes {
 		return bad("shorter than 8 characters")
+	}
+	if policy && isCommonPassword(p) {
+		return bad("is a commonly used password")
 	}
 	return []byte(p), nil
 }

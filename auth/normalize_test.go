@@ -156,7 +156,7 @@ func TestPreparePassword(t *testing.T) {
 		name, in string
 		want     string // "" means the input itself
 	}{
-		{"8 ASCII", "12345678", ""},
+		{"8 ASCII", "abcdefgh", ""},
 		{"8 two-byte code points", strings.Repeat("\u00e9", 8), ""},
 		{"8 CJK", "\u65e5\u672c\u8a9e\u306e\u30d1\u30b9\u30ef\u30c9", ""},
 		{"8 emoji", strings.Repeat("\U0001F511", 8), ""},
@@ -164,8 +164,8 @@ func TestPreparePassword(t *testing.T) {
 		{"1024 bytes", strings.Repeat("a", 1024), ""},
 		{"1024 bytes multibyte", strings.Repeat("\u00e9", 512), ""},
 		{"decomposed é composed", "caf\u0065\u0301 au lait", "caf\u00e9 au lait"},
-		{"fullwidth folded", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44", "password"},
-		{"case kept", "PassWord", ""},
+		{"fullwidth folded", "\uff50\uff41\uff53\uff53\uff50\uff48\uff52\uff41\uff53\uff45", "passphrase"},
+		{"case kept", "PassPhrase", ""},
 	}
 	for _, tt := range accepts {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,6 +195,10 @@ func TestPreparePassword(t *testing.T) {
 		{"1025 bytes multibyte", strings.Repeat("\u00e9", 512) + "a", true},
 		{"over 1024 bytes after NFKC", strings.Repeat("a", 1000) + "\ufdfa", true}, // U+FDFA expands to 33 bytes
 		{"invalid UTF-8", "password\xff", true},
+		{"common password", "iloveyou", false},
+		{"common password, digits", "12345678", false},
+		{"common password, cased", "PassWord1", false},
+		{"common password, fullwidth", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44", false},
 	}
 	for _, tt := range rejects {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,7 +226,7 @@ func TestPreparePasswordEquivalence(t *testing.T) {
 	groups := [][]string{
 		{"cr\u00e8me br\u00fbl\u00e9e", "cre\u0300me bru\u0302le\u0301e"},
 		{"\u00c5ngstr\u00f6m!", "A\u030angstro\u0308m!", "\u212bngstr\u00f6m!"},
-		{"password1", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11"},
+		{"passphrase1", "\uff50\uff41\uff53\uff53\uff50\uff48\uff52\uff41\uff53\uff45\uff11"},
 	}
 	for _, g := range groups {
 		first, err := preparePassword(g[0], true)

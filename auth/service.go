@@ -52,6 +52,46 @@ type Config struct {
 	// giving up with [ErrBusy]. Default: 1 second.
 	HashWait time.Duration
 
+	// LoginBackoffAfter is the number of consecutive failed logins for one
+	// account key (the normalised email, whether or not an account has it,
+	// so that throttling says nothing about which accounts exist) after
+	// which every further attempt must wait: LoginBackoff after the
+	// LoginBackoffAfter-th failure, twice that after the next, and so on
+	// up to LoginBackoffMax, counted from the latest failure. An attempt
+	// made too early is refused with a [*ThrottledError], without being
+	// checked or counted. A successful login, or LoginFailureWindow
+	// without an attempt, clears the count. Default: 5. Negative: no
+	// backoff.
+	LoginBackoffAfter int
+
+	// LoginBackoff is the first wait of the backoff. Default: 1 second.
+	LoginBackoff time.Duration
+
+	// LoginBackoffMax caps the backoff's wait. Default: 1 minute. It must
+	// be at least LoginBackoff and at most LoginFailureWindow.
+	LoginBackoffMax time.Duration
+
+	// MaxLoginFailures is the number of consecutive failed logins for one
+	// account key after which every attempt is refused with a
+	// [*ThrottledError] until LoginFailureWindow has passed since the
+	// latest. Default: 100; with the defaults no account key gets more
+	// than 100 passwords checked in an hour (the backoff alone lets about
+	// 70 through). Negative: no cap.
+	MaxLoginFailures int
+
+	// LoginFailureWindow is how long an account key's count of failed
+	// logins lasts without a new attempt. Default: 1 hour. At most
+	// [AttemptRetention].
+	LoginFailureWindow time.Duration
+
+	// Attempts keeps the counters of login attempts per account key, and
+	// those of the Limiters made by [Service.NewLimiter]. Default: the
+	// UserStore itself if it implements [AttemptStore] (every store of
+	// this module does, so replicas sharing a database share the
+	// counters), otherwise NewMemoryAttemptStore(0), local to this
+	// Service.
+	Attempts AttemptStore
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 
@@ -75,12 +115,16 @@ type Service struct {
 	now           func() time.Time
 	rand          io.Reader
 	parser        *jwt.Parser
+	attempts      AttemptStore
+	attemptKeyMAC []byte
+	login         loginPolicy
 }
 
 // New returns a Service that keeps users in store. It returns an error
 // wrapping [ErrInvalidConfig] if cfg cannot be used: no store, a secret
-// shorter than 32 bytes, hashing parameters out of bounds, or a negative
-// duration or limit.
+// shorter than 32 bytes, hashing parameters out of bounds, a negative
+// duration or limit (other than those for which negative means "off"), or
+// throttling windows that do not fit (see [Config]).
 func New(store UserStore, cfg Config) (*Service, error) {
 	bad := func(format string, a ...any) (*Service, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...))
@@ -118,6 +162,17 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
+	login, err := newLoginPolicy(&cfg)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if cfg.Attempts == nil {
+		if as, ok := store.(AttemptStore); ok {
+			cfg.Attempts = as
+		} else {
+			cfg.Attempts = NewMemoryAttemptStore(0)
+		}
+	}
 	return &Service{
 		store:         store,
 		secret:        append([]byte(nil), cfg.Secret...),
@@ -131,7 +186,55 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		now:           cfg.Now,
 		rand:          cfg.Rand,
 		parser:        newParser(&cfg),
+		attempts:      cfg.Attempts,
+		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
+		login:         login,
 	}, nil
+}
+
+// newLoginPolicy checks cfg's login throttling fields and returns the
+// policy they make, defaults filled in.
+func newLoginPolicy(cfg *Config) (loginPolicy, error) {
+	p := loginPolicy{
+		backoffAfter: cfg.LoginBackoffAfter,
+		backoff:      cfg.LoginBackoff,
+		backoffMax:   cfg.LoginBackoffMax,
+		maxFailures:  cfg.MaxLoginFailures,
+		window:       cfg.LoginFailureWindow,
+	}
+	if p.backoff < 0 || p.backoffMax < 0 || p.window < 0 {
+		return p, errors.New("negative LoginBackoff, LoginBackoffMax or LoginFailureWindow")
+	}
+	switch {
+	case p.backoffAfter == 0:
+		p.backoffAfter = 5
+	case p.backoffAfter < 0:
+		p.backoffAfter = 0
+	}
+	switch {
+	case p.maxFailures == 0:
+		p.maxFailures = 100
+	case p.maxFailures < 0:
+		p.maxFailures = 0
+	}
+	if p.backoff == 0 {
+		p.backoff = time.Second
+	}
+	if p.backoffMax == 0 {
+		p.backoffMax = time.Minute
+	}
+	if p.window == 0 {
+		p.window = time.Hour
+	}
+	switch {
+	case p.window > AttemptRetention:
+		return p, fmt.Errorf("LoginFailureWindow %v is longer than AttemptRetention (%v)", p.window, AttemptRetention)
+	case p.backoffAfter > 0 && p.backoffMax < p.backoff:
+		return p, fmt.Errorf("LoginBackoffMax %v is shorter than LoginBackoff %v", p.backoffMax, p.backoff)
+	case p.backoffAfter > 0 && p.backoffMax > p.window:
+		return p, fmt.Errorf("LoginBackoffMax %v is longer than LoginFailureWindow %v", p.backoffMax, p.window)
+	}
+	return p, nil
 }
 
 // Session is what a successful Signup or Login returns.
@@ -200,6 +303,20 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 // that cannot be valid, or a missing or over-long password, is a
 // [*FieldError]; exhausted hashing capacity is [ErrBusy]. Store failures and
 // undecodable stored hashes are returned wrapped.
+//
+// Logins are throttled per account key, the normalised email, whether or
+// not an account has it (see Config.LoginBackoffAfter and
+// Config.MaxLoginFailures): an attempt made too soon after too many
+// failures is refused with a [*ThrottledError] before the store is asked
+// about the email and before any hashing. Every other attempt is counted
+// before its password is checked, whatever its outcome, and only a
+// successful login clears the count: so concurrent attempts cannot
+// together get more passwords checked than the policy allows, on any
+// number of replicas, but more than Config.LoginBackoffAfter logins to one
+// account at the same moment, or in a row that fail for want of hashing
+// capacity or a working store, see the backoff too. If the attempt counter
+// cannot be read or written, Login fails with that error, wrapped, and
+// checks nothing: throttling fails closed.
 func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
@@ -207,6 +324,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	pw, err := preparePassword(password, false)
 	if err != nil {
+		return nil, err
+	}
+	key := s.attemptKey(accountKind, email)
+	if err := s.countLogin(ctx, key); err != nil {
 		return nil, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
@@ -231,6 +352,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	if !match {
 		return nil, ErrInvalidCredentials
 	}
+	s.resetLogin(ctx, key)
 	return s.session(u)
 }
 

@@ -288,8 +288,8 @@ func TestStoreFailureWrapped(t *testing.T) {
 	down := &storeError{"all"}
 	s := newTestService(t, failingStore{down}, Config{})
 
-	_, errSignup := s.Signup(ctx, NewUser{Name: "Dan", Email: "dan@example.com", Password: "password123"})
-	_, errLogin := s.Login(ctx, "dan@example.com", "password123")
+	_, errSignup := s.Signup(ctx, NewUser{Name: "Dan", Email: "dan@example.com", Password: "password 123"})
+	_, errLogin := s.Login(ctx, "dan@example.com", "password 123")
 	for name, err := range map[string]error{"Signup": errSignup, "Login": errLogin} {
 		if !errors.Is(err, down) {
 			t.Errorf("%s: err = %v, want it to wrap the store's error", name, err)
@@ -309,7 +309,7 @@ func TestStoreFailureWrapped(t *testing.T) {
 func TestRandFailure(t *testing.T) {
 	s := newTestService(t, newFakeStore(), Config{Rand: errReader{errNoEntropy}})
 	ctx := context.Background()
-	if _, err := s.Signup(ctx, NewUser{Name: "E", Email: "e@example.com", Password: "password123"}); !errors.Is(err, errNoEntropy) {
+	if _, err := s.Signup(ctx, NewUser{Name: "E", Email: "e@example.com", Password: "password 123"}); !errors.Is(err, errNoEntropy) {
 		t.Errorf("Signup with failing Rand: %v", err)
 	}
 	if _, _, err := s.IssueToken(User{ID: "x"}); !errors.Is(err, errNoEntropy) {
@@ -365,7 +365,7 @@ func TestSignupParams(t *testing.T) {
 	store := newFakeStore()
 	p := Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 24, KeyLen: 48}
 	s := newTestService(t, store, Config{Params: p})
-	if _, err := s.Signup(ctx, NewUser{Name: "F", Email: "f@example.com", Password: "password123"}); err != nil {
+	if _, err := s.Signup(ctx, NewUser{Name: "F", Email: "f@example.com", Password: "password 123"}); err != nil {
 		t.Fatal(err)
 	}
 	h := store.get(t, "f@example.com").PasswordHash
@@ -374,7 +374,7 @@ func TestSignupParams(t *testing.T) {
 	}
 	// Another Service with the defaults, on the same store, logs the user in.
 	s2 := newTestService(t, store, Config{})
-	if _, err := s2.Login(ctx, "f@example.com", "password123"); err != nil {
+	if _, err := s2.Login(ctx, "f@example.com", "password 123"); err != nil {
 		t.Errorf("Login with default params: %v", err)
 	}
 }
@@ -430,18 +430,18 @@ func TestHashSlotBusy(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
-	if _, err := s.Signup(ctx, NewUser{Name: "I", Email: "i@example.com", Password: "password123"}); err != nil {
+	if _, err := s.Signup(ctx, NewUser{Name: "I", Email: "i@example.com", Password: "password 123"}); err != nil {
 		t.Fatal(err)
 	}
 
 	release := occupySlot(t, s)
-	if _, err := s.Login(ctx, "i@example.com", "password123"); !errors.Is(err, ErrBusy) {
+	if _, err := s.Login(ctx, "i@example.com", "password 123"); !errors.Is(err, ErrBusy) {
 		t.Errorf("Login with the slot taken: %v, want ErrBusy", err)
 	}
-	if _, err := s.Login(ctx, "unknown@example.com", "password123"); !errors.Is(err, ErrBusy) {
+	if _, err := s.Login(ctx, "unknown@example.com", "password 123"); !errors.Is(err, ErrBusy) {
 		t.Errorf("Login of an unknown email with the slot taken: %v, want ErrBusy (the dummy hash needs a slot too)", err)
 	}
-	if _, err := s.Signup(ctx, NewUser{Name: "J", Email: "j@example.com", Password: "password123"}); !errors.Is(err, ErrBusy) {
+	if _, err := s.Signup(ctx, NewUser{Name: "J", Email: "j@example.com", Password: "password 123"}); !errors.Is(err, ErrBusy) {
 		t.Errorf("Signup with the slot taken: %v, want ErrBusy", err)
 	}
 	if _, err := store.UserByEmail(ctx, "j@example.com"); !errors.Is(err, ErrNotFound) {
@@ -453,7 +453,7 @@ func TestHashSlotBusy(t *testing.T) {
 	}
 
 	release()
-	if _, err := s.Login(ctx, "i@example.com", "password123"); err != nil {
+	if _, err := s.Login(ctx, "i@example.com", "password 123"); err != nil {
 		t.Errorf("Login after the slot was released: %v", err)
 	}
 }
@@ -483,10 +483,10 @@ func TestHashSlotContextCanceled(t *testing.T) {
 
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Login(canceled, "k@example.com", "password123"); !errors.Is(err, context.Canceled) {
+	if _, err := s.Login(canceled, "k@example.com", "password 123"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Login with a canceled ctx while waiting: %v, want context.Canceled", err)
 	}
-	if _, err := s.Signup(canceled, NewUser{Name: "K", Email: "k@example.com", Password: "password123"}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Signup(canceled, NewUser{Name: "K", Email: "k@example.com", Password: "password 123"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Signup with a canceled ctx while waiting: %v, want context.Canceled", err)
 	}
 

@@ -41,6 +41,7 @@
 //	409  email already registered (after normalisation)
 //	413  body over the limit
 //	415  Content-Type not application/json
+//	429  too many attempts (with Retry-After): see Throttling
 //	503  hashing capacity exhausted (with Retry-After)
 //	500  anything else, e.g. a store failure: a generic body; the error
 //	     itself goes to Config.Logger
@@ -48,6 +49,37 @@
 // Responses never contain driver text, stack traces or secrets. Every
 // response carries Cache-Control: no-store and X-Content-Type-Options:
 // nosniff.
+//
+// # Throttling
+//
+// Three limits answer 429 Too Many Requests, with one problem body for all
+// of them and a Retry-After header in whole seconds (rounded up):
+//
+//   - per account: the [auth.Service] makes an email that has seen too
+//     many failed logins wait (backoff from the 5th consecutive failure,
+//     at most 100 an hour by default; see [auth.Config]). Unknown emails
+//     are throttled exactly like existing ones, so a 429 says nothing
+//     about which accounts exist;
+//   - per client, failed logins: Config.MaxLoginFailuresPerIP (default 100
+//     with no pause of Config.LoginFailureWindowPerIP, 15 minutes), which
+//     stops one address from trying a password on many accounts;
+//   - per client, sign-ups: Config.MaxSignupsPerIP (default 20 with no
+//     pause of Config.SignupWindowPerIP, an hour).
+//
+// The client is the request's peer (RemoteAddr). Behind reverse proxies
+// or load balancers, list their networks in Config.TrustedProxies: a
+// request from one of them is attributed to the right-most address of its
+// X-Forwarded-For headers that is not a trusted proxy. Without
+// TrustedProxies, X-Forwarded-For is ignored, since any client can write
+// it. An IPv6 client is counted by its /64 network, as one subscriber
+// usually has a whole /64 to pick addresses from; an IPv4 client by its
+// address. Requests whose RemoteAddr is not an IP address (a Unix socket)
+// share one counter.
+//
+// The counters live in the Service's [auth.AttemptStore]: with the SQL
+// stores of this module, in the database, so replicas share them. If the
+// counters cannot be read or written, the request fails with 500 rather
+// than go uncounted.
 //
 // # Middleware
 //

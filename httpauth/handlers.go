@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse-go/gatehouse/auth"
@@ -31,20 +33,63 @@ type Config struct {
 	// server's side (status 500), with the underlying error, and never a
 	// password, hash, token or secret. Default: slog.Default().
 	Logger *slog.Logger
+
+	// MaxLoginFailuresPerIP is the number of failed logins (wrong password
+	// or unknown email) from one client after which its login requests
+	// are answered 429, with Retry-After, until LoginFailureWindowPerIP
+	// has passed since the latest failure. A pause of that long between
+	// two failures forgets the earlier ones; successful logins neither
+	// count nor clear the count. This is what stops credential stuffing
+	// (many accounts, few attempts each) from one address; the Service
+	// throttles each account on its own (see [auth.Config]).
+	// Default: 100. Negative: no limit.
+	MaxLoginFailuresPerIP int
+
+	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
+	// Default: 15 minutes. At most [auth.AttemptRetention].
+	LoginFailureWindowPerIP time.Duration
+
+	// MaxSignupsPerIP is the number of sign-ups from one client after
+	// which its sign-up requests are answered 429, with Retry-After, until
+	// SignupWindowPerIP has passed since the latest. A sign-up counts if
+	// it creates an account or finds the email taken (which limits probing
+	// for registered emails too); one refused as invalid (400) or for want
+	// of hashing capacity (503) does not. Default: 20. Negative: no limit.
+	MaxSignupsPerIP int
+
+	// SignupWindowPerIP: see MaxSignupsPerIP. Default: 1 hour. At most
+	// [auth.AttemptRetention].
+	SignupWindowPerIP time.Duration
+
+	// TrustedProxies are the networks of the reverse proxies and load
+	// balancers in front of the service. A request whose peer
+	// (RemoteAddr) is in one of them is attributed to the right-most
+	// address in its X-Forwarded-For headers that is not; any other
+	// request to its peer. Default: none, so X-Forwarded-For is ignored:
+	// without a proxy that overwrites it, any client could write anything
+	// there. IPv4-mapped IPv6 addresses count as IPv4.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler serves the sign-up and login endpoints of an [auth.Service] and
 // provides the middleware that protects other routes with its tokens.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	svc     *auth.Service
-	prefix  string
-	maxBody int64
-	log     *slog.Logger
+	svc      *auth.Service
+	prefix   string
+	maxBody  int64
+	log      *slog.Logger
+	trusted  []netip.Prefix
+	loginIP  *auth.Limiter // nil: no limit
+	signupIP *auth.Limiter // nil: no limit
 }
 
-// New returns a Handler for svc. It returns an error if cfg's Prefix or
-// MaxBodyBytes is not acceptable.
+// New returns a Handler for svc. It returns an error if cfg's Prefix,
+// MaxBodyBytes, per-IP limits or TrustedProxies are not acceptable.
+//
+// The per-IP counters live in svc's [auth.AttemptStore] (see
+// [auth.Config]), so replicas on one database share them, under the
+// limiter names "login-ip" and "signup-ip".
 func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("httpauth: nil *auth.Service")
@@ -65,7 +110,37 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}, nil
+	trusted, err := checkProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted}
+	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
+		return nil, err
+	}
+	if h.signupIP, err = limiter(svc, "signup-ip", cfg.MaxSignupsPerIP, 20, cfg.SignupWindowPerIP, time.Hour); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// limiter returns the Limiter for a per-IP limit of Config, or nil if max
+// is negative, filling in the defaults.
+func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow time.Duration) (*auth.Limiter, error) {
+	if max < 0 {
+		return nil, nil
+	}
+	if max == 0 {
+		max = defMax
+	}
+	if window == 0 {
+		window = defWindow
+	}
+	l, err := svc.NewLimiter(name, max, window)
+	if err != nil {
+		return nil, fmt.Errorf("httpauth: per-IP limit: %w", err)
+	}
+	return l, nil
 }
 
 // Mount registers the endpoints on mux: Prefix+"/signup" and
@@ -80,14 +155,31 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // Signup returns the handler of POST {prefix}/signup, for routers other
 // than [http.ServeMux]. It reads {"name", "email", "password"} and answers
 // 200 with {"userId", "email", "userName", "token"}; see the package
-// documentation for the errors.
+// documentation for the errors. Every sign-up that creates an account or
+// finds the email taken counts towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "name", "email", "password")
 		if !ok {
 			return
 		}
+		release := func(bool) error { return nil }
+		if h.signupIP != nil {
+			var err error
+			if release, err = h.signupIP.Acquire(r.Context(), h.clientKey(r)); err != nil {
+				h.respond(w, r, nil, err)
+				return
+			}
+			defer release(false) //nolint:errcheck // does nothing after the call below
+		}
 		s, err := h.svc.Signup(r.Context(), auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+		if rerr := release(err == nil || errors.Is(err, auth.ErrDuplicateEmail)); rerr != nil {
+			if err == nil { // the account exists: say so, and log the failure
+				h.logFailure(r, rerr)
+			} else {
+				err = rerr
+			}
+		}
 		h.respond(w, r, s, err)
 	})
 }
@@ -95,14 +187,27 @@ func (h *Handler) Signup() http.Handler {
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
 // {"userId", "email", "userName", "token"}; every credential failure gets
-// the same 401 response.
+// the same 401 response, and counts towards the client's
+// Config.MaxLoginFailuresPerIP.
 func (h *Handler) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email", "password")
 		if !ok {
 			return
 		}
+		release := func(bool) error { return nil }
+		if h.loginIP != nil {
+			var err error
+			if release, err = h.loginIP.Acquire(r.Context(), h.clientKey(r)); err != nil {
+				h.respond(w, r, nil, err)
+				return
+			}
+			defer release(false) //nolint:errcheck // does nothing after the call below
+		}
 		s, err := h.svc.Login(r.Context(), f[0], f[1])
+		if rerr := release(errors.Is(err, auth.ErrInvalidCredentials)); rerr != nil {
+			err = rerr // a failure that cannot be counted is not answered 401
+		}
 		h.respond(w, r, s, err)
 	})
 }
@@ -124,7 +229,11 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Sessio
 		return
 	}
 	var fe *auth.FieldError
+	var te *auth.ThrottledError
 	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", retryAfter(te.RetryAfter))
+		writeProblem(w, http.StatusTooManyRequests, "too many attempts, retry later", "")
 	case errors.As(err, &fe):
 		writeProblem(w, http.StatusBadRequest, fe.Field+": "+fe.Reason, fe.Field)
 	case errors.Is(err, auth.ErrDuplicateEmail):
@@ -135,10 +244,15 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Sessio
 		w.Header().Set("Retry-After", "1")
 		writeProblem(w, http.StatusServiceUnavailable, "too busy, retry later", "")
 	default:
-		h.log.LogAttrs(r.Context(), slog.LevelError, "httpauth: request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		h.logFailure(r, err)
 		writeProblem(w, http.StatusInternalServerError, "internal error", "")
 	}
+}
+
+// logFailure records a failure on the server's side to Config.Logger.
+func (h *Handler) logFailure(r *http.Request, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelError, "httpauth: request failed",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 }
 
 // decode enforces the request contract (POST, application/json, size

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // problem is an RFC 9457 problem details object. Field is an extension
@@ -45,4 +46,11 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(body) //nolint:errcheck // the client is gone; nothing to do
+}
+
+// retryAfter returns d as the value of a Retry-After header: whole
+// seconds, rounded up, at least 1.
+func retryAfter(d time.Duration) string {
+	s := (d + time.Second - 1) / time.Second
+	return strconv.FormatInt(max(int64(s), 1), 10)
 }

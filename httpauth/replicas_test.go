@@ -38,8 +38,11 @@ func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName 
 		db := dbtest.Open(t, dbtest.PostgresDriver, dsn)
 		store := pgstore.New(db)
 		// Generous HashWait: this is about the database, not hashing capacity
-		// (argon2 under -race is slow).
-		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute}))
+		// (argon2 under -race is slow). No per-account throttling either:
+		// TestDatabaseFault logs one account in over and over while the
+		// database fails, and attempts that fail count towards it (the
+		// replicas' shared counters have tests in throttle_test.go).
+		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginBackoffAfter: -1, MaxLoginFailures: -1}))
 		wg.Go(func() { errs[i] = store.Migrate(context.Background()) }) // replicas start at once
 	}
 	wg.Wait()

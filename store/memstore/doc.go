@@ -14,5 +14,10 @@
 // Users are stored and returned by value, so callers never share memory
 // with the store.
 //
+// A Store is also an [auth.AttemptStore]: it keeps the attempt counters
+// of login throttling in memory too, at most
+// [auth.DefaultMemoryAttemptKeys] of them, as
+// [auth.NewMemoryAttemptStore] does.
+//
 // The store passes the conformance kit in package storetest.
 package memstore

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 )
@@ -16,18 +17,24 @@ var errDuplicateID = errors.New("user ID already taken")
 // Store is an in-memory [auth.UserStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
-	mu      sync.RWMutex
-	byID    map[string]auth.User
-	byEmail map[string]string // email -> ID
+	mu       sync.RWMutex
+	byID     map[string]auth.User
+	byEmail  map[string]string // email -> ID
+	attempts auth.AttemptStore
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.AttemptStore = (*Store)(nil)
+)
 
-// New returns an empty Store.
+// New returns an empty Store. Its attempt counters are those of
+// auth.NewMemoryAttemptStore(0): at most [auth.DefaultMemoryAttemptKeys].
 func New() *Store {
 	return &Store{
-		byID:    make(map[string]auth.User),
-		byEmail: make(map[string]string),
+		byID:     make(map[string]auth.User),
+		byEmail:  make(map[string]string),
+		attempts: auth.NewMemoryAttemptStore(0),
 	}
 }
 
@@ -81,4 +88,32 @@ func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 		return auth.User{}, fmt.Errorf("memstore: user by id: %w", auth.ErrNotFound)
 	}
 	return u, nil
+}
+
+// Attempts returns the attempt counter under key, or the zero
+// auth.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	a, err := s.attempts.Attempts(ctx, key)
+	if err != nil {
+		return auth.Attempts{}, fmt.Errorf("memstore: attempts: %w", err)
+	}
+	return a, nil
+}
+
+// AddAttempt counts an attempt under key at now, restarting the counter
+// if its last attempt is expiry old, and returns the counter.
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	a, err := s.attempts.AddAttempt(ctx, key, now, expiry)
+	if err != nil {
+		return auth.Attempts{}, fmt.Errorf("memstore: add attempt: %w", err)
+	}
+	return a, nil
+}
+
+// ResetAttempts deletes the attempt counter under key, if there is one.
+func (s *Store) ResetAttempts(ctx context.Context, key string) error {
+	if err := s.attempts.ResetAttempts(ctx, key); err != nil {
+		return fmt.Errorf("memstore: reset attempts: %w", err)
+	}
+	return nil
 }

@@ -24,9 +24,9 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], which creates one table in the DSN's
-// database if it does not exist yet and leaves an existing one, and its
-// rows, alone:
+// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
+// tables in the DSN's database if they do not exist yet and leave existing
+// ones, and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            VARBINARY(255) NOT NULL,
@@ -36,10 +36,17 @@
 //		created_at    DATETIME(6) NOT NULL,
 //		PRIMARY KEY (id),
 //		UNIQUE KEY auth_users_email (email)
-//	) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin
+//	) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+//	CREATE TABLE IF NOT EXISTS auth_attempts (
+//		key_hash VARBINARY(64) NOT NULL,
+//		attempts BIGINT NOT NULL,
+//		last_at  DATETIME(6) NOT NULL,
+//		PRIMARY KEY (key_hash),
+//		KEY auth_attempts_last_at (last_at)
+//	) ENGINE=InnoDB
 //
 // Applications that manage their schema with a migration tool can copy
-// Schema into it and never call Migrate.
+// Schema and AttemptsSchema into it and never call Migrate.
 //
 // Strings are stored as given and compared byte for byte. id and email are
 // binary strings because no utf8mb4 collation both MySQL and MariaDB have
@@ -77,6 +84,22 @@
 // connection but the server still finishes the statement, and an
 // uncommitted insert is then rolled back, so a cancelled CreateUser
 // stores nothing.
+//
+// # Attempt counters
+//
+// A Store is also an [auth.AttemptStore], so an [auth.Service] on it keeps
+// the counters of login throttling, and of the per-IP limits of package
+// httpauth, in auth_attempts, where every replica sees them. There is one
+// row per key (a 64-digit hex HMAC, never an email or address; a longer
+// key is refused, not truncated). MySQL has no RETURNING on upserts:
+// AddAttempt runs INSERT ... ON DUPLICATE KEY UPDATE and a SELECT of the
+// row in one transaction, which holds the row's lock, so concurrent
+// attempts are each counted once; like CreateUser, it commits only if its
+// context is still live. last_at only ever moves forward, so a replica
+// with a slow clock cannot shorten a wait. So that the table does not
+// grow without bound, AddAttempt also deletes, at most once a minute per
+// Store and 1,000 rows at a time, counters idle for
+// [auth.AttemptRetention] (a day); counters are never needed for longer.
 //
 // # Errors
 //

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,18 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	PRIMARY KEY (id),
 	UNIQUE KEY auth_users_email (email)
 ) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
+
+// AttemptsSchema is the MySQL/MariaDB DDL of the attempt counters' table
+// (see [auth.AttemptStore]), with its index on last_at, by which idle
+// counters are pruned. Like [Schema], it is idempotent; [Store.Migrate]
+// executes it after Schema. last_at holds the UTC date and time.
+const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
+	key_hash VARBINARY(64) NOT NULL,
+	attempts BIGINT NOT NULL,
+	last_at  DATETIME(6) NOT NULL,
+	PRIMARY KEY (key_hash),
+	KEY auth_attempts_last_at (last_at)
+) ENGINE=InnoDB`
 
 // Column limits of [Schema], which CreateUser checks before inserting.
 const (
@@ -89,6 +102,17 @@ var dialect = sqlstore.Dialect{
 		}
 		return time.ParseInLocation(dateTimeLayout, s, time.UTC)
 	},
+	AttemptsGet: `SELECT attempts, DATE_FORMAT(last_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_attempts WHERE key_hash = ?`,
+	// MySQL evaluates the assignments left to right, each seeing the
+	// columns as the previous ones left them: attempts must come first.
+	// No RETURNING: AttemptsGet follows in the same transaction.
+	AttemptsAdd: `INSERT INTO auth_attempts (key_hash, attempts, last_at) VALUES (?, 1, ?)
+ON DUPLICATE KEY UPDATE
+	attempts = IF(last_at <= CAST(? AS DATETIME(6)), 1, attempts + 1),
+	last_at  = GREATEST(last_at, CAST(? AS DATETIME(6)))`,
+	AttemptsAddInTx: true,
+	AttemptsReset:   `DELETE FROM auth_attempts WHERE key_hash = ?`,
+	AttemptsPrune:   `DELETE FROM auth_attempts WHERE last_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 }
 
 // check rejects a user whose values the table cannot hold as they are:
@@ -122,10 +146,14 @@ func check(u auth.User) error {
 // and any number of Stores, in any number of processes, may share one
 // database.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	prune sqlstore.Pruner
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.AttemptStore = (*Store)(nil)
+)
 
 // New returns a Store that keeps users in db, which the caller opened with
 // a MySQL driver and still owns (the Store never closes it). New runs
@@ -135,9 +163,10 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// Migrate creates the auth_users table (see [Schema]) if it does not exist.
-// It keeps an existing table and its rows, so it is safe to call on every
-// start, and from several replicas at once: it executes Schema while
+// Migrate creates the auth_users table (see [Schema]) and the
+// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
+// keeps existing tables and their rows, so it is safe to call on every
+// start, and from several replicas at once: it executes the DDL while
 // holding the lock [MigrateLockName] (GET_LOCK), waiting up to a minute
 // for it.
 //
@@ -167,8 +196,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	}
 	defer release(ctx, conn)
 
-	if _, err := conn.ExecContext(ctx, Schema); err != nil {
-		return fmt.Errorf("mysqlstore: migrate: %w", err)
+	for _, ddl := range []string{Schema, AttemptsSchema} {
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("mysqlstore: migrate: %w", err)
+		}
 	}
 	return nil
 }
@@ -222,4 +253,25 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 // [auth.ErrNotFound].
 func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 	return dialect.UserByID(ctx, s.db, id)
+}
+
+// Attempts returns the attempt counter under key, or the zero
+// auth.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	return dialect.Attempts(ctx, s.db, key)
+}
+
+// AddAttempt counts an attempt under key at now, restarting the counter
+// if its last attempt is expiry old, and returns the counter: an INSERT
+// ... ON DUPLICATE KEY UPDATE and a SELECT in one transaction, committed
+// only if ctx is still live. Now and then it also deletes counters idle
+// for longer than [auth.AttemptRetention]. A key longer than 64 bytes is
+// an error.
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	return dialect.AddAttempt(ctx, s.db, &s.prune, key, now, expiry)
+}
+
+// ResetAttempts deletes the attempt counter under key, if there is one.
+func (s *Store) ResetAttempts(ctx context.Context, key string) error {
+	return dialect.ResetAttempts(ctx, s.db, key)
 }

@@ -17,8 +17,9 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], which creates one table if it does not
-// exist yet and leaves an existing one, and its rows, alone:
+// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
+// tables and an index if they do not exist yet and leave existing ones,
+// and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -26,13 +27,20 @@
 //		name          TEXT NOT NULL,
 //		password_hash TEXT NOT NULL,
 //		created_at    TIMESTAMPTZ NOT NULL
-//	)
+//	);
+//	CREATE TABLE IF NOT EXISTS auth_attempts (
+//		key_hash TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		attempts BIGINT NOT NULL,
+//		last_at  TIMESTAMPTZ NOT NULL
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)
 //
-// The table is created, and later found, in the first schema of the
-// connection's search_path (usually public); to keep it elsewhere, set
+// The tables are created, and later found, in the first schema of the
+// connection's search_path (usually public); to keep them elsewhere, set
 // search_path for the application's connections, for example with
 // search_path=myschema in a pgx DSN. Applications that manage their schema
-// with a migration tool can copy Schema into it and never call Migrate.
+// with a migration tool can copy Schema and AttemptsSchema into it and
+// never call Migrate.
 //
 // Strings are stored as given and compared byte for byte: equality of
 // TEXT under PostgreSQL's deterministic collations (every database default
@@ -49,6 +57,19 @@
 // one succeeds. Migrate may be called by every replica at start-up at the
 // same time: it runs Schema in a transaction holding the advisory lock
 // [MigrateLockKey], so the replicas create the table one after another.
+//
+// # Attempt counters
+//
+// A Store is also an [auth.AttemptStore], so an [auth.Service] on it keeps
+// the counters of login throttling, and of the per-IP limits of package
+// httpauth, in auth_attempts, where every replica sees them. There is one
+// row per key (a 64-digit hex HMAC, never an email or address), counted
+// atomically by one INSERT ... ON CONFLICT (key_hash) DO UPDATE ...
+// RETURNING statement; last_at only ever moves forward, so a replica with
+// a slow clock cannot shorten a wait. So that the table does not grow
+// without bound, AddAttempt also deletes, at most once a minute per Store
+// and 1,000 rows at a time, counters idle for [auth.AttemptRetention] (a
+// day); counters are never needed for longer.
 //
 // # Errors
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
@@ -24,6 +25,17 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	password_hash TEXT NOT NULL,
 	created_at    TIMESTAMPTZ NOT NULL
 )`
+
+// AttemptsSchema is the PostgreSQL DDL of the attempt counters' table
+// (see [auth.AttemptStore]) and of its index on last_at, by which idle
+// counters are pruned. Like [Schema], it is idempotent; [Store.Migrate]
+// executes it after Schema, in the same transaction.
+const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
+	key_hash TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	attempts BIGINT NOT NULL,
+	last_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 
 // MigrateLockKey is the key of the transaction-level advisory lock that
 // [Store.Migrate] holds while it executes [Schema], so that replicas
@@ -53,16 +65,29 @@ ON CONFLICT (email) DO NOTHING`,
 		}
 		return t.UTC(), nil
 	},
+	AttemptsGet: `SELECT attempts, last_at FROM auth_attempts WHERE key_hash = $1`,
+	AttemptsAdd: `INSERT INTO auth_attempts AS a (key_hash, attempts, last_at) VALUES ($1, 1, $2)
+ON CONFLICT (key_hash) DO UPDATE SET
+	attempts = CASE WHEN a.last_at <= $3 THEN 1 ELSE a.attempts + 1 END,
+	last_at  = GREATEST(a.last_at, $4)
+RETURNING attempts, last_at`,
+	AttemptsReset: `DELETE FROM auth_attempts WHERE key_hash = $1`,
+	AttemptsPrune: `DELETE FROM auth_attempts WHERE key_hash IN
+	(SELECT key_hash FROM auth_attempts WHERE last_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
 // Store is an [auth.UserStore] in the auth_users table of a PostgreSQL
 // database. Create one with [New]; it is safe for concurrent use, and any
 // number of Stores, in any number of processes, may share one database.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	prune sqlstore.Pruner
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.AttemptStore = (*Store)(nil)
+)
 
 // New returns a Store that keeps users in db, which the caller opened with
 // a PostgreSQL driver and still owns (the Store never closes it). New runs
@@ -72,9 +97,10 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// Migrate creates the auth_users table (see [Schema]) if it does not exist.
-// It keeps an existing table and its rows, so it is safe to call on every
-// start, and from several replicas at once: it executes Schema in a
+// Migrate creates the auth_users table (see [Schema]) and the
+// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
+// keeps existing tables and their rows, so it is safe to call on every
+// start, and from several replicas at once: it executes the DDL in a
 // transaction that first takes the advisory lock [MigrateLockKey], because
 // concurrent CREATE TABLE IF NOT EXISTS statements for one table can fail
 // in PostgreSQL (a unique violation in pg_type) instead of waiting.
@@ -91,8 +117,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, MigrateLockKey); err != nil {
 		return fmt.Errorf("pgstore: migrate: taking the advisory lock: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, Schema); err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+	for _, ddl := range []string{Schema, AttemptsSchema} {
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("pgstore: migrate: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("pgstore: migrate: commit: %w", err)
@@ -118,4 +146,23 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 // [auth.ErrNotFound].
 func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 	return dialect.UserByID(ctx, s.db, id)
+}
+
+// Attempts returns the attempt counter under key, or the zero
+// auth.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	return dialect.Attempts(ctx, s.db, key)
+}
+
+// AddAttempt counts an attempt under key at now, restarting the counter
+// if its last attempt is expiry old, and returns the counter, in one
+// INSERT ... ON CONFLICT DO UPDATE. Now and then it also deletes counters
+// idle for longer than [auth.AttemptRetention].
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	return dialect.AddAttempt(ctx, s.db, &s.prune, key, now, expiry)
+}
+
+// ResetAttempts deletes the attempt counter under key, if there is one.
+func (s *Store) ResetAttempts(ctx context.Context, key string) error {
+	return dialect.ResetAttempts(ctx, s.db, key)
 }

@@ -16,8 +16,9 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], which creates one table if it does not
-// exist yet and leaves an existing one, and its rows, alone:
+// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
+// tables and an index if they do not exist yet and leave existing ones,
+// and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            TEXT NOT NULL PRIMARY KEY,
@@ -25,10 +26,16 @@
 //		name          TEXT NOT NULL,
 //		password_hash TEXT NOT NULL,
 //		created_at    INTEGER NOT NULL -- unix microseconds, UTC
-//	)
+//	);
+//	CREATE TABLE IF NOT EXISTS auth_attempts (
+//		key_hash TEXT NOT NULL PRIMARY KEY,
+//		attempts INTEGER NOT NULL,
+//		last_at  INTEGER NOT NULL -- unix microseconds, UTC
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)
 //
 // Applications that manage their schema with a migration tool can copy
-// Schema into it and never call Migrate. Strings are stored as given and
+// Schema and AttemptsSchema into it and never call Migrate. Strings are stored as given and
 // compared byte for byte (SQLite's default BINARY collation); the
 // [auth.Service] normalises emails before they reach the store. CreatedAt
 // is kept to the microsecond and returned in UTC.
@@ -53,6 +60,17 @@
 // With github.com/mattn/go-sqlite3 (also accepted by modernc.org/sqlite):
 //
 //	file:app.db?_busy_timeout=5000&_journal_mode=WAL
+//
+// # Attempt counters
+//
+// A Store is also an [auth.AttemptStore], so an [auth.Service] on it keeps
+// the counters of login throttling in auth_attempts, one row per key (a
+// 64-digit hex HMAC, never an email or address). AddAttempt is one INSERT
+// ... ON CONFLICT (key_hash) DO UPDATE ... RETURNING statement, queued with
+// the Store's other writes. So that the table does not grow without bound,
+// AddAttempt also deletes, at most once a minute and 1,000 rows at a time,
+// counters idle for [auth.AttemptRetention] (a day); counters are never
+// needed for longer.
 //
 // # Errors
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
@@ -20,6 +21,17 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	password_hash TEXT NOT NULL,
 	created_at    INTEGER NOT NULL -- unix microseconds, UTC
 )`
+
+// AttemptsSchema is the SQLite DDL of the attempt counters' table (see
+// [auth.AttemptStore]) and of its index on last_at, by which idle counters
+// are pruned. Like [Schema], it is idempotent; [Store.Migrate] executes
+// it after Schema.
+const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
+	key_hash TEXT NOT NULL PRIMARY KEY,
+	attempts INTEGER NOT NULL,
+	last_at  INTEGER NOT NULL -- unix microseconds, UTC
+);
+CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 
 // dialect is what sets SQLite apart for the code shared with the other SQL
 // stores: ON CONFLICT(email) DO NOTHING, and created_at as unix
@@ -40,6 +52,15 @@ ON CONFLICT(email) DO NOTHING`,
 		}
 		return time.UnixMicro(micros).UTC(), nil
 	},
+	AttemptsGet: `SELECT attempts, last_at FROM auth_attempts WHERE key_hash = ?`,
+	AttemptsAdd: `INSERT INTO auth_attempts (key_hash, attempts, last_at) VALUES (?, 1, ?)
+ON CONFLICT (key_hash) DO UPDATE SET
+	attempts = CASE WHEN last_at <= ? THEN 1 ELSE attempts + 1 END,
+	last_at  = max(last_at, ?)
+RETURNING attempts, last_at`,
+	AttemptsReset: `DELETE FROM auth_attempts WHERE key_hash = ?`,
+	AttemptsPrune: `DELETE FROM auth_attempts WHERE key_hash IN
+	(SELECT key_hash FROM auth_attempts WHERE last_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
 // Store is an [auth.UserStore] in the auth_users table of a SQLite
@@ -51,9 +72,13 @@ type Store struct {
 	// leaving them to poll in SQLite's busy handler, keeps a burst of
 	// sign-ups from starving one another into SQLITE_BUSY.
 	write chan struct{}
+	prune sqlstore.Pruner
 }
 
-var _ auth.UserStore = (*Store)(nil)
+var (
+	_ auth.UserStore    = (*Store)(nil)
+	_ auth.AttemptStore = (*Store)(nil)
+)
 
 // New returns a Store that keeps users in db, which the caller opened with
 // a SQLite driver and still owns (the Store never closes it). New runs
@@ -79,16 +104,19 @@ func (s *Store) lockWrite(ctx context.Context) error {
 
 func (s *Store) unlockWrite() { <-s.write }
 
-// Migrate creates the auth_users table (see [Schema]) if it does not exist.
-// It keeps an existing table and its rows, so it is safe to call on every
+// Migrate creates the auth_users table (see [Schema]) and the
+// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
+// keeps existing tables and their rows, so it is safe to call on every
 // start.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	defer s.unlockWrite()
-	if _, err := s.db.ExecContext(ctx, Schema); err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	for _, ddl := range []string{Schema, AttemptsSchema} {
+		if _, err := s.db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("sqlitestore: migrate: %w", err)
+		}
 	}
 	return nil
 }
@@ -114,4 +142,31 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (auth.User, error
 // [auth.ErrNotFound].
 func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 	return dialect.UserByID(ctx, s.db, id)
+}
+
+// Attempts returns the attempt counter under key, or the zero
+// auth.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	return dialect.Attempts(ctx, s.db, key)
+}
+
+// AddAttempt counts an attempt under key at now, restarting the counter
+// if its last attempt is expiry old, and returns the counter. Now and
+// then it also deletes counters idle for longer than
+// [auth.AttemptRetention].
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	if err := s.lockWrite(ctx); err != nil {
+		return auth.Attempts{}, fmt.Errorf("sqlitestore: add attempt: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.AddAttempt(ctx, s.db, &s.prune, key, now, expiry)
+}
+
+// ResetAttempts deletes the attempt counter under key, if there is one.
+func (s *Store) ResetAttempts(ctx context.Context, key string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: reset attempts: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.ResetAttempts(ctx, s.db, key)
 }

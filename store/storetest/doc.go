@@ -35,6 +35,22 @@
 //     wrapping [context.Canceled] or [context.DeadlineExceeded], and a
 //     CreateUser that failed that way stored nothing.
 //
+// For a store that also implements [auth.AttemptStore], the optional
+// ability behind login throttling, the subtests named Attempts... check
+// its contract (for other stores they pass, saying so in the log):
+//
+//   - a counter counts 1, 2, 3... per key, returning the count and Last;
+//     Attempts returns the same, and the zero Attempts for a key never
+//     counted;
+//   - AddAttempt restarts a counter at 1 once its expiry has passed since
+//     its Last (exactly expiry included), with the expiry of each call;
+//   - Last never goes back, even if a replica with a slow clock counts;
+//   - ResetAttempts deletes a counter, and is no error without one;
+//   - 50 concurrent AddAttempt calls for one key return each of the
+//     counts 1 to 50 exactly once, and leave the count at 50;
+//   - a cancelled or expired context makes every method fail with an
+//     error wrapping ctx.Err(), counting and deleting nothing.
+//
 // # Writing newStore
 //
 // Run calls newStore once per subtest, with that subtest's *testing.T, and

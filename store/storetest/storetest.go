@@ -18,9 +18,11 @@ import (
 const concurrency = 50
 
 // Run checks that the stores made by newStore implement the contract of
-// [auth.UserStore]. It runs one subtest per rule (see the package
-// documentation for the list), each on its own store from newStore, and
-// reports every violation through t. newStore must return a fresh, empty
+// [auth.UserStore], and that of [auth.AttemptStore] if they have that
+// ability. It runs one subtest per rule (see the package documentation for
+// the list), each on its own store from newStore, and reports every
+// violation through t. The subtests of the AttemptStore ability (named
+// Attempts...) pass, with a log line, for a store without it. newStore must return a fresh, empty
 // store each time it is called; it receives the subtest's t, so it may use
 // t.TempDir, t.Cleanup, t.Skip and t.Fatal.
 func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
@@ -42,6 +44,12 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 		{"SQLLookingStrings", testSQLLookingStrings},
 		{"CanceledContext", testDoneContext(context.Canceled, "context.Canceled", canceledContext)},
 		{"ExpiredContext", testDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
+	}
+	for _, tt := range attemptTests {
+		tests = append(tests, struct {
+			name string
+			fn   func(t *testing.T, s auth.UserStore)
+		}{tt.name, func(t *testing.T, s auth.UserStore) { runAttemptTest(t, s, tt.fn) }})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,27 +23,36 @@ const flawEnv = "GATEHOUSE_STORETEST_FLAW"
 
 // Flaws a fakeStore can have.
 const (
-	flawNone        = "none"         // a correct store
-	flawNoUnique    = "no-unique"    // ignores email uniqueness
-	flawIgnoreCtx   = "ignore-ctx"   // never looks at ctx
-	flawFoldCase    = "fold-case"    // compares emails case-insensitively
-	flawNilNotFound = "nil-notfound" // a lookup that matches nothing returns (User{}, nil)
-	flawSeconds     = "seconds"      // keeps CreatedAt to the second
-	flawLatin1      = "latin1"       // replaces runes above U+00FF in names with '?'
-	flawIDAsEmail   = "id-dup-email" // reports a taken ID as ErrDuplicateEmail
+	flawNone         = "none"         // a correct store
+	flawNoUnique     = "no-unique"    // ignores email uniqueness
+	flawIgnoreCtx    = "ignore-ctx"   // never looks at ctx
+	flawFoldCase     = "fold-case"    // compares emails case-insensitively
+	flawNilNotFound  = "nil-notfound" // a lookup that matches nothing returns (User{}, nil)
+	flawSeconds      = "seconds"      // keeps CreatedAt to the second
+	flawLatin1       = "latin1"       // replaces runes above U+00FF in names with '?'
+	flawIDAsEmail    = "id-dup-email" // reports a taken ID as ErrDuplicateEmail
+	flawNoAttempts   = "no-attempts"  // does not implement auth.AttemptStore
+	flawRacyCount    = "racy-count"   // AddAttempt reads, then writes, the count
+	flawNoExpiry     = "no-expiry"    // AddAttempt never restarts a counter
+	flawLastGoesBack = "last-back"    // AddAttempt sets Last to now, even if earlier
 )
 
-// fakeStore is a map-based auth.UserStore that can be broken on purpose.
+// fakeStore is a map-based auth.UserStore and auth.AttemptStore that can
+// be broken on purpose.
 type fakeStore struct {
-	flaw    string
-	mu      sync.Mutex
-	byID    map[string]auth.User
-	byEmail map[string]string
+	flaw     string
+	mu       sync.Mutex
+	byID     map[string]auth.User
+	byEmail  map[string]string
+	attempts map[string]auth.Attempts
 }
 
 func newFakeStore(flaw string) *fakeStore {
-	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}}
+	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]auth.Attempts{}}
 }
+
+// userStoreOnly hides the AttemptStore methods of the store it holds.
+type userStoreOnly struct{ auth.UserStore }
 
 func (s *fakeStore) ctxErr(ctx context.Context) error {
 	if s.flaw == flawIgnoreCtx {
@@ -123,6 +132,50 @@ func (s *fakeStore) UserByID(ctx context.Context, id string) (auth.User, error) 
 	return u, nil
 }
 
+func (s *fakeStore) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	if err := s.ctxErr(ctx); err != nil {
+		return auth.Attempts{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[key], nil
+}
+
+func (s *fakeStore) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	if err := s.ctxErr(ctx); err != nil {
+		return auth.Attempts{}, err
+	}
+	s.mu.Lock()
+	a := s.attempts[key]
+	if s.flaw == flawRacyCount {
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond) // long enough for the others to read the same count
+		s.mu.Lock()
+	}
+	defer s.mu.Unlock()
+	switch {
+	case a.Count == 0 || (s.flaw != flawNoExpiry && !a.Last.After(now.Add(-expiry))):
+		a = auth.Attempts{Count: 1, Last: now}
+	default:
+		a.Count++
+		if now.After(a.Last) || s.flaw == flawLastGoesBack {
+			a.Last = now
+		}
+	}
+	s.attempts[key] = a
+	return a, nil
+}
+
+func (s *fakeStore) ResetAttempts(ctx context.Context, key string) error {
+	if err := s.ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.attempts, key)
+	return nil
+}
+
 // TestHelperBrokenStore is not a test of its own: TestRunDetectsFlaws runs
 // it in a child process, with flawEnv set, to watch the kit fail. Without
 // flawEnv it does nothing (and passes rather than skips, since CI treats a
@@ -133,7 +186,12 @@ func TestHelperBrokenStore(t *testing.T) {
 		t.Log("helper for TestRunDetectsFlaws; does nothing unless " + flawEnv + " is set")
 		return
 	}
-	storetest.Run(t, func(t *testing.T) auth.UserStore { return newFakeStore(flaw) })
+	storetest.Run(t, func(t *testing.T) auth.UserStore {
+		if flaw == flawNoAttempts {
+			return userStoreOnly{newFakeStore(flaw)}
+		}
+		return newFakeStore(flaw)
+	})
 }
 
 // subtestResult matches the verdict lines of the kit's top-level subtests in
@@ -160,21 +218,30 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"DuplicateID", "EmailsComparedByteForByte", "ConcurrentDuplicateEmail",
 		"ConcurrentDistinctEmails", "UnicodeNames", "UnicodeEmails",
 		"SQLLookingStrings", "CanceledContext", "ExpiredContext",
+		"AttemptsCount", "AttemptsExpiry", "AttemptsLastNeverGoesBack",
+		"AttemptsReset", "AttemptsConcurrent", "AttemptsCanceledContext",
+		"AttemptsExpiredContext",
 	}
+	userTests := all[:13]
 	tests := []struct {
 		flaw     string
 		wantFail []string // exactly these top-level subtests fail
 	}{
 		{flawNone, nil},
 		{flawNoUnique, []string{"DuplicateEmail", "ConcurrentDuplicateEmail"}},
-		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext"}},
+		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext"}},
 		{flawFoldCase, []string{"EmailsComparedByteForByte"}},
 		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
 		// these three.
-		{flawSeconds, except(all, "NotFound", "CanceledContext", "ExpiredContext")},
+		{flawSeconds, except(userTests, "NotFound", "CanceledContext", "ExpiredContext")},
 		{flawLatin1, []string{"UnicodeNames"}},
 		{flawIDAsEmail, []string{"DuplicateID"}},
+		// The attempt tests pass a store without the ability.
+		{flawNoAttempts, nil},
+		{flawRacyCount, []string{"AttemptsConcurrent"}},
+		{flawNoExpiry, []string{"AttemptsExpiry"}},
+		{flawLastGoesBack, []string{"AttemptsLastNeverGoesBack"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {

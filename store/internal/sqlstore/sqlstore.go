@@ -4,8 +4,10 @@
 // created_at is encoded, how a taken email shows up) is described by a
 // [Dialect], which each store's package fills in and documents.
 //
-// Every store keeps one table, auth_users, with the columns id, email,
-// name, password_hash and created_at, whatever their types.
+// Every store keeps two tables: auth_users, with the columns id, email,
+// name, password_hash and created_at, and auth_attempts, the
+// [auth.AttemptStore], with the columns key_hash, attempts and last_at,
+// whatever their types.
 package sqlstore
 
 import (
@@ -71,9 +73,32 @@ type Dialect struct {
 	Check func(auth.User) error
 	// EncodeTime turns CreatedAt into the value passed to Insert.
 	EncodeTime func(time.Time) any
-	// DecodeTime turns the created_at value read by ByEmail and ByID, as
-	// the driver returns it, back into a time.
+	// DecodeTime turns the created_at value read by ByEmail and ByID, and
+	// the last_at value read by AttemptsGet and AttemptsAdd, as the driver
+	// returns them, back into a time.
 	DecodeTime func(src any) (time.Time, error)
+
+	// AttemptsGet selects attempts and last_at, in this order, of the
+	// counter whose key_hash is the one argument.
+	AttemptsGet string
+	// AttemptsAdd counts an attempt, atomically: an upsert whose
+	// arguments are, in this order, key_hash, EncodeTime(now),
+	// EncodeTime(now - expiry), the cutoff (an existing counter whose
+	// last_at is not after it restarts at 1; others go up by 1), and
+	// EncodeTime(now) again (last_at becomes the later of last_at and
+	// now). Unless AttemptsAddInTx, it returns (RETURNING) attempts and
+	// last_at, in this order.
+	AttemptsAdd string
+	// AttemptsAddInTx makes AddAttempt execute AttemptsAdd, which then
+	// returns nothing, and AttemptsGet in a transaction, committed only if
+	// ctx is still live: for databases without RETURNING on upserts.
+	AttemptsAddInTx bool
+	// AttemptsReset deletes the counter whose key_hash is the one
+	// argument.
+	AttemptsReset string
+	// AttemptsPrune deletes at most [PruneBatch] counters whose last_at
+	// is not after the one argument, EncodeTime of the cutoff.
+	AttemptsPrune string
 }
 
 // errNoRow is returned, wrapped, by CreateUser when an ErrorOnAnyConflict
@@ -175,7 +200,7 @@ func (d *Dialect) get(ctx context.Context, db *sql.DB, op, query, arg string) (a
 	}
 	var u auth.User
 	err := db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash,
-		timeScanner{decode: d.DecodeTime, t: &u.CreatedAt})
+		timeScanner{col: "created_at", decode: d.DecodeTime, t: &u.CreatedAt})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return auth.User{}, d.wrap(ctx, op, auth.ErrNotFound)
@@ -195,9 +220,10 @@ func (d *Dialect) wrap(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("%s: %s: %w", d.Name, op, err)
 }
 
-// timeScanner is an [sql.Scanner] that decodes created_at with a
-// Dialect's DecodeTime.
+// timeScanner is an [sql.Scanner] that decodes the time column col with
+// a Dialect's DecodeTime.
 type timeScanner struct {
+	col    string
 	decode func(src any) (time.Time, error)
 	t      *time.Time
 }
@@ -205,7 +231,7 @@ type timeScanner struct {
 func (s timeScanner) Scan(src any) error {
 	t, err := s.decode(src)
 	if err != nil {
-		return fmt.Errorf("created_at: %w", err)
+		return fmt.Errorf("%s: %w", s.col, err)
 	}
 	*s.t = t
 	return nil

@@ -30,6 +30,24 @@ const schema = `CREATE TABLE auth_users (
 	created_at    INTEGER NOT NULL
 )`
 
+const attemptsSchema = `CREATE TABLE auth_attempts (
+	key_hash TEXT NOT NULL PRIMARY KEY,
+	attempts INTEGER NOT NULL,
+	last_at  INTEGER NOT NULL
+)`
+
+// The attempt statements, as sqlitestore has them; upsert is followed by
+// RETURNING or, with AttemptsAddInTx, by nothing.
+const (
+	attemptsGet   = `SELECT attempts, last_at FROM auth_attempts WHERE key_hash = ?`
+	attemptsReset = `DELETE FROM auth_attempts WHERE key_hash = ?`
+	attemptsPrune = `DELETE FROM auth_attempts WHERE key_hash IN (SELECT key_hash FROM auth_attempts WHERE last_at <= ? LIMIT 1000)`
+	upsert        = `INSERT INTO auth_attempts (key_hash, attempts, last_at) VALUES (?, 1, ?)
+ON CONFLICT (key_hash) DO UPDATE SET
+	attempts = CASE WHEN last_at <= ? THEN 1 ELSE attempts + 1 END,
+	last_at  = max(last_at, ?)`
+)
+
 const (
 	selectByEmail = `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE email = ?`
 	selectByID    = `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE id = ?`
@@ -56,6 +74,11 @@ var dialects = map[string]*sqlstore.Dialect{
 		ByID:       selectByID,
 		EncodeTime: encodeMicros,
 		DecodeTime: decodeMicros,
+		// As sqlitestore and pgstore do: RETURNING.
+		AttemptsGet:   attemptsGet,
+		AttemptsAdd:   upsert + ` RETURNING attempts, last_at`,
+		AttemptsReset: attemptsReset,
+		AttemptsPrune: attemptsPrune,
 	},
 	// As mysqlstore does.
 	"ErrorOnAnyConflict": {
@@ -68,13 +91,35 @@ var dialects = map[string]*sqlstore.Dialect{
 		ByID:       selectByID,
 		EncodeTime: encodeMicros,
 		DecodeTime: decodeMicros,
+		// As mysqlstore does: the upsert and a select in a transaction.
+		AttemptsGet:     attemptsGet,
+		AttemptsAdd:     upsert,
+		AttemptsAddInTx: true,
+		AttemptsReset:   attemptsReset,
+		AttemptsPrune:   attemptsPrune,
 	},
 }
 
-// store is an auth.UserStore made of a Dialect and a database.
+// store is an auth.UserStore and auth.AttemptStore made of a Dialect and
+// a database.
 type store struct {
-	d  *sqlstore.Dialect
-	db *sql.DB
+	d     *sqlstore.Dialect
+	db    *sql.DB
+	prune *sqlstore.Pruner
+}
+
+func newStore(d *sqlstore.Dialect, db *sql.DB) store { return store{d, db, new(sqlstore.Pruner)} }
+
+func (s store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+	return s.d.Attempts(ctx, s.db, key)
+}
+
+func (s store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+	return s.d.AddAttempt(ctx, s.db, s.prune, key, now, expiry)
+}
+
+func (s store) ResetAttempts(ctx context.Context, key string) error {
+	return s.d.ResetAttempts(ctx, s.db, key)
 }
 
 func (s store) CreateUser(ctx context.Context, u auth.User) error {
@@ -101,8 +146,10 @@ func openDB(t *testing.T, migrate bool) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
 	if migrate {
-		if _, err := db.ExecContext(t.Context(), schema); err != nil {
-			t.Fatal(err)
+		for _, ddl := range []string{schema, attemptsSchema} {
+			if _, err := db.ExecContext(t.Context(), ddl); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return db
@@ -111,7 +158,7 @@ func openDB(t *testing.T, migrate bool) *sql.DB {
 func TestConformance(t *testing.T) {
 	for name, d := range dialects {
 		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) auth.UserStore { return store{d, openDB(t, true)} })
+			storetest.Run(t, func(t *testing.T) auth.UserStore { return newStore(d, openDB(t, true)) })
 		})
 	}
 }
@@ -121,11 +168,11 @@ func TestErrors(t *testing.T) {
 	u := auth.User{ID: "id1", Email: "a@example.com", Name: "A", PasswordHash: "h", CreatedAt: time.Unix(0, 0)}
 	for name, d := range dialects {
 		t.Run(name, func(t *testing.T) {
-			s := store{d, openDB(t, true)}
+			s := newStore(d, openDB(t, true))
 			if err := s.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			noTable := store{d, openDB(t, false)}
+			noTable := newStore(d, openDB(t, false))
 
 			checked := *d
 			errCheck := errors.New("value the table cannot hold")
@@ -148,8 +195,8 @@ func TestErrors(t *testing.T) {
 				{"no table", noTable.CreateUser(ctx, u), nil, "no such table"},
 				// Check runs first: had the insert run, the error would be
 				// "no such table".
-				{"Check fails", store{&checked, noTable.db}.CreateUser(ctx, u), errCheck, "test: create user: value the table cannot hold"},
-				{"DecodeTime fails", func() error { _, err := store{&badTime, s.db}.UserByID(ctx, u.ID); return err }(), nil, "created_at: bad time"},
+				{"Check fails", newStore(&checked, noTable.db).CreateUser(ctx, u), errCheck, "test: create user: value the table cannot hold"},
+				{"DecodeTime fails", func() error { _, err := newStore(&badTime, s.db).UserByID(ctx, u.ID); return err }(), nil, "created_at: bad time"},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +259,12 @@ func TestContextEndsMidCall(t *testing.T) {
 		"CreateUser":  func(ctx context.Context) error { return d.CreateUser(ctx, db, auth.User{ID: "x", Email: "x"}) },
 		"UserByEmail": func(ctx context.Context) error { _, err := d.UserByEmail(ctx, db, "x"); return err },
 		"UserByID":    func(ctx context.Context) error { _, err := d.UserByID(ctx, db, "x"); return err },
+		"Attempts":    func(ctx context.Context) error { _, err := d.Attempts(ctx, db, "x"); return err },
+		"AddAttempt": func(ctx context.Context) error {
+			_, err := d.AddAttempt(ctx, db, new(sqlstore.Pruner), "x", time.Now(), time.Minute)
+			return err
+		},
+		"ResetAttempts": func(ctx context.Context) error { return d.ResetAttempts(ctx, db, "x") },
 	}
 	for name, call := range calls {
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)

@@ -1,0 +1,1020 @@
+package httpauth_test
+
+// The attack suite: hostile requests sent over a real listener to a
+// service on each shipped store that needs no extra setup (memory, a SQLite
+// file) and on PostgreSQL (through internal/dbtest: skipped without
+// GATEHOUSE_TEST_POSTGRES_DSN, failed under CI=true). Every case checks the
+// exact status, that the protected handler did not run, that the store
+// holds no new user and, for requests that must be refused before any
+// lookup, that the store was not called at all.
+//
+// Run it alone with: go test -race -run Attack ./httpauth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/dbtest"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
+	"github.com/gatehouse-go/gatehouse/store/pgstore"
+	"github.com/gatehouse-go/gatehouse/store/sqlitestore"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// attackNow is the fixed clock of every attacked service, so that token
+// lifetimes can be probed to the second.
+var attackNow = time.Date(2030, time.January, 2, 3, 4, 5, 0, time.UTC)
+
+// attackConfig is the Service configuration under attack: the defaults, a
+// fixed clock, and a HashWait long enough that argon2id under -race never
+// turns a case into a 503.
+func attackConfig() auth.Config {
+	return auth.Config{Now: func() time.Time { return attackNow }, HashWait: time.Minute}
+}
+
+// spyStore wraps a store and counts the calls that reach it and the users
+// it created.
+type spyStore struct {
+	auth.UserStore
+	calls   atomic.Int64
+	created atomic.Int64
+}
+
+func (s *spyStore) CreateUser(ctx context.Context, u auth.User) error {
+	s.calls.Add(1)
+	err := s.UserStore.CreateUser(ctx, u)
+	if err == nil {
+		s.created.Add(1)
+	}
+	return err
+}
+
+func (s *spyStore) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	s.calls.Add(1)
+	return s.UserStore.UserByEmail(ctx, email)
+}
+
+func (s *spyStore) UserByID(ctx context.Context, id string) (auth.User, error) {
+	s.calls.Add(1)
+	return s.UserStore.UserByID(ctx, id)
+}
+
+// target is a service under attack: the server, the spy in front of its
+// store, and the SQL database behind the store (nil for memory).
+type target struct {
+	*server
+	spy *spyStore
+	db  *sql.DB
+	ph  string // the SQL placeholder of db: "?" or "$1"
+}
+
+// users counts the users in the store: with SQL, independently of the
+// UserStore interface; in memory (which never deletes), by successful
+// CreateUser calls.
+func (a *target) users(t *testing.T) int {
+	t.Helper()
+	if a.db == nil {
+		return int(a.spy.created.Load())
+	}
+	var n int
+	if err := a.db.QueryRow(`SELECT count(*) FROM auth_users`).Scan(&n); err != nil {
+		t.Fatalf("counting users: %v", err)
+	}
+	return n
+}
+
+// effects is what a request may have changed.
+type effects struct{ protected, storeCalls, users int }
+
+func (a *target) effects(t *testing.T) effects {
+	t.Helper()
+	return effects{a.protected, int(a.spy.calls.Load()), a.users(t)}
+}
+
+// untouched checks that nothing happened since before: the protected
+// handler did not run, no user was stored and, if noStoreCalls, the store
+// was not even asked.
+func (a *target) untouched(t *testing.T, before effects, noStoreCalls bool) {
+	t.Helper()
+	after := a.effects(t)
+	if after.protected != before.protected {
+		t.Errorf("the protected handler ran %d times", after.protected-before.protected)
+	}
+	if after.users != before.users {
+		t.Errorf("store holds %d users, %d before: something was stored", after.users, before.users)
+	}
+	if noStoreCalls && after.storeCalls != before.storeCalls {
+		t.Errorf("the store was called %d times; the request must be refused before any store sees it",
+			after.storeCalls-before.storeCalls)
+	}
+}
+
+// attackStores are the stores every attack runs against. open returns a
+// fresh, empty store and, for SQL stores, its database and placeholder.
+var attackStores = []struct {
+	name string
+	open func(t *testing.T) (store auth.UserStore, db *sql.DB, ph string)
+}{
+	{"memory", func(t *testing.T) (auth.UserStore, *sql.DB, string) {
+		return memstore.New(), nil, ""
+	}},
+	{"sqlite", func(t *testing.T) (auth.UserStore, *sql.DB, string) {
+		dsn := "file:" + filepath.Join(t.TempDir(), "attack.db") + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+		db := dbtest.Open(t, "sqlite", dsn)
+		st := sqlitestore.New(db)
+		if err := st.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return st, db, "?"
+	}},
+	{"postgres", func(t *testing.T) (auth.UserStore, *sql.DB, string) {
+		db := dbtest.NewPostgres(t) // skips without a DSN, fails under CI=true
+		st := pgstore.New(db)
+		if err := st.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return st, db, "$1"
+	}},
+}
+
+// forEachStore runs attack once per store, each on a fresh service.
+func forEachStore(t *testing.T, attack func(t *testing.T, a *target)) {
+	for _, st := range attackStores {
+		t.Run(st.name, func(t *testing.T) {
+			store, db, ph := st.open(t)
+			spy := &spyStore{UserStore: store}
+			attack(t, &target{server: newServer(t, spy, attackConfig()), spy: spy, db: db, ph: ph})
+		})
+	}
+}
+
+// send is a goroutine-safe request: unlike server.do it reports failures
+// as an error instead of calling t.Fatal.
+func (a *target) send(req *http.Request) (response, error) {
+	resp, err := a.Client().Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(b)}, err
+}
+
+// ---- Tokens -------------------------------------------------------------
+
+const b64alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// seg encodes s as a token segment.
+func seg(s string) string { return b64url.EncodeToString([]byte(s)) }
+
+// hmacJoin joins two encoded segments exactly as given and appends their
+// HMAC-SHA256 under key: the signature is right for the text sent, however
+// oddly the segments are encoded.
+func hmacJoin(header, payload string, key []byte) string {
+	in := header + "." + payload
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(in))
+	return in + "." + b64url.EncodeToString(m.Sum(nil))
+}
+
+// setTrailingBits sets the lowest unused bit of a segment's last
+// character: the text decodes to the same bytes in lenient base64, and
+// fails in strict base64. It fails t if the segment has no unused bits
+// (its length is a multiple of 4) or if the result does not behave so.
+func setTrailingBits(t *testing.T, s string) string {
+	t.Helper()
+	if len(s)%4 == 0 {
+		t.Fatalf("segment %q has no unused bits", s)
+	}
+	i := strings.IndexByte(b64alphabet, s[len(s)-1])
+	out := s[:len(s)-1] + string(b64alphabet[i|1])
+	want, err1 := b64url.DecodeString(s)
+	got, err2 := b64url.DecodeString(out)
+	_, strictErr := b64url.Strict().DecodeString(out)
+	if out == s || err1 != nil || err2 != nil || string(got) != string(want) || strictErr == nil {
+		t.Fatalf("setTrailingBits(%q) = %q: not a non-canonical encoding of the same bytes", s, out)
+	}
+	return out
+}
+
+// padJSON inserts spaces before the closing brace of a JSON object until
+// its length modulo 3 is rem, so that its encoding has unused bits
+// (rem 1 or 2) or none (rem 0).
+func padJSON(obj string, rem int) string {
+	for len(obj)%3 != rem {
+		obj = obj[:len(obj)-1] + " }"
+	}
+	return obj
+}
+
+// toStdAlphabet rewrites base64url text in the standard alphabet.
+func toStdAlphabet(s string) string {
+	return strings.NewReplacer("-", "+", "_", "/").Replace(s)
+}
+
+// signHeader signs claims with a JWT library, adding extra header
+// parameters.
+func signHeader(t *testing.T, m jwt.SigningMethod, key any, extra map[string]any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(m, claims)
+	for k, v := range extra {
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// attackKeys are the attacker's keys, made once for all stores.
+type attackKeys struct {
+	rsa       *rsa.PrivateKey
+	rsaPEM    []byte // the RSA public key as PEM, a classic confusion "secret"
+	ec        *ecdsa.PrivateKey
+	ed        ed25519.PrivateKey
+	hmac      []byte
+	fetches   *atomic.Int64 // requests to the attacker's key server
+	keyServer string        // URL of the attacker's key server
+}
+
+func newAttackKeys(t *testing.T) *attackKeys {
+	t.Helper()
+	k := &attackKeys{hmac: []byte("attacker's own HMAC secret, 32+ bytes long"), fetches: new(atomic.Int64)}
+	var err error
+	if k.rsa, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.rsaPEM = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	if k.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, k.ed, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	// A key server that the token headers point at (jku, x5u): it serves
+	// the attacker's HMAC key as a JWK set, and counts every fetch. The
+	// service must never contact it.
+	ks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k.fetches.Add(1)
+		fmt.Fprintf(w, `{"keys":[{"kty":"oct","kid":"attacker","k":%q}]}`, b64url.EncodeToString(k.hmac))
+	}))
+	t.Cleanup(ks.Close)
+	k.keyServer = ks.URL
+	return k
+}
+
+// tokenCase is one request to the protected route.
+type tokenCase struct {
+	name   string
+	header []string // request header name, value pairs
+	query  string   // appended to /api/user/me
+	status int      // 401, or 200 for the few tokens that must pass
+	sent   bool     // credentials were sent: error="invalid_token" expected
+}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+// TestAttackTokens sends forged, mangled, misplaced and out-of-date tokens
+// to the protected route. All are refused with the same 401 body, without
+// the protected handler running and without the store being asked, except
+// correctly signed tokens whose extra header parameters (kid, jku, x5u,
+// jwk, x5c) are ignored: the verifier accepts HS256 under Config.Secret
+// only and never consults a header for a key, so those parameters can
+// neither select nor fetch one.
+func TestAttackTokens(t *testing.T) {
+	keys := newAttackKeys(t)
+	forEachStore(t, func(t *testing.T, a *target) {
+		ada := a.signup(t, "Ada", "ada@example.com", password)
+		bob := a.signup(t, "Bob", "bob@example.com", password)
+		good := ada["token"]
+		parts := strings.Split(good, ".")
+		bobParts := strings.Split(bob["token"], ".")
+		now := attackNow.Unix()
+
+		// Ada's identity, claimed by every forged token.
+		claims := func(extra string) string {
+			return fmt.Sprintf(`{"userId":%q,"userName":"Ada","email":"ada@example.com"%s}`, ada["userId"], extra)
+		}
+		valid := claims(fmt.Sprintf(`,"iat":%d,"exp":%d`, now, now+3600))
+		mapClaims := jwt.MapClaims{"userId": ada["userId"], "userName": "Ada", "email": "ada@example.com", "iat": now, "exp": now + 3600}
+		const hs256Header = `{"alg":"HS256","typ":"JWT"}`
+		ours := func(payload string) string { return hs256(hs256Header, payload, testSecret) } // signed with the real secret
+		withHeader := func(header string) string { return hs256(header, valid, testSecret) }
+		unsigned := func(alg string) string { return seg(`{"alg":"`+alg+`","typ":"JWT"}`) + "." + seg(valid) + "." }
+		noneSigned := func(alg string) string { return hs256(`{"alg":"`+alg+`","typ":"JWT"}`, valid, testSecret) }
+		flip := func(s string, i int) string { // change character i, keeping valid base64url
+			c := byte('A')
+			if s[i] == 'A' {
+				c = 'B'
+			}
+			return s[:i] + string(c) + s[i+1:]
+		}
+		flipLast := func(s string) string { // change the used bits of the last character
+			i := strings.IndexByte(b64alphabet, s[len(s)-1])
+			return s[:len(s)-1] + string(b64alphabet[(i+16)%64])
+		}
+
+		// Segments with unused bits (their JSON length is not a multiple
+		// of 3), correctly signed as sent, then made non-canonical.
+		oddHeader := seg(padJSON(hs256Header, 1))
+		oddPayload := seg(padJSON(valid, 2))
+		// A payload whose base64url has '-' or '_', for the standard
+		// alphabet case.
+		stdPayload := seg(claims(fmt.Sprintf(`,"pad":"??????>>>>>>","iat":%d,"exp":%d`, now, now+3600)))
+		if !strings.ContainsAny(stdPayload, "-_") {
+			t.Fatalf("payload %q has no '-' or '_'", stdPayload)
+		}
+		// A token signed with the secret, padded to exactly n bytes.
+		sized := func(n int) string {
+			for pad := 0; ; pad++ {
+				tok := ours(claims(fmt.Sprintf(`,"pad":%q,"iat":%d,"exp":%d`, strings.Repeat("x", pad), now, now+3600)))
+				if len(tok) == n {
+					return tok
+				}
+				if len(tok) > n {
+					t.Fatalf("no padding makes a token of exactly %d bytes", n)
+				}
+			}
+		}
+		// The real signature of the header.payload text, non-canonically
+		// encoded.
+		sigBits := parts[0] + "." + parts[1] + "." + setTrailingBits(t, parts[2])
+
+		tests := []tokenCase{
+			// Sanity: the real token passes, so the rest fail for their own reason.
+			{name: "control: our token", header: bearer(good), status: 200, sent: true},
+			{name: "control: seed-shaped token under the secret", header: bearer(ours(valid)), status: 200, sent: true},
+
+			// alg "none", in every spelling, unsigned and HMAC'd with the secret.
+			{name: "alg none unsigned", header: bearer(unsigned("none"))},
+			{name: "alg None unsigned", header: bearer(unsigned("None"))},
+			{name: "alg NONE unsigned", header: bearer(unsigned("NONE"))},
+			{name: "alg nOnE unsigned", header: bearer(unsigned("nOnE"))},
+			{name: "alg none signed with the secret", header: bearer(noneSigned("none"))},
+			{name: "alg None signed with the secret", header: bearer(noneSigned("None"))},
+			{name: "alg NONE signed with the secret", header: bearer(noneSigned("NONE"))},
+			{name: "alg nOnE signed with the secret", header: bearer(noneSigned("nOnE"))},
+			{name: "alg none with the real signature", header: bearer(seg(`{"alg":"none","typ":"JWT"}`) + "." + parts[1] + "." + parts[2])},
+			{name: "duplicate alg, none last, unsigned", header: bearer(seg(`{"alg":"HS256","alg":"none"}`) + "." + seg(valid) + ".")},
+			{name: "duplicate alg, HS256 last, unsigned", header: bearer(seg(`{"alg":"none","alg":"HS256"}`) + "." + seg(valid) + ".")},
+			{name: "no alg, signed with the secret", header: bearer(withHeader(`{"typ":"JWT"}`))},
+			{name: "empty alg, signed with the secret", header: bearer(withHeader(`{"alg":"","typ":"JWT"}`))},
+			{name: "alg hs256 lower-case, signed with the secret", header: bearer(withHeader(`{"alg":"hs256","typ":"JWT"}`))},
+			{name: "alg HS256 with a space, signed with the secret", header: bearer(withHeader(`{"alg":"HS256 ","typ":"JWT"}`))},
+			{name: "header not an object", header: bearer(withHeader(`["HS256"]`))},
+
+			// Other algorithms, with the right secret or the attacker's own keys.
+			{name: "HS384 with the secret", header: bearer(signWith(t, jwt.SigningMethodHS384, testSecret, mapClaims))},
+			{name: "HS512 with the secret", header: bearer(signWith(t, jwt.SigningMethodHS512, testSecret, mapClaims))},
+			{name: "RS256", header: bearer(signWith(t, jwt.SigningMethodRS256, keys.rsa, mapClaims))},
+			{name: "PS256", header: bearer(signWith(t, jwt.SigningMethodPS256, keys.rsa, mapClaims))},
+			{name: "ES256", header: bearer(signWith(t, jwt.SigningMethodES256, keys.ec, mapClaims))},
+			{name: "EdDSA", header: bearer(signWith(t, jwt.SigningMethodEdDSA, keys.ed, mapClaims))},
+
+			// Key confusion.
+			{name: "RS256 header, HMAC with the public key PEM", header: bearer(hs256(`{"alg":"RS256","typ":"JWT"}`, valid, keys.rsaPEM))},
+			{name: "HS256, HMAC with the public key PEM", header: bearer(hs256(hs256Header, valid, keys.rsaPEM))},
+			{name: "RS256 header, HMAC with the secret", header: bearer(hs256(`{"alg":"RS256","typ":"JWT"}`, valid, testSecret))},
+			{name: "HS256 with the attacker's secret", header: bearer(hs256(hs256Header, valid, keys.hmac))},
+			{name: "HS256 jwk embedding the attacker's key", header: bearer(hs256(
+				`{"alg":"HS256","typ":"JWT","jwk":{"kty":"oct","k":"`+b64url.EncodeToString(keys.hmac)+`"}}`, valid, keys.hmac))},
+			{name: "RS256 jwk embedding the attacker's key", header: bearer(signHeader(t, jwt.SigningMethodRS256, keys.rsa, map[string]any{
+				"jwk": map[string]any{"kty": "RSA", "e": "AQAB", "n": b64url.EncodeToString(keys.rsa.N.Bytes())}}, mapClaims))},
+			{name: "jku to the attacker's key server", header: bearer(hs256(
+				`{"alg":"HS256","typ":"JWT","kid":"attacker","jku":"`+keys.keyServer+`/jwks.json"}`, valid, keys.hmac))},
+			{name: "x5u to the attacker's key server", header: bearer(hs256(
+				`{"alg":"HS256","typ":"JWT","x5u":"`+keys.keyServer+`/cert.pem"}`, valid, keys.hmac))},
+			{name: "kid path traversal, empty key", header: bearer(hs256(`{"alg":"HS256","typ":"JWT","kid":"../../../../../../dev/null"}`, valid, nil))},
+			{name: "kid SQL injection, chosen key", header: bearer(hs256(`{"alg":"HS256","typ":"JWT","kid":"x' UNION SELECT 'attacker'--"}`, valid, []byte("attacker")))},
+			{name: "kid naming the attacker's key", header: bearer(hs256(`{"alg":"HS256","typ":"JWT","kid":"attacker"}`, valid, keys.hmac))},
+
+			// Correctly signed tokens with bogus key parameters: accepted,
+			// because no header parameter but alg is read.
+			{name: "secret-signed with a bogus kid", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"no-such-key"}`)), status: 200, sent: true},
+			{name: "secret-signed with a kid path", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"../../../../dev/null"}`)), status: 200, sent: true},
+			{name: "secret-signed with a jku", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","jku":"` + keys.keyServer + `/jwks.json"}`)), status: 200, sent: true},
+			{name: "secret-signed with an x5u", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","x5u":"` + keys.keyServer + `/cert.pem"}`)), status: 200, sent: true},
+			{name: "secret-signed with a jwk", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","jwk":{"kty":"oct","k":"` + b64url.EncodeToString(keys.hmac) + `"}}`)), status: 200, sent: true},
+
+			// Tampering.
+			{name: "payload tampered", header: bearer(parts[0] + "." + flip(parts[1], 5) + "." + parts[2])},
+			{name: "payload of another user", header: bearer(parts[0] + "." + bobParts[1] + "." + parts[2])},
+			{name: "payload forged, signature kept", header: bearer(parts[0] + "." + seg(claims(fmt.Sprintf(`,"iat":%d,"exp":%d`, now, now+86400))) + "." + parts[2])},
+			{name: "signature tampered first char", header: bearer(parts[0] + "." + parts[1] + "." + flip(parts[2], 0))},
+			{name: "signature tampered last char", header: bearer(parts[0] + "." + parts[1] + "." + flipLast(parts[2]))},
+			{name: "signature of another token", header: bearer(parts[0] + "." + parts[1] + "." + bobParts[2])},
+			{name: "signature truncated", header: bearer(parts[0] + "." + parts[1] + "." + parts[2][:40])},
+			{name: "signature stripped", header: bearer(parts[0] + "." + parts[1] + ".")},
+
+			// Encoding: every one carries an HMAC that is right for the
+			// text sent, so only strict decoding can refuse it.
+			{name: "header with unused bits set", header: bearer(hmacJoin(setTrailingBits(t, oddHeader), seg(valid), testSecret))},
+			{name: "payload with unused bits set", header: bearer(hmacJoin(seg(hs256Header), setTrailingBits(t, oddPayload), testSecret))},
+			{name: "signature with unused bits set", header: bearer(sigBits)},
+			{name: "control: the same odd segments, canonical", header: bearer(hmacJoin(oddHeader, oddPayload, testSecret)), status: 200, sent: true},
+			{name: "header padded", header: bearer(hmacJoin(base64.URLEncoding.EncodeToString([]byte(padJSON(hs256Header, 1))), seg(valid), testSecret))},
+			{name: "payload padded", header: bearer(hmacJoin(seg(hs256Header), base64.URLEncoding.EncodeToString([]byte(padJSON(valid, 2))), testSecret))},
+			{name: "signature padded", header: bearer(good + "=")},
+			{name: "standard alphabet", header: bearer(hmacJoin(seg(hs256Header), toStdAlphabet(stdPayload), testSecret))},
+			{name: "percent-encoded dots", header: bearer(strings.ReplaceAll(good, ".", "%2E"))},
+
+			// Segments.
+			{name: "one segment", header: bearer(parts[0])},
+			{name: "two segments", header: bearer(parts[0] + "." + parts[1])},
+			{name: "four segments", header: bearer(good + "." + parts[2])},
+			{name: "trailing dot", header: bearer(good + ".")},
+			{name: "leading dot", header: bearer("." + good)},
+			{name: "empty segments", header: bearer("..")},
+			{name: "five segments (JWE shape)", header: bearer(parts[0] + ".." + parts[1] + "." + parts[2] + "." + parts[2])},
+			{name: "control: signed token of 4096 bytes (the cap)", header: bearer(sized(4096)), status: 200, sent: true},
+			{name: "signed token of 4097 bytes", header: bearer(sized(4097))},
+			{name: "1 MiB of dots", header: bearer(strings.Repeat(".", 1<<20))},
+			{name: "1 MiB of base64url", header: bearer(strings.Repeat("A", 1<<20))},
+
+			// Time and claims.
+			{name: "expired", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d`, now-7200, now-1))))},
+			{name: "expiring this second", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d`, now-3600, now))))},
+			{name: "control: expiring next second", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d`, now-3599, now+1)))), status: 200, sent: true},
+			{name: "not valid for another second", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":%d,"exp":%d`, now+1, now+3600))))},
+			{name: "control: valid from this second", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":%d,"exp":%d`, now, now+3600)))), status: 200, sent: true},
+			{name: "missing exp", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d`, now))))},
+			{name: "exp null", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":null`, now))))},
+			{name: "exp not a number", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":"tomorrow"`, now))))},
+			{name: "exp far in the past", header: bearer(ours(claims(`,"exp":-1`)))},
+			{name: "missing userId", header: bearer(ours(fmt.Sprintf(`{"userName":"Ada","iat":%d,"exp":%d}`, now, now+3600)))},
+			{name: "userId not a string", header: bearer(ours(fmt.Sprintf(`{"userId":1,"iat":%d,"exp":%d}`, now, now+3600)))},
+			{name: "sub disagrees with userId", header: bearer(ours(claims(fmt.Sprintf(`,"sub":%q,"iat":%d,"exp":%d`, bob["userId"], now, now+3600))))},
+			{name: "payload not an object", header: bearer(ours(`["` + ada["userId"] + `"]`))},
+
+			// Where the token is carried.
+			{name: "two Authorization headers, both good", header: append(bearer(good), bearer(good)...)},
+			{name: "two Authorization headers, good then forged", header: append(bearer(good), bearer(unsigned("none"))...)},
+			{name: "two Authorization headers, forged then good", header: append(bearer(unsigned("none")), bearer(good)...)},
+			{name: "two tokens in one header", header: []string{"Authorization", "Bearer " + good + ", Bearer " + good}},
+			{name: "token in the query string", query: "?access_token=" + good + "&token=" + good + "&jwt=" + good},
+			{name: "token in cookies", header: []string{"Cookie", "access_token=" + good + "; token=" + good + "; jwt=" + good + "; Authorization=Bearer%20" + good}},
+			{name: "token in X-Access-Token", header: []string{"X-Access-Token", good, "X-Auth-Token", good}},
+			{name: "token in Proxy-Authorization", header: []string{"Proxy-Authorization", "Bearer " + good}},
+		}
+		var refusal string // the one 401 body
+		for _, tt := range tests {
+			if tt.status == 0 {
+				tt.status = 401
+				tt.sent = tt.sent || len(tt.header) > 0 && tt.header[0] == "Authorization"
+			}
+			t.Run(tt.name, func(t *testing.T) {
+				before := a.effects(t)
+				fetches := keys.fetches.Load()
+				r := a.do(t, "GET", "/api/user/me"+tt.query, "", "", tt.header...)
+				if r.status != tt.status {
+					t.Fatalf("status %d, want %d; body %s", r.status, tt.status, r.body)
+				}
+				if n := keys.fetches.Load() - fetches; n != 0 {
+					t.Errorf("the service fetched from the URL in the token header %d times", n)
+				}
+				if tt.status == 200 {
+					var me map[string]string
+					if err := json.Unmarshal([]byte(r.body), &me); err != nil || me["userId"] != ada["userId"] {
+						t.Errorf("identity %s (%v), want Ada's %s", r.body, err, ada["userId"])
+					}
+					before.protected++ // it ran once; nothing else happened
+					a.untouched(t, before, true)
+					return
+				}
+				a.untouched(t, before, true)
+				want := `Bearer realm="api"`
+				if tt.sent {
+					want += `, error="invalid_token"`
+				}
+				if got := r.header.Get("WWW-Authenticate"); got != want {
+					t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+				}
+				problemBody(t, r)
+				if refusal == "" {
+					refusal = r.body
+				} else if r.body != refusal {
+					t.Errorf("body %s differs from the other refusals' %s", r.body, refusal)
+				}
+			})
+		}
+	})
+}
+
+// TestAttackHugeTokenFlatMemory checks that a 1 MiB token is refused by
+// its length alone: verifying it allocates a few small objects, nothing
+// that grows with the input. (Time is not asserted; memory is the
+// deterministic witness of "before any parsing".)
+func TestAttackHugeTokenFlatMemory(t *testing.T) {
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for name, token := range map[string]string{
+		"1 MiB of dots":          strings.Repeat(".", 1<<20),
+		"1 MiB of base64url":     strings.Repeat("A", 1<<20),
+		"1 MiB of segments":      strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", 1<<20/21),
+		"one byte over the cap":  strings.Repeat("A", 4097),
+		"1 MiB of invalid bytes": strings.Repeat("\xff", 1<<20),
+	} {
+		t.Run(name, func(t *testing.T) {
+			verify := func() {
+				if _, err := svc.VerifyToken(ctx, token); err == nil {
+					t.Fatal("token accepted")
+				}
+			}
+			allocs := testing.AllocsPerRun(100, verify)
+			if allocs > 8 {
+				t.Errorf("%v allocations per verification, want at most 8", allocs)
+			}
+			const runs = 1000
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for range runs {
+				verify()
+			}
+			runtime.ReadMemStats(&after)
+			if perCall := (after.TotalAlloc - before.TotalAlloc) / runs; perCall > 1024 {
+				t.Errorf("%d bytes allocated per verification of a %d-byte token, want at most 1 KiB", perCall, len(token))
+			}
+		})
+	}
+}
+
+// ---- Request bodies ----------------------------------------------------
+
+// signupBody is a sign-up request body, encoded by encoding/json (which
+// escapes control characters as \u00XX and replaces invalid UTF-8).
+func signupBody(name, email, pw string) string {
+	b, err := json.Marshal(struct {
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}{name, email, pw})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func loginBody(email, pw string) string {
+	b, err := json.Marshal(struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}{email, pw})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// bodyCase is one hostile request to an endpoint.
+type bodyCase struct {
+	name        string
+	method      string // default POST
+	path        string
+	contentType string // default application/json; "-" for none
+	body        string
+	chunked     bool // send without Content-Length
+	status      int
+	field       string // the problem's field member
+}
+
+// TestAttackRequestBodies sends every kind of malformed request and
+// invalid field to both endpoints. Each is refused with its exact status
+// before the store is asked anything, and stores nothing.
+func TestAttackRequestBodies(t *testing.T) {
+	const S, L = signupPath, loginPath
+	named := func(name string) string { return signupBody(name, "named@example.com", password) } // a valid body but for name
+	withEmail := func(email string) string { return signupBody("Eve", email, password) }
+	long := func(n int) string { return strings.Repeat("a", n) }
+	huge := `{"name":"n","email":"big@example.com","password":"` + long(64<<10) + `"}`
+	// Exactly the 64 KiB limit: read and parsed, refused for its password.
+	atLimit := `{"name":"n","email":"limit@example.com","password":"short"}`
+	atLimit = atLimit[:len(atLimit)-1] + strings.Repeat(" ", 64<<10-len(atLimit)) + "}"
+
+	tests := []bodyCase{
+		// Not one JSON object.
+		{name: "malformed JSON", path: S, body: `{"name":"x",`, status: 400},
+		{name: "unterminated string", path: S, body: `{"name":"x`, status: 400, field: "name"},
+		{name: "array", path: S, body: `["Eve","eve@example.com","` + password + `"]`, status: 400},
+		{name: "string", path: L, body: `"eve@example.com"`, status: 400},
+		{name: "number", path: L, body: `42`, status: 400},
+		{name: "null", path: L, body: `null`, status: 400},
+		{name: "true", path: L, body: `true`, status: 400},
+		{name: "empty body signup", path: S, body: ``, status: 400},
+		{name: "empty body login", path: L, body: ``, status: 400},
+		{name: "white space only", path: L, body: " \n\t ", status: 400},
+		{name: "empty object", path: S, body: `{}`, status: 400, field: "name"},
+		{name: "trailing object", path: S, body: named("Eve") + `{}`, status: 400},
+		{name: "trailing garbage", path: L, body: loginBody("ada@example.com", password) + `x`, status: 400},
+		{name: "trailing null", path: L, body: loginBody("ada@example.com", password) + ` null`, status: 400},
+		{name: "byte order mark", path: L, body: "\ufeff" + loginBody("ada@example.com", password), status: 400},
+		{name: "single quotes", path: L, body: `{'email':'ada@example.com','password':'x'}`, status: 400},
+		{name: "comment", path: L, body: `{/* hi */"email":"ada@example.com","password":"x"}`, status: 400},
+		{name: "unquoted key", path: L, body: `{email:"ada@example.com","password":"x"}`, status: 400},
+		{name: "NaN", path: L, body: `{"email":NaN,"password":"x"}`, status: 400, field: "email"},
+		{name: "number too large", path: S, body: `{"name":1e999999,"email":"n@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+
+		// Wrong types.
+		{name: "name number", path: S, body: `{"name":1,"email":"t1@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+		{name: "name true", path: S, body: `{"name":true,"email":"t2@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+		{name: "name null", path: S, body: `{"name":null,"email":"t3@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+		{name: "email array", path: S, body: `{"name":"Eve","email":["t4@example.com"],"password":"` + password + `"}`, status: 400, field: "email"},
+		{name: "email null", path: L, body: `{"email":null,"password":"x"}`, status: 400, field: "email"},
+		{name: "password number", path: L, body: `{"email":"ada@example.com","password":12345678}`, status: 400, field: "password"},
+		{name: "password object", path: S, body: `{"name":"Eve","email":"t5@example.com","password":{"$ne":""}}`, status: 400, field: "password"},
+		{name: "nested object", path: S, body: `{"name":{"first":{"given":"Eve"}},"email":"t6@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+		{name: "deep nesting", path: S, body: `{"name":` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `}`, status: 400, field: "name"},
+
+		// Members other than the documented ones, or twice.
+		{name: "unknown field", path: S, body: `{"name":"Eve","email":"u1@example.com","password":"` + password + `","admin":true}`, status: 400},
+		{name: "client-chosen userId", path: S, body: `{"userId":"0000","name":"Eve","email":"u2@example.com","password":"` + password + `"}`, status: 400},
+		{name: "__proto__", path: L, body: `{"__proto__":{"admin":true},"email":"ada@example.com","password":"x"}`, status: 400},
+		{name: "key in another case", path: L, body: `{"Email":"ada@example.com","password":"x"}`, status: 400},
+		{name: "huge unknown key", path: L, body: `{"` + long(60<<10) + `":"x"}`, status: 400},
+		{name: "duplicate key, same value", path: L, body: `{"email":"ada@example.com","email":"ada@example.com","password":"x"}`, status: 400, field: "email"},
+		{name: "duplicate key, other value", path: S, body: `{"name":"Eve","email":"d1@example.com","email":"ada@example.com","password":"` + password + `"}`, status: 400, field: "email"},
+		{name: "duplicate key, escaped", path: L, body: `{"email":"ada@example.com","em\u0061il":"eve@example.com","password":"x"}`, status: 400, field: "email"},
+		{name: "duplicate password", path: L, body: `{"email":"ada@example.com","password":"x","password":"` + password + `"}`, status: 400, field: "password"},
+
+		// Not UTF-8, or not text.
+		{name: "invalid UTF-8 in value", path: S, body: "{\"name\":\"Eve\xff\",\"email\":\"i1@example.com\",\"password\":\"" + password + "\"}", status: 400},
+		{name: "invalid UTF-8 in key", path: L, body: "{\"email\xff\":\"ada@example.com\",\"password\":\"x\"}", status: 400},
+		{name: "overlong UTF-8 slash", path: S, body: "{\"name\":\"Eve\xc0\xaf\",\"email\":\"i2@example.com\",\"password\":\"" + password + "\"}", status: 400},
+		{name: "UTF-8 encoded surrogate", path: S, body: "{\"name\":\"Eve\xed\xa0\x80\",\"email\":\"i3@example.com\",\"password\":\"" + password + "\"}", status: 400},
+		{name: "escaped lone surrogate in name", path: S, body: `{"name":"Eve\ud800","email":"i4@example.com","password":"` + password + `"}`, status: 400, field: "name"},
+		{name: "escaped lone surrogate in email", path: S, body: `{"name":"Eve","email":"eve\udfff@example.com","password":"` + password + `"}`, status: 400, field: "email"},
+		{name: "raw NUL in a string", path: S, body: "{\"name\":\"Eve\x00\",\"email\":\"i5@example.com\",\"password\":\"" + password + "\"}", status: 400, field: "name"},
+		{name: "raw line feed in a string", path: S, body: "{\"name\":\"Eve\nBob\",\"email\":\"i6@example.com\",\"password\":\"" + password + "\"}", status: 400, field: "name"},
+
+		// Control and invisible characters in the name.
+		{name: "name NUL", path: S, body: named("\x00"), status: 400, field: "name"},
+		{name: "name with NUL inside", path: S, body: named("Eve\x00Admin"), status: 400, field: "name"},
+		{name: "name with trailing NUL", path: S, body: named("Eve\x00"), status: 400, field: "name"},
+		{name: "name bell", path: S, body: named("Eve\a"), status: 400, field: "name"},
+		{name: "name ANSI escape", path: S, body: named("\x1b[31mEve\x1b[0m"), status: 400, field: "name"},
+		{name: "name CR LF", path: S, body: named("Eve\r\nSet-Cookie: admin=1"), status: 400, field: "name"},
+		{name: "name tab", path: S, body: named("Eve\tAdmin"), status: 400, field: "name"},
+		{name: "name DEL", path: S, body: named("Eve\x7f"), status: 400, field: "name"},
+		{name: "name NEL", path: S, body: named("Eve\u0085Admin"), status: 400, field: "name"},
+		{name: "name right-to-left override", path: S, body: named("\u202eEve"), status: 400, field: "name"},
+		{name: "name zero-width space", path: S, body: named("Ev\u200be"), status: 400, field: "name"},
+		{name: "name byte order mark", path: S, body: named("Eve\ufeff"), status: 400, field: "name"},
+		{name: "name soft hyphen", path: S, body: named("Ev\u00ade"), status: 400, field: "name"},
+		{name: "name tag character", path: S, body: named("Eve\U000E0041"), status: 400, field: "name"},
+		{name: "name empty", path: S, body: named(""), status: 400, field: "name"},
+		{name: "name white space only", path: S, body: named(" \t\n "), status: 400, field: "name"},
+
+		// Control characters, line breaks and display names in the email.
+		{name: "email NUL", path: S, body: withEmail("eve\x00@example.com"), status: 400, field: "email"},
+		{name: "email trailing NUL", path: S, body: withEmail("eve@example.com\x00"), status: 400, field: "email"},
+		{name: "email leading NUL", path: S, body: withEmail("\x00eve@example.com"), status: 400, field: "email"},
+		{name: "email bell", path: S, body: withEmail("eve\a@example.com"), status: 400, field: "email"},
+		{name: "email DEL", path: S, body: withEmail("eve\x7f@example.com"), status: 400, field: "email"},
+		{name: "email CR LF header injection", path: S, body: withEmail("eve@example.com\r\nBcc: all@example.com"), status: 400, field: "email"},
+		{name: "email LF in local part", path: S, body: withEmail("eve\n@example.com"), status: 400, field: "email"},
+		{name: "email CR in domain", path: S, body: withEmail("eve@exam\rple.com"), status: 400, field: "email"},
+		{name: "email line separator", path: S, body: withEmail("eve\u2028@example.com"), status: 400, field: "email"},
+		{name: "email right-to-left override", path: S, body: withEmail("\u202eeve@example.com"), status: 400, field: "email"},
+		{name: "email tab", path: S, body: withEmail("eve\t@example.com"), status: 400, field: "email"},
+		{name: "display name", path: S, body: withEmail("Eve <eve@example.com>"), status: 400, field: "email"},
+		{name: "quoted display name", path: S, body: withEmail(`"Eve" <eve@example.com>`), status: 400, field: "email"},
+		{name: "angle brackets only", path: S, body: withEmail("<eve@example.com>"), status: 400, field: "email"},
+		{name: "comment after address", path: S, body: withEmail("eve@example.com (Eve)"), status: 400, field: "email"},
+		{name: "mailto URI", path: S, body: withEmail("mailto:eve@example.com"), status: 400, field: "email"},
+		{name: "address list", path: S, body: withEmail("eve@example.com,ada@example.com"), status: 400, field: "email"},
+		{name: "address list semicolon", path: S, body: withEmail("eve@example.com;ada@example.com"), status: 400, field: "email"},
+		{name: "two at signs", path: S, body: withEmail("eve@ada@example.com"), status: 400, field: "email"},
+		{name: "quoted local part", path: S, body: withEmail(`"eve ada"@example.com`), status: 400, field: "email"},
+		{name: "IP literal", path: S, body: withEmail("eve@[127.0.0.1]"), status: 400, field: "email"},
+		{name: "no dot in domain", path: S, body: withEmail("eve@localhost"), status: 400, field: "email"},
+		{name: "email empty", path: S, body: withEmail(""), status: 400, field: "email"},
+		{name: "login email NUL", path: L, body: loginBody("ada@example.com\x00", password), status: 400, field: "email"},
+		{name: "login email CR LF", path: L, body: loginBody("ada@example.com\r\nX: y", password), status: 400, field: "email"},
+		{name: "login display name", path: L, body: loginBody("Ada <ada@example.com>", password), status: 400, field: "email"},
+
+		// Over-long fields.
+		{name: "email 255 bytes", path: S, body: withEmail(long(64) + "@" + long(186) + ".com"), status: 400, field: "email"},
+		{name: "local part 65 bytes", path: S, body: withEmail(long(65) + "@example.com"), status: 400, field: "email"},
+		{name: "name 101 characters", path: S, body: named(long(101)), status: 400, field: "name"},
+		{name: "name 101 multi-byte characters", path: S, body: named(strings.Repeat("é", 101)), status: 400, field: "name"},
+		{name: "password 1025 bytes", path: S, body: signupBody("Eve", "p1@example.com", long(1025)), status: 400, field: "password"},
+		{name: "password growing past 1024 bytes in NFKC", path: S, body: signupBody("Eve", "p2@example.com", strings.Repeat("\ufdfa", 300)), status: 400, field: "password"},
+		{name: "password empty", path: S, body: signupBody("Eve", "p3@example.com", ""), status: 400, field: "password"},
+		{name: "login password 1025 bytes", path: L, body: loginBody("ada@example.com", long(1025)), status: 400, field: "password"},
+		{name: "login email 255 bytes", path: L, body: loginBody(long(64)+"@"+long(186)+".com", password), status: 400, field: "email"},
+
+		// Size.
+		{name: "body over the limit", path: S, body: huge, status: 413},
+		{name: "login body over the limit", path: L, body: huge, status: 413},
+		{name: "chunked body over the limit", path: S, body: huge, chunked: true, status: 413},
+		{name: "body at the limit is read", path: S, body: atLimit, status: 400, field: "password"},
+
+		// Content types: the body would be accepted but for them.
+		{name: "no Content-Type", path: S, contentType: "-", body: withEmail("ct1@example.com"), status: 415},
+		{name: "text/plain", path: S, contentType: "text/plain", body: withEmail("ct2@example.com"), status: 415},
+		{name: "form", path: S, contentType: "application/x-www-form-urlencoded", body: "name=Eve&email=ct3%40example.com&password=" + password, status: 415},
+		{name: "multipart", path: S, contentType: "multipart/form-data; boundary=x", body: withEmail("ct4@example.com"), status: 415},
+		{name: "text/json", path: S, contentType: "text/json", body: withEmail("ct5@example.com"), status: 415},
+		{name: "problem+json", path: S, contentType: "application/problem+json", body: withEmail("ct6@example.com"), status: 415},
+		{name: "UTF-16 charset", path: S, contentType: "application/json; charset=utf-16", body: withEmail("ct7@example.com"), status: 415},
+		{name: "extra parameter", path: S, contentType: "application/json; charset=utf-8; x=y", body: withEmail("ct8@example.com"), status: 415},
+		{name: "two media types", path: L, contentType: "application/json, text/plain", body: loginBody("ada@example.com", password), status: 415},
+		{name: "JSONP", path: L, contentType: "application/javascript", body: loginBody("ada@example.com", password), status: 415},
+
+		// Methods.
+		{name: "GET signup", method: "GET", path: S, contentType: "-", status: 405},
+		{name: "GET login with a body", method: "GET", path: L, body: loginBody("ada@example.com", password), status: 405},
+		{name: "HEAD", method: "HEAD", path: L, contentType: "-", status: 405},
+		{name: "PUT", method: "PUT", path: S, body: withEmail("m1@example.com"), status: 405},
+		{name: "PATCH", method: "PATCH", path: S, body: withEmail("m2@example.com"), status: 405},
+		{name: "DELETE", method: "DELETE", path: L, body: loginBody("ada@example.com", password), status: 405},
+		{name: "OPTIONS", method: "OPTIONS", path: S, contentType: "-", status: 405},
+		{name: "TRACE", method: "TRACE", path: L, contentType: "-", status: 405},
+		{name: "lower-case post", method: "post", path: S, body: withEmail("m3@example.com"), status: 405},
+	}
+	forEachStore(t, func(t *testing.T, a *target) {
+		a.signup(t, "Ada", "ada@example.com", password)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				method, ct := tt.method, tt.contentType
+				if method == "" {
+					method = "POST"
+				}
+				if ct == "" {
+					ct = "application/json"
+				}
+				var body io.Reader = strings.NewReader(tt.body)
+				if tt.chunked {
+					body = io.NopCloser(body) // hides the length: sent chunked
+				}
+				req, err := http.NewRequest(method, a.URL+tt.path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ct != "-" {
+					req.Header.Set("Content-Type", ct)
+				}
+				before := a.effects(t)
+				r, err := a.send(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.status != tt.status {
+					t.Fatalf("status %d, want %d; body %s", r.status, tt.status, r.body)
+				}
+				a.untouched(t, before, true)
+				if got := r.header.Get("Cache-Control"); got != "no-store" {
+					t.Errorf("Cache-Control = %q, want no-store", got)
+				}
+				if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+					t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+				}
+				if tt.status == 405 && r.header.Get("Allow") != "POST" {
+					t.Errorf("Allow = %q, want POST", r.header.Get("Allow"))
+				}
+				if method == "HEAD" {
+					return // no body to read
+				}
+				p := problemBody(t, r)
+				if got, _ := p["field"].(string); got != tt.field {
+					t.Errorf("field = %q, want %q (body %s)", got, tt.field, r.body)
+				}
+				if len(r.body) > 512 {
+					t.Errorf("%d-byte error body: the request is echoed back", len(r.body))
+				}
+			})
+		}
+	})
+}
+
+// ---- Injection -----------------------------------------------------------
+
+// TestAttackInjectionStoredLiterally signs up users whose names and emails
+// look like SQL injection (and other interpreters' syntax) and reads them
+// back through the store, the login endpoint and the protected route: every
+// byte comes back as sent, the table still works, and neither SQL
+// wildcards nor injected operators widen a lookup.
+func TestAttackInjectionStoredLiterally(t *testing.T) {
+	const victimName = `Robert'); DROP TABLE auth_users;--`
+	const victimEmail = `x'or'1'='1'--@example.com` // valid, and injection-shaped
+	others := []struct{ name, email string }{
+		{`' OR '1'='1`, `a'--@example.com`},
+		{`'; DELETE FROM auth_users WHERE ''='`, `b'/*@example.com`},
+		{`" OR ""="`, `c'||'1@example.com`},
+		{`1; UPDATE auth_users SET name='pwned'`, `%@example.com`},
+		{`\'; SELECT pg_sleep(10);--`, `_@example.com`}, // not a 409: uniqueness is no LIKE
+		{`$1 ?1 :name @p1 %s%s%n {{.}} ${jndi:ldap://x/a}`, `d$1?{{x}}@example.com`},
+		{`<script>alert(1)</script>`, `xss'+onerror=alert@example.com`},
+		{`Zoë ☃ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 '"\ O'Brien`, `o'brien@example.com`},
+	}
+	forEachStore(t, func(t *testing.T, a *target) {
+		// What the database holds, read with SQL rather than the store's
+		// own lookup.
+		rawName := func(t *testing.T, email string) string {
+			t.Helper()
+			if a.db == nil {
+				u, err := a.spy.UserByEmail(context.Background(), email)
+				if err != nil {
+					t.Fatalf("UserByEmail(%q): %v", email, err)
+				}
+				return u.Name
+			}
+			var name string
+			if err := a.db.QueryRow(`SELECT name FROM auth_users WHERE email = `+a.ph, email).Scan(&name); err != nil {
+				t.Fatalf("reading %q back: %v", email, err)
+			}
+			return name
+		}
+		checkUser := func(t *testing.T, session map[string]string, name, email string) {
+			t.Helper()
+			if session["userName"] != name || session["email"] != email {
+				t.Errorf("response userName %q, email %q; want %q, %q", session["userName"], session["email"], name, email)
+			}
+			if got := rawName(t, email); got != name {
+				t.Errorf("database holds name %q, want %q", got, name)
+			}
+			u, err := a.spy.UserByEmail(context.Background(), email)
+			if err != nil || u.Name != name || u.Email != email || u.ID != session["userId"] {
+				t.Errorf("UserByEmail(%q) = %+v, %v; want the user as signed up", email, u, err)
+			}
+		}
+
+		start := a.users(t)
+		victim := a.signup(t, victimName, victimEmail, password)
+		checkUser(t, victim, victimName, victimEmail)
+		r := a.post(t, loginPath, loginBody(victimEmail, password))
+		if r.status != 200 {
+			t.Fatalf("login of the victim: %d %s", r.status, r.body)
+		}
+		in := decodeSession(t, r.body)
+		checkUser(t, in, victimName, victimEmail)
+		r = a.do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
+		var me map[string]string
+		if err := json.Unmarshal([]byte(r.body), &me); r.status != 200 || err != nil ||
+			me["userName"] != victimName || me["email"] != victimEmail {
+			t.Errorf("me: %d %s (%v)", r.status, r.body, err)
+		}
+
+		stored := 1
+		for _, o := range others {
+			t.Run(o.name, func(t *testing.T) {
+				r := a.post(t, signupPath, signupBody(o.name, o.email, password))
+				if r.status != 200 {
+					t.Fatalf("signup %q: %d %s", o.email, r.status, r.body)
+				}
+				stored++
+				if strings.Contains(r.body, "<") || strings.Contains(r.body, ">") {
+					t.Errorf("response %s carries raw angle brackets", r.body)
+				}
+				if got := r.header.Get("Content-Type"); got != "application/json" {
+					t.Errorf("Content-Type = %q", got)
+				}
+				checkUser(t, decodeSession(t, r.body), o.name, o.email)
+			})
+		}
+
+		// Lookups are exact: SQL wildcards and injected operators match
+		// nobody else. Each is a well-formed email that is not the
+		// victim's, with the victim's password.
+		for _, email := range []string{
+			`%'--@example.com`, `x'or'1'='1'--@exampl_.com`, `x_or_1_=_1_--@example.com`,
+			`x'or'1'='1'--@%.%`, `x'or'1'='1'--@example.com'or'1'='1`, `x'or'1'='1'--@example.com'--`,
+		} {
+			before := a.effects(t)
+			if r := a.post(t, loginPath, loginBody(email, password)); r.status != 401 {
+				t.Errorf("login as %q with the victim's password: %d %s, want 401", email, r.status, r.body)
+			}
+			a.untouched(t, before, false)
+		}
+		// Four wrong passwords: fewer than the five failures after which
+		// per-account throttling (issue 4) makes an account wait, so each
+		// is checked and refused for what it is.
+		for _, pw := range []string{`' OR '1'='1`, `") OR true --`, `*`, `%`} {
+			before := a.effects(t)
+			if r := a.post(t, loginPath, loginBody(victimEmail, pw)); r.status != 401 {
+				t.Errorf("login with password %q: %d %s, want 401", pw, r.status, r.body)
+			}
+			a.untouched(t, before, false)
+		}
+
+		// The table is intact and still works.
+		if n := a.users(t); n != start+stored {
+			t.Errorf("%d users, want %d", n, start+stored)
+		}
+		after := a.signup(t, "After", "after@example.com", password)
+		if r := a.post(t, loginPath, loginBody("after@example.com", password)); r.status != 200 {
+			t.Errorf("login after the injections: %d %s", r.status, r.body)
+		}
+		checkUser(t, after, "After", "after@example.com")
+		checkUser(t, victim, victimName, victimEmail)
+		if n := a.users(t); n != start+stored+1 {
+			t.Errorf("%d users, want %d", n, start+stored+1)
+		}
+	})
+}
+
+// ---- Duplicates ----------------------------------------------------------
+
+// TestAttackConcurrentDuplicateSignups races 50 sign-ups for one account,
+// in spellings that normalise to the same email (case, surrounding space,
+// full-width letters, the Kelvin sign): exactly one gets 200, the other 49
+// get 409, and one user is stored. Sign-ups in those spellings afterwards
+// cannot create a second account either.
+func TestAttackConcurrentDuplicateSignups(t *testing.T) {
+	spellings := []string{
+		"kim@example.com", "KIM@EXAMPLE.COM", " Kim@Example.com\t", "\u212aim@example.com", "ｋｉｍ@ｅｘａｍｐｌｅ.ｃｏｍ",
+	}
+	forEachStore(t, func(t *testing.T, a *target) {
+		before := a.effects(t)
+		const n = 50
+		statuses := make([]int, n)
+		bodies := make([]string, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			body := signupBody(fmt.Sprintf("Kim %d", i), spellings[i%len(spellings)], password)
+			req, err := http.NewRequest("POST", a.URL+signupPath, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			wg.Go(func() {
+				<-start
+				r, err := a.send(req)
+				statuses[i], bodies[i], errs[i] = r.status, r.body, err
+			})
+		}
+		close(start)
+		wg.Wait()
+		count := map[int]int{}
+		winner := -1
+		for i, s := range statuses {
+			if errs[i] != nil {
+				t.Fatalf("request %d: %v", i, errs[i])
+			}
+			count[s]++
+			if s == 200 {
+				winner = i
+			}
+		}
+		if count[200] != 1 || count[409] != n-1 {
+			t.Fatalf("statuses %v: want exactly one 200 and %d 409s", count, n-1)
+		}
+		if got := a.users(t) - before.users; got != 1 {
+			t.Errorf("%d users stored, want 1", got)
+		}
+		if got := a.spy.created.Load(); got != 1 {
+			t.Errorf("%d successful CreateUser calls, want 1", got)
+		}
+		won := decodeSession(t, bodies[winner])
+		u, err := a.spy.UserByEmail(context.Background(), "kim@example.com")
+		if err != nil || u.ID != won["userId"] || u.Name != fmt.Sprintf("Kim %d", winner) {
+			t.Errorf("stored %+v, %v; want the winner's account %v", u, err, won)
+		}
+		if a.protected != before.protected {
+			t.Error("the protected handler ran")
+		}
+
+		// Later attempts in the same spellings: 409 each, nothing stored.
+		for _, email := range spellings {
+			before := a.effects(t)
+			r := a.post(t, signupPath, signupBody("Mallory", email, "another long password"))
+			if r.status != 409 {
+				t.Errorf("signup %q: %d %s, want 409", email, r.status, r.body)
+			}
+			a.untouched(t, before, false)
+		}
+	})
+}

@@ -1,0 +1,181 @@
+package httpauth_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// TestLoadConcurrentLogins sends 200 logins at once over real HTTP to a
+// service with the default argon2id parameters and the default
+// MaxConcurrentHashes (GOMAXPROCS), and a HashWait long enough for all of
+// them to get a hashing slot. Every login must succeed (no 500, and no 503
+// either, since HashWait is not exceeded), and the process's peak resident
+// memory must stay within what the hashing limit promises: at most
+// MaxConcurrentHashes × Params.Memory above the peak before the test, times
+// 1 + GOGC/100 (the garbage collector lets the heap grow that far past the
+// live data, and the live data here is mostly argon2id's buffers: about
+// twice the hashing memory with the default GOGC=100), plus 128 MiB for
+// everything else (200 connections, their goroutines and buffers). Without the limit, 200 concurrent
+// argon2id computations would need 200 × 19 MiB, about 3.7 GiB.
+//
+// The clients connect from 200 different loopback addresses (127.0.1.1 to
+// 127.0.1.200), as 200 real clients would, so that the handler's
+// per-client limits (which count logins in flight) play no part.
+//
+// The peak is the kernel's VmHWM from /proc/self/status; the test resets
+// it first (writing 5 to /proc/self/clear_refs, Linux 4.0+) where it can,
+// and otherwise measures from the peak reached so far, which only makes
+// the check more lenient. Linux only; skipped with -short and under the
+// race detector, whose shadow memory inflates the figures.
+func TestLoadConcurrentLogins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test takes several seconds; skipped with -short")
+	}
+	if loadTestRace() {
+		t.Skip("load test: the race detector distorts memory use")
+	}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("load test needs Linux's /proc/self/status: ", err)
+	}
+	gogc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gogc)
+	if gogc < 0 {
+		t.Skip("load test: with GOGC=off the heap is not expected to stay bounded")
+	}
+	const clients = 200
+	params := auth.DefaultParams()
+	limit := runtime.GOMAXPROCS(0) // the documented default of MaxConcurrentHashes
+	s := newServer(t, nil, auth.Config{HashWait: 5 * time.Minute})
+
+	// 200 accounts sharing one real hash, planted directly so that setting
+	// them up costs one argon2id computation rather than 200.
+	ctx := context.Background()
+	s.signup(t, "Load 0", "load0@example.com", password)
+	u, err := s.store.UserByEmail(ctx, "load0@example.com")
+	if err != nil || u.PasswordHash == "" {
+		t.Fatalf("stored user %+v, %v", u, err)
+	}
+	for i := 1; i < clients; i++ {
+		v := u
+		v.ID = fmt.Sprintf("%032x", i)
+		v.Email = fmt.Sprintf("load%d@example.com", i)
+		v.Name = fmt.Sprintf("Load %d", i)
+		if err := s.store.CreateUser(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	before := procStatusKiB(t)
+
+	start := make(chan struct{})
+	statuses := make([]int, clients)
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		client := &http.Client{
+			Timeout: 10 * time.Minute,
+			Transport: &http.Transport{DialContext: (&net.Dialer{
+				LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+i))},
+			}).DialContext},
+		}
+		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, i, password)
+		wg.Go(func() {
+			defer client.CloseIdleConnections()
+			<-start
+			resp, err := client.Post(s.URL+loginPath, "application/json", strings.NewReader(body))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	elapsed := time.Since(t0)
+	after := procStatusKiB(t)
+
+	byStatus := map[int]int{}
+	for i, st := range statuses {
+		if errs[i] != nil {
+			t.Errorf("login %d: %v", i, errs[i])
+			continue
+		}
+		byStatus[st]++
+	}
+	t.Logf("%d concurrent logins in %v: statuses %v", clients, elapsed.Round(time.Millisecond), byStatus)
+	if byStatus[http.StatusOK] != clients {
+		t.Errorf("want all %d logins answered 200; got %v (500: store or server failure; 503: HashWait exceeded; 429: throttled)", clients, byStatus)
+	}
+
+	const mib = 1024 // KiB
+	hashing := limit * int(params.Memory)
+	gcFactor := 1 + float64(gogc)/100 // the heap may grow this much over the live data before a collection
+	bound := before["VmHWM"] + int(gcFactor*float64(hashing)) + 128*mib
+	t.Logf("memory: VmRSS before %d MiB, VmHWM before %d MiB (reset: %v), VmHWM after %d MiB, growth %d MiB; "+
+		"MaxConcurrentHashes %d × %d MiB = %d MiB (+64 MiB = %d MiB); "+
+		"limit checked: VmHWM before + %.1f (GOGC=%d) × %d MiB + 128 MiB = %d MiB",
+		before["VmRSS"]/mib, before["VmHWM"]/mib, reset, after["VmHWM"]/mib, (after["VmHWM"]-before["VmHWM"])/mib,
+		limit, params.Memory/mib, hashing/mib, (hashing+64*mib)/mib, gcFactor, gogc, hashing/mib, bound/mib)
+	if after["VmHWM"] > bound {
+		t.Errorf("peak RSS %d MiB exceeds %d MiB: hashing memory is not bounded by MaxConcurrentHashes (%d)",
+			after["VmHWM"]/mib, bound/mib, limit)
+	}
+}
+
+// procStatusKiB reads the Vm* lines of /proc/self/status, in KiB.
+func procStatusKiB(t *testing.T) map[string]int {
+	t.Helper()
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if f := strings.Fields(v); ok && strings.HasPrefix(k, "Vm") && len(f) == 2 && f[1] == "kB" {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				m[k] = n
+			}
+		}
+	}
+	if err := sc.Err(); err != nil || m["VmHWM"] == 0 || m["VmRSS"] == 0 {
+		t.Fatalf("/proc/self/status: no VmHWM and VmRSS (%v)", err)
+	}
+	return m
+}
+
+// loadTestRace reports whether the test binary was built with -race, as
+// recorded in its build information.
+func loadTestRace() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}

@@ -1,0 +1,221 @@
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// attemptTests are the subtests of the auth.AttemptStore ability, run by
+// Run after the UserStore ones.
+var attemptTests = []struct {
+	name string
+	fn   func(t *testing.T, s auth.AttemptStore)
+}{
+	{"AttemptsCount", testAttemptsCount},
+	{"AttemptsExpiry", testAttemptsExpiry},
+	{"AttemptsLastNeverGoesBack", testAttemptsLastNeverGoesBack},
+	{"AttemptsReset", testAttemptsReset},
+	{"AttemptsConcurrent", testAttemptsConcurrent},
+	{"AttemptsCanceledContext", testAttemptsDoneContext(context.Canceled, "context.Canceled", canceledContext)},
+	{"AttemptsExpiredContext", testAttemptsDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
+}
+
+// runAttemptTest runs fn on s if s has the AttemptStore ability; a store
+// without it passes (the Service then keeps counters in memory).
+func runAttemptTest(t *testing.T, s auth.UserStore, fn func(t *testing.T, s auth.AttemptStore)) {
+	t.Helper()
+	as, ok := s.(auth.AttemptStore)
+	if !ok {
+		t.Logf("%T does not implement auth.AttemptStore: nothing to check", s)
+		return
+	}
+	fn(t, as)
+}
+
+// attemptKey returns a key numbered n, of the form the Service uses: 64
+// lower-case hex digits.
+func attemptKey(n int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "storetest key %d", n))
+	return hex.EncodeToString(sum[:])
+}
+
+// attemptTime is a whole microsecond, as every time the attempt tests
+// pass, so that stores keeping microseconds compare exactly.
+var attemptTime = baseTime.Truncate(time.Microsecond)
+
+const attemptExpiry = 15 * time.Minute
+
+func describeAttempts(a auth.Attempts) string {
+	if a.Last.IsZero() {
+		return fmt.Sprintf("{Count: %d, Last: zero}", a.Count)
+	}
+	return fmt.Sprintf("{Count: %d, Last: %s}", a.Count, a.Last.UTC().Format(time.RFC3339Nano))
+}
+
+// wantAttempts reports how got, returned by call, differs from want (Last
+// to within a microsecond).
+func wantAttempts(t *testing.T, call string, got auth.Attempts, err error, want auth.Attempts) {
+	t.Helper()
+	switch {
+	case err != nil:
+		t.Errorf("%s = %v; want %s", call, err, describeAttempts(want))
+	case got.Count != want.Count || got.Last.IsZero() != want.Last.IsZero() || (!want.Last.IsZero() && !sameInstant(got.Last, want.Last)):
+		t.Errorf("%s = %s; want %s", call, describeAttempts(got), describeAttempts(want))
+	}
+}
+
+// add calls AddAttempt and checks its result.
+func add(t *testing.T, s auth.AttemptStore, key string, now time.Time, expiry time.Duration, want auth.Attempts, why string) {
+	t.Helper()
+	got, err := s.AddAttempt(t.Context(), key, now, expiry)
+	call := fmt.Sprintf("AddAttempt(ctx, key, %s, %v) %s", now.Format(time.RFC3339Nano), expiry, why)
+	wantAttempts(t, call, got, err, want)
+}
+
+// get calls Attempts and checks its result.
+func get(t *testing.T, s auth.AttemptStore, key string, want auth.Attempts, why string) {
+	t.Helper()
+	got, err := s.Attempts(t.Context(), key)
+	wantAttempts(t, "Attempts(ctx, key) "+why, got, err, want)
+}
+
+func testAttemptsCount(t *testing.T, s auth.AttemptStore) {
+	k1, k2 := attemptKey(1), attemptKey(2)
+	get(t, s, k1, auth.Attempts{}, "on an empty store")
+	for i := 1; i <= 3; i++ {
+		now := attemptTime.Add(time.Duration(i) * time.Second)
+		add(t, s, k1, now, attemptExpiry, auth.Attempts{Count: i, Last: now}, fmt.Sprintf("#%d, a second after the previous one", i))
+		get(t, s, k1, auth.Attempts{Count: i, Last: now}, fmt.Sprintf("after %d AddAttempt calls", i))
+	}
+	get(t, s, k2, auth.Attempts{}, "for another key, after AddAttempt calls for the first (keys are independent)")
+	now := attemptTime.Add(10 * time.Second)
+	add(t, s, k2, now, attemptExpiry, auth.Attempts{Count: 1, Last: now}, "for a second key")
+	get(t, s, k1, auth.Attempts{Count: 3, Last: attemptTime.Add(3 * time.Second)}, "for the first key, after an AddAttempt for another")
+}
+
+func testAttemptsExpiry(t *testing.T, s auth.AttemptStore) {
+	k := attemptKey(1)
+	t0 := attemptTime
+	add(t, s, k, t0, attemptExpiry, auth.Attempts{Count: 1, Last: t0}, "on an empty store")
+	t1 := t0.Add(attemptExpiry - time.Microsecond)
+	add(t, s, k, t1, attemptExpiry, auth.Attempts{Count: 2, Last: t1}, "a microsecond before the counter expires")
+	t2 := t1.Add(attemptExpiry)
+	add(t, s, k, t2, attemptExpiry, auth.Attempts{Count: 1, Last: t2}, "exactly expiry after the previous attempt (the counter must restart)")
+	add(t, s, k, t2, attemptExpiry, auth.Attempts{Count: 2, Last: t2}, "again, at the same time")
+	t3 := t2.Add(attemptExpiry + time.Hour)
+	add(t, s, k, t3, attemptExpiry, auth.Attempts{Count: 1, Last: t3}, "long after the previous attempt (the counter must restart)")
+	// The expiry is the caller's, call by call.
+	t4 := t3.Add(2 * time.Minute)
+	add(t, s, k, t4, time.Hour, auth.Attempts{Count: 2, Last: t4}, "two minutes later, with an hour's expiry")
+	t5 := t4.Add(2 * time.Minute)
+	add(t, s, k, t5, time.Minute, auth.Attempts{Count: 1, Last: t5}, "two minutes later, with a minute's expiry (the counter must restart)")
+	get(t, s, k, auth.Attempts{Count: 1, Last: t5}, "after the counter restarted")
+}
+
+func testAttemptsLastNeverGoesBack(t *testing.T, s auth.AttemptStore) {
+	k := attemptKey(1)
+	later := attemptTime.Add(time.Hour)
+	add(t, s, k, later, 2*time.Hour, auth.Attempts{Count: 1, Last: later}, "on an empty store")
+	add(t, s, k, attemptTime, 2*time.Hour, auth.Attempts{Count: 2, Last: later},
+		"an hour before the previous attempt, as a replica with a slow clock would (Last must stay the later time)")
+}
+
+func testAttemptsReset(t *testing.T, s auth.AttemptStore) {
+	k1, k2 := attemptKey(1), attemptKey(2)
+	if err := s.ResetAttempts(t.Context(), k1); err != nil {
+		t.Errorf("ResetAttempts(ctx, key) on an empty store = %v; want nil", err)
+	}
+	for i := 1; i <= 3; i++ {
+		add(t, s, k1, attemptTime, attemptExpiry, auth.Attempts{Count: i, Last: attemptTime}, fmt.Sprintf("#%d", i))
+	}
+	add(t, s, k2, attemptTime, attemptExpiry, auth.Attempts{Count: 1, Last: attemptTime}, "for a second key")
+	if err := s.ResetAttempts(t.Context(), k1); err != nil {
+		t.Fatalf("ResetAttempts(ctx, key) after 3 attempts = %v; want nil", err)
+	}
+	get(t, s, k1, auth.Attempts{}, "after ResetAttempts")
+	get(t, s, k2, auth.Attempts{Count: 1, Last: attemptTime}, "for a second key, after ResetAttempts for the first")
+	if err := s.ResetAttempts(t.Context(), k1); err != nil {
+		t.Errorf("ResetAttempts(ctx, key) twice = %v; want nil", err)
+	}
+	now := attemptTime.Add(time.Second)
+	add(t, s, k1, now, attemptExpiry, auth.Attempts{Count: 1, Last: now}, "after ResetAttempts (the count must start again)")
+}
+
+func testAttemptsConcurrent(t *testing.T, s auth.AttemptStore) {
+	k := attemptKey(1)
+	counts := make([]int, concurrency)
+	errs := make([]error, concurrency)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range concurrency {
+		wg.Go(func() {
+			<-start
+			var a auth.Attempts
+			a, errs[i] = s.AddAttempt(t.Context(), k, attemptTime, attemptExpiry)
+			counts[i] = a.Count
+		})
+	}
+	close(start)
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			if failed++; failed <= 5 {
+				t.Errorf("concurrent AddAttempt #%d = %v; want nil (%d calls ran at once; a busy or locked database must be waited for, not reported)", i, err, concurrency)
+			}
+		}
+	}
+	if failed > 0 {
+		return
+	}
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Errorf("%d concurrent AddAttempt calls for one key returned the counts %v; want each of 1 to %d exactly once (the count must go up atomically, as one statement or in a transaction, not read and then written)",
+				concurrency, counts, concurrency)
+			break
+		}
+	}
+	get(t, s, k, auth.Attempts{Count: concurrency, Last: attemptTime}, fmt.Sprintf("after %d concurrent AddAttempt calls", concurrency))
+}
+
+// testAttemptsDoneContext returns a test that every method of the
+// ability fails with an error wrapping want when called with a context
+// from done, and that such an AddAttempt counts nothing.
+func testAttemptsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s auth.AttemptStore) {
+	return func(t *testing.T, s auth.AttemptStore) {
+		check := func(t *testing.T, call string, err error) {
+			t.Helper()
+			if !errors.Is(err, want) {
+				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
+					call, wantName, err, wantName)
+			}
+		}
+		k := attemptKey(1)
+		add(t, s, k, attemptTime, attemptExpiry, auth.Attempts{Count: 1, Last: attemptTime}, "with a live context")
+
+		t.Run("AddAttempt", func(t *testing.T) {
+			_, err := s.AddAttempt(done(t), k, attemptTime, attemptExpiry)
+			check(t, "AddAttempt(ctx, key, now, expiry)", err)
+			get(t, s, k, auth.Attempts{Count: 1, Last: attemptTime}, "after AddAttempt with a done context (it must count nothing)")
+		})
+		t.Run("Attempts", func(t *testing.T) {
+			_, err := s.Attempts(done(t), k)
+			check(t, "Attempts(ctx, key)", err)
+		})
+		t.Run("ResetAttempts", func(t *testing.T) {
+			err := s.ResetAttempts(done(t), k)
+			check(t, "ResetAttempts(ctx, key)", err)
+			get(t, s, k, auth.Attempts{Count: 1, Last: attemptTime}, "after ResetAttempts with a done context (it must delete nothing)")
+		})
+	}
+}
