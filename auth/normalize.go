@@ -52,7 +52,7 @@ func NormalizeEmail(email string) (string, error) {
 	}
 	dot := strings.IndexByte(domain, '.')
 	if dot <= 0 || dot == len(domain)-1 || strings.Contains(domain, "..") ||
-		domain[0] == '-' || domain[len(domain)-1] == '.' {
+		domain[0] == '-' || domain[len(domain)-1] == '.' || domain[len(domain)-1] == '-' {
 		return bad("must be an address like name@example.com")
 	}
 	for _, r := range e {
@@ -96,7 +96,7 @@ func normalizeName(name string) (string, error) {
 		return bad("longer than 100 characters")
 	}
 	for _, r := range n {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar ||
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.In(r, unicode.Zl, unicode.Zp) ||
 			unicode.Is(unicode.Cf, r) && r != '\u200d' { // ZWJ appears in emoji sequences
 			return bad("contains a control character")
 		}

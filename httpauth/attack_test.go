@@ -692,6 +692,9 @@ func TestAttackRequestBodies(t *testing.T) {
 		{name: "name byte order mark", path: S, body: named("Eve\ufeff"), status: 400, field: "name"},
 		{name: "name soft hyphen", path: S, body: named("Ev\u00ade"), status: 400, field: "name"},
 		{name: "name tag character", path: S, body: named("Eve\U000E0041"), status: 400, field: "name"},
+		{name: "name line separator", path: S, body: named("Eve\u2028Admin"), status: 400, field: "name"},
+		{name: "name paragraph separator", path: S, body: named("Eve\u2029Admin"), status: 400, field: "name"},
+		{name: "email domain ends in hyphen", path: S, body: withEmail("eve@example.c-"), status: 400, field: "email"},
 		{name: "name empty", path: S, body: named(""), status: 400, field: "name"},
 		{name: "name white space only", path: S, body: named(" \t\n "), status: 400, field: "name"},
 
