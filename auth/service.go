@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime"
 	"strings"
 	"time"
@@ -92,6 +93,19 @@ type Config struct {
 	// Service.
 	Attempts AttemptStore
 
+	// Logger receives an audit record of every sign-up, login success and
+	// failure, throttled attempt and rejected token (see [Event]): failures
+	// and throttling at level Warn, the rest at Info. Records never hold a
+	// password, hash, token or secret; they do hold emails and client
+	// addresses. Default: slog.Default(). To turn them off, pass
+	// slog.New(slog.DiscardHandler).
+	Logger *slog.Logger
+
+	// OnEvent, if set, is called with every audit event, synchronously, in
+	// the goroutine of the call that caused it: keep it fast, and safe for
+	// concurrent use. Default: nil.
+	OnEvent func(context.Context, Event)
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 
@@ -118,6 +132,8 @@ type Service struct {
 	attempts      AttemptStore
 	attemptKeyMAC []byte
 	login         loginPolicy
+	log           *slog.Logger
+	onEvent       func(context.Context, Event)
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -162,6 +178,9 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	login, err := newLoginPolicy(&cfg)
 	if err != nil {
 		return bad("%v", err)
@@ -189,6 +208,8 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		attempts:      cfg.Attempts,
 		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
 		login:         login,
+		log:           cfg.Logger,
+		onEvent:       cfg.OnEvent,
 	}, nil
 }
 
@@ -290,10 +311,12 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicateEmail) {
+			s.record(ctx, Event{Kind: EventSignupFailed, Email: email, Reason: "email already registered"})
 			return nil, ErrDuplicateEmail // the same text whatever the store
 		}
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
+	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
 	return s.session(u)
 }
 
@@ -328,6 +351,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	key := s.attemptKey(accountKind, email)
 	if err := s.countLogin(ctx, key); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			s.record(ctx, Event{Kind: EventThrottled, Email: email, Reason: "account backoff"})
+		}
 		return nil, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
@@ -350,9 +376,15 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		return nil, err
 	}
 	if !match {
+		ev := Event{Kind: EventLoginFailed, Email: email, Reason: "unknown email"}
+		if found {
+			ev.UserID, ev.Reason = u.ID, "wrong password"
+		}
+		s.record(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
 	s.resetLogin(ctx, key)
+	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
 	return s.session(u)
 }
 

@@ -274,6 +274,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string) (release func(count b
 	running := l.inflight[k]
 	if a.Count+running >= l.limit {
 		l.mu.Unlock()
+		l.svc.record(ctx, Event{Kind: EventThrottled, Reason: "limit " + l.name()})
 		if a.Count >= l.limit {
 			return nil, l.throttled(a, now)
 		}

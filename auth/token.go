@@ -76,6 +76,15 @@ func (s *Service) IssueToken(u User) (token string, expires time.Time, err error
 // set. Every failure wraps [ErrInvalidToken]; an expired token also wraps
 // [ErrTokenExpired]. ctx is reserved for checks that need the store.
 func (s *Service) VerifyToken(ctx context.Context, token string) (*Claims, error) {
+	c, err := s.verify(token)
+	if err != nil {
+		s.record(ctx, Event{Kind: EventTokenRejected, Reason: err.Error()})
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Service) verify(token string) (*Claims, error) {
 	if len(token) > s.maxTokenBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidToken, s.maxTokenBytes)
 	}

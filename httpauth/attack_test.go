@@ -912,7 +912,7 @@ func TestAttackInjectionStoredLiterally(t *testing.T) {
 		// victim's, with the victim's password.
 		for _, email := range []string{
 			`%'--@example.com`, `x'or'1'='1'--@exampl_.com`, `x_or_1_=_1_--@example.com`,
-			`x'or'1'='1'--@%.%`, `x'or'1'='1'--@example.com'or'1'='1`, `x'or'1'='1'--@example.com'--`,
+			`x'or'1'='1'--@%.%`, `x'or'1'='1'--@example.com'or'1'='1`, `x'or'1'='1'--@example.com'--x`,
 		} {
 			before := a.effects(t)
 			if r := a.post(t, loginPath, loginBody(email, password)); r.status != 401 {

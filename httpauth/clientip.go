@@ -1,10 +1,13 @@
 package httpauth
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/gatehouse-go/gatehouse/auth"
 )
 
 // unknownClient is the key of every request whose RemoteAddr is not an IP
@@ -26,19 +29,21 @@ func checkProxies(prefixes []netip.Prefix) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// clientKey returns the key under which the client of r is counted by the
-// per-IP limits: its IPv4 address, or the /64 network of its IPv6 address
-// (one subscriber usually gets a whole /64, so an address of its own is
-// free for the taking), or unknownClient.
-func (h *Handler) clientKey(r *http.Request) string {
+// client returns r's context, carrying the client's address for the
+// Service's audit events ([auth.WithClientIP]), and the key under which the
+// client is counted by the per-IP limits: its IPv4 address, or the /64
+// network of its IPv6 address (one subscriber usually gets a whole /64, so
+// an address of its own is free for the taking), or unknownClient.
+func (h *Handler) client(r *http.Request) (context.Context, string) {
 	addr, ok := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.trusted)
 	if !ok {
-		return unknownClient
+		return r.Context(), unknownClient
 	}
+	ctx := auth.WithClientIP(r.Context(), addr)
 	if addr.Is6() {
-		return netip.PrefixFrom(addr, 64).Masked().String()
+		return ctx, netip.PrefixFrom(addr, 64).Masked().String()
 	}
-	return addr.String()
+	return ctx, addr.String()
 }
 
 // clientAddr returns the client's address: the peer's (from remoteAddr),

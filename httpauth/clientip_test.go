@@ -65,7 +65,7 @@ func TestClientKey(t *testing.T) {
 				r.Header.Add("X-Forwarded-For", v)
 			}
 			h := &Handler{trusted: tt.trusted}
-			if got := h.clientKey(r); got != tt.want {
+			if _, got := h.client(r); got != tt.want {
 				t.Errorf("clientKey(RemoteAddr %q, X-Forwarded-For %q) = %q; want %q", tt.remote, tt.xff, got, tt.want)
 			}
 		})

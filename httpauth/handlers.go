@@ -163,16 +163,17 @@ func (h *Handler) Signup() http.Handler {
 		if !ok {
 			return
 		}
+		ctx, client := h.client(r)
 		release := func(bool) error { return nil }
 		if h.signupIP != nil {
 			var err error
-			if release, err = h.signupIP.Acquire(r.Context(), h.clientKey(r)); err != nil {
+			if release, err = h.signupIP.Acquire(ctx, client); err != nil {
 				h.respond(w, r, nil, err)
 				return
 			}
 			defer release(false) //nolint:errcheck // does nothing after the call below
 		}
-		s, err := h.svc.Signup(r.Context(), auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+		s, err := h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
 		if rerr := release(err == nil || errors.Is(err, auth.ErrDuplicateEmail)); rerr != nil {
 			if err == nil { // the account exists: say so, and log the failure
 				h.logFailure(r, rerr)
@@ -195,16 +196,17 @@ func (h *Handler) Login() http.Handler {
 		if !ok {
 			return
 		}
+		ctx, client := h.client(r)
 		release := func(bool) error { return nil }
 		if h.loginIP != nil {
 			var err error
-			if release, err = h.loginIP.Acquire(r.Context(), h.clientKey(r)); err != nil {
+			if release, err = h.loginIP.Acquire(ctx, client); err != nil {
 				h.respond(w, r, nil, err)
 				return
 			}
 			defer release(false) //nolint:errcheck // does nothing after the call below
 		}
-		s, err := h.svc.Login(r.Context(), f[0], f[1])
+		s, err := h.svc.Login(ctx, f[0], f[1])
 		if rerr := release(errors.Is(err, auth.ErrInvalidCredentials)); rerr != nil {
 			err = rerr // a failure that cannot be counted is not answered 401
 		}

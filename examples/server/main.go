@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 		return err
 	}
 	defer closeDB()
-	svc, err := auth.New(store, auth.Config{Secret: secret})
+	svc, err := auth.New(store, auth.Config{Secret: secret, Logger: log})
 	if err != nil {
 		return err
 	}

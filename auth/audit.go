@@ -1,0 +1,77 @@
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// EventKind names an audit event.
+type EventKind string
+
+// The audit events a Service reports (see [Event]).
+const (
+	EventSignup        EventKind = "signup"         // an account was created
+	EventSignupFailed  EventKind = "signup_failed"  // the email was already registered
+	EventLogin         EventKind = "login"          // a login succeeded
+	EventLoginFailed   EventKind = "login_failed"   // wrong password or unknown email
+	EventThrottled     EventKind = "throttled"      // an attempt was refused with a ThrottledError
+	EventTokenRejected EventKind = "token_rejected" // VerifyToken refused a token
+)
+
+// Event is an audit record: what happened, to which account, from where.
+// It never holds a password, hash, token or secret.
+type Event struct {
+	Kind EventKind
+	Time time.Time // the Service's clock
+	// UserID is the account concerned, when one is known: not for an
+	// unknown email, a throttled attempt or a rejected token.
+	UserID string
+	// Email is the normalised email the attempt named, if it was valid;
+	// for a failed login it may belong to no account.
+	Email string
+	// ClientIP is the client's address as the front end determined it
+	// (see [WithClientIP]); the zero Addr if none was given.
+	ClientIP netip.Addr
+	// Reason says why, for failures: "wrong password", "unknown email",
+	// "email already registered", "account backoff", "limit <name>", or
+	// the verification error for a rejected token. Fixed text: it never
+	// quotes the request.
+	Reason string
+}
+
+type clientIPKey struct{}
+
+// WithClientIP returns a context that carries the client's address, which
+// the Service copies into the [Event]s of calls made with it. Package
+// httpauth sets it; other front ends (gRPC, say) can too.
+func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
+}
+
+// record reports ev to Config.Logger and Config.OnEvent.
+func (s *Service) record(ctx context.Context, ev Event) {
+	ev.Time = s.now()
+	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
+	level := slog.LevelInfo
+	switch ev.Kind {
+	case EventLoginFailed, EventThrottled, EventSignupFailed:
+		level = slog.LevelWarn
+	}
+	if s.log.Enabled(ctx, level) {
+		attrs := []slog.Attr{slog.String("event", string(ev.Kind))}
+		for _, a := range [...]struct{ k, v string }{{"user_id", ev.UserID}, {"email", ev.Email}, {"reason", ev.Reason}} {
+			if a.v != "" {
+				attrs = append(attrs, slog.String(a.k, a.v))
+			}
+		}
+		if ev.ClientIP.IsValid() {
+			attrs = append(attrs, slog.String("client_ip", ev.ClientIP.String()))
+		}
+		s.log.LogAttrs(ctx, level, "auth: "+string(ev.Kind), attrs...)
+	}
+	if s.onEvent != nil {
+		s.onEvent(ctx, ev)
+	}
+}
