@@ -30,7 +30,10 @@
 // wait up to Config.HashWait and then get [ErrBusy].
 //
 // A new password must be at least 8 code points and at most 1024 bytes
-// long, and differ from the email and the name. It is never truncated.
+// long, differ from the email and the name, and not be on the built-in list
+// of 17,950 common passwords (from the MIT-licensed @zxcvbn-ts/language-common
+// 4.1.3; compared ignoring case after NFKC). It is never truncated. Login
+// applies no policy, so passwords set before a rule existed keep working.
 //
 // Login does the same hashing work for an unknown email as for a wrong
 // password and returns [ErrInvalidCredentials] for both.
@@ -55,6 +58,15 @@
 // read or written, Login fails with that error. [Service.NewLimiter] makes
 // the same machinery available for other limits, such as the per-IP
 // limits of package httpauth.
+//
+// # Audit
+//
+// Every sign-up, duplicate sign-up, login success and failure, throttled
+// attempt and rejected token is an [Event], logged through Config.Logger
+// (default slog.Default(); failures and throttling at Warn) and passed to
+// Config.OnEvent if set. Events carry the account, the normalised email,
+// the client's address (see [WithClientIP]) and a fixed reason, never a
+// password, hash, token or secret.
 //
 // # Emails and names
 //

@@ -277,8 +277,8 @@ type NewUser struct {
 // The name is trimmed, NFC-normalised and must be 1 to 100 characters
 // without control characters; the email is normalised by
 // [NormalizeEmail]; the password must be 8 characters (code points) to 1024
-// bytes, not equal to the email or name, and is NFKC-normalised before
-// hashing. A rejected input is a [*FieldError]; an email already registered
+// bytes, not equal to the email or name nor a common password, and is
+// NFKC-normalised before hashing. A rejected input is a [*FieldError]; an email already registered
 // is [ErrDuplicateEmail]; exhausted hashing capacity is [ErrBusy]. Store
 // failures are returned wrapped.
 func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {

@@ -74,7 +74,8 @@ func (s *Service) IssueToken(u User) (token string, expires time.Time, err error
 // strict unpadded base64url, with an exp that has not passed, an nbf (if
 // present) that has, a userId, and the configured iss and aud when those are
 // set. Every failure wraps [ErrInvalidToken]; an expired token also wraps
-// [ErrTokenExpired]. ctx is reserved for checks that need the store.
+// [ErrTokenExpired]. Each failure is recorded as an [EventTokenRejected]
+// audit event, with the client address ctx carries, if any.
 func (s *Service) VerifyToken(ctx context.Context, token string) (*Claims, error) {
 	c, err := s.verify(token)
 	if err != nil {
