@@ -32,12 +32,14 @@ type Event struct {
 	// for a failed login it may belong to no account.
 	Email string
 	// ClientIP is the client's address as the front end determined it
-	// (see [WithClientIP]); the zero Addr if none was given.
+	// (see [WithClientIP]); the zero Addr if none was given. httpauth
+	// gives it for sign-ups and logins, but not for tokens rejected by its
+	// middleware, whose hot path does no address parsing.
 	ClientIP netip.Addr
 	// Reason says why, for failures: "wrong password", "unknown email",
 	// "email already registered", "account backoff", "limit <name>", or
-	// the verification error for a rejected token. Fixed text: it never
-	// quotes the request.
+	// for a rejected token the verification error (which never contains
+	// the token). It never quotes the request.
 	Reason string
 }
 

@@ -94,8 +94,9 @@ type Config struct {
 	Attempts AttemptStore
 
 	// Logger receives an audit record of every sign-up, login success and
-	// failure, throttled attempt and rejected token (see [Event]): failures
-	// and throttling at level Warn, the rest at Info. Records never hold a
+	// failure, throttled attempt and rejected token (see [Event]): failed
+	// logins, duplicate sign-ups and throttling at level Warn, the rest
+	// (rejected tokens included: expired ones are routine) at Info. Records never hold a
 	// password, hash, token or secret; they do hold emails and client
 	// addresses. Default: slog.Default(). To turn them off, pass
 	// slog.New(slog.DiscardHandler).

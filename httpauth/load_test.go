@@ -131,7 +131,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	gcFactor := 1 + float64(gogc)/100 // the heap may grow this much over the live data before a collection
 	bound := before["VmHWM"] + int(gcFactor*float64(hashing)) + 128*mib
 	t.Logf("memory: VmRSS before %d MiB, VmHWM before %d MiB (reset: %v), VmHWM after %d MiB, growth %d MiB; "+
-		"MaxConcurrentHashes %d × %d MiB = %d MiB (+64 MiB = %d MiB); "+
+		"MaxConcurrentHashes %d × %d MiB = %d MiB (issue 7's budget, +64 MiB: %d MiB); "+
 		"limit checked: VmHWM before + %.1f (GOGC=%d) × %d MiB + 128 MiB = %d MiB",
 		before["VmRSS"]/mib, before["VmHWM"]/mib, reset, after["VmHWM"]/mib, (after["VmHWM"]-before["VmHWM"])/mib,
 		limit, params.Memory/mib, hashing/mib, (hashing+64*mib)/mib, gcFactor, gogc, hashing/mib, bound/mib)
