@@ -2,6 +2,7 @@ package httpauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,25 +164,11 @@ func (h *Handler) Signup() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, client := h.client(r)
-		release := func(bool) error { return nil }
-		if h.signupIP != nil {
-			var err error
-			if release, err = h.signupIP.Acquire(ctx, client); err != nil {
-				h.respond(w, r, nil, err)
-				return
-			}
-			defer release(false) //nolint:errcheck // does nothing after the call below
-		}
-		s, err := h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
-		if rerr := release(err == nil || errors.Is(err, auth.ErrDuplicateEmail)); rerr != nil {
-			if err == nil { // the account exists: say so, and log the failure
-				h.logFailure(r, rerr)
-			} else {
-				err = rerr
-			}
-		}
-		h.respond(w, r, s, err)
+		h.limited(w, r, h.signupIP,
+			func(err error) bool { return err == nil || errors.Is(err, auth.ErrDuplicateEmail) },
+			func(ctx context.Context) (*auth.Session, error) {
+				return h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+			})
 	})
 }
 
@@ -196,22 +183,39 @@ func (h *Handler) Login() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, client := h.client(r)
-		release := func(bool) error { return nil }
-		if h.loginIP != nil {
-			var err error
-			if release, err = h.loginIP.Acquire(ctx, client); err != nil {
-				h.respond(w, r, nil, err)
-				return
-			}
-			defer release(false) //nolint:errcheck // does nothing after the call below
-		}
-		s, err := h.svc.Login(ctx, f[0], f[1])
-		if rerr := release(errors.Is(err, auth.ErrInvalidCredentials)); rerr != nil {
-			err = rerr // a failure that cannot be counted is not answered 401
-		}
-		h.respond(w, r, s, err)
+		h.limited(w, r, h.loginIP,
+			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			func(ctx context.Context) (*auth.Session, error) { return h.svc.Login(ctx, f[0], f[1]) })
 	})
+}
+
+// limited runs call under the per-IP limit l (nil: none) and writes the
+// response. call gets r's context carrying the client's address; counts
+// says whether its outcome counts towards the limit. If the outcome cannot
+// be counted, a failure is answered with that error (a failure that goes
+// uncounted must not be answered as usual), while a success stands and the
+// error is logged.
+func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *auth.Limiter,
+	counts func(error) bool, call func(context.Context) (*auth.Session, error)) {
+	ctx, client := h.client(r)
+	release := func(bool) error { return nil }
+	if l != nil {
+		var err error
+		if release, err = l.Acquire(ctx, client); err != nil {
+			h.respond(w, r, nil, err)
+			return
+		}
+		defer release(false) //nolint:errcheck // does nothing after the call below
+	}
+	s, err := call(ctx)
+	if rerr := release(counts(err)); rerr != nil {
+		if err == nil {
+			h.logFailure(r, rerr)
+		} else {
+			err = rerr
+		}
+	}
+	h.respond(w, r, s, err)
 }
 
 // sessionResponse is the seed API's success body; field order matters to
