@@ -184,14 +184,23 @@ func NewMySQL(t testing.TB) *sql.DB {
 	return Open(t, MySQLDriver, NewMySQLDSN(t))
 }
 
-// Open opens dsn with the named driver and closes the *sql.DB when t's
-// test ends. Like sql.Open, it does not connect.
+// MaxOpenConns caps each *sql.DB that [Open] returns. Test packages run in
+// parallel against one server (PostgreSQL's default max_connections is
+// 100), and tests that open several pools, each hammered by dozens of
+// goroutines, would otherwise exhaust it and fail for reasons that are
+// not theirs.
+const MaxOpenConns = 8
+
+// Open opens dsn with the named driver, caps its pool at [MaxOpenConns],
+// and closes the *sql.DB when t's test ends. Like sql.Open, it does not
+// connect.
 func Open(t testing.TB, driver, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatalf("sql.Open(%q, ...): %v", driver, err)
 	}
+	db.SetMaxOpenConns(MaxOpenConns)
 	t.Cleanup(func() {
 		if err := db.Close(); err != nil {
 			t.Errorf("closing the %s database: %v", driver, err)
