@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 // TestLoginTimingUnknownEmail checks the enumeration defence end to end:
@@ -26,7 +27,7 @@ func TestLoginTimingUnknownEmail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test takes several seconds; skipped with -short")
 	}
-	if builtWithRace() {
+	if testenv.RaceEnabled() {
 		t.Skip("timing test: the race detector distorts timings")
 	}
 	const (
@@ -97,19 +98,4 @@ func median(d []time.Duration) time.Duration {
 		return (d[n/2-1] + d[n/2]) / 2
 	}
 	return d[len(d)/2]
-}
-
-// builtWithRace reports whether the test binary was built with -race, as
-// recorded in its build information.
-func builtWithRace() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }

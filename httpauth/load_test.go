@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 // TestLoadConcurrentLogins sends 200 logins at once over real HTTP to a
@@ -44,7 +45,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test takes several seconds; skipped with -short")
 	}
-	if loadTestRace() {
+	if testenv.RaceEnabled() {
 		t.Skip("load test: the race detector distorts memory use")
 	}
 	if _, err := os.Stat("/proc/self/status"); err != nil {
@@ -163,19 +164,4 @@ func procStatusKiB(t *testing.T) map[string]int {
 		t.Fatalf("/proc/self/status: no VmHWM and VmRSS (%v)", err)
 	}
 	return m
-}
-
-// loadTestRace reports whether the test binary was built with -race, as
-// recorded in its build information.
-func loadTestRace() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
