@@ -511,19 +511,7 @@ func TestAttackTokens(t *testing.T) {
 					return
 				}
 				a.untouched(t, before, true)
-				want := `Bearer realm="api"`
-				if tt.sent {
-					want += `, error="invalid_token"`
-				}
-				if got := r.header.Get("WWW-Authenticate"); got != want {
-					t.Errorf("WWW-Authenticate = %q, want %q", got, want)
-				}
-				problemBody(t, r)
-				if refusal == "" {
-					refusal = r.body
-				} else if r.body != refusal {
-					t.Errorf("body %s differs from the other refusals' %s", r.body, refusal)
-				}
+				checkRefusal(t, r, tt.sent, &refusal)
 			})
 		}
 	})

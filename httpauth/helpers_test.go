@@ -147,3 +147,23 @@ func countUsers(t *testing.T, store auth.UserStore, emails ...string) int {
 	}
 	return n
 }
+
+// checkRefusal checks a 401 from the middleware: the RFC 6750 challenge
+// (with error="invalid_token" when a token was sent), a problem body, and
+// the same body as every earlier refusal recorded in *first.
+func checkRefusal(t *testing.T, r response, tokenSent bool, first *string) {
+	t.Helper()
+	want := `Bearer realm="api"`
+	if tokenSent {
+		want += `, error="invalid_token"`
+	}
+	if got := r.header.Get("WWW-Authenticate"); got != want {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+	}
+	problemBody(t, r)
+	if *first == "" {
+		*first = r.body
+	} else if r.body != *first {
+		t.Errorf("body %s differs from the other refusals' %s", r.body, *first)
+	}
+}

@@ -132,19 +132,7 @@ func TestMiddlewareFailures(t *testing.T) {
 			if s.protected != before {
 				t.Error("protected handler ran")
 			}
-			want := `Bearer realm="api"`
-			if tt.sent {
-				want += `, error="invalid_token"`
-			}
-			if got := r.header.Get("WWW-Authenticate"); got != want {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, want)
-			}
-			problemBody(t, r)
-			if body == "" {
-				body = r.body
-			} else if r.body != body {
-				t.Errorf("body %s differs from the other failures' %s", r.body, body)
-			}
+			checkRefusal(t, r, tt.sent, &body)
 		})
 	}
 }
