@@ -52,8 +52,15 @@ func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }
 
-// record reports ev to Config.Logger and Config.OnEvent.
-func (s *Service) record(ctx context.Context, ev Event) {
+// auditor reports Events; Service and Verifier share it.
+type auditor struct {
+	log     *slog.Logger
+	onEvent func(context.Context, Event)
+	now     func() time.Time
+}
+
+// record reports ev to the Logger and OnEvent of the Config.
+func (s *auditor) record(ctx context.Context, ev Event) {
 	ev.Time = s.now()
 	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
 	level := slog.LevelInfo

@@ -25,7 +25,7 @@ func BenchmarkIssueToken(b *testing.B) {
 	s := benchService(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := s.IssueToken(benchUser); err != nil {
+		if _, _, err := s.IssueToken(context.Background(), benchUser); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func BenchmarkIssueToken(b *testing.B) {
 
 func BenchmarkVerifyToken(b *testing.B) {
 	s := benchService(b)
-	token, _, err := s.IssueToken(benchUser)
+	token, _, err := s.IssueToken(context.Background(), benchUser)
 	if err != nil {
 		b.Fatal(err)
 	}

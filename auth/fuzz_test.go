@@ -142,7 +142,7 @@ func FuzzVerifyToken(f *testing.F) {
 		{ID: "0123456789abcdef0123456789abcdef", Name: "Alice", Email: "alice@example.com"},
 		{ID: "u", Name: "", Email: ""},
 	} {
-		tok, _, err := s.IssueToken(u)
+		tok, _, err := s.IssueToken(context.Background(), u)
 		if err != nil {
 			f.Fatal(err)
 		}

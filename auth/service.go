@@ -12,17 +12,37 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/text/unicode/norm"
 )
 
 // Config configures a [Service]. Only Secret is required; every zero field
 // takes the default stated beside it.
 type Config struct {
-	// Secret is the HS256 signing key. Required: at least 32 bytes, and it
-	// should be random (32 bytes from crypto/rand, say). Every replica of a
-	// service must share it. New copies it.
+	// Secret is the HS256 signing key, unless Keys is set, and always the
+	// key of the HMACs that name login-throttling counters (see
+	// [AttemptStore]). Required: at least 32 bytes, and it should be
+	// random (32 bytes from crypto/rand, say). Every replica of a service
+	// must share it. New copies it. Tokens it signs carry no kid, as in the
+	// seed API.
 	Secret []byte
+
+	// Keys, if set, are the keys that sign and verify tokens instead of
+	// Secret: its active key signs, and every key verifies the tokens
+	// whose kid names it (see [KeySet], which also says how to rotate
+	// keys on a running service). Its active key must be able to sign.
+	// Default: nil, for a set of one HS256 key made of Secret with ID "";
+	// [Service.Keys] returns it, so that even this set can be rotated.
+	Keys *KeySet
+
+	// CustomClaims, if set, is called each time a token is issued for a
+	// user (by Signup, Login or IssueToken) and returns claims to add to
+	// the token's payload, such as the user's roles; handlers read them
+	// back with [Claims.Decode]. The registered claims and those of
+	// [Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
+	// email) are reserved: returning one makes issuing fail with an error
+	// wrapping [ErrInvalidConfig]; so does an error of CustomClaims, which
+	// is returned wrapped. Default: nil, no custom claims.
+	CustomClaims func(ctx context.Context, u User) (map[string]any, error)
 
 	// TokenTTL is how long an access token is valid. Default: 1 hour.
 	TokenTTL time.Duration
@@ -118,23 +138,21 @@ type Config struct {
 // Service signs users up, logs them in, and issues and verifies their
 // tokens. It is safe for concurrent use; create one with [New] and share it.
 type Service struct {
+	auditor
 	store         UserStore
-	secret        []byte
+	keys          *KeySet
+	verifier      *Verifier
+	customClaims  func(context.Context, User) (map[string]any, error)
 	ttl           time.Duration
 	issuer        string
 	audience      string
-	maxTokenBytes int
 	params        Params
 	hashSlots     chan struct{}
 	hashWait      time.Duration
-	now           func() time.Time
 	rand          io.Reader
-	parser        *jwt.Parser
 	attempts      AttemptStore
 	attemptKeyMAC []byte
 	login         loginPolicy
-	log           *slog.Logger
-	onEvent       func(context.Context, Event)
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -193,24 +211,42 @@ func New(store UserStore, cfg Config) (*Service, error) {
 			cfg.Attempts = NewMemoryAttemptStore(0)
 		}
 	}
+	if cfg.Keys == nil {
+		key, err := NewKey("", cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Keys, _ = NewKeySet(key)
+	} else if !cfg.Keys.Active().CanSign() {
+		return bad("the active key %q of Keys cannot sign: it is a public key", cfg.Keys.Active().ID())
+	}
+	verifier, err := NewVerifier(cfg.Keys, VerifierConfig{
+		Issuer:        cfg.Issuer,
+		Audience:      cfg.Audience,
+		MaxTokenBytes: cfg.MaxTokenBytes,
+		Logger:        cfg.Logger,
+		OnEvent:       cfg.OnEvent,
+		Now:           cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
+		auditor:       verifier.auditor,
 		store:         store,
-		secret:        append([]byte(nil), cfg.Secret...),
+		keys:          cfg.Keys,
+		verifier:      verifier,
+		customClaims:  cfg.CustomClaims,
 		ttl:           cfg.TokenTTL,
 		issuer:        cfg.Issuer,
 		audience:      cfg.Audience,
-		maxTokenBytes: cfg.MaxTokenBytes,
 		params:        cfg.Params,
 		hashSlots:     make(chan struct{}, cfg.MaxConcurrentHashes),
 		hashWait:      cfg.HashWait,
-		now:           cfg.Now,
 		rand:          cfg.Rand,
-		parser:        newParser(&cfg),
 		attempts:      cfg.Attempts,
 		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
 		login:         login,
-		log:           cfg.Logger,
-		onEvent:       cfg.OnEvent,
 	}, nil
 }
 
@@ -318,7 +354,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
-	return s.session(u)
+	return s.session(ctx, u)
 }
 
 // Login checks an email and password and returns the account with a fresh
@@ -386,11 +422,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	s.resetLogin(ctx, key)
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
-	return s.session(u)
+	return s.session(ctx, u)
 }
 
-func (s *Service) session(u User) (*Session, error) {
-	token, exp, err := s.IssueToken(u)
+func (s *Service) session(ctx context.Context, u User) (*Session, error) {
+	token, exp, err := s.IssueToken(ctx, u)
 	if err != nil {
 		return nil, err
 	}

@@ -53,8 +53,8 @@ func TestNewDefaults(t *testing.T) {
 	if s.ttl != time.Hour {
 		t.Errorf("TokenTTL = %v, want 1h", s.ttl)
 	}
-	if s.maxTokenBytes != 4096 {
-		t.Errorf("MaxTokenBytes = %d, want 4096", s.maxTokenBytes)
+	if s.verifier.maxTokenBytes != 4096 {
+		t.Errorf("MaxTokenBytes = %d, want 4096", s.verifier.maxTokenBytes)
 	}
 	if s.params != DefaultParams() {
 		t.Errorf("Params = %+v, want %+v", s.params, DefaultParams())
@@ -76,7 +76,7 @@ func TestNewDefaults(t *testing.T) {
 	}
 
 	// The token's exp - iat is the default TTL.
-	tok, exp, err := s.IssueToken(User{ID: "u1", Email: "a@b.co", Name: "A"})
+	tok, exp, err := s.IssueToken(context.Background(), User{ID: "u1", Email: "a@b.co", Name: "A"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestNewDefaults(t *testing.T) {
 func TestNewCopiesSecret(t *testing.T) {
 	secret := []byte(string(testSecret))
 	s := newTestService(t, newFakeStore(), Config{Secret: secret})
-	tok, _, err := s.IssueToken(User{ID: "u1"})
+	tok, _, err := s.IssueToken(context.Background(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestRandFailure(t *testing.T) {
 	if _, err := s.Signup(ctx, NewUser{Name: "E", Email: "e@example.com", Password: "password 123"}); !errors.Is(err, errNoEntropy) {
 		t.Errorf("Signup with failing Rand: %v", err)
 	}
-	if _, _, err := s.IssueToken(User{ID: "x"}); !errors.Is(err, errNoEntropy) {
+	if _, _, err := s.IssueToken(context.Background(), User{ID: "x"}); !errors.Is(err, errNoEntropy) {
 		t.Errorf("IssueToken with failing Rand: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,11 +19,72 @@ import (
 // random token ID) in tokens this package issues, iss and aud when
 // configured. Tokens with only userId, userName, email, iat and exp, as
 // older implementations of the API issued them, are accepted too.
+//
+// Claims added by Config.CustomClaims are read back with [Claims.Decode].
 type Claims struct {
 	UserID   string `json:"userId"`
 	UserName string `json:"userName"`
 	Email    string `json:"email"`
 	jwt.RegisteredClaims
+
+	payload []byte // the JSON payload the claims were decoded from
+}
+
+// UnmarshalJSON decodes a token's payload and keeps it for Decode.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	type fields Claims // the same fields without the methods
+	if err := json.Unmarshal(data, (*fields)(c)); err != nil {
+		return err
+	}
+	c.payload = bytes.Clone(data)
+	return nil
+}
+
+// Decode unmarshals the whole JSON payload of the verified token into v,
+// with encoding/json's rules: this is how handlers read, typed, the claims
+// that Config.CustomClaims added. For example:
+//
+//	var app struct {
+//		Roles []string `json:"roles"`
+//	}
+//	if err := claims.Decode(&app); err != nil { ... }
+//
+// On Claims that were not decoded from a token, it decodes their JSON
+// encoding.
+func (c *Claims) Decode(v any) error {
+	data := c.payload
+	if data == nil {
+		var err error
+		if data, err = json.Marshal(c); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(data, v)
+}
+
+// reservedClaims are the claim names Config.CustomClaims cannot set.
+var reservedClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
+	"userId": true, "userName": true, "email": true,
+}
+
+// payload is what IssueToken signs: the claims and the custom ones.
+type payload struct {
+	*Claims
+	custom map[string]any
+}
+
+func (p payload) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(p.Claims)
+	if err != nil || len(p.custom) == 0 {
+		return b, err
+	}
+	custom, err := json.Marshal(p.custom)
+	if err != nil {
+		return nil, err
+	}
+	// Both are JSON objects: join {...} and {...} into {...,...}.
+	return append(append(b[:len(b)-1], ','), custom[1:]...), nil
 }
 
 // Validate implements jwt.ClaimsValidator; it runs after the time, issuer
@@ -36,11 +99,29 @@ func (c *Claims) Validate() error {
 	return nil
 }
 
-// IssueToken signs an access token for u, valid from now for
-// Config.TokenTTL, and returns it with its expiry time. It is what Signup and
-// Login call; applications call it directly only for flows of their own
-// (say, after verifying an email link).
-func (s *Service) IssueToken(u User) (token string, expires time.Time, err error) {
+// IssueToken signs an access token for u with the active key of the
+// Service's [KeySet], valid from now for Config.TokenTTL, and returns it
+// with its expiry time. The token's header carries the key's ID as kid
+// (none for an HMAC key with ID ""); its payload, the claims of [Claims]
+// and those Config.CustomClaims returns for u. It is what Signup and Login
+// call; applications call it directly only for flows of their own (say,
+// after verifying an email link).
+func (s *Service) IssueToken(ctx context.Context, u User) (token string, expires time.Time, err error) {
+	key := s.keys.Active()
+	if !key.CanSign() {
+		return "", time.Time{}, fmt.Errorf("%w: the active key %q cannot sign", ErrInvalidConfig, key.id)
+	}
+	var custom map[string]any
+	if s.customClaims != nil {
+		if custom, err = s.customClaims(ctx, u); err != nil {
+			return "", time.Time{}, fmt.Errorf("auth: custom claims: %w", err)
+		}
+		for name := range custom {
+			if reservedClaims[name] {
+				return "", time.Time{}, fmt.Errorf("%w: custom claim %q is reserved", ErrInvalidConfig, name)
+			}
+		}
+	}
 	var jti [16]byte
 	if err := s.random(jti[:]); err != nil {
 		return "", time.Time{}, err
@@ -62,82 +143,27 @@ func (s *Service) IssueToken(u User) (token string, expires time.Time, err error
 	if s.audience != "" {
 		c.Audience = jwt.ClaimStrings{s.audience}
 	}
-	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
-	if err != nil {
+	t := jwt.NewWithClaims(key.method, payload{c, custom})
+	if key.id != "" {
+		t.Header["kid"] = key.id
+	}
+	if token, err = t.SignedString(key.sign); err != nil {
 		return "", time.Time{}, fmt.Errorf("auth: signing token: %w", err)
 	}
 	return token, expires, nil
 }
 
-// VerifyToken checks token and returns its claims. It accepts only HS256
-// tokens signed with Config.Secret, of at most Config.MaxTokenBytes, in
-// strict unpadded base64url, with an exp that has not passed, an nbf (if
-// present) that has, a userId, and the configured iss and aud when those are
-// set. Every failure wraps [ErrInvalidToken]; an expired token also wraps
-// [ErrTokenExpired]. Each failure is recorded as an [EventTokenRejected]
-// audit event, with the client address ctx carries, if any.
+// VerifyToken checks token with the Service's [Verifier]; see
+// [Verifier.VerifyToken] for what it accepts.
 func (s *Service) VerifyToken(ctx context.Context, token string) (*Claims, error) {
-	c, err := s.verify(token)
-	if err != nil {
-		s.record(ctx, Event{Kind: EventTokenRejected, Reason: err.Error()})
-		return nil, err
-	}
-	return c, nil
+	return s.verifier.VerifyToken(ctx, token)
 }
 
-func (s *Service) verify(token string) (*Claims, error) {
-	if len(token) > s.maxTokenBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidToken, s.maxTokenBytes)
-	}
-	if !isTokenText(token) {
-		return nil, fmt.Errorf("%w: character outside base64url and '.'", ErrInvalidToken)
-	}
-	c := new(Claims)
-	if _, err := s.parser.ParseWithClaims(token, c, s.key); err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
-	}
-	return c, nil
-}
+// Verifier returns the Service's Verifier, which accepts the tokens signed
+// by the keys of its [KeySet].
+func (s *Service) Verifier() *Verifier { return s.verifier }
 
-// isTokenText reports whether token holds only base64url characters and
-// dots. Go's base64 decoders skip CR and LF even in strict mode, so without
-// this check one token could be written several ways.
-func isTokenText(token string) bool {
-	for i := 0; i < len(token); i++ {
-		switch b := token[i]; {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '-', b == '_', b == '.':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// key is the jwt.Keyfunc. The parser has already pinned the algorithm to
-// HS256 (jwt.WithValidMethods); checking the method type again keeps that
-// true even if the parser options change.
-func (s *Service) key(t *jwt.Token) (any, error) {
-	if _, ok := t.Method.(*jwt.SigningMethodHMAC); !ok || t.Method.Alg() != "HS256" {
-		return nil, fmt.Errorf("unexpected signing method %v", t.Header["alg"])
-	}
-	return s.secret, nil
-}
-
-func newParser(cfg *Config) *jwt.Parser {
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{"HS256"}),
-		jwt.WithExpirationRequired(),
-		jwt.WithStrictDecoding(),
-		jwt.WithTimeFunc(cfg.Now),
-	}
-	if cfg.Issuer != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
-	}
-	if cfg.Audience != "" {
-		opts = append(opts, jwt.WithAudience(cfg.Audience))
-	}
-	return jwt.NewParser(opts...)
-}
+// Keys returns the Service's KeySet: Config.Keys, or the set of the one
+// HMAC key made of Config.Secret. Changes to it, such as a rotation, take
+// effect at once for tokens issued and verified.
+func (s *Service) Keys() *KeySet { return s.keys }

@@ -105,11 +105,16 @@ func TestVerifyTokenSeedShape(t *testing.T) {
 	for _, header := range []string{
 		`{"typ":"JWT","alg":"HS256"}`,
 		`{ "alg" : "HS256" }`,
-		`{"alg":"HS256","typ":"JWT","kid":"2020"}`,
+		`{"alg":"HS256","typ":"JWT","kid":""}`,
 	} {
 		if _, err := s.VerifyToken(context.Background(), handToken(header, seedPayload)); err != nil {
 			t.Errorf("header %s: %v", header, err)
 		}
+	}
+	// A kid names a key; the secret's key has none. (An older issuer that
+	// wrote one is matched by naming the key so: NewKey("2020", secret).)
+	if _, err := s.VerifyToken(context.Background(), handToken(`{"alg":"HS256","kid":"2020"}`, seedPayload)); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("token with a kid no key has: %v, want ErrInvalidToken", err)
 	}
 
 	clk.Set(time.Unix(seedExp+1, 0))
@@ -134,7 +139,7 @@ func TestIssueTokenPayload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, clk := tokenService(t, tt.cfg)
 			clk.Add(700 * time.Millisecond) // iat is whole seconds
-			tok, exp, err := s.IssueToken(u)
+			tok, exp, err := s.IssueToken(context.Background(), u)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +193,7 @@ func TestIssueTokenPayload(t *testing.T) {
 			}
 
 			// Two tokens for the same user differ by jti.
-			tok2, _, _ := s.IssueToken(u)
+			tok2, _, _ := s.IssueToken(context.Background(), u)
 			if tok2 == tok {
 				t.Errorf("two tokens are identical")
 			}
@@ -314,7 +319,7 @@ func TestVerifyTokenRejects(t *testing.T) {
 
 func TestVerifyTokenExpiry(t *testing.T) {
 	s, clk := tokenService(t, Config{TokenTTL: 10 * time.Minute})
-	tok, exp, err := s.IssueToken(User{ID: "u1"})
+	tok, exp, err := s.IssueToken(context.Background(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +343,7 @@ func TestVerifyTokenExpiry(t *testing.T) {
 func TestVerifyTokenOtherService(t *testing.T) {
 	a, _ := tokenService(t, Config{})
 	b, _ := tokenService(t, Config{Secret: []byte(strings.Repeat("k", 32))})
-	tok, _, err := b.IssueToken(User{ID: "u1"})
+	tok, _, err := b.IssueToken(context.Background(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +362,7 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	own, _, err := s.IssueToken(User{ID: "u1"})
+	own, _, err := s.IssueToken(context.Background(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +381,7 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 		t.Errorf("a Service without iss/aud rejects a token with them: %v", err)
 	}
 
-	plainTok, _, err := plain.IssueToken(User{ID: "u1"})
+	plainTok, _, err := plain.IssueToken(context.Background(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,19 +460,19 @@ func TestAlgorithmPinnedTwice(t *testing.T) {
 	lax := func(*jwt.Token) (any, error) { return testSecret, nil }
 	laxParser := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return time.Unix(seedIat, 0) }))
 	for alg, tok := range others {
-		if _, err := s.parser.ParseWithClaims(tok, new(Claims), lax); err == nil {
+		if _, err := s.verifier.parser.ParseWithClaims(tok, new(Claims), lax); err == nil {
 			t.Errorf("the parser accepts %s with a permissive key function", alg)
 		}
-		if _, err := laxParser.ParseWithClaims(tok, new(Claims), s.key); err == nil {
+		if _, err := laxParser.ParseWithClaims(tok, new(Claims), s.verifier.key); err == nil {
 			t.Errorf("the key function accepts %s with a permissive parser", alg)
 		}
 	}
 	none := seg(`{"alg":"none"}`) + "." + seg(payload) + "."
-	if _, err := laxParser.ParseWithClaims(none, new(Claims), s.key); err == nil {
+	if _, err := laxParser.ParseWithClaims(none, new(Claims), s.verifier.key); err == nil {
 		t.Errorf("the key function accepts alg none with a permissive parser")
 	}
 	// The control: HS256 passes both.
-	if _, err := s.parser.ParseWithClaims(handToken(seedHeader, payload), new(Claims), s.key); err != nil {
+	if _, err := s.verifier.parser.ParseWithClaims(handToken(seedHeader, payload), new(Claims), s.verifier.key); err != nil {
 		t.Errorf("HS256: %v", err)
 	}
 }

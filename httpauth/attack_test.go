@@ -306,10 +306,10 @@ func bearer(token string) []string { return []string{"Authorization", "Bearer " 
 // TestAttackTokens sends forged, mangled, misplaced and out-of-date tokens
 // to the protected route. All are refused with the same 401 body, without
 // the protected handler running and without the store being asked, except
-// correctly signed tokens whose extra header parameters (kid, jku, x5u,
-// jwk, x5c) are ignored: the verifier accepts HS256 under Config.Secret
-// only and never consults a header for a key, so those parameters can
-// neither select nor fetch one.
+// correctly signed tokens whose extra header parameters (jku, x5u, jwk,
+// x5c) are ignored: the verifier accepts HS256 under Config.Secret only
+// (the key without a kid) and never follows a header to a key, so those
+// parameters can neither select nor fetch one.
 func TestAttackTokens(t *testing.T) {
 	keys := newAttackKeys(t)
 	forEachStore(t, func(t *testing.T, a *target) {
@@ -417,10 +417,14 @@ func TestAttackTokens(t *testing.T) {
 			{name: "kid SQL injection, chosen key", header: bearer(hs256(`{"alg":"HS256","typ":"JWT","kid":"x' UNION SELECT 'attacker'--"}`, valid, []byte("attacker")))},
 			{name: "kid naming the attacker's key", header: bearer(hs256(`{"alg":"HS256","typ":"JWT","kid":"attacker"}`, valid, keys.hmac))},
 
+			// Correctly signed tokens with a kid that names no key:
+			// refused, since the kid chooses the key and the secret's key
+			// has none.
+			{name: "secret-signed with a bogus kid", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"no-such-key"}`))},
+			{name: "secret-signed with a kid path", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"../../../../dev/null"}`))},
+
 			// Correctly signed tokens with bogus key parameters: accepted,
-			// because no header parameter but alg is read.
-			{name: "secret-signed with a bogus kid", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"no-such-key"}`)), status: 200, sent: true},
-			{name: "secret-signed with a kid path", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","kid":"../../../../dev/null"}`)), status: 200, sent: true},
+			// because no header parameter but alg and kid is read.
 			{name: "secret-signed with a jku", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","jku":"` + keys.keyServer + `/jwks.json"}`)), status: 200, sent: true},
 			{name: "secret-signed with an x5u", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","x5u":"` + keys.keyServer + `/cert.pem"}`)), status: 200, sent: true},
 			{name: "secret-signed with a jwk", header: bearer(withHeader(`{"alg":"HS256","typ":"JWT","jwk":{"kty":"oct","k":"` + b64url.EncodeToString(keys.hmac) + `"}}`)), status: 200, sent: true},

@@ -26,7 +26,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	token, _, err := svc.IssueToken(auth.User{ID: "5ef5b4d2b56aad8240db229c5ef5b4d2", Name: "admin1", Email: "admin1@user.com"})
+	token, _, err := svc.IssueToken(context.Background(), auth.User{ID: "5ef5b4d2b56aad8240db229c5ef5b4d2", Name: "admin1", Email: "admin1@user.com"})
 	if err != nil {
 		b.Fatal(err)
 	}

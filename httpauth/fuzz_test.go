@@ -2,6 +2,7 @@ package httpauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	mrand "math/rand/v2"
@@ -212,7 +213,7 @@ func FuzzMiddleware(f *testing.F) {
 		{ID: "u", Name: "", Email: ""},
 		{ID: "5ef5b4d2b56aad8240db229c", Name: "\u00e9\u200d\U0001F511 <script>", Email: "x@y.z"},
 	} {
-		tok, _, err := svc.IssueToken(u)
+		tok, _, err := svc.IssueToken(context.Background(), u)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -1,39 +1,109 @@
 package httpauth
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/gatehouse-go/gatehouse/auth"
 )
 
 // Middleware returns next wrapped so that it runs only for requests with a
-// valid access token in an "Authorization: Bearer <token>" header (scheme
-// case-insensitive). Handlers read the verified identity with
-// [ClaimsFromContext].
+// valid access token of the Handler's Service: it is
+// Authenticate(svc.Verifier()) (see [Authenticate]).
+func (h *Handler) Middleware(next http.Handler) http.Handler {
+	return authenticate(h.svc.Verifier(), next)
+}
+
+// Authenticate returns middleware that runs the handler it wraps only for
+// requests with an access token that v accepts, in an "Authorization:
+// Bearer <token>" header (scheme case-insensitive). Handlers read the
+// verified identity with [ClaimsFromContext]. A service that only verifies
+// tokens, with the issuer's published keys, uses it with its own
+// [auth.Verifier]; the issuing service uses [Handler.Middleware].
 //
 // Every other request is answered 401 with the same problem+json body and a
 // WWW-Authenticate header per RFC 6750: `Bearer realm="api"` when no
 // credentials were sent, plus `error="invalid_token"` when a token was sent
-// and failed verification (malformed, wrongly signed, another algorithm,
-// expired, not yet valid...). A request with more than one Authorization
-// header is rejected. Tokens in query strings, form bodies or cookies are
-// never read.
+// and failed verification (malformed, wrongly signed, unknown key, another
+// algorithm, expired, not yet valid...). A request with more than one
+// Authorization header is rejected. Tokens in query strings, form bodies or
+// cookies are never read.
 //
 // Its shape, func(http.Handler) http.Handler, fits chi's Use and With, and
 // any router that takes such middleware.
-func (h *Handler) Middleware(next http.Handler) http.Handler {
+func Authenticate(v *auth.Verifier) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("httpauth: Authenticate with a nil *auth.Verifier")
+	}
+	return func(next http.Handler) http.Handler { return authenticate(v, next) }
+}
+
+func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, sent := bearerToken(r.Header)
 		if token == "" {
 			unauthorized(w, sent)
 			return
 		}
-		claims, err := h.svc.VerifyToken(r.Context(), token)
+		claims, err := v.VerifyToken(r.Context(), token)
 		if err != nil {
 			unauthorized(w, true)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withClaims(r.Context(), claims)))
 	})
+}
+
+// Require returns middleware, for use inside [Authenticate] or
+// [Handler.Middleware], that runs the handler it wraps only if allow
+// returns true for the caller's verified claims. An authenticated caller
+// that allow refuses is answered 403 (with `WWW-Authenticate: Bearer
+// realm="api", error="insufficient_scope"`, per RFC 6750); a request
+// without verified claims in its context, 401, as by Authenticate.
+func Require(allow func(*auth.Claims) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, ok := ClaimsFromContext(r.Context())
+			switch {
+			case !ok:
+				unauthorized(w, false)
+			case !allow(c):
+				w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope"`)
+				writeProblem(w, http.StatusForbidden, "not allowed for this caller", "")
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// RequireClaim is [Require] with a test of one claim of the token (say, a
+// role that auth.Config.CustomClaims wrote): the claim called name must be
+// the string value, or an array holding it.
+//
+//	admin := httpauth.RequireClaim("roles", "admin")
+//	mux.Handle("GET /admin/", h.Middleware(admin(adminHandler)))
+func RequireClaim(name, value string) func(http.Handler) http.Handler {
+	return Require(func(c *auth.Claims) bool { return hasClaim(c, name, value) })
+}
+
+func hasClaim(c *auth.Claims, name, value string) bool {
+	var payload map[string]json.RawMessage
+	if c.Decode(&payload) != nil {
+		return false
+	}
+	raw, ok := payload[name]
+	if !ok {
+		return false
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one == value
+	}
+	var many []string
+	return json.Unmarshal(raw, &many) == nil && slices.Contains(many, value)
 }
 
 // bearerToken returns the token of the request's only Authorization header
