@@ -10,14 +10,29 @@
 //
 // # Tokens
 //
-// Access tokens are HS256 JWTs, valid for one hour by default, whose payload
+// Access tokens are JWTs, valid for one hour by default, whose payload
 // carries userId, userName, email, iat and exp (exp - iat equals the
-// lifetime), plus sub and jti, and iss and aud when configured. Verification
-// pins the algorithm to HS256, requires exp, rejects tokens longer than
-// Config.MaxTokenBytes before parsing them and decodes base64 strictly. A
-// token carrying only the seed API's fields, signed with the same secret by
-// any HS256 implementation, is accepted: a service can replace an older
-// implementation without logging anyone out.
+// lifetime), plus sub and jti, iss and aud when configured, and the
+// application's own claims (Config.CustomClaims, read back with
+// [Claims.Decode]). By default they are HS256, signed with Config.Secret,
+// with no kid: a token carrying only the seed API's fields, signed with the
+// same secret by any HS256 implementation, is accepted, so a service can
+// replace an older implementation without logging anyone out.
+// Verification requires exp, rejects tokens longer than
+// Config.MaxTokenBytes before parsing them and decodes base64 strictly.
+//
+// # Keys
+//
+// Config.Keys replaces the secret with a [KeySet]: one active key that
+// signs, plus verify-only keys, each an HS256 secret or an EdDSA (Ed25519),
+// ES256 or RS256 key ([NewKey], [ParseKeyPEM]) bound to that one algorithm
+// and named by a kid written into the token header. A token is verified by
+// the key its kid names, under that key's algorithm only; no header can
+// point the verifier at another key. Keys rotate on a running service
+// ([KeySet.Rotate], [KeySet.Promote], [KeySet.Remove]); [KeySet.JWKS]
+// publishes the public keys (package httpauth serves them), and services
+// that only verify make a [Verifier] from them ([ParseJWKS], [NewVerifier])
+// without holding any signing key.
 //
 // # Passwords
 //

@@ -24,11 +24,17 @@ import (
 //	// ... once every token the old key signed has expired (Config.TokenTTL):
 //	keys.Remove(old.ID())
 //
-// With several replicas, or services verifying with the published JWKS
-// (see package httpauth), rotate in three steps so that no verifier meets
-// a token signed by a key it does not know yet: Add the new key everywhere
-// (and wait for JWKS caches to expire); then Promote it everywhere; then,
-// after Config.TokenTTL, Remove the old one everywhere.
+// Rotate suits a single service whose tokens only it verifies. With
+// several replicas, or services verifying with the published JWKS (see
+// package httpauth), rotate in three steps so that no verifier meets a
+// token signed by a key it does not know yet:
+//
+//  1. Add the new key on every replica, then wait until every verifier
+//     holds it: at least the JWKS's cache lifetime (httpauth.JWKSMaxAge,
+//     5 minutes; clients such as Node's jose also refuse to refetch more
+//     often than every 30 seconds).
+//  2. Promote it on every replica.
+//  3. After Config.TokenTTL, Remove the old key on every replica.
 type KeySet struct {
 	mu    sync.Mutex // serialises changes; readers use state alone
 	state atomic.Pointer[keyState]

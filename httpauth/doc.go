@@ -84,6 +84,30 @@
 // # Middleware
 //
 // [Handler.Middleware] reads "Authorization: Bearer <token>" only, verifies
-// the token with [auth.Service.VerifyToken] and stores the claims in the
+// the token with the Service's [auth.Verifier] and stores the claims in the
 // request context for [ClaimsFromContext]. All failures get one 401 body.
+// [Authenticate] does the same with any Verifier, for a service that only
+// verifies tokens.
+//
+// # Authorization
+//
+// [Require] and [RequireClaim] go inside the authenticating middleware and
+// answer 403 to an authenticated caller that lacks what the route needs,
+// say a role written by auth.Config.CustomClaims:
+//
+//	admin := httpauth.RequireClaim("roles", "admin")
+//	mux.Handle("GET /admin/stats", h.Middleware(admin(statsHandler)))
+//
+// # Keys
+//
+// With asymmetric keys (auth.Config.Keys), [JWKS] publishes the public keys
+// for other services, which verify with them and never hold a signing key:
+//
+//	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
+//
+//	// in the other service, with doc fetched from that URL:
+//	keys, err := auth.ParseJWKS(doc)
+//	set, err := auth.NewKeySet(keys...)
+//	v, err := auth.NewVerifier(set, auth.VerifierConfig{})
+//	mux.Handle("GET /orders", httpauth.Authenticate(v)(ordersHandler))
 package httpauth

@@ -12,24 +12,32 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// nodeJWT runs testdata/interop/jwt.js, which uses Node's jsonwebtoken
-// package: an implementation independent of golang-jwt. .ci/run installs it
-// with npm ci; without it the test skips, except under CI=true where it
-// fails.
-func nodeJWT(t *testing.T, args ...string) (string, error) {
+// interopNode returns the node binary and the directory of the interop
+// scripts, testdata/interop, after checking that its node_modules holds
+// pkg. .ci/run installs the packages with npm ci; without them the test
+// skips, except under CI=true where it fails.
+func interopNode(t *testing.T, pkg string) (node, dir string) {
 	t.Helper()
-	dir := filepath.Join("testdata", "interop")
+	dir = filepath.Join("testdata", "interop")
 	node, err := exec.LookPath("node")
 	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "jsonwebtoken"))
+		_, err = os.Stat(filepath.Join(dir, "node_modules", pkg))
 	}
 	if err != nil {
-		msg := "Node.js and jsonwebtoken are needed (npm ci --prefix httpauth/testdata/interop): " + err.Error()
+		msg := "Node.js and " + pkg + " are needed (npm ci --prefix httpauth/testdata/interop): " + err.Error()
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
+	return node, dir
+}
+
+// nodeJWT runs testdata/interop/jwt.js, which uses Node's jsonwebtoken
+// package: an implementation independent of golang-jwt.
+func nodeJWT(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	node, dir := interopNode(t, "jsonwebtoken")
 	cmd := exec.Command(node, append([]string{"jwt.js"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "JWT_SECRET="+string(testSecret))
