@@ -1,8 +1,8 @@
 package auth
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,17 +27,7 @@ type Claims struct {
 	Email    string `json:"email"`
 	jwt.RegisteredClaims
 
-	payload []byte // the JSON payload the claims were decoded from
-}
-
-// UnmarshalJSON decodes a token's payload and keeps it for Decode.
-func (c *Claims) UnmarshalJSON(data []byte) error {
-	type fields Claims // the same fields without the methods
-	if err := json.Unmarshal(data, (*fields)(c)); err != nil {
-		return err
-	}
-	c.payload = bytes.Clone(data)
-	return nil
+	payload string // the token's payload segment, base64url, for Decode
 }
 
 // Decode unmarshals the whole JSON payload of the verified token into v,
@@ -52,12 +42,18 @@ func (c *Claims) UnmarshalJSON(data []byte) error {
 // On Claims that were not decoded from a token, it decodes their JSON
 // encoding.
 func (c *Claims) Decode(v any) error {
-	data := c.payload
-	if data == nil {
-		var err error
-		if data, err = json.Marshal(c); err != nil {
+	if c.payload == "" {
+		data, err := json.Marshal(c)
+		if err != nil {
 			return err
 		}
+		return json.Unmarshal(data, v)
+	}
+	// The verifier decoded this segment already, strictly; Decode is rare
+	// enough that keeping the text rather than the bytes pays.
+	data, err := base64.RawURLEncoding.DecodeString(c.payload)
+	if err != nil {
+		return err
 	}
 	return json.Unmarshal(data, v)
 }
@@ -143,7 +139,11 @@ func (s *Service) IssueToken(ctx context.Context, u User) (token string, expires
 	if s.audience != "" {
 		c.Audience = jwt.ClaimStrings{s.audience}
 	}
-	t := jwt.NewWithClaims(key.method, payload{c, custom})
+	var claims jwt.Claims = c
+	if len(custom) > 0 {
+		claims = payload{c, custom}
+	}
+	t := jwt.NewWithClaims(key.method, claims)
 	if key.id != "" {
 		t.Header["kid"] = key.id
 	}

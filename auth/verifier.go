@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -122,6 +123,8 @@ func (v *Verifier) verify(token string) (*Claims, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
+	_, rest, _ := strings.Cut(token, ".")
+	c.payload, _, _ = strings.Cut(rest, ".")
 	return c, nil
 }
 
