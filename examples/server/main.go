@@ -1,33 +1,64 @@
 // Command server is a complete authentication service built on this
 // module: sign-up and login under /api/user, a protected GET /api/user/me,
-// and GET /healthz, kept by default in an embedded SQLite file.
+// the public signing keys at GET /.well-known/jwks.json, and GET /healthz,
+// kept by default in an embedded SQLite file.
 //
-//	go run ./examples/server [-addr :8080] [-db gatehouse.db]
+//	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256]
+//	go run ./examples/server -alg ES256
 //	AUTH_JWT_SECRET=... go run ./examples/server -db postgres://user@host/dbname
 //	AUTH_JWT_SECRET=... go run ./examples/server -db mysql://user:password@host:3306/dbname
+//	AUTH_JWT_SECRET=... AUTH_JWT_PRIVATE_KEY="$(cat key.pem)" go run ./examples/server -alg EdDSA -db postgres://...
 //
 // -db is a SQLite file path (created if missing), a postgres:// or
 // postgresql:// URL (PostgreSQL, any replica count on one database), or a
 // mysql:// URL (MySQL or MariaDB). The users table is created on start if
 // it is missing; several replicas may start at once.
 //
-// The HS256 signing secret comes from the environment variable
-// AUTH_JWT_SECRET (at least 32 bytes). With a database URL it is required,
-// since every replica must share it. On SQLite, without it, the server
-// generates a random secret, keeps it next to the database file
-// (<db>.secret, mode 0600) and says so on start-up, so tokens survive
-// restarts.
+// -alg is the token signing algorithm: HS256 (the default), EdDSA
+// (Ed25519), ES256 (ECDSA on P-256) or RS256 (RSA). HS256 tokens carry no
+// kid; the others carry the signing key's RFC 7638 thumbprint as kid, and
+// GET /.well-known/jwks.json publishes the public key so that other
+// services can verify tokens without any secret ({"keys":[]} for HS256).
 //
-// It logs in logfmt on standard error, never a password, hash, token or
-// secret, and shuts down gracefully on SIGINT or SIGTERM.
+// # Environment and files
+//
+// AUTH_JWT_SECRET (at least 32 bytes) is needed with every -alg: it is the
+// HS256 signing key, and with any -alg it keys the login-throttling
+// counters. With a database URL it is required, since every replica must
+// share it. On SQLite, without it, the server generates a random secret,
+// keeps it next to the database file (<db>.secret, mode 0600) and says so
+// on start-up, so tokens survive restarts.
+//
+// AUTH_JWT_PRIVATE_KEY is the PEM-encoded private key for EdDSA, ES256 or
+// RS256 (PKCS #8 "PRIVATE KEY", SEC 1 "EC PRIVATE KEY" or PKCS #1 "RSA
+// PRIVATE KEY"); its type must match -alg. With a database URL it is
+// required for those algorithms, since every replica must sign with the
+// same key. On SQLite, without it, the server generates a key (Ed25519,
+// ECDSA P-256 or RSA 3072 bits) on the first start and keeps it, in
+// PKCS #8 PEM, next to the database file as <db>.jwt-eddsa.pem,
+// <db>.jwt-es256.pem or <db>.jwt-rs256.pem (mode 0600), one file per
+// algorithm; switching -alg therefore invalidates earlier tokens. The
+// server warns on start-up when a kept file is readable by group or
+// others.
+//
+// It logs in logfmt on standard error, never a password, hash, token,
+// secret or private key, and shuts down gracefully on SIGINT or SIGTERM.
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -70,10 +101,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := flags.String("addr", ":8080", "`address` to listen on")
 	dbPath := flags.String("db", "gatehouse.db", "SQLite database `file` (created if missing), or a postgres:// or mysql:// URL")
+	alg := flags.String("alg", "HS256", "token signing `algorithm`: HS256, EdDSA, ES256 or RS256")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	if *alg != "HS256" && newPrivateKey[*alg] == nil {
+		return fmt.Errorf("-alg %q: want HS256, EdDSA, ES256 or RS256", *alg)
+	}
 	secret, err := loadSecret(getenv, *dbPath, log)
+	if err != nil {
+		return err
+	}
+	keys, err := loadKeys(getenv, *alg, *dbPath, log)
 	if err != nil {
 		return err
 	}
@@ -82,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 		return err
 	}
 	defer closeDB()
-	svc, err := auth.New(store, auth.Config{Secret: secret, Logger: log})
+	svc, err := auth.New(store, auth.Config{Secret: secret, Keys: keys, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -94,6 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	mux := http.NewServeMux()
 	h.Mount(mux)
 	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(me)))
+	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
@@ -233,35 +273,151 @@ func loadSecret(getenv func(string) string, db string, log *slog.Logger) ([]byte
 	if dbURL(db) {
 		return nil, errors.New("AUTH_JWT_SECRET must be set when -db is a database URL: every replica must share it")
 	}
-	path := db + ".secret"
+	secret, err := loadOrCreate(db+".secret", "JWT secret", "AUTH_JWT_SECRET", newSecret, log)
+	return bytes.TrimSpace(secret), err
+}
+
+// newSecret returns 32 random bytes, base64url-encoded, and a newline.
+func newSecret() ([]byte, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, err
 	}
-	secret := base64.RawURLEncoding.EncodeToString(raw[:])
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	switch {
-	case err == nil:
-		_, werr := f.WriteString(secret + "\n")
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			os.Remove(path)
-			return nil, fmt.Errorf("writing JWT secret: %w", err)
+	return []byte(base64.RawURLEncoding.EncodeToString(raw[:]) + "\n"), nil
+}
+
+// newPrivateKey generates a private key for each asymmetric -alg.
+var newPrivateKey = map[string]func() (crypto.Signer, error){
+	"EdDSA": func() (crypto.Signer, error) { _, k, err := ed25519.GenerateKey(rand.Reader); return k, err },
+	"ES256": func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) },
+	"RS256": func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 3072) },
+}
+
+// loadKeys returns the signing key set for -alg, or nil for HS256, where
+// the service signs with its secret. The private key comes from
+// AUTH_JWT_PRIVATE_KEY or, on SQLite, from the file kept next to the
+// database (see privateKeyPEM); its type must match alg.
+func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*auth.KeySet, error) {
+	if alg == "HS256" {
+		if getenv("AUTH_JWT_PRIVATE_KEY") != "" {
+			log.Warn("AUTH_JWT_PRIVATE_KEY is ignored with -alg HS256")
 		}
-		log.Info("AUTH_JWT_SECRET not set: generated a JWT secret and saved it for later starts", "file", path)
-		return []byte(secret), nil
-	case errors.Is(err, fs.ErrExist):
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading JWT secret: %w", err)
-		}
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			log.Warn("JWT secret file is readable by other users; chmod 600 it", "file", path)
-		}
-		log.Info("AUTH_JWT_SECRET not set: using the saved JWT secret", "file", path)
-		return []byte(strings.TrimSpace(string(b))), nil
-	default:
-		return nil, fmt.Errorf("creating JWT secret file: %w", err)
+		return nil, nil
 	}
+	data, source, err := privateKeyPEM(getenv, alg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	key, err := auth.ParseKeyPEM("", data)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", source, err)
+	case key.Algorithm() != alg:
+		return nil, fmt.Errorf("%s holds an %s key, but -alg is %s", source, key.Algorithm(), alg)
+	case !key.CanSign():
+		return nil, fmt.Errorf("%s holds a public key; the server needs the private key to sign tokens", source)
+	}
+	log.Info("signing tokens", "alg", alg, "kid", key.ID())
+	return auth.NewKeySet(key)
+}
+
+// privateKeyPEM returns the PEM text of the private key for alg and where
+// it came from, for messages: AUTH_JWT_PRIVATE_KEY if set; otherwise, for
+// a database URL, an error, since replicas must share the key; for a
+// SQLite file, the key kept in keyFile(db, alg), generated on the first
+// start.
+func privateKeyPEM(getenv func(string) string, alg, db string, log *slog.Logger) (data []byte, source string, err error) {
+	if s := getenv("AUTH_JWT_PRIVATE_KEY"); s != "" {
+		log.Info("using the JWT signing key from AUTH_JWT_PRIVATE_KEY")
+		return []byte(s), "AUTH_JWT_PRIVATE_KEY", nil
+	}
+	if dbURL(db) {
+		return nil, "", fmt.Errorf("AUTH_JWT_PRIVATE_KEY must be set for -alg %s when -db is a database URL: every replica must sign with the same key", alg)
+	}
+	path := keyFile(db, alg)
+	data, err = loadOrCreate(path, alg+" signing key", "AUTH_JWT_PRIVATE_KEY", func() ([]byte, error) {
+		return generatePEM(alg)
+	}, log)
+	return data, path, err
+}
+
+// keyFile names the file that keeps the generated private key for alg
+// next to the SQLite database db.
+func keyFile(db, alg string) string { return db + ".jwt-" + strings.ToLower(alg) + ".pem" }
+
+// generatePEM returns a new private key for alg in PKCS #8 PEM.
+func generatePEM(alg string) ([]byte, error) {
+	key, err := newPrivateKey[alg]()
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// loadOrCreate returns the contents of path, a file that keeps what (a
+// secret, named so in messages) across restarts. If the file does not
+// exist, it saves generate's output there first (see writeNew), so that of
+// two servers starting at once only one writes and both use the same
+// contents. env names the variable that would have supplied what. It
+// warns when the file is readable by group or others.
+func loadOrCreate(path, what, env string, generate func() ([]byte, error), log *slog.Logger) ([]byte, error) {
+	data, err := readKept(path, what, log)
+	if errors.Is(err, fs.ErrNotExist) {
+		data, err = writeNew(path, what, generate)
+		if err == nil {
+			log.Info(env+" not set: generated a new "+what+" and saved it for later starts", "file", path)
+			return data, nil
+		}
+		if errors.Is(err, fs.ErrExist) { // another server created it meanwhile
+			data, err = readKept(path, what, log)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info(env+" not set: using the saved "+what, "file", path)
+	return data, nil
+}
+
+// writeNew saves generate's output in path, created with O_EXCL and mode
+// 0600, and returns it. Its error wraps fs.ErrExist if path exists.
+func writeNew(path, what string, generate func() ([]byte, error)) ([]byte, error) {
+	data, err := generate()
+	if err != nil {
+		return nil, fmt.Errorf("generating %s: %w", what, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s file: %w", what, err)
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("writing %s: %w", what, err)
+	}
+	return data, nil
+}
+
+// readKept reads the file kept by loadOrCreate, warning when group or
+// others may read it. Its error wraps fs.ErrNotExist if there is no file.
+func readKept(path, what string, log *slog.Logger) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn(what+" file is readable by other users; chmod 600 it", "file", path)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	return data, nil
 }
 
 // redactDSN drops the password from a database URL for messages.

@@ -1,9 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,20 +25,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/go-sql-driver/mysql"
 )
 
-// start runs the server on a free loopback port and returns its base URL
-// and a function that stops it and reports run's result.
-func start(t *testing.T, dbPath string, env map[string]string) (string, func() error) {
+// start runs the server on a free loopback port, with args after -addr
+// and -db, and returns its base URL and a function that stops it and
+// reports run's result.
+func start(t *testing.T, dbPath string, env map[string]string, args ...string) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", dbPath},
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, args...),
 			func(k string) string { return env[k] }, log, func(a string) { addr <- a })
 	}()
 	select {
@@ -91,6 +107,12 @@ func TestQuickStart(t *testing.T) {
 		t.Fatalf("login: %d %v", status, in)
 	}
 	token := in["token"].(string)
+	if h := tokenHeader(t, token); h["alg"] != "HS256" || h["kid"] != nil {
+		t.Errorf("token header %v, want alg HS256 and no kid", h)
+	}
+	if raw, keys := fetchJWKS(t, base); len(keys) != 0 {
+		t.Errorf("JWKS %s, want no keys: an HS256 secret is never published", raw)
+	}
 	status, me := call(t, "GET", base+"/api/user/me", token, "")
 	if status != 200 || me["userId"] != up["userId"] || me["email"] != "admin1@user.com" || me["userName"] != "admin1" {
 		t.Fatalf("me: %d %v", status, me)
@@ -192,4 +214,380 @@ func TestSecretFromEnvironment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at least 32") {
 		t.Errorf("short secret: %v, want an error saying 32 bytes are needed", err)
 	}
+}
+
+const signupBody = `{"name":"admin1","email":"admin1@user.com","password":"correct horse battery staple"}`
+
+// TestAsymmetricAlgorithms runs the server with each asymmetric -alg on a
+// fresh SQLite file: it generates a private key and keeps it (mode 0600),
+// publishes only the public key, signs tokens that a verifier built from
+// the published JWKS alone accepts, and reuses the key after a restart.
+func TestAsymmetricAlgorithms(t *testing.T) {
+	for _, tc := range []struct{ alg, keyFile string }{
+		{"EdDSA", "keys.db.jwt-eddsa.pem"},
+		{"ES256", "keys.db.jwt-es256.pem"},
+		{"RS256", "keys.db.jwt-rs256.pem"},
+	} {
+		t.Run(tc.alg, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			dbPath := filepath.Join(dir, "keys.db")
+			base, stop := start(t, dbPath, nil, "-alg", tc.alg)
+			status, up := call(t, "POST", base+"/api/user/signup", "", signupBody)
+			if status != 200 || len(up) != 4 {
+				t.Fatalf("signup: %d %v", status, up)
+			}
+			token := up["token"].(string)
+			raw, kid := publishedKey(t, base, tc.alg)
+			if h := tokenHeader(t, token); h["alg"] != tc.alg || h["kid"] != kid {
+				t.Errorf("token header %v, want alg %s and kid %s", h, tc.alg, kid)
+			}
+			claims, err := verifyWithJWKS(raw, token)
+			if err != nil || claims.UserID != up["userId"] || claims.Email != "admin1@user.com" {
+				t.Errorf("verifier built from the JWKS: %+v, %v", claims, err)
+			}
+			if status, me := call(t, "GET", base+"/api/user/me", token, ""); status != 200 || me["userId"] != up["userId"] {
+				t.Errorf("me: %d %v", status, me)
+			}
+			if err := stop(); err != nil {
+				t.Fatalf("graceful shutdown: %v", err)
+			}
+
+			kept := keptKey(t, filepath.Join(dir, tc.keyFile))
+			if rfc7638(t, kept.Public()) != kid {
+				t.Errorf("kid %s is not the RFC 7638 thumbprint of the key in %s", kid, tc.keyFile)
+			}
+			if k, ok := kept.(*rsa.PrivateKey); ok && k.N.BitLen() != 3072 {
+				t.Errorf("generated an RSA key of %d bits, want 3072", k.N.BitLen())
+			}
+			if _, err := os.Stat(dbPath + ".secret"); err != nil {
+				t.Errorf("the secret (for the login throttle) was not kept: %v", err)
+			}
+
+			base, stop = start(t, dbPath, nil, "-alg", tc.alg)
+			defer stop()
+			if status, me := call(t, "GET", base+"/api/user/me", token, ""); status != 200 || me["userId"] != up["userId"] {
+				t.Errorf("after restart: %d %v; the token should survive", status, me)
+			}
+			if _, again := publishedKey(t, base, tc.alg); again != kid {
+				t.Errorf("after restart the kid is %s, want %s: the kept key was not reused", again, kid)
+			}
+		})
+	}
+}
+
+// TestPrivateKeyFromEnvironment checks that a PEM key in
+// AUTH_JWT_PRIVATE_KEY, in each accepted encoding, signs the tokens under
+// its thumbprint and that no key file is written.
+func TestPrivateKeyFromEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		alg, blockType string
+		key            crypto.Signer
+	}{
+		{"EdDSA", "PRIVATE KEY", newEd25519(t)},
+		{"ES256", "EC PRIVATE KEY", newP256(t)},
+		{"ES256", "PRIVATE KEY", newP256(t)},
+		{"RS256", "RSA PRIVATE KEY", newRSA(t)},
+	} {
+		t.Run(tc.alg+" "+tc.blockType, func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"AUTH_JWT_PRIVATE_KEY": encodePEM(t, tc.blockType, tc.key)}
+			base, stop := start(t, filepath.Join(dir, "env.db"), env, "-alg", tc.alg)
+			defer stop()
+			_, kid := publishedKey(t, base, tc.alg)
+			if want := rfc7638(t, tc.key.Public()); kid != want {
+				t.Errorf("kid %s, want the key's thumbprint %s", kid, want)
+			}
+			status, up := call(t, "POST", base+"/api/user/signup", "", signupBody)
+			if status != 200 {
+				t.Fatalf("signup: %d %v", status, up)
+			}
+			if h := tokenHeader(t, up["token"].(string)); h["kid"] != kid || h["alg"] != tc.alg {
+				t.Errorf("token header %v, want alg %s and kid %s", h, tc.alg, kid)
+			}
+			if pems, _ := filepath.Glob(filepath.Join(dir, "*.pem")); len(pems) != 0 {
+				t.Errorf("key files written although AUTH_JWT_PRIVATE_KEY was set: %v", pems)
+			}
+		})
+	}
+}
+
+// TestStartupRefusals checks that a bad -alg or signing key stops the
+// server before it listens, with a message that says what is wrong. The
+// database URLs name no reachable server: the refusal must come first.
+func TestStartupRefusals(t *testing.T) {
+	rsaPEM := encodePEM(t, "RSA PRIVATE KEY", newRSA(t))
+	ed := newEd25519(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string // contents of the SQLite database's ES256 key file, if not empty
+		want string
+	}{
+		{name: "unknown alg", args: []string{"-alg", "HS512"}, want: `-alg "HS512": want HS256, EdDSA, ES256 or RS256`},
+		{name: "alg in lower case", args: []string{"-alg", "es256"}, want: `-alg "es256"`},
+		{name: "RSA key for ES256", args: []string{"-alg", "ES256"},
+			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": rsaPEM}, want: "AUTH_JWT_PRIVATE_KEY holds an RS256 key, but -alg is ES256"},
+		{name: "Ed25519 key for RS256", args: []string{"-alg", "RS256"},
+			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": encodePEM(t, "PRIVATE KEY", ed)}, want: "holds an EdDSA key, but -alg is RS256"},
+		{name: "kept key of another type", args: []string{"-alg", "ES256"},
+			file: encodePEM(t, "PRIVATE KEY", ed), want: "test.db.jwt-es256.pem holds an EdDSA key, but -alg is ES256"},
+		{name: "public key", args: []string{"-alg", "EdDSA"},
+			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": encodePEM(t, "PUBLIC KEY", ed.Public())}, want: "the server needs the private key"},
+		{name: "not PEM", args: []string{"-alg", "EdDSA"},
+			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": "not a key"}, want: "AUTH_JWT_PRIVATE_KEY: "},
+		{name: "postgres without key", args: []string{"-alg", "ES256", "-db", "postgres://gatehouse:pw@db.invalid/app"},
+			env: map[string]string{"AUTH_JWT_SECRET": strings.Repeat("k", 32)}, want: "AUTH_JWT_PRIVATE_KEY must be set for -alg ES256"},
+		{name: "mysql without key", args: []string{"-alg", "EdDSA", "-db", "mysql://gatehouse:pw@db.invalid/app"},
+			env: map[string]string{"AUTH_JWT_SECRET": strings.Repeat("k", 32)}, want: "AUTH_JWT_PRIVATE_KEY must be set for -alg EdDSA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "test.db")
+			if tc.file != "" {
+				if err := os.WriteFile(dbPath+".jwt-es256.pem", []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			args := append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, tc.args...)
+			err := run(ctx, args, func(k string) string { return tc.env[k] },
+				slog.New(slog.DiscardHandler), func(string) { t.Error("the server started"); cancel() })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestKeptFile checks the helper that keeps generated secrets: it creates
+// the file once, mode 0600, reads it on later starts without generating,
+// and warns when the file is readable by others.
+func TestKeptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kept")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	load := func(generate func() ([]byte, error)) ([]byte, error) {
+		logs.Reset()
+		return loadOrCreate(path, "test secret", "TEST_SECRET", generate, log)
+	}
+	mustNotGenerate := func() ([]byte, error) { t.Error("generated although the file exists"); return nil, nil }
+
+	if _, err := load(func() ([]byte, error) { return nil, errors.New("no entropy") }); err == nil || !strings.Contains(err.Error(), "no entropy") {
+		t.Errorf("failing generator: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failing generator left a file: %v", err)
+	}
+
+	got, err := load(func() ([]byte, error) { return []byte("first"), nil })
+	if err != nil || string(got) != "first" || !strings.Contains(logs.String(), "TEST_SECRET not set: generated") {
+		t.Errorf("first start: %q, %v; log: %s", got, err, logs.String())
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("kept file: %v, %v; want mode 0600", fi, err)
+	}
+
+	got, err = load(mustNotGenerate)
+	if err != nil || string(got) != "first" || strings.Contains(logs.String(), "WARN") {
+		t.Errorf("second start: %q, %v; log: %s", got, err, logs.String())
+	}
+
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	got, err = load(mustNotGenerate)
+	if err != nil || string(got) != "first" || !strings.Contains(logs.String(), "level=WARN msg=\"test secret file is readable by other users") {
+		t.Errorf("group-readable file: %q, %v; want a warning, log: %s", got, err, logs.String())
+	}
+}
+
+// get fetches target and returns the body of its 200 response.
+func get(t *testing.T, target string) []byte {
+	t.Helper()
+	resp, err := http.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", target, resp.StatusCode, body)
+	}
+	return body
+}
+
+// fetchJWKS returns the server's JWKS document and its keys.
+func fetchJWKS(t *testing.T, base string) ([]byte, []map[string]any) {
+	t.Helper()
+	raw := get(t, base+"/.well-known/jwks.json")
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil || doc.Keys == nil {
+		t.Fatalf("JWKS %s: %v", raw, err)
+	}
+	return raw, doc.Keys
+}
+
+// publishedKey checks that the server's JWKS holds exactly one key, for
+// alg and without private members, and returns the document and the kid.
+func publishedKey(t *testing.T, base, alg string) ([]byte, string) {
+	t.Helper()
+	raw, keys := fetchJWKS(t, base)
+	if len(keys) != 1 {
+		t.Fatalf("JWKS %s: want one key", raw)
+	}
+	k := keys[0]
+	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+		if _, ok := k[private]; ok {
+			t.Errorf("JWKS %s publishes the private member %q", raw, private)
+		}
+	}
+	kid, _ := k["kid"].(string)
+	if k["alg"] != alg || k["use"] != "sig" || kid == "" {
+		t.Errorf("JWKS %s: want alg %s, use sig and a kid", raw, alg)
+	}
+	return raw, kid
+}
+
+// verifyWithJWKS verifies token as another service would: with a
+// verifier that knows nothing but the published JWKS document.
+func verifyWithJWKS(doc []byte, token string) (*auth.Claims, error) {
+	keys, err := auth.ParseJWKS(doc)
+	if err != nil {
+		return nil, err
+	}
+	set, err := auth.NewKeySet(keys...)
+	if err != nil {
+		return nil, err
+	}
+	v, err := auth.NewVerifier(set, auth.VerifierConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return v.VerifyToken(context.Background(), token)
+}
+
+// tokenHeader decodes the JOSE header of a JWT.
+func tokenHeader(t *testing.T, token string) map[string]any {
+	t.Helper()
+	seg, _, _ := strings.Cut(token, ".")
+	var h map[string]any
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err == nil {
+		err = json.Unmarshal(b, &h)
+	}
+	if err != nil {
+		t.Fatalf("token header: %v", err)
+	}
+	return h
+}
+
+// keptKey reads the private key the server kept in path, checking that
+// only the owner may read it.
+func keptKey(t *testing.T, path string) crypto.Signer {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		t.Fatalf("%s does not hold a PKCS #8 PEM block", path)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key.(crypto.Signer)
+}
+
+// rfc7638 computes the RFC 7638 thumbprint of a public key independently
+// of package auth: encoding/json writes a map's members sorted and without
+// whitespace, which is the canonical form for these base64url values.
+func rfc7638(t *testing.T, pub crypto.PublicKey) string {
+	t.Helper()
+	b64 := base64.RawURLEncoding.EncodeToString
+	var jwk map[string]string
+	switch k := pub.(type) {
+	case ed25519.PublicKey:
+		jwk = map[string]string{"crv": "Ed25519", "kty": "OKP", "x": b64(k)}
+	case *ecdsa.PublicKey:
+		pt, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwk = map[string]string{"crv": "P-256", "kty": "EC", "x": b64(pt[1:33]), "y": b64(pt[33:])}
+	case *rsa.PublicKey:
+		jwk = map[string]string{"e": b64(big.NewInt(int64(k.E)).Bytes()), "kty": "RSA", "n": b64(k.N.Bytes())}
+	default:
+		t.Fatalf("unexpected public key %T", pub)
+	}
+	j, err := json.Marshal(jwk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(j)
+	return b64(sum[:])
+}
+
+// encodePEM encodes key in a PEM block of blockType: "PRIVATE KEY"
+// (PKCS #8), "EC PRIVATE KEY" (SEC 1), "RSA PRIVATE KEY" (PKCS #1) or
+// "PUBLIC KEY" (PKIX).
+func encodePEM(t *testing.T, blockType string, key any) string {
+	t.Helper()
+	var der []byte
+	var err error
+	switch blockType {
+	case "PRIVATE KEY":
+		der, err = x509.MarshalPKCS8PrivateKey(key)
+	case "EC PRIVATE KEY":
+		der, err = x509.MarshalECPrivateKey(key.(*ecdsa.PrivateKey))
+	case "RSA PRIVATE KEY":
+		der = x509.MarshalPKCS1PrivateKey(key.(*rsa.PrivateKey))
+	case "PUBLIC KEY":
+		der, err = x509.MarshalPKIXPublicKey(key)
+	default:
+		t.Fatalf("unknown PEM block type %q", blockType)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}))
+}
+
+func newEd25519(t *testing.T) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newP256(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newRSA(t *testing.T) *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
