@@ -18,6 +18,14 @@ const (
 	EventLoginFailed   EventKind = "login_failed"   // wrong password or unknown email
 	EventThrottled     EventKind = "throttled"      // an attempt was refused with a ThrottledError
 	EventTokenRejected EventKind = "token_rejected" // VerifyToken refused a token
+
+	EventRefresh          EventKind = "refresh"           // a refresh token was traded for a new pair
+	EventRefreshRejected  EventKind = "refresh_rejected"  // Refresh refused an unknown, expired or revoked token
+	EventRefreshReused    EventKind = "refresh_reused"    // a rotated refresh token came back: its session was revoked
+	EventLogout           EventKind = "logout"            // a session was ended with its refresh token
+	EventSessionsRevoked  EventKind = "sessions_revoked"  // every session of a user was revoked
+	EventPasswordChanged  EventKind = "password_changed"  // a password was changed
+	EventPasswordUpgraded EventKind = "password_upgraded" // a stored hash was replaced with one of the current parameters
 )
 
 // Event is an audit record: what happened, to which account, from where.
@@ -65,7 +73,7 @@ func (s *auditor) record(ctx context.Context, ev Event) {
 	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
 	level := slog.LevelInfo
 	switch ev.Kind {
-	case EventLoginFailed, EventThrottled, EventSignupFailed:
+	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused:
 		level = slog.LevelWarn
 	}
 	if s.log.Enabled(ctx, level) {

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -52,12 +51,8 @@ func ParseJWKS(doc []byte) ([]*Key, error) {
 	var set struct {
 		Keys []map[string]json.RawMessage `json:"keys"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	if err := dec.Decode(&set); err != nil {
+	if err := json.Unmarshal(doc, &set); err != nil { // also refuses trailing data
 		return bad("%v", err)
-	}
-	if dec.More() {
-		return bad("data after the JSON object")
 	}
 	var keys []*Key
 	seen := make(map[string]bool)

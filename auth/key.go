@@ -85,6 +85,7 @@ func newKey(material any) (*Key, error) {
 		if len(m) != ed25519.PrivateKeySize {
 			return nil, errors.New("malformed Ed25519 private key")
 		}
+		m = ed25519.NewKeyFromSeed(m.Seed()) // a copy, checked against its seed
 		k, err := newKey(m.Public())
 		if err == nil {
 			k.sign = m
@@ -94,6 +95,7 @@ func newKey(material any) (*Key, error) {
 		if len(m) != ed25519.PublicKeySize {
 			return nil, errors.New("malformed Ed25519 public key")
 		}
+		m = append(ed25519.PublicKey(nil), m...) // a copy, so the caller cannot change it
 		return asymmetric(jwt.SigningMethodEdDSA, m, map[string]string{
 			"kty": "OKP", "crv": "Ed25519", "x": b64url(m)})
 	case *ecdsa.PrivateKey:
@@ -221,6 +223,12 @@ func ParseKeyPEM(id string, data []byte) (*Key, error) {
 		return nil, fmt.Errorf("%w: parsing %s: %v", ErrInvalidConfig, block.Type, err)
 	}
 	return NewKey(id, material)
+}
+
+// Format prints the key's ID and algorithm, and never its material, with
+// every verb: keys end up in logs and error messages.
+func (k *Key) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "auth.Key{ID: %q, Algorithm: %q}", k.id, k.method.Alg())
 }
 
 // ID returns the key's ID, written as kid into the header of the tokens it

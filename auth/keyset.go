@@ -65,7 +65,7 @@ func newKeyState(keys []*Key) (*keyState, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: a key set needs at least one key", ErrInvalidConfig)
 	}
-	st := &keyState{keys: keys, byID: make(map[string]*Key, len(keys))}
+	st := &keyState{keys: slices.Clone(keys), byID: make(map[string]*Key, len(keys))}
 	pub := jwkSet{Keys: []map[string]string{}}
 	for _, k := range keys {
 		if k == nil {

@@ -3,12 +3,14 @@ package auth
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Params are the argon2id parameters used to hash new passwords.
@@ -183,4 +185,94 @@ func verifyPassword(password []byte, phc string) (bool, error) {
 	}
 	got := argon2.IDKey(password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// Legacy hashes. Accounts imported from other systems may carry bcrypt
+// hashes ($2a$, $2b$ or $2y$, as Node, Ruby, PHP and Django leave them);
+// they are checked as those systems checked them and replaced with
+// argon2id at the next successful login (see Service.Login).
+const (
+	bcryptMaxBytes = 72 // bcrypt reads no further into a password
+	maxBcryptCost  = 16 // 2^16 rounds, a few seconds: beyond, a stored hash could stall logins
+)
+
+// isBcrypt reports whether hash has the shape of a bcrypt hash:
+// $2a$, $2b$ or $2y$, a two-digit cost, and 53 characters of bcrypt's
+// base64 (22 of salt, 31 of hash).
+func isBcrypt(hash string) bool {
+	if len(hash) != 60 || !strings.HasPrefix(hash, "$2") || hash[3] != '$' || hash[6] != '$' ||
+		!strings.ContainsRune("aby", rune(hash[2])) || !isDigit(hash[4]) || !isDigit(hash[5]) {
+		return false
+	}
+	for i := 7; i < len(hash); i++ {
+		if c := hash[i]; !(c == '.' || c == '/' || isDigit(c) || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// verifyBcrypt reports whether password matches the bcrypt hash. Like
+// every bcrypt implementation, the systems that made the hash used only
+// the first 72 bytes of the password, so only those are compared: a user
+// whose password is longer logs in with it as before (and the argon2id
+// hash that replaces the bcrypt one then covers every byte). Costs above
+// maxBcryptCost are refused as ErrInvalidHash.
+func verifyBcrypt(password, hash string) (bool, error) {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || !isBcrypt(hash) || cost < bcrypt.MinCost || cost > maxBcryptCost {
+		return false, fmt.Errorf("%w: not a bcrypt hash of cost %d to %d", ErrInvalidHash, bcrypt.MinCost, maxBcryptCost)
+	}
+	pw := []byte(password)
+	if len(pw) > bcryptMaxBytes {
+		pw = pw[:bcryptMaxBytes]
+	}
+	switch err := bcrypt.CompareHashAndPassword([]byte(hash), pw); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return false, nil
+	default:
+		return false, fmt.Errorf("%w: %v", ErrInvalidHash, err)
+	}
+}
+
+// checkPassword reports whether a password matches a stored hash:
+// argon2id (of the NFKC-normalised password, prepared) or bcrypt (of the
+// password as typed, raw, as the system that made it hashed it).
+func checkPassword(prepared []byte, raw, hash string) (bool, error) {
+	if strings.HasPrefix(hash, "$2") {
+		return verifyBcrypt(raw, hash)
+	}
+	return verifyPassword(prepared, hash)
+}
+
+// checkStoredHash reports why hash cannot be stored as a password hash:
+// it must be an argon2id PHC string within bounds or a bcrypt hash of an
+// accepted cost.
+func checkStoredHash(hash string) error {
+	if strings.HasPrefix(hash, "$2") {
+		_, err := verifyBcrypt("", hash)
+		return err
+	}
+	_, _, _, err := decodePHC(hash)
+	return err
+}
+
+// weaker reports whether hash should be replaced by one made with p: it
+// is a bcrypt hash, or an argon2id one whose memory × passes, salt or key
+// is smaller than p's. Hashes it cannot decode are left alone (they never
+// match).
+func (p Params) weaker(hash string) bool {
+	if isBcrypt(hash) {
+		return true
+	}
+	h, salt, key, err := decodePHC(hash)
+	if err != nil {
+		return false
+	}
+	return uint64(h.Memory)*uint64(h.Iterations) < uint64(p.Memory)*uint64(p.Iterations) ||
+		len(salt) < int(p.SaltLen) || len(key) < int(p.KeyLen)
 }

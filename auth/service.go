@@ -9,10 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"strings"
 	"time"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Config configures a [Service]. Only Secret is required; every zero field
@@ -54,6 +51,37 @@ type Config struct {
 	// Audience, if set, is written into tokens as aud and required of every
 	// token verified. Default: empty (no aud written or checked).
 	Audience string
+
+	// RefreshTokens turns refresh tokens on: Signup and Login then also
+	// return one (Session.RefreshToken), which [Service.Refresh] trades
+	// for a new access token and a new refresh token, the old one being
+	// spent; [Service.Logout] ends the session. The store must implement
+	// [SessionStore]. Default: false, and the sessions are the seed's:
+	// an access token alone.
+	RefreshTokens bool
+
+	// RefreshTTL is how long a refresh token can be used after it was
+	// issued. Each refresh issues a new one, so a session used at least
+	// that often lasts until it is ended. Default: 30 days.
+	RefreshTTL time.Duration
+
+	// RefreshReuseGrace is how long after a refresh token was spent the
+	// same token may come back, as a client's retry after a lost
+	// response, and get the same new refresh token again (with a new
+	// access token) instead of counting as reuse. Any other reuse of a
+	// spent token, the sign of a stolen one, revokes its whole session.
+	// Default: 10 seconds. Negative: none, so of any two uses of one
+	// token, however close, the second revokes the session.
+	RefreshReuseGrace time.Duration
+
+	// CheckRevocation makes verification stateful: VerifyToken also
+	// refuses an access token issued (iat) before the second in which its
+	// user's sessions were last revoked ([Service.RevokeSessions], or a
+	// password change), at the cost of one store read
+	// (SessionStore.SessionsRevokedAt, by primary key) per verification.
+	// The store must implement [SessionStore]. Default: false: access
+	// tokens stay valid until they expire.
+	CheckRevocation bool
 
 	// MaxTokenBytes caps the length of a token accepted for verification;
 	// longer ones are rejected before any parsing. Default: 4096.
@@ -153,6 +181,9 @@ type Service struct {
 	attempts      AttemptStore
 	attemptKeyMAC []byte
 	login         loginPolicy
+	passwords     PasswordStore // nil if the store cannot change hashes
+	sessions      SessionStore  // nil unless RefreshTokens or CheckRevocation
+	refresh       refreshPolicy
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -220,7 +251,17 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	} else if !cfg.Keys.Active().CanSign() {
 		return bad("the active key %q of Keys cannot sign: it is a public key", cfg.Keys.Active().ID())
 	}
+	refresh, sessions, err := newRefreshPolicy(store, &cfg)
+	if err != nil {
+		return bad("%v", err)
+	}
+	var revocations SessionStore
+	if cfg.CheckRevocation {
+		revocations = sessions
+	}
+	passwords, _ := store.(PasswordStore)
 	verifier, err := NewVerifier(cfg.Keys, VerifierConfig{
+		Revocations:   revocations,
 		Issuer:        cfg.Issuer,
 		Audience:      cfg.Audience,
 		MaxTokenBytes: cfg.MaxTokenBytes,
@@ -247,6 +288,9 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		attempts:      cfg.Attempts,
 		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
 		login:         login,
+		passwords:     passwords,
+		sessions:      sessions,
+		refresh:       refresh,
 	}, nil
 }
 
@@ -295,11 +339,15 @@ func newLoginPolicy(cfg *Config) (loginPolicy, error) {
 	return p, nil
 }
 
-// Session is what a successful Signup or Login returns.
+// Session is what a successful Signup, Login, Refresh or ChangePassword
+// returns.
 type Session struct {
 	User      User      // the account; PasswordHash is always empty
 	Token     string    // the signed access token
 	ExpiresAt time.Time // when Token expires
+	// RefreshToken is the refresh token of the session, if
+	// Config.RefreshTokens is on; otherwise "".
+	RefreshToken string
 }
 
 // NewUser is the input of [Service.Signup].
@@ -331,7 +379,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p := strings.ToLower(string(password)); p == email || p == strings.ToLower(norm.NFKC.String(name)) {
+	if isIdentity(password, email, name) {
 		return nil, &FieldError{Field: "password", Reason: "must not be the same as the email or name"}
 	}
 	var id [16]byte
@@ -354,7 +402,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
-	return s.session(ctx, u)
+	return s.startSession(ctx, u)
 }
 
 // Login checks an email and password and returns the account with a fresh
@@ -363,6 +411,13 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 // that cannot be valid, or a missing or over-long password, is a
 // [*FieldError]; exhausted hashing capacity is [ErrBusy]. Store failures and
 // undecodable stored hashes are returned wrapped.
+//
+// The stored hash may be argon2id or, for accounts imported from another
+// system ([Service.ImportUser]), bcrypt. After a successful login, a bcrypt
+// hash, or an argon2id one with a smaller memory × passes product, salt or
+// key than Config.Params, is replaced with an argon2id hash of the current
+// parameters, if the store implements [PasswordStore] (that login costs
+// one hash more); a failed replacement is logged and the login succeeds.
 //
 // Logins are throttled per account key, the normalised email, whether or
 // not an account has it (see Config.LoginBackoffAfter and
@@ -399,6 +454,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		return nil, fmt.Errorf("auth: looking up user: %w", err)
 	}
 	var match bool
+	var upgraded string // a hash of pw with the current parameters, if the stored one is weaker
 	err = s.withHashSlot(ctx, func() (err error) {
 		if !found {
 			// Same work as a real check, so response time says nothing
@@ -406,7 +462,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 			_, err = hashPassword(s.rand, pw, s.params)
 			return err
 		}
-		match, err = verifyPassword(pw, u.PasswordHash)
+		match, err = checkPassword(pw, password, u.PasswordHash)
+		if match && s.passwords != nil && s.params.weaker(u.PasswordHash) {
+			upgraded, err = hashPassword(s.rand, pw, s.params)
+		}
 		return err
 	})
 	if err != nil {
@@ -422,16 +481,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	s.resetLogin(ctx, key)
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
-	return s.session(ctx, u)
-}
-
-func (s *Service) session(ctx context.Context, u User) (*Session, error) {
-	token, exp, err := s.IssueToken(ctx, u)
-	if err != nil {
-		return nil, err
+	if upgraded != "" {
+		s.upgradeHash(ctx, u, upgraded)
 	}
-	u.PasswordHash = ""
-	return &Session{User: u, Token: token, ExpiresAt: exp}, nil
+	return s.startSession(ctx, u)
 }
 
 // withHashSlot runs f while holding one of the MaxConcurrentHashes slots,

@@ -57,3 +57,86 @@ type UserStore interface {
 	// UserByID returns the user with the given ID.
 	UserByID(ctx context.Context, id string) (User, error)
 }
+
+// PasswordStore is the optional [UserStore] ability to change a stored
+// password hash, which [Service.ChangePassword] needs and Login uses to
+// upgrade hashes made with weaker parameters (or bcrypt) to the current
+// ones. Every store of this module implements it.
+type PasswordStore interface {
+	// UpdatePasswordHash sets the password hash of the user with ID id to
+	// newHash if it is oldHash, atomically (a compare-and-set, so that an
+	// upgrade after a login cannot undo a concurrent password change). If
+	// no user has that ID, or its hash is not oldHash, it changes nothing
+	// and returns an error wrapping [ErrNotFound].
+	UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error
+}
+
+// RefreshToken is a refresh token as a [SessionStore] keeps it: its hash,
+// never the token itself.
+type RefreshToken struct {
+	// Hash identifies the token: 64 lower-case hex digits, the SHA-256 of
+	// the token the client holds. Unique.
+	Hash string
+	// Family is the session the token belongs to: 32 lower-case hex
+	// digits shared by the chain of tokens that one sign-up or login
+	// started, each the successor of the one before.
+	Family string
+	// UserID is the account of the session.
+	UserID string
+	// IssuedAt and ExpiresAt bound the token's life.
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// UsedAt is when the token was first used (and so rotated); zero
+	// while it is unused.
+	UsedAt time.Time
+	// RevokedAt is when the token's family was revoked; zero while the
+	// family is live. Stores report the family's state here: it is not a
+	// property of one token.
+	RevokedAt time.Time
+}
+
+// SessionStore is the optional [UserStore] ability behind refresh
+// tokens, logout and the revocation of every session of a user (see
+// Config.RefreshTokens and Config.CheckRevocation). Every store of this
+// module implements it.
+//
+// Times are kept to at least microsecond precision, like User.CreatedAt.
+// Lookups that match nothing return an error wrapping [ErrNotFound]; a
+// call whose ctx is done returns an error wrapping ctx.Err().
+type SessionStore interface {
+	// CreateRefreshToken stores t, whose UsedAt and RevokedAt are zero,
+	// creating its family if it is the first token of it. If a token
+	// with t.Hash exists already, it changes nothing and returns nil: the
+	// Service may create a token's successor more than once.
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+
+	// UseRefreshToken marks the token with this hash used at now, if it
+	// is unused, and returns it as it was before the call, with its
+	// family's RevokedAt. So UsedAt is zero in the result only for the
+	// call that used the token: of any number of concurrent calls for one
+	// token, on any number of replicas, exactly one sees it zero.
+	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
+
+	// RefreshToken returns the token with this hash, with its family's
+	// RevokedAt, changing nothing.
+	RefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+
+	// RevokeFamily revokes the family at now, unless it is revoked
+	// already (then its RevokedAt stays). Revoking a family that has no
+	// token is not an error.
+	RevokeFamily(ctx context.Context, family string, now time.Time) error
+
+	// RevokeSessions revokes every family of the user at now (as
+	// RevokeFamily) and records now as the user's revocation time, unless
+	// a later one is recorded.
+	RevokeSessions(ctx context.Context, userID string, now time.Time) error
+
+	// SessionsRevokedAt returns the user's revocation time, or the zero
+	// time (and no error) if none is recorded.
+	SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error)
+
+	// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is
+	// not after now, and the families left without tokens, and returns
+	// how many tokens it deleted.
+	DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error)
+}

@@ -116,9 +116,7 @@ const (
 // or an IPv4 address is easily reversed) and replicas, sharing the secret,
 // derive the same ones.
 func newAttemptKeyMAC(secret []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("gatehouse attempt keys v1"))
-	return m.Sum(nil)
+	return deriveKey(secret, "gatehouse attempt keys v1")
 }
 
 // attemptKey returns the AttemptStore key of the counter of the given

@@ -58,6 +58,14 @@ func (c *Claims) Decode(v any) error {
 	return json.Unmarshal(data, v)
 }
 
+// userID returns c's UserID, or "" for nil Claims.
+func (c *Claims) userID() string {
+	if c == nil {
+		return ""
+	}
+	return c.UserID
+}
+
 // reservedClaims are the claim names Config.CustomClaims cannot set.
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,

@@ -26,6 +26,14 @@ type VerifierConfig struct {
 	// longer ones are rejected before any parsing. Default: 4096.
 	MaxTokenBytes int
 
+	// Revocations, if set, makes verification stateful: a token issued
+	// (iat) before the second in which its user's sessions were last
+	// revoked, as Revocations.SessionsRevokedAt reports, is refused. That
+	// costs one store read per verification; if it fails, VerifyToken
+	// returns its error, wrapped, and not [ErrInvalidToken]. Default: nil,
+	// no such check (see auth.Config.CheckRevocation).
+	Revocations SessionStore
+
 	// Logger receives an [EventTokenRejected] record, at level Info, for
 	// every token refused. Default: slog.Default(). To turn them off, pass
 	// slog.New(slog.DiscardHandler).
@@ -49,6 +57,7 @@ type Verifier struct {
 	keys          *KeySet
 	parser        *jwt.Parser
 	maxTokenBytes int
+	revocations   SessionStore
 }
 
 // NewVerifier returns a Verifier that accepts tokens signed by keys (see
@@ -88,6 +97,7 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 		keys:          keys,
 		parser:        jwt.NewParser(opts...),
 		maxTokenBytes: cfg.MaxTokenBytes,
+		revocations:   cfg.Revocations,
 	}, nil
 }
 
@@ -99,14 +109,35 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 // userId, and the configured iss and aud when those are set. Every failure
 // wraps [ErrInvalidToken]; an expired token also wraps [ErrTokenExpired].
 // Each failure is recorded as an [EventTokenRejected] audit event, with
-// the client address ctx carries, if any.
+// the client address ctx carries, if any. With VerifierConfig.Revocations,
+// a token issued before its user's sessions were revoked is refused too.
 func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.verify(token)
+	if err == nil && v.revocations != nil {
+		err = v.checkRevocation(ctx, c)
+	}
 	if err != nil {
-		v.record(ctx, Event{Kind: EventTokenRejected, Reason: err.Error()})
+		if errors.Is(err, ErrInvalidToken) {
+			v.record(ctx, Event{Kind: EventTokenRejected, UserID: c.userID(), Reason: err.Error()})
+		}
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkRevocation refuses c if it was issued before the second in which
+// its user's sessions were revoked: iat has whole seconds, so a token
+// issued in that second, before the revocation, passes (and one issued
+// just after it, by ChangePassword say, must).
+func (v *Verifier) checkRevocation(ctx context.Context, c *Claims) error {
+	at, err := v.revocations.SessionsRevokedAt(ctx, c.UserID)
+	if err != nil {
+		return fmt.Errorf("auth: checking revocation: %w", err)
+	}
+	if !at.IsZero() && (c.IssuedAt == nil || c.IssuedAt.Before(at.Truncate(time.Second))) {
+		return fmt.Errorf("%w: issued before the user's sessions were revoked", ErrInvalidToken)
+	}
+	return nil
 }
 
 func (v *Verifier) verify(token string) (*Claims, error) {

@@ -144,13 +144,20 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 	return l, nil
 }
 
-// Mount registers the endpoints on mux: Prefix+"/signup" and
-// Prefix+"/login". Both answer POST and reply 405 with "Allow: POST" to any
-// other method. Like every [http.ServeMux] registration, it panics if mux
-// already has a conflicting pattern.
+// Mount registers the endpoints on mux, each under Prefix: /signup,
+// /login, /refresh, /logout, /logout-all and /password. All answer POST
+// and reply 405 with "Allow: POST" to any other method. /refresh and
+// /logout answer 404 unless the Service has refresh tokens on
+// (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
+// (RefreshTokens or CheckRevocation). Like every [http.ServeMux]
+// registration, Mount panics if mux already has a conflicting pattern.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle(h.prefix+"/signup", h.Signup())
 	mux.Handle(h.prefix+"/login", h.Login())
+	mux.Handle(h.prefix+"/refresh", h.Refresh())
+	mux.Handle(h.prefix+"/logout", h.Logout())
+	mux.Handle(h.prefix+"/logout-all", h.LogoutAll())
+	mux.Handle(h.prefix+"/password", h.ChangePassword())
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
@@ -189,6 +196,98 @@ func (h *Handler) Login() http.Handler {
 	})
 }
 
+// Refresh returns the handler of POST {prefix}/refresh. It reads
+// {"refreshToken"} and answers 200 with a new session, in the shape of the
+// login response: {"userId", "email", "userName", "token",
+// "refreshToken"}; the token sent is spent (see [auth.Service.Refresh]).
+// An unknown, spent, expired or revoked refresh token gets 401, one body
+// for all; with refresh tokens off, 404.
+func (h *Handler) Refresh() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.decode(w, r, "refreshToken")
+		if !ok {
+			return
+		}
+		ctx, _ := h.client(r)
+		s, err := h.svc.Refresh(ctx, f[0])
+		h.respond(w, r, s, err)
+	})
+}
+
+// Logout returns the handler of POST {prefix}/logout. It reads
+// {"refreshToken"} and ends that token's session ([auth.Service.Logout]):
+// 204, also if the session had ended already; 401 for an unknown token;
+// 404 with refresh tokens off. The session's access tokens stay valid
+// until they expire unless the middleware checks revocations.
+func (h *Handler) Logout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.decode(w, r, "refreshToken")
+		if !ok {
+			return
+		}
+		ctx, _ := h.client(r)
+		h.respondEmpty(w, r, h.svc.Logout(ctx, f[0]))
+	})
+}
+
+// LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
+// valid access token (it runs behind [Handler.Middleware]) and ends every
+// session of its user ([auth.Service.RevokeSessions]): 204. Any body is
+// ignored. 404 unless the Service tracks sessions.
+func (h *Handler) LogoutAll() http.Handler {
+	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeProblem(w, http.StatusMethodNotAllowed, "use POST", "")
+			return
+		}
+		c, _ := ClaimsFromContext(r.Context())
+		ctx, _ := h.client(r)
+		h.respondEmpty(w, r, h.svc.RevokeSessions(ctx, c.UserID))
+	}))
+}
+
+// ChangePassword returns the handler of POST {prefix}/password, which
+// needs a valid access token (it runs behind [Handler.Middleware]). It
+// reads {"currentPassword", "newPassword"} and answers 200 with a new
+// session in the shape of the login response; the user's other sessions
+// end (see [auth.Service.ChangePassword]). A wrong current password gets
+// 403 with field "currentPassword" and counts as a failed login, per
+// account and towards the client's Config.MaxLoginFailuresPerIP; a new
+// password that the policy refuses gets 400 with field "newPassword".
+func (h *Handler) ChangePassword() http.Handler {
+	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.decode(w, r, "currentPassword", "newPassword")
+		if !ok {
+			return
+		}
+		c, _ := ClaimsFromContext(r.Context())
+		h.limited(w, r, h.loginIP,
+			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			func(ctx context.Context) (*auth.Session, error) {
+				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
+				if errors.Is(err, auth.ErrInvalidCredentials) {
+					err = errWrongPassword
+				}
+				return s, err
+			})
+	}))
+}
+
+// errWrongPassword is ChangePassword's auth.ErrInvalidCredentials, which
+// respond answers 403 rather than 401: the caller is authenticated.
+var errWrongPassword = fmt.Errorf("%w: wrong current password", auth.ErrInvalidCredentials)
+
+// respondEmpty answers 204 if err is nil, and as respond otherwise.
+func (h *Handler) respondEmpty(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		h.respond(w, r, nil, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // limited runs call under the per-IP limit l (nil: none) and writes the
 // response. call gets r's context carrying the client's address; counts
 // says whether its outcome counts towards the limit. If the outcome cannot
@@ -220,17 +319,20 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *auth.Limite
 
 // sessionResponse is the seed API's success body; field order matters to
 // nobody but is kept as documented.
+// With refresh tokens on, refreshToken follows.
 type sessionResponse struct {
-	UserID   string `json:"userId"`
-	Email    string `json:"email"`
-	UserName string `json:"userName"`
-	Token    string `json:"token"`
+	UserID       string `json:"userId"`
+	Email        string `json:"email"`
+	UserName     string `json:"userName"`
+	Token        string `json:"token"`
+	RefreshToken string `json:"refreshToken,omitempty"`
 }
 
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Session, err error) {
 	if err == nil {
 		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
 			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
+			RefreshToken: s.RefreshToken,
 		})
 		return
 	}
@@ -244,8 +346,14 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Sessio
 		writeProblem(w, http.StatusBadRequest, fe.Field+": "+fe.Reason, fe.Field)
 	case errors.Is(err, auth.ErrDuplicateEmail):
 		writeProblem(w, http.StatusConflict, "email already registered", "email")
+	case errors.Is(err, errWrongPassword):
+		writeProblem(w, http.StatusForbidden, "currentPassword: wrong password", "currentPassword")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
+	case errors.Is(err, auth.ErrInvalidToken):
+		writeProblem(w, http.StatusUnauthorized, "invalid or expired refresh token", "")
+	case errors.Is(err, errors.ErrUnsupported):
+		writeProblem(w, http.StatusNotFound, "not enabled on this server", "")
 	case errors.Is(err, auth.ErrBusy):
 		w.Header().Set("Retry-After", "1")
 		writeProblem(w, http.StatusServiceUnavailable, "too busy, retry later", "")

@@ -2,6 +2,8 @@ package httpauth
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,7 +15,7 @@ import (
 // valid access token of the Handler's Service: it is
 // Authenticate(svc.Verifier()) (see [Authenticate]).
 func (h *Handler) Middleware(next http.Handler) http.Handler {
-	return authenticate(h.svc.Verifier(), next)
+	return authenticate(h.svc.Verifier(), h.log, next)
 }
 
 // Authenticate returns middleware that runs the handler it wraps only for
@@ -27,9 +29,12 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 // WWW-Authenticate header per RFC 6750: `Bearer realm="api"` when no
 // credentials were sent, plus `error="invalid_token"` when a token was sent
 // and failed verification (malformed, wrongly signed, unknown key, another
-// algorithm, expired, not yet valid...). A request with more than one
-// Authorization header is rejected. Tokens in query strings, form bodies or
-// cookies are never read.
+// algorithm, expired, not yet valid, issued before its user's sessions were
+// revoked...). A request with more than one Authorization header is
+// rejected. Tokens in query strings, form bodies or cookies are never read.
+// If verification itself fails (the store of a stateful verifier is down),
+// the request is answered 500 and the error logged to slog.Default(), or to
+// Config.Logger for [Handler.Middleware].
 //
 // Its shape, func(http.Handler) http.Handler, fits chi's Use and With, and
 // any router that takes such middleware.
@@ -37,10 +42,10 @@ func Authenticate(v *auth.Verifier) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpauth: Authenticate with a nil *auth.Verifier")
 	}
-	return func(next http.Handler) http.Handler { return authenticate(v, next) }
+	return func(next http.Handler) http.Handler { return authenticate(v, slog.Default(), next) }
 }
 
-func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
+func authenticate(v *auth.Verifier, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, sent := bearerToken(r.Header)
 		if token == "" {
@@ -48,8 +53,14 @@ func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 			return
 		}
 		claims, err := v.VerifyToken(r.Context(), token)
-		if err != nil {
+		switch {
+		case errors.Is(err, auth.ErrInvalidToken):
 			unauthorized(w, true)
+			return
+		case err != nil:
+			log.LogAttrs(r.Context(), slog.LevelError, "httpauth: verifying a token failed",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+			writeProblem(w, http.StatusInternalServerError, "internal error", "")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withClaims(r.Context(), claims)))
@@ -98,12 +109,18 @@ func hasClaim(c *auth.Claims, name, value string) bool {
 	if !ok {
 		return false
 	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return one == value
+	if isString(raw, value) {
+		return true
 	}
-	var many []string
-	return json.Unmarshal(raw, &many) == nil && slices.Contains(many, value)
+	var many []json.RawMessage
+	return json.Unmarshal(raw, &many) == nil && slices.ContainsFunc(many, func(m json.RawMessage) bool { return isString(m, value) })
+}
+
+// isString reports whether raw is the JSON string value (not null, which
+// encoding/json would read as "").
+func isString(raw json.RawMessage, value string) bool {
+	var s string
+	return len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil && s == value
 }
 
 // bearerToken returns the token of the request's only Authorization header

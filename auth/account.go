@@ -1,0 +1,197 @@
+package auth
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// upgradeHash replaces u's stored hash with upgraded, made with the
+// current parameters, unless the hash changed meanwhile (a password
+// change wins). A failure costs nothing but the upgrade: it is logged,
+// and tried again at the next login.
+func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
+	err := s.passwords.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, upgraded)
+	switch {
+	case err == nil:
+		from := "argon2id"
+		if isBcrypt(u.PasswordHash) {
+			from = "bcrypt"
+		}
+		s.record(ctx, Event{Kind: EventPasswordUpgraded, UserID: u.ID, Email: u.Email, Reason: "from " + from})
+	case !errors.Is(err, ErrNotFound):
+		s.log.LogAttrs(ctx, slog.LevelWarn, "auth: upgrading a password hash failed",
+			slog.String("user_id", u.ID), slog.String("error", err.Error()))
+	}
+}
+
+// ChangePassword replaces the password of the user with ID userID, given
+// the current one, and returns a new session for the caller. Every other
+// session of the user ends (see [Service.RevokeSessions]) if sessions are
+// tracked (Config.RefreshTokens or Config.CheckRevocation).
+//
+// The new password must satisfy the sign-up policy (see [Service.Signup])
+// and differ from the current one; a rejected one is a [*FieldError] for
+// the field "newPassword" ("currentPassword" for a current password that
+// could never be valid). A wrong current password is
+// [ErrInvalidCredentials], and counts as a failed login of the account,
+// throttled as Login is (a [*ThrottledError]), so that a stolen access
+// token cannot be used to guess the password. The store must implement
+// [PasswordStore]; otherwise ChangePassword returns an error wrapping
+// errors.ErrUnsupported. A password changed concurrently by another call
+// makes this one fail with ErrInvalidCredentials.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Session, error) {
+	if s.passwords == nil {
+		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
+	}
+	cur, err := preparePassword(current, false)
+	if err != nil {
+		return nil, renameField(err, "currentPassword")
+	}
+	pw, err := preparePassword(next, true)
+	if err != nil {
+		return nil, renameField(err, "newPassword")
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrInvalidCredentials
+	case err != nil:
+		return nil, fmt.Errorf("auth: looking up user: %w", err)
+	}
+	if err := samePassword(pw, cur, u); err != nil {
+		return nil, err
+	}
+	key := s.attemptKey(accountKind, u.Email)
+	if err := s.countLogin(ctx, key); err != nil {
+		if errors.Is(err, ErrThrottled) {
+			s.record(ctx, Event{Kind: EventThrottled, UserID: u.ID, Email: u.Email, Reason: "account backoff"})
+		}
+		return nil, err
+	}
+	var match bool
+	var hash string
+	err = s.withHashSlot(ctx, func() (err error) {
+		if match, err = checkPassword(cur, current, u.PasswordHash); match && err == nil {
+			hash, err = hashPassword(s.rand, pw, s.params)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !match {
+		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: u.Email, Reason: "wrong current password"})
+		return nil, ErrInvalidCredentials
+	}
+	s.resetLogin(ctx, key)
+	switch err := s.passwords.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, hash); {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrInvalidCredentials // changed (or deleted) meanwhile
+	case err != nil:
+		return nil, fmt.Errorf("auth: changing password: %w", err)
+	}
+	s.record(ctx, Event{Kind: EventPasswordChanged, UserID: u.ID, Email: u.Email})
+	if s.sessions != nil {
+		if err := s.RevokeSessions(ctx, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s.startSession(ctx, u)
+}
+
+// samePassword rejects a new password equal to the current one, the
+// email or the name.
+func samePassword(pw, cur []byte, u User) error {
+	switch {
+	case string(pw) == string(cur):
+		return &FieldError{Field: "newPassword", Reason: "must differ from the current password"}
+	case isIdentity(pw, u.Email, u.Name):
+		return &FieldError{Field: "newPassword", Reason: "must not be the same as the email or name"}
+	}
+	return nil
+}
+
+// isIdentity reports whether a prepared password is, ignoring case, the
+// (normalised) email or the name.
+func isIdentity(pw []byte, email, name string) bool {
+	p := strings.ToLower(string(pw))
+	return p == email || p == strings.ToLower(norm.NFKC.String(name))
+}
+
+// renameField returns err with the field of a *FieldError renamed.
+func renameField(err error, field string) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: field, Reason: fe.Reason}
+	}
+	return err
+}
+
+// ImportUser adds an account carried over from another system, with its
+// password hash as that system left it, so that its user logs in with the
+// same password; the hash is replaced with argon2id at the first login
+// (see [Service.Login]). The hash must be an argon2id PHC string or a
+// bcrypt hash ($2a$, $2b$ or $2y$, cost 4 to 16); anything else is
+// refused with a [*FieldError] for "passwordHash", as are a name or an
+// email that Signup would refuse. The email is normalised as at sign-up;
+// no password policy applies (there is no password to check).
+//
+// u.ID, if empty, is drawn as for a sign-up; otherwise it must be 1 to 64
+// ASCII letters, digits, '-' or '_' (a 24-hex-digit MongoDB ObjectID, a
+// UUID...), so that the old IDs, and tokens the old system issued, stay
+// valid. u.CreatedAt, if zero, is now. A taken email is
+// [ErrDuplicateEmail]. It returns the account as stored, without its hash.
+func (s *Service) ImportUser(ctx context.Context, u User) (User, error) {
+	name, err := normalizeName(u.Name)
+	if err != nil {
+		return User{}, err
+	}
+	email, err := NormalizeEmail(u.Email)
+	if err != nil {
+		return User{}, err
+	}
+	if err := checkStoredHash(u.PasswordHash); err != nil {
+		return User{}, &FieldError{Field: "passwordHash", Reason: "neither argon2id (PHC) nor bcrypt within bounds"}
+	}
+	if u.ID == "" {
+		var id [16]byte
+		if err := s.random(id[:]); err != nil {
+			return User{}, err
+		}
+		u.ID = hex.EncodeToString(id[:])
+	} else if !isImportID(u.ID) {
+		return User{}, &FieldError{Field: "id", Reason: "must be 1 to 64 ASCII letters, digits, '-' or '_'"}
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = s.now()
+	}
+	u.Name, u.Email = name, email
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, ErrDuplicateEmail) {
+			return User{}, ErrDuplicateEmail
+		}
+		return User{}, fmt.Errorf("auth: importing user: %w", err)
+	}
+	u.PasswordHash = ""
+	return u, nil
+}
+
+func isImportID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
