@@ -34,6 +34,18 @@
 // that only verify make a [Verifier] from them ([ParseJWKS], [NewVerifier])
 // without holding any signing key.
 //
+// # Sessions
+//
+// With Config.RefreshTokens, every sign-up and login also starts a
+// session with a refresh token: opaque, 256 random bits, stored only as
+// its SHA-256 by a [SessionStore]. [Service.Refresh] spends it for a new
+// access token and its successor, atomically; a spent token that comes
+// back outside Config.RefreshReuseGrace revokes its whole session.
+// [Service.Logout] ends one session, [Service.RevokeSessions] every
+// session of a user, and with Config.CheckRevocation the verifier then
+// refuses the user's older access tokens too. [Service.ChangePassword]
+// needs the current password and ends the other sessions.
+//
 // # Passwords
 //
 // Passwords are NFKC-normalised, then hashed with argon2id and stored in
@@ -52,6 +64,11 @@
 //
 // Login does the same hashing work for an unknown email as for a wrong
 // password and returns [ErrInvalidCredentials] for both.
+//
+// Accounts imported from another system ([Service.ImportUser]) may keep
+// a bcrypt hash; it is checked as bcrypt checks (the first 72 bytes of the
+// password) and replaced with argon2id at the first successful login, as
+// is an argon2id hash made with weaker parameters than Config.Params.
 //
 // # Throttling
 //

@@ -271,16 +271,23 @@ func (s *Service) RevokeSessions(ctx context.Context, userID string) error {
 	return nil
 }
 
-// PruneSessions deletes the expired refresh tokens, and the sessions left
-// without any, and returns how many tokens it deleted. Spent tokens are
-// kept until they expire, to catch their reuse, so without pruning the
-// store grows by one row per refresh: call it periodically (hourly, say)
-// from one replica. With refresh tokens off it does nothing.
+// pruneMargin is how long after expiring a refresh token is pruned: longer
+// than any Refresh takes, so that no Refresh that spent a token just
+// before it expired can store the successor into a family that pruning
+// deleted (and so forgot the revocation of) meanwhile.
+const pruneMargin = time.Minute
+
+// PruneSessions deletes the refresh tokens expired for more than a
+// minute, and the sessions left without any, and returns how many tokens
+// it deleted. Spent tokens are kept until they expire, to catch their
+// reuse, so without pruning the store grows by one row per refresh: call
+// it periodically (hourly, say) from one replica. With refresh tokens off
+// it does nothing.
 func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
 	if s.sessions == nil {
 		return 0, nil
 	}
-	n, err := s.sessions.DeleteExpiredRefreshTokens(ctx, s.now())
+	n, err := s.sessions.DeleteExpiredRefreshTokens(ctx, s.now().Add(-pruneMargin))
 	if err != nil {
 		return n, fmt.Errorf("auth: pruning refresh tokens: %w", err)
 	}

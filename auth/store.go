@@ -64,10 +64,12 @@ type UserStore interface {
 // ones. Every store of this module implements it.
 type PasswordStore interface {
 	// UpdatePasswordHash sets the password hash of the user with ID id to
-	// newHash if it is oldHash, atomically (a compare-and-set, so that an
-	// upgrade after a login cannot undo a concurrent password change). If
-	// no user has that ID, or its hash is not oldHash, it changes nothing
-	// and returns an error wrapping [ErrNotFound].
+	// newHash if it is oldHash, compared byte for byte, atomically (a
+	// compare-and-set, so that an upgrade after a login cannot undo a
+	// concurrent password change); newHash equal to oldHash is no error.
+	// If no user has that ID, or its hash is not oldHash, it changes
+	// nothing and returns an error wrapping [ErrNotFound]. A call whose
+	// ctx is done returns an error wrapping ctx.Err() and changes nothing.
 	UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
@@ -102,17 +104,22 @@ type RefreshToken struct {
 //
 // Times are kept to at least microsecond precision, like User.CreatedAt.
 // Lookups that match nothing return an error wrapping [ErrNotFound]; a
-// call whose ctx is done returns an error wrapping ctx.Err().
+// call whose ctx is done returns an error wrapping ctx.Err() and changes
+// nothing. A family exists from its first token until
+// DeleteExpiredRefreshTokens deletes its last; all its tokens have the
+// same UserID. The user IDs given are those of stored users.
 type SessionStore interface {
-	// CreateRefreshToken stores t, whose UsedAt and RevokedAt are zero,
-	// creating its family if it is the first token of it. If a token
+	// CreateRefreshToken stores t, whose UsedAt and RevokedAt are zero
+	// (the store may ignore them), creating its family if it is the first
+	// token of it. If a token
 	// with t.Hash exists already, it changes nothing and returns nil: the
 	// Service may create a token's successor more than once.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 
 	// UseRefreshToken marks the token with this hash used at now, if it
-	// is unused, and returns it as it was before the call, with its
-	// family's RevokedAt. So UsedAt is zero in the result only for the
+	// is unused, whether or not it has expired or its family is revoked,
+	// and returns it as it was before the call, with its family's
+	// RevokedAt. So UsedAt is zero in the result only for the
 	// call that used the token: of any number of concurrent calls for one
 	// token, on any number of replicas, exactly one sees it zero.
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
@@ -123,12 +130,13 @@ type SessionStore interface {
 
 	// RevokeFamily revokes the family at now, unless it is revoked
 	// already (then its RevokedAt stays). Revoking a family that has no
-	// token is not an error.
+	// token is not an error, and records nothing.
 	RevokeFamily(ctx context.Context, family string, now time.Time) error
 
-	// RevokeSessions revokes every family of the user at now (as
-	// RevokeFamily) and records now as the user's revocation time, unless
-	// a later one is recorded.
+	// RevokeSessions revokes every live family of the user at now (as
+	// RevokeFamily), whatever time is recorded, and records now as the
+	// user's revocation time unless a later one is recorded. Families the
+	// user starts afterwards are live.
 	RevokeSessions(ctx context.Context, userID string, now time.Time) error
 
 	// SessionsRevokedAt returns the user's revocation time, or the zero

@@ -24,6 +24,19 @@
 //
 //	{"userId": "...", "email": "...", "userName": "...", "token": "<JWT>"}
 //
+// With refresh tokens on (auth.Config.RefreshTokens), the body also has
+// "refreshToken", and [Handler.Mount] serves the session endpoints:
+//
+//	POST {prefix}/refresh     {"refreshToken": "..."}  200, the body above
+//	POST {prefix}/logout      {"refreshToken": "..."}  204
+//	POST {prefix}/logout-all  (Bearer token)           204
+//	POST {prefix}/password    (Bearer token) {"currentPassword": "...", "newPassword": "..."}
+//	                                                   200, the body above
+//
+// /refresh and /logout answer 404 with refresh tokens off, and
+// /logout-all unless sessions are tracked; /password needs a store that
+// can change hashes (every store of this module can).
+//
 // Requests must be POST with Content-Type application/json (charset=utf-8
 // allowed), a body of at most Config.MaxBodyBytes holding one JSON object
 // whose members are the listed fields, each a string and each at most once.
@@ -36,7 +49,10 @@
 //
 //	400  malformed JSON, invalid UTF-8, unknown, duplicate, missing or
 //	     invalid field, wrong type, trailing data
-//	401  wrong password or unknown email: one body for both
+//	401  wrong password or unknown email: one body for both; an unknown,
+//	     spent, expired or revoked refresh token
+//	403  wrong current password (/password), field currentPassword
+//	404  a session endpoint whose feature is off
 //	405  method other than POST (with Allow: POST)
 //	409  email already registered (after normalisation)
 //	413  body over the limit
