@@ -19,5 +19,18 @@
 // [auth.DefaultMemoryAttemptKeys] of them, as
 // [auth.NewMemoryAttemptStore] does.
 //
+// A Store is also an [auth.PasswordStore]: UpdatePasswordHash compares
+// the stored hash with oldHash byte for byte, under the Store's lock.
+//
+// And it is an [auth.SessionStore]: it keeps refresh tokens, their
+// families and the users' revocation times in memory too, so they are
+// lost, and every session with them, when the process exits. A family
+// exists from its first token to the deletion of its last by
+// DeleteExpiredRefreshTokens; RevokeFamily of a family without tokens
+// does nothing, so a token created in it later is live. CreateRefreshToken
+// ignores the UsedAt and RevokedAt of the token it is given.
+// RevokeSessions goes through every family, which is fine for the
+// numbers of sessions a Store is meant for.
+//
 // The store passes the conformance kit in package storetest.
 package memstore

@@ -17,24 +17,44 @@ var errDuplicateID = errors.New("user ID already taken")
 // Store is an in-memory [auth.UserStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
-	mu       sync.RWMutex
-	byID     map[string]auth.User
-	byEmail  map[string]string // email -> ID
-	attempts auth.AttemptStore
+	mu      sync.RWMutex
+	byID    map[string]auth.User
+	byEmail map[string]string // email -> ID
+	// tokens holds the refresh tokens by hash, their RevokedAt zero: the
+	// family's is in families.
+	tokens   map[string]auth.RefreshToken
+	families map[string]family
+	// sessionsRevoked holds the users' revocation times.
+	sessionsRevoked map[string]time.Time
+	attempts        auth.AttemptStore
+}
+
+// family is the state of a session: whose it is, when it was revoked
+// (zero while live) and how many tokens it has, so that it is deleted
+// with its last one.
+type family struct {
+	userID    string
+	revokedAt time.Time
+	tokens    int
 }
 
 var (
-	_ auth.UserStore    = (*Store)(nil)
-	_ auth.AttemptStore = (*Store)(nil)
+	_ auth.UserStore     = (*Store)(nil)
+	_ auth.AttemptStore  = (*Store)(nil)
+	_ auth.PasswordStore = (*Store)(nil)
+	_ auth.SessionStore  = (*Store)(nil)
 )
 
 // New returns an empty Store. Its attempt counters are those of
 // auth.NewMemoryAttemptStore(0): at most [auth.DefaultMemoryAttemptKeys].
 func New() *Store {
 	return &Store{
-		byID:     make(map[string]auth.User),
-		byEmail:  make(map[string]string),
-		attempts: auth.NewMemoryAttemptStore(0),
+		byID:            make(map[string]auth.User),
+		byEmail:         make(map[string]string),
+		tokens:          make(map[string]auth.RefreshToken),
+		families:        make(map[string]family),
+		sessionsRevoked: make(map[string]time.Time),
+		attempts:        auth.NewMemoryAttemptStore(0),
 	}
 }
 

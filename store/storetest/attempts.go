@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +15,7 @@ import (
 
 // attemptTests are the subtests of the auth.AttemptStore ability, run by
 // Run after the UserStore ones.
-var attemptTests = []struct {
-	name string
-	fn   func(t *testing.T, s auth.AttemptStore)
-}{
+var attemptTests = []abilityTest[auth.AttemptStore]{
 	{"AttemptsCount", testAttemptsCount},
 	{"AttemptsExpiry", testAttemptsExpiry},
 	{"AttemptsLastNeverGoesBack", testAttemptsLastNeverGoesBack},
@@ -27,18 +23,6 @@ var attemptTests = []struct {
 	{"AttemptsConcurrent", testAttemptsConcurrent},
 	{"AttemptsCanceledContext", testAttemptsDoneContext(context.Canceled, "context.Canceled", canceledContext)},
 	{"AttemptsExpiredContext", testAttemptsDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
-}
-
-// runAttemptTest runs fn on s if s has the AttemptStore ability; a store
-// without it passes (the Service then keeps counters in memory).
-func runAttemptTest(t *testing.T, s auth.UserStore, fn func(t *testing.T, s auth.AttemptStore)) {
-	t.Helper()
-	as, ok := s.(auth.AttemptStore)
-	if !ok {
-		t.Logf("%T does not implement auth.AttemptStore: nothing to check", s)
-		return
-	}
-	fn(t, as)
 }
 
 // attemptKey returns a key numbered n, of the form the Service uses: 64
@@ -154,18 +138,11 @@ func testAttemptsConcurrent(t *testing.T, s auth.AttemptStore) {
 	k := attemptKey(1)
 	counts := make([]int, concurrency)
 	errs := make([]error, concurrency)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			<-start
-			var a auth.Attempts
-			a, errs[i] = s.AddAttempt(t.Context(), k, attemptTime, attemptExpiry)
-			counts[i] = a.Count
-		})
-	}
-	close(start)
-	wg.Wait()
+	together(concurrency, func(i int) {
+		var a auth.Attempts
+		a, errs[i] = s.AddAttempt(t.Context(), k, attemptTime, attemptExpiry)
+		counts[i] = a.Count
+	})
 	failed := 0
 	for i, err := range errs {
 		if err != nil {

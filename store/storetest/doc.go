@@ -37,7 +37,7 @@
 //
 // For a store that also implements [auth.AttemptStore], the optional
 // ability behind login throttling, the subtests named Attempts... check
-// its contract (for other stores they pass, saying so in the log):
+// its contract:
 //
 //   - a counter counts 1, 2, 3... per key, returning the count and Last;
 //     Attempts returns the same, and the zero Attempts for a key never
@@ -50,6 +50,59 @@
 //     counts 1 to 50 exactly once, and leave the count at 50;
 //   - a cancelled or expired context makes every method fail with an
 //     error wrapping ctx.Err(), counting and deleting nothing.
+//
+// For a store that also implements [auth.PasswordStore], the subtests
+// named Password... check that UpdatePasswordHash is a compare-and-set:
+//
+//   - with the user's hash as oldHash it sets newHash, and UserByID and
+//     UserByEmail then return the user with only the hash changed (also
+//     when newHash is oldHash);
+//   - with any other oldHash (another user's, a prefix, one with a
+//     trailing space, in upper case, SQL wildcards) or an unknown ID it
+//     returns an error wrapping [auth.ErrNotFound] and changes nothing;
+//   - of 50 concurrent calls from the user's hash to 50 new hashes
+//     exactly one succeeds, and its hash is the one kept;
+//   - a cancelled or expired context makes it fail with an error
+//     wrapping ctx.Err(), changing nothing.
+//
+// For a store that also implements [auth.SessionStore], the subtests
+// named Sessions... check the refresh tokens, families and revocation
+// times:
+//
+//   - a created token comes back from RefreshToken with every field
+//     unchanged (times to within a microsecond, in any location, before
+//     1970 and after 2038) and UsedAt and RevokedAt zero, and RefreshToken
+//     changes nothing;
+//   - CreateRefreshToken with the hash of a stored token returns nil and
+//     changes nothing, also once it is used and revoked; 50 concurrent
+//     calls for one token, or for 50 tokens of one new family, all
+//     succeed;
+//   - RefreshToken and UseRefreshToken of a hash not stored (a prefix, a
+//     family, SQL wildcards...) return an error wrapping
+//     [auth.ErrNotFound];
+//   - UseRefreshToken returns the token as it was: UsedAt zero the first
+//     time, then the first use's time, which never changes; of 50
+//     concurrent calls for one token exactly one sees UsedAt zero, and
+//     the others see the winner's time;
+//   - RevokeFamily revokes every token of the family, and no other,
+//     including tokens created in it later; calling it again keeps the
+//     first RevokedAt; a family without tokens is no error;
+//   - RevokeSessions revokes the user's live families, and no other
+//     user's, keeping the RevokedAt of families revoked before; a family
+//     created afterwards is live until the next call;
+//   - SessionsRevokedAt is zero for a user never revoked, and then the
+//     latest time RevokeSessions was called with, even if a later call
+//     passed an earlier time;
+//   - DeleteExpiredRefreshTokens deletes exactly the tokens whose
+//     ExpiresAt is not after now (ExpiresAt equal to now included),
+//     returns how many, and leaves the others, used or revoked, as they
+//     were;
+//   - a cancelled or expired context makes every method fail with an
+//     error wrapping ctx.Err(), changing nothing.
+//
+// The subtests of an ability pass, saying so in the log, for a store
+// without it. They create the users whose sessions they keep, so a store
+// may refer to its users table.
 //
 // # Writing newStore
 //

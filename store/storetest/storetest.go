@@ -18,19 +18,18 @@ import (
 const concurrency = 50
 
 // Run checks that the stores made by newStore implement the contract of
-// [auth.UserStore], and that of [auth.AttemptStore] if they have that
-// ability. It runs one subtest per rule (see the package documentation for
-// the list), each on its own store from newStore, and reports every
-// violation through t. The subtests of the AttemptStore ability (named
-// Attempts...) pass, with a log line, for a store without it. newStore must return a fresh, empty
-// store each time it is called; it receives the subtest's t, so it may use
-// t.TempDir, t.Cleanup, t.Skip and t.Fatal.
+// [auth.UserStore], and those of [auth.AttemptStore],
+// [auth.PasswordStore] and [auth.SessionStore] for the stores that have
+// these optional abilities. It runs one subtest per rule (see the package
+// documentation for the list), each on its own store from newStore, and
+// reports every violation through t. The subtests of an ability (named
+// Attempts..., Password... and Sessions...) pass, with a log line, for a
+// store without it. newStore must return a fresh, empty store each time
+// it is called; it receives the subtest's t, so it may use t.TempDir,
+// t.Cleanup, t.Skip and t.Fatal.
 func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 	t.Helper()
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s auth.UserStore)
-	}{
+	tests := []abilityTest[auth.UserStore]{
 		{"CreateThenLookup", testCreateThenLookup},
 		{"CreatedAtRoundTrip", testCreatedAtRoundTrip},
 		{"NotFound", testNotFound},
@@ -45,12 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 		{"CanceledContext", testDoneContext(context.Canceled, "context.Canceled", canceledContext)},
 		{"ExpiredContext", testDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
 	}
-	for _, tt := range attemptTests {
-		tests = append(tests, struct {
-			name string
-			fn   func(t *testing.T, s auth.UserStore)
-		}{tt.name, func(t *testing.T, s auth.UserStore) { runAttemptTest(t, s, tt.fn) }})
-	}
+	tests = append(tests, withAbility("auth.AttemptStore", attemptTests)...)
+	tests = append(tests, withAbility("auth.PasswordStore", passwordTests)...)
+	tests = append(tests, withAbility("auth.SessionStore", sessionTests)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
@@ -60,6 +56,31 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 			tt.fn(t, s)
 		})
 	}
+}
+
+// abilityTest is a subtest of Run for stores that are an A.
+type abilityTest[A any] struct {
+	name string
+	fn   func(t *testing.T, s A)
+}
+
+// withAbility returns tests as subtests of any store: each runs on a
+// store that is an A (ability names A in the log), and passes, saying so
+// in the log, on one that is not.
+func withAbility[A any](ability string, tests []abilityTest[A]) []abilityTest[auth.UserStore] {
+	out := make([]abilityTest[auth.UserStore], len(tests))
+	for i, tt := range tests {
+		out[i] = abilityTest[auth.UserStore]{tt.name, func(t *testing.T, s auth.UserStore) {
+			t.Helper()
+			a, ok := s.(A)
+			if !ok {
+				t.Logf("%T does not implement %s: nothing to check", s, ability)
+				return
+			}
+			tt.fn(t, a)
+		}}
+	}
+	return out
 }
 
 // samplePHC is a well-formed argon2id hash in PHC form, as the Service
@@ -339,21 +360,27 @@ func quoteAll(ss []string) []string {
 	return out
 }
 
-// race calls create concurrently for every user, all goroutines released
-// at once, and returns the errors in order.
-func race(t *testing.T, s auth.UserStore, users []auth.User) []error {
-	t.Helper()
-	errs := make([]error, len(users))
+// together calls fn(i) for each i from 0 to n-1, each in its own
+// goroutine, all released at once, and waits for them.
+func together(n int, fn func(i int)) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i, u := range users {
+	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = s.CreateUser(t.Context(), u)
+			fn(i)
 		})
 	}
 	close(start)
 	wg.Wait()
+}
+
+// race calls CreateUser concurrently for every user, all goroutines
+// released at once, and returns the errors in order.
+func race(t *testing.T, s auth.UserStore, users []auth.User) []error {
+	t.Helper()
+	errs := make([]error, len(users))
+	together(len(users), func(i int) { errs[i] = s.CreateUser(t.Context(), users[i]) })
 	return errs
 }
 

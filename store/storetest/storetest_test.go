@@ -23,35 +23,53 @@ const flawEnv = "GATEHOUSE_STORETEST_FLAW"
 
 // Flaws a fakeStore can have.
 const (
-	flawNone         = "none"         // a correct store
-	flawNoUnique     = "no-unique"    // ignores email uniqueness
-	flawIgnoreCtx    = "ignore-ctx"   // never looks at ctx
-	flawFoldCase     = "fold-case"    // compares emails case-insensitively
-	flawNilNotFound  = "nil-notfound" // a lookup that matches nothing returns (User{}, nil)
-	flawSeconds      = "seconds"      // keeps CreatedAt to the second
-	flawLatin1       = "latin1"       // replaces runes above U+00FF in names with '?'
-	flawIDAsEmail    = "id-dup-email" // reports a taken ID as ErrDuplicateEmail
-	flawNoAttempts   = "no-attempts"  // does not implement auth.AttemptStore
-	flawRacyCount    = "racy-count"   // AddAttempt reads, then writes, the count
-	flawNoExpiry     = "no-expiry"    // AddAttempt never restarts a counter
-	flawLastGoesBack = "last-back"    // AddAttempt sets Last to now, even if earlier
+	flawNone          = "none"            // a correct store
+	flawNoUnique      = "no-unique"       // ignores email uniqueness
+	flawIgnoreCtx     = "ignore-ctx"      // never looks at ctx
+	flawFoldCase      = "fold-case"       // compares emails case-insensitively
+	flawNilNotFound   = "nil-notfound"    // a lookup that matches nothing returns (User{}, nil)
+	flawSeconds       = "seconds"         // keeps CreatedAt to the second
+	flawLatin1        = "latin1"          // replaces runes above U+00FF in names with '?'
+	flawIDAsEmail     = "id-dup-email"    // reports a taken ID as ErrDuplicateEmail
+	flawUserStoreOnly = "user-store-only" // implements no optional ability
+	flawRacyCount     = "racy-count"      // AddAttempt reads, then writes, the count
+	flawNoExpiry      = "no-expiry"       // AddAttempt never restarts a counter
+	flawLastGoesBack  = "last-back"       // AddAttempt sets Last to now, even if earlier
+
+	flawCASIgnoresOld = "cas-ignores-old" // UpdatePasswordHash sets the hash whatever it was
+	flawCASRacy       = "cas-racy"        // UpdatePasswordHash compares, then sets, the hash in two steps
+	flawCASChanged    = "cas-changed"     // UpdatePasswordHash to the same hash is ErrNotFound (MySQL's changed rows)
+	flawCASPadSpace   = "cas-pad-space"   // UpdatePasswordHash ignores trailing spaces (MySQL's PAD SPACE)
+
+	flawCreateOverwrites = "create-overwrites" // CreateRefreshToken replaces a token with the same hash
+	flawCreateDupError   = "create-dup-error"  // CreateRefreshToken of an existing hash is an error
+	flawRacyUse          = "racy-use"          // UseRefreshToken reads, then writes, UsedAt
+	flawUseOverwrites    = "use-overwrites"    // UseRefreshToken sets UsedAt every time
+	flawPeekMarksUsed    = "peek-marks-used"   // RefreshToken marks the token used
+	flawRevokeTokens     = "revoke-tokens"     // revocation is kept on the tokens, missing those created later
+	flawRevokeMoves      = "revoke-moves"      // RevokeFamily moves RevokedAt of a revoked family
+	flawRevokeEveryone   = "revoke-everyone"   // RevokeSessions revokes every family, whoever's it is
+	flawRevokedAtBack    = "revoked-at-back"   // RevokeSessions records now even if earlier
+	flawDeleteBoundary   = "delete-boundary"   // DeleteExpiredRefreshTokens keeps a token expiring exactly at now
 )
 
-// fakeStore is a map-based auth.UserStore and auth.AttemptStore that can
-// be broken on purpose.
+// fakeStore is a map-based auth.UserStore, auth.AttemptStore,
+// auth.PasswordStore and auth.SessionStore that can be broken on purpose.
 type fakeStore struct {
 	flaw     string
 	mu       sync.Mutex
 	byID     map[string]auth.User
 	byEmail  map[string]string
 	attempts map[string]auth.Attempts
+	sessions
 }
 
 func newFakeStore(flaw string) *fakeStore {
-	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]auth.Attempts{}}
+	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]auth.Attempts{},
+		sessions: newSessions()}
 }
 
-// userStoreOnly hides the AttemptStore methods of the store it holds.
+// userStoreOnly hides the optional abilities of the store it holds.
 type userStoreOnly struct{ auth.UserStore }
 
 func (s *fakeStore) ctxErr(ctx context.Context) error {
@@ -187,7 +205,7 @@ func TestHelperBrokenStore(t *testing.T) {
 		return
 	}
 	storetest.Run(t, func(t *testing.T) auth.UserStore {
-		if flaw == flawNoAttempts {
+		if flaw == flawUserStoreOnly {
 			return userStoreOnly{newFakeStore(flaw)}
 		}
 		return newFakeStore(flaw)
@@ -221,27 +239,57 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"AttemptsCount", "AttemptsExpiry", "AttemptsLastNeverGoesBack",
 		"AttemptsReset", "AttemptsConcurrent", "AttemptsCanceledContext",
 		"AttemptsExpiredContext",
+		"PasswordUpdate", "PasswordUpdateToSameHash", "PasswordWrongOldHash",
+		"PasswordUnknownID", "PasswordConcurrentUpdate", "PasswordCanceledContext",
+		"PasswordExpiredContext",
+		"SessionsCreateThenLookup", "SessionsCreateExisting", "SessionsConcurrentCreate",
+		"SessionsNotFound", "SessionsUse", "SessionsConcurrentUse", "SessionsRevokeFamily",
+		"SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions", "SessionsRevokedAt",
+		"SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
 	}
-	userTests := all[:13]
+	userTests, passwordTests := all[:13], all[20:27]
 	tests := []struct {
 		flaw     string
 		wantFail []string // exactly these top-level subtests fail
 	}{
 		{flawNone, nil},
 		{flawNoUnique, []string{"DuplicateEmail", "ConcurrentDuplicateEmail"}},
-		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext"}},
+		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext",
+			"PasswordCanceledContext", "PasswordExpiredContext", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		{flawFoldCase, []string{"EmailsComparedByteForByte"}},
-		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext"}},
+		// The done-context subtests look up what a failed call must not
+		// have stored; DeleteExpired looks up what it deleted.
+		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext",
+			"SessionsNotFound", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
-		// these three.
-		{flawSeconds, except(userTests, "NotFound", "CanceledContext", "ExpiredContext")},
+		// these three, and so does every PasswordStore subtest.
+		{flawSeconds, append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...)},
 		{flawLatin1, []string{"UnicodeNames"}},
 		{flawIDAsEmail, []string{"DuplicateID"}},
-		// The attempt tests pass a store without the ability.
-		{flawNoAttempts, nil},
+		// The subtests of the optional abilities pass a store without them.
+		{flawUserStoreOnly, nil},
 		{flawRacyCount, []string{"AttemptsConcurrent"}},
 		{flawNoExpiry, []string{"AttemptsExpiry"}},
 		{flawLastGoesBack, []string{"AttemptsLastNeverGoesBack"}},
+		{flawCASIgnoresOld, []string{"PasswordUpdate", "PasswordWrongOldHash", "PasswordConcurrentUpdate"}},
+		{flawCASRacy, []string{"PasswordConcurrentUpdate"}},
+		{flawCASChanged, []string{"PasswordUpdateToSameHash"}},
+		{flawCASPadSpace, []string{"PasswordWrongOldHash"}},
+		{flawCreateOverwrites, []string{"SessionsCreateExisting"}},
+		{flawCreateDupError, []string{"SessionsCreateExisting", "SessionsConcurrentCreate"}},
+		{flawRacyUse, []string{"SessionsConcurrentUse"}},
+		// SessionsRevokeFamily uses a token twice too.
+		{flawUseOverwrites, []string{"SessionsUse", "SessionsConcurrentUse", "SessionsRevokeFamily"}},
+		// Every subtest that looks a token up, then expects it unused.
+		{flawPeekMarksUsed, []string{"SessionsCreateThenLookup", "SessionsCreateExisting", "SessionsConcurrentCreate",
+			"SessionsUse", "SessionsRevokeFamily", "SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions",
+			"SessionsCanceledContext", "SessionsExpiredContext"}},
+		{flawRevokeTokens, []string{"SessionsRevokeFamilyLaterToken"}},
+		// RevokeSessions revokes as RevokeFamily does.
+		{flawRevokeMoves, []string{"SessionsRevokeFamily", "SessionsRevokeSessions"}},
+		{flawRevokeEveryone, []string{"SessionsRevokeSessions"}},
+		{flawRevokedAtBack, []string{"SessionsRevokedAt"}},
+		{flawDeleteBoundary, []string{"SessionsDeleteExpired"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {
