@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/sha512"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -220,6 +221,88 @@ func FuzzPreparePassword(f *testing.F) {
 		if errSignup == nil && (utf8.RuneCount(signup) < minPasswordRunes || isCommonPassword(string(signup)) ||
 			isCommonPassword(strings.ToUpper(string(signup))) || isCommonPassword(strings.ToLower(string(signup)))) {
 			t.Fatalf("preparePassword(%q, true) accepted %q", in, signup)
+		}
+	})
+}
+
+// FuzzParseJWKS: ParseJWKS never panics; it either fails with an error
+// wrapping ErrInvalidConfig and no keys, or the document was one JSON
+// value and it returns verify-only EdDSA, ES256 or RS256 keys with
+// unique, valid IDs, which a KeySet takes and whose JWKS reads back as
+// the same keys.
+func FuzzParseJWKS(f *testing.F) {
+	ed := mustKey(f, "ed", testEdKey(1).Public())
+	ec := mustKey(f, "", &testECKey(f, 1).PublicKey)
+	rsa := mustKey(f, "2011-04-29", rfc7638Key(f))
+	f.Add(mustKeySet(f, ed, ec, rsa).JWKS())
+	f.Add(mustKeySet(f, ed).JWKS())
+	const x = `"x":"` + rfc8037X + `"`
+	for _, s := range []string{
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `}]}` + " \n",
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `,"alg":"EdDSA","use":"sig"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `,"d":"` + rfc8037D + `"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"` + rfc8037X + `="}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519",` + x + `}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `,"alg":"ES256"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `},{"kty":"OKP","crv":"Ed25519","kid":"a",` + x + `}]}`,
+		`{"keys":[{"kty":"RSA","kid":"r","n":"` + rfc7638N + `","e":"AQAB","alg":"HS256"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"r","n":"` + rfc7638N + `","e":"AQAB","alg":"PS256"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"r","n":"` + rfc7638N + `","e":"AQAB","use":"enc"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"r","n":"` + rfc7638N[:170] + `","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-384","kid":"p","x":"AAAA","y":"AAAA"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256","kid":"p","x":"` + rfc8037X + `","y":"` + rfc8037X + `"}]}`,
+		`{"keys":[{"kty":"oct","kid":"h","k":"AAAA"}]}`,
+		`{"keys":[]}`,
+		`{"keys":null}`,
+		`{}`,
+		`null`,
+		``,
+		`[{}]`,
+		`{"keys":[1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		keys, err := ParseJWKS(doc)
+		if err != nil {
+			if keys != nil || !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("ParseJWKS = %d keys, %v; want nil, an error wrapping ErrInvalidConfig", len(keys), err)
+			}
+			return
+		}
+		if !json.Valid(doc) {
+			t.Fatalf("ParseJWKS accepted a document that is not one JSON value: %q", doc)
+		}
+		if len(keys) == 0 {
+			t.Fatalf("ParseJWKS returned no keys and no error")
+		}
+		ids := make(map[string]bool)
+		for _, k := range keys {
+			if k == nil || k.CanSign() || k.Public() == nil || k.Thumbprint() == "" {
+				t.Fatalf("ParseJWKS returned %+v: want a public key only, with a thumbprint", k)
+			}
+			if checkKeyID(k.ID()) != nil || k.ID() == "" || ids[k.ID()] {
+				t.Fatalf("ParseJWKS returned a key with ID %q: empty, invalid or repeated", k.ID())
+			}
+			ids[k.ID()] = true
+			if alg := k.Algorithm(); alg != "EdDSA" && alg != "ES256" && alg != "RS256" {
+				t.Fatalf("ParseJWKS returned a key for %s", alg)
+			}
+		}
+		set, err := NewKeySet(keys...)
+		if err != nil {
+			t.Fatalf("NewKeySet(ParseJWKS keys): %v", err)
+		}
+		again, err := ParseJWKS(set.JWKS())
+		if err != nil || len(again) != len(keys) {
+			t.Fatalf("ParseJWKS(KeySet.JWKS()) = %d keys, %v; want %d", len(again), err, len(keys))
+		}
+		for i, k := range again {
+			if k.ID() != keys[i].ID() || k.Algorithm() != keys[i].Algorithm() || k.Thumbprint() != keys[i].Thumbprint() {
+				t.Fatalf("key %d does not survive KeySet.JWKS: %q %s %s, then %q %s %s", i,
+					keys[i].ID(), keys[i].Algorithm(), keys[i].Thumbprint(), k.ID(), k.Algorithm(), k.Thumbprint())
+			}
 		}
 	})
 }

@@ -65,8 +65,10 @@ func ParseJWKS(doc []byte) ([]*Key, error) {
 		jwk := make(map[string]string, len(raw))
 		for name, v := range raw {
 			var s string
-			if json.Unmarshal(v, &s) == nil {
+			if err := json.Unmarshal(v, &s); err == nil {
 				jwk[name] = s
+			} else if stringMembers[name] {
+				return bad("key %d: member %q is not a string", i, name)
 			}
 		}
 		if jwk["kty"] == "oct" {
@@ -92,6 +94,13 @@ func ParseJWKS(doc []byte) ([]*Key, error) {
 }
 
 var errSkipKey = errors.New("key not for this package")
+
+// stringMembers are the JWK members this package reads, all strings; any
+// other type is a malformed key, not an absent member.
+var stringMembers = map[string]bool{
+	"kty": true, "kid": true, "use": true, "alg": true, "crv": true,
+	"x": true, "y": true, "n": true, "e": true,
+}
 
 // parseJWK returns the verify-only key a public JWK describes, or
 // errSkipKey if it is not one this package verifies with.
@@ -167,8 +176,9 @@ func member(jwk map[string]string, name string, size int) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("no %q member", name)
 	}
+	// isTokenText: the decoder would skip CR and LF.
 	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) == 0 || size > 0 && len(b) != size {
+	if err != nil || !isTokenText(s) || len(b) == 0 || size > 0 && len(b) != size {
 		return nil, fmt.Errorf("malformed %q member", name)
 	}
 	return b, nil

@@ -37,8 +37,9 @@ type Config struct {
 	// back with [Claims.Decode]. The registered claims and those of
 	// [Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
 	// email) are reserved: returning one makes issuing fail with an error
-	// wrapping [ErrInvalidConfig]; so does an error of CustomClaims, which
-	// is returned wrapped. Default: nil, no custom claims.
+	// wrapping [ErrInvalidConfig]. An error of CustomClaims also makes
+	// issuing fail; it is returned wrapped (errors.Is finds it), not as
+	// ErrInvalidConfig. Default: nil, no custom claims.
 	CustomClaims func(ctx context.Context, u User) (map[string]any, error)
 
 	// TokenTTL is how long an access token is valid. Default: 1 hour.

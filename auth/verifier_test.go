@@ -1,0 +1,827 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// discardLogger keeps the audit records of rejected tokens out of the test
+// output.
+var discardLogger = slog.New(slog.DiscardHandler)
+
+// validPayload is the payload of a token for user u1 issued at now, valid
+// for ten minutes.
+func validPayload(now time.Time) string {
+	return fmt.Sprintf(`{"userId":"u1","userName":"n","email":"u1@example.com","iat":%d,"exp":%d}`, now.Unix(), now.Unix()+600)
+}
+
+// jws returns the compact JWS of header and payload, JSON texts, with the
+// signature sign makes of its signing input; no JWT library is involved.
+func jws(header, payload string, sign func(input []byte) []byte) string {
+	input := seg(header) + "." + seg(payload)
+	return input + "." + rawURL(sign([]byte(input)))
+}
+
+// signingInput is the part of token a JWS signature covers.
+func signingInput(token string) []byte {
+	return []byte(token[:strings.LastIndexByte(token, '.')])
+}
+
+// tokenSignature is the decoded signature of token.
+func tokenSignature(t testing.TB, token string) []byte {
+	t.Helper()
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(token[strings.LastIndexByte(token, '.')+1:])
+	if err != nil {
+		t.Fatalf("signature of %q: %v", token, err)
+	}
+	return sig
+}
+
+// tokenHeader decodes the header of token without verifying it.
+func tokenHeader(t testing.TB, token string) map[string]any {
+	t.Helper()
+	h, err := base64.RawURLEncoding.Strict().DecodeString(token[:strings.IndexByte(token, '.')])
+	if err != nil {
+		t.Fatalf("header of %q: %v", token, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(h, &m); err != nil {
+		t.Fatalf("header %s: %v", h, err)
+	}
+	return m
+}
+
+func signHS256(secret []byte) func([]byte) []byte {
+	return func(in []byte) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write(in)
+		return m.Sum(nil)
+	}
+}
+
+func signEd(k ed25519.PrivateKey) func([]byte) []byte {
+	return func(in []byte) []byte { return ed25519.Sign(k, in) }
+}
+
+// signES256 signs as RFC 7518 section 3.4 asks: r and s, 32 bytes each.
+func signES256(t testing.TB, k *ecdsa.PrivateKey) func([]byte) []byte {
+	return func(in []byte) []byte { return derToRaw(t, signES256DER(t, k)(in)) }
+}
+
+// signES256DER makes the ASN.1 DER signature of crypto/ecdsa and X.509,
+// which JWS does not use.
+func signES256DER(t testing.TB, k *ecdsa.PrivateKey) func([]byte) []byte {
+	return func(in []byte) []byte {
+		t.Helper()
+		digest := sha256.Sum256(in)
+		der, err := ecdsa.SignASN1(rand.Reader, k, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+}
+
+// derToRaw converts an ASN.1 DER ECDSA signature to JWS's r||s.
+func derToRaw(t testing.TB, der []byte) []byte {
+	t.Helper()
+	var sig struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &sig); err != nil || len(rest) > 0 {
+		t.Fatalf("DER signature: %v", err)
+	}
+	raw := make([]byte, 64)
+	sig.R.FillBytes(raw[:32])
+	sig.S.FillBytes(raw[32:])
+	return raw
+}
+
+func signRSA(t testing.TB, k *rsa.PrivateKey, h crypto.Hash, pss bool) func([]byte) []byte {
+	return func(in []byte) []byte {
+		t.Helper()
+		hh := h.New()
+		hh.Write(in)
+		var sig []byte
+		var err error
+		if pss {
+			sig, err = rsa.SignPSS(rand.Reader, k, h, hh.Sum(nil), nil)
+		} else {
+			sig, err = rsa.SignPKCS1v15(nil, k, h, hh.Sum(nil))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+}
+
+func signRS256(t testing.TB, k *rsa.PrivateKey) func([]byte) []byte {
+	return signRSA(t, k, crypto.SHA256, false)
+}
+
+// keyFixture is a Service whose KeySet holds an EdDSA key "ed" (active),
+// an ES256 key "ec", an RS256 key "rsa" and the HS256 key of testSecret
+// with ID "" (so that tokens without kid are HS256 tokens, as in the seed
+// API), and a standalone Verifier made from the Service's JWKS, which has
+// the three public keys only.
+type keyFixture struct {
+	svc        *Service
+	clk        *clock
+	ed         ed25519.PrivateKey
+	ec         *ecdsa.PrivateKey
+	rsa        *rsa.PrivateKey
+	standalone *Verifier
+}
+
+func newKeyFixture(t *testing.T, cfg Config, vcfg VerifierConfig) *keyFixture {
+	t.Helper()
+	f := &keyFixture{ed: testEdKey(10), ec: testECKey(t, 10), rsa: testRSAKey(t, 0)}
+	cfg.Keys = mustKeySet(t,
+		mustKey(t, "ed", f.ed), mustKey(t, "ec", f.ec), mustKey(t, "rsa", f.rsa), mustKey(t, "", testSecret))
+	cfg.Logger = discardLogger
+	f.svc, f.clk = tokenService(t, cfg)
+	pub, err := ParseJWKS(f.svc.Keys().JWKS())
+	if err != nil {
+		t.Fatalf("ParseJWKS(the Service's JWKS): %v", err)
+	}
+	vcfg.Now = f.clk.Now
+	vcfg.Logger = discardLogger
+	if f.standalone, err = NewVerifier(mustKeySet(t, pub...), vcfg); err != nil {
+		t.Fatalf("NewVerifier: %v", err)
+	}
+	return f
+}
+
+// verifiers are the two ways of verifying the fixture's tokens: the
+// Service's own Verifier and the standalone one.
+func (f *keyFixture) verifiers() []struct {
+	name string
+	v    *Verifier
+} {
+	return []struct {
+		name string
+		v    *Verifier
+	}{{"service", f.svc.Verifier()}, {"standalone", f.standalone}}
+}
+
+func TestVerifierAccepts(t *testing.T) {
+	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	payload := validPayload(f.clk.Now())
+	attacker := testEdKey(0xa7)
+	srv, hits := countingServer(t)
+
+	tokens := map[string]string{
+		"EdDSA":                  jws(`{"alg":"EdDSA","kid":"ed","typ":"JWT"}`, payload, signEd(f.ed)),
+		"ES256":                  jws(`{"alg":"ES256","kid":"ec"}`, payload, signES256(t, f.ec)),
+		"RS256":                  jws(`{"alg":"RS256","kid":"rsa"}`, payload, signRS256(t, f.rsa)),
+		"EdDSA with jku and x5u": jws(`{"alg":"EdDSA","kid":"ed","jku":"`+srv.URL+`/jwks","x5u":"`+srv.URL+`/cert"}`, payload, signEd(f.ed)),
+		"EdDSA with another jwk": jws(`{"alg":"EdDSA","kid":"ed","jwk":{"kty":"OKP","crv":"Ed25519","x":"`+rawURL(attacker[32:])+`"}}`, payload, signEd(f.ed)),
+	}
+	// Tokens the Service issues with each of its asymmetric keys active.
+	for _, id := range []string{"rsa", "ec", "ed"} {
+		if err := f.svc.Keys().Promote(id); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.svc.IssueToken(t.Context(), User{ID: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := tokenHeader(t, tok); h["kid"] != id || h["alg"] != f.svc.Keys().Active().Algorithm() {
+			t.Fatalf("token issued with key %q active has header %v", id, h)
+		}
+		tokens["issued with "+id] = tok
+	}
+	for _, v := range f.verifiers() {
+		for name, tok := range tokens {
+			t.Run(v.name+"/"+name, func(t *testing.T) {
+				c, err := v.v.VerifyToken(t.Context(), tok)
+				if err != nil {
+					t.Fatalf("VerifyToken: %v", err)
+				}
+				if c.UserID != "u1" {
+					t.Errorf("UserID = %q, want u1", c.UserID)
+				}
+			})
+		}
+	}
+
+	// The HS256 key of the secret is no part of the JWKS: the Service
+	// accepts its tokens, the standalone Verifier does not.
+	hs := jws(seedHeader, payload, signHS256(testSecret))
+	if _, err := f.svc.VerifyToken(t.Context(), hs); err != nil {
+		t.Errorf("Service: HS256 token without kid: %v", err)
+	}
+	if _, err := f.standalone.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("standalone Verifier: HS256 token signed with the Service's secret: %v, want ErrInvalidToken", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the verifiers fetched jku/x5u %d times", n)
+	}
+}
+
+// countingServer serves an attacker's keys and counts the requests made to
+// it, which must be none.
+func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	hits := new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"keys":[]}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, hits
+}
+
+// TestVerifierRejects: each token is refused by the Service and by the
+// standalone Verifier, with ErrInvalidToken and not ErrTokenExpired.
+func TestVerifierRejects(t *testing.T) {
+	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	payload := validPayload(f.clk.Now())
+	srv, hits := countingServer(t)
+	der := mustDER(t)
+
+	// The attacker's own keys, whose public halves travel in headers.
+	attacker := testEdKey(0xa7)
+	attackerEC := testECKey(t, 0xa7)
+	attackerJWK := `{"kty":"OKP","crv":"Ed25519","x":"` + rawURL(attacker[32:]) + `"}`
+	ax, ay := ecXY(t, &attackerEC.PublicKey)
+	attackerECJWK := `{"kty":"EC","crv":"P-256","x":"` + ax + `","y":"` + ay + `"}`
+	attackerTP := mustKey(t, "", attacker).Thumbprint()
+	attackerCert := der(x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(1)},
+		&x509.Certificate{SerialNumber: big.NewInt(1)}, attacker.Public(), attacker))
+	x5c := `["` + base64.StdEncoding.EncodeToString(attackerCert) + `"]`
+
+	// The RSA public key as an HMAC secret, in the forms an attacker finds
+	// it published.
+	pkix := der(x509.MarshalPKIXPublicKey(&f.rsa.PublicKey))
+	pkcs1 := x509.MarshalPKCS1PublicKey(&f.rsa.PublicKey)
+	asSecret := map[string][]byte{
+		"PKIX PEM":  pemOf("PUBLIC KEY", pkix),
+		"PKIX DER":  pkix,
+		"PKCS1 PEM": pemOf("RSA PUBLIC KEY", pkcs1),
+		"PKCS1 DER": pkcs1,
+		"JWKS":      f.svc.Keys().JWKS(),
+	}
+
+	// One ES256 signature in both encodings: the raw one verifies (the
+	// control), the DER one must not.
+	ecHeader := `{"alg":"ES256","kid":"ec"}`
+	derSig := signES256DER(t, f.ec)([]byte(seg(ecHeader) + "." + seg(payload)))
+	rawTok := seg(ecHeader) + "." + seg(payload) + "." + rawURL(derToRaw(t, derSig))
+	derTok := seg(ecHeader) + "." + seg(payload) + "." + rawURL(derSig)
+	for _, v := range f.verifiers() {
+		if _, err := v.v.VerifyToken(t.Context(), rawTok); err != nil {
+			t.Fatalf("%s: raw r||s form of the ES256 signature: %v", v.name, err)
+		}
+	}
+
+	edTok := jws(`{"alg":"EdDSA","kid":"ed"}`, payload, signEd(f.ed))
+
+	type tcase struct{ name, token string }
+	tests := []tcase{
+		{"unknown kid", jws(`{"alg":"EdDSA","kid":"nope"}`, payload, signEd(f.ed))},
+		{"kid of another case", jws(`{"alg":"EdDSA","kid":"ED"}`, payload, signEd(f.ed))},
+		{"long unknown kid", jws(`{"alg":"EdDSA","kid":"`+strings.Repeat("k", 300)+`"}`, payload, signEd(f.ed))},
+
+		{"ES256 header, kid of the EdDSA key, signed by the ES256 key", jws(`{"alg":"ES256","kid":"ed"}`, payload, signES256(t, f.ec))},
+		{"EdDSA header, kid of the ES256 key, signed by the EdDSA key", jws(`{"alg":"EdDSA","kid":"ec"}`, payload, signEd(f.ed))},
+		{"RS256 header, kid of the EdDSA key, signed by the RSA key", jws(`{"alg":"RS256","kid":"ed"}`, payload, signRS256(t, f.rsa))},
+		{"EdDSA without kid", jws(`{"alg":"EdDSA"}`, payload, signEd(f.ed))},
+		{"ES256 without kid", jws(`{"alg":"ES256"}`, payload, signES256(t, f.ec))},
+		{"HS256, kid of the EdDSA key, HMAC with the secret", jws(`{"alg":"HS256","kid":"ed"}`, payload, signHS256(testSecret))},
+		{"HS256, kid of the EdDSA key, HMAC with its public key", jws(`{"alg":"HS256","kid":"ed"}`, payload, signHS256(f.ed[32:]))},
+		{"PS256 with the RSA key", jws(`{"alg":"PS256","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA256, true))},
+		{"RS384 with the RSA key", jws(`{"alg":"RS384","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA384, false))},
+		{"RS512 with the RSA key", jws(`{"alg":"RS512","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA512, false))},
+		{"HS512 with the secret", jws(`{"alg":"HS512"}`, payload, func(in []byte) []byte {
+			m := hmac.New(sha512.New, testSecret)
+			m.Write(in)
+			return m.Sum(nil)
+		})},
+		{"alg none, kid of the EdDSA key", seg(`{"alg":"none","kid":"ed"}`) + "." + seg(payload) + "."},
+
+		{"ES256 signature in ASN.1 DER", derTok},
+		{"ES256 signature of 63 bytes", jws(ecHeader, payload, func(in []byte) []byte { return signES256(t, f.ec)(in)[:63] })},
+
+		{"crit with exp", jws(`{"alg":"EdDSA","kid":"ed","crit":["exp"],"exp":1}`, payload, signEd(f.ed))},
+		{"crit with b64", jws(`{"alg":"EdDSA","kid":"ed","crit":["b64"],"b64":true}`, payload, signEd(f.ed))},
+		{"crit empty", jws(`{"alg":"EdDSA","kid":"ed","crit":[]}`, payload, signEd(f.ed))},
+		{"crit null", jws(`{"alg":"EdDSA","kid":"ed","crit":null}`, payload, signEd(f.ed))},
+
+		{"kid a number", jws(`{"alg":"EdDSA","kid":5}`, payload, signEd(f.ed))},
+		{"kid null", jws(`{"alg":"HS256","kid":null}`, payload, signHS256(testSecret))},
+		{"kid an array", jws(`{"alg":"EdDSA","kid":["ed"]}`, payload, signEd(f.ed))},
+		{"kid an object", jws(`{"alg":"EdDSA","kid":{"id":"ed"}}`, payload, signEd(f.ed))},
+		{"kid true", jws(`{"alg":"EdDSA","kid":true}`, payload, signEd(f.ed))},
+
+		{"jwk of the attacker, no kid", jws(`{"alg":"EdDSA","jwk":`+attackerJWK+`}`, payload, signEd(attacker))},
+		{"jwk of the attacker, kid of the EdDSA key", jws(`{"alg":"EdDSA","kid":"ed","jwk":`+attackerJWK+`}`, payload, signEd(attacker))},
+		{"jwk of the attacker, kid its thumbprint", jws(`{"alg":"EdDSA","kid":"`+attackerTP+`","jwk":`+attackerJWK+`}`, payload, signEd(attacker))},
+		{"jwk of the attacker's P-256 key, kid of the ES256 key", jws(`{"alg":"ES256","kid":"ec","jwk":`+attackerECJWK+`}`, payload, signES256(t, attackerEC))},
+		{"jku, kid of the EdDSA key", jws(`{"alg":"EdDSA","kid":"ed","jku":"`+srv.URL+`/jwks"}`, payload, signEd(attacker))},
+		{"jku, kid of the attacker", jws(`{"alg":"EdDSA","kid":"attacker","jku":"`+srv.URL+`/jwks"}`, payload, signEd(attacker))},
+		{"x5u, kid of the EdDSA key", jws(`{"alg":"EdDSA","kid":"ed","x5u":"`+srv.URL+`/cert.pem"}`, payload, signEd(attacker))},
+		{"x5u, no kid", jws(`{"alg":"EdDSA","x5u":"`+srv.URL+`/cert.pem"}`, payload, signEd(attacker))},
+		{"x5c of the attacker, kid of the EdDSA key", jws(`{"alg":"EdDSA","kid":"ed","x5c":`+x5c+`}`, payload, signEd(attacker))},
+
+		{"tampered payload", edTok[:strings.IndexByte(edTok, '.')+1] + seg(strings.Replace(payload, `"u1"`, `"u2"`, 1)) +
+			edTok[strings.LastIndexByte(edTok, '.'):]},
+		{"EdDSA signed by another key", jws(`{"alg":"EdDSA","kid":"ed"}`, payload, signEd(attacker))},
+		{"ES256 signed by another key", jws(ecHeader, payload, signES256(t, attackerEC))},
+		{"RS256 signed by another key", jws(`{"alg":"RS256","kid":"rsa"}`, payload, signRS256(t, testRSAKey(t, 1)))},
+	}
+	for name, secret := range asSecret {
+		tests = append(tests,
+			tcase{"HS256, kid of the RSA key, HMAC with the " + name, jws(`{"alg":"HS256","kid":"rsa"}`, payload, signHS256(secret))},
+			tcase{"HS256, no kid, HMAC with the RSA " + name, jws(`{"alg":"HS256"}`, payload, signHS256(secret))},
+			tcase{"HS256, kid \"\", HMAC with the RSA " + name, jws(`{"alg":"HS256","kid":""}`, payload, signHS256(secret))},
+		)
+	}
+	for _, v := range f.verifiers() {
+		for _, tt := range tests {
+			t.Run(v.name+"/"+tt.name, func(t *testing.T) {
+				c, err := v.v.VerifyToken(t.Context(), tt.token)
+				if c != nil || !errors.Is(err, ErrInvalidToken) {
+					t.Fatalf("VerifyToken = %+v, %v; want nil, ErrInvalidToken", c, err)
+				}
+				if errors.Is(err, ErrTokenExpired) {
+					t.Errorf("error %v wraps ErrTokenExpired", err)
+				}
+			})
+		}
+	}
+	// The standalone Verifier holds no HMAC key at all.
+	for _, tok := range []string{
+		jws(seedHeader, payload, signHS256(testSecret)),
+		jws(`{"alg":"HS256","kid":""}`, payload, signHS256(testSecret)),
+	} {
+		if _, err := f.standalone.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("standalone: HS256 token %s signed with the Service's secret: %v, want ErrInvalidToken", tok, err)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the verifiers fetched jku/x5u %d times", n)
+	}
+}
+
+// TestKeyFuncPinsAlgorithm checks the key function's own pin on its own,
+// as TestAlgorithmPinnedTwice does for HS256: with a parser that allows
+// every algorithm, the key function still refuses a token whose alg is not
+// its key's, even where the key's type fits the algorithm (RSA keys for
+// PS256, RS384 and RS512; HMAC secrets for HS384 and HS512).
+func TestKeyFuncPinsAlgorithm(t *testing.T) {
+	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	payload := validPayload(f.clk.Now())
+	hmacWith := func(h func() hash.Hash) func([]byte) []byte {
+		return func(in []byte) []byte {
+			m := hmac.New(h, testSecret)
+			m.Write(in)
+			return m.Sum(nil)
+		}
+	}
+	tests := []struct {
+		name  string
+		token string
+		key   any // the key that does verify the token
+	}{
+		{"PS256 with the RSA key", jws(`{"alg":"PS256","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA256, true)), &f.rsa.PublicKey},
+		{"RS384 with the RSA key", jws(`{"alg":"RS384","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA384, false)), &f.rsa.PublicKey},
+		{"RS512 with the RSA key", jws(`{"alg":"RS512","kid":"rsa"}`, payload, signRSA(t, f.rsa, crypto.SHA512, false)), &f.rsa.PublicKey},
+		{"HS384 with the secret", jws(`{"alg":"HS384"}`, payload, hmacWith(sha512.New384)), testSecret},
+		{"HS512 with the secret", jws(`{"alg":"HS512"}`, payload, hmacWith(sha512.New)), testSecret},
+	}
+	lax := jwt.NewParser(jwt.WithTimeFunc(f.clk.Now))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := lax.ParseWithClaims(tt.token, new(Claims), func(*jwt.Token) (any, error) { return tt.key, nil }); err != nil {
+				t.Fatalf("control: the token does not verify with its key: %v", err)
+			}
+			if _, err := lax.ParseWithClaims(tt.token, new(Claims), f.svc.Verifier().key); err == nil {
+				t.Errorf("the key function accepts it with a permissive parser")
+			}
+		})
+	}
+	// And the key function does accept the tokens of its keys.
+	rs := jws(`{"alg":"RS256","kid":"rsa"}`, payload, signRS256(t, f.rsa))
+	if _, err := lax.ParseWithClaims(rs, new(Claims), f.svc.Verifier().key); err != nil {
+		t.Errorf("RS256 token of the RSA key: %v", err)
+	}
+}
+
+func TestVerifierExpired(t *testing.T) {
+	f := newKeyFixture(t, Config{TokenTTL: 10 * time.Minute}, VerifierConfig{})
+	issued, exp, err := f.svc.IssueToken(t.Context(), User{ID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clk.Now()
+	tokens := map[string]string{
+		"issued (EdDSA)": issued,
+		"ES256":          jws(`{"alg":"ES256","kid":"ec"}`, validPayload(now), signES256(t, f.ec)),
+		"RS256":          jws(`{"alg":"RS256","kid":"rsa"}`, validPayload(now), signRS256(t, f.rsa)),
+	}
+	f.clk.Set(exp.Add(time.Second))
+	for _, v := range f.verifiers() {
+		for name, tok := range tokens {
+			t.Run(v.name+"/"+name, func(t *testing.T) {
+				_, err := v.v.VerifyToken(t.Context(), tok)
+				if !errors.Is(err, ErrTokenExpired) || !errors.Is(err, ErrInvalidToken) {
+					t.Errorf("VerifyToken after exp: %v, want ErrTokenExpired and ErrInvalidToken", err)
+				}
+			})
+		}
+	}
+	// A second before exp, the same tokens are valid.
+	f.clk.Set(exp.Add(-time.Second))
+	for _, v := range f.verifiers() {
+		for name, tok := range tokens {
+			if _, err := v.v.VerifyToken(t.Context(), tok); err != nil {
+				t.Errorf("%s/%s a second before exp: %v", v.name, name, err)
+			}
+		}
+	}
+}
+
+func TestVerifierIssuerAudience(t *testing.T) {
+	const iss, aud = "https://auth.example.com", "api"
+	f := newKeyFixture(t, Config{Issuer: iss, Audience: aud}, VerifierConfig{Issuer: iss, Audience: aud})
+	ctx := t.Context()
+	now := f.clk.Now().Unix()
+	ed := func(extra string) string {
+		return jws(`{"alg":"EdDSA","kid":"ed"}`, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d%s}`, now, now+60, extra), signEd(f.ed))
+	}
+	own, _, err := f.svc.IssueToken(ctx, User{ID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{
+		"issued":           own,
+		"aud in a list":    ed(`,"iss":"` + iss + `","aud":["web","api"]`),
+		"aud as a string":  ed(`,"iss":"` + iss + `","aud":"api"`),
+		"extra claims too": ed(`,"iss":"` + iss + `","aud":"api","scope":"x"`),
+	} {
+		for _, v := range f.verifiers() {
+			if _, err := v.v.VerifyToken(ctx, tok); err != nil {
+				t.Errorf("%s/%s: %v", v.name, name, err)
+			}
+		}
+	}
+	rejects := []struct{ name, token string }{
+		{"no iss or aud", ed("")},
+		{"missing iss", ed(`,"aud":"api"`)},
+		{"wrong iss", ed(`,"iss":"https://evil.example.com","aud":"api"`)},
+		{"iss with a trailing slash", ed(`,"iss":"https://auth.example.com/","aud":"api"`)},
+		{"missing aud", ed(`,"iss":"` + iss + `"`)},
+		{"wrong aud", ed(`,"iss":"` + iss + `","aud":"web"`)},
+		{"empty aud list", ed(`,"iss":"` + iss + `","aud":[]`)},
+	}
+	for _, v := range f.verifiers() {
+		for _, tt := range rejects {
+			t.Run(v.name+"/"+tt.name, func(t *testing.T) {
+				if _, err := v.v.VerifyToken(ctx, tt.token); !errors.Is(err, ErrInvalidToken) {
+					t.Errorf("VerifyToken = %v, want ErrInvalidToken", err)
+				}
+			})
+		}
+	}
+
+	// A Verifier without Issuer and Audience checks neither; one with
+	// others refuses the Service's tokens.
+	keys := mustKeySet(t, mustKey(t, "ed", f.ed.Public()))
+	for _, tt := range []struct {
+		name string
+		cfg  VerifierConfig
+		ok   bool
+	}{
+		{"neither configured", VerifierConfig{}, true},
+		{"other issuer", VerifierConfig{Issuer: "https://other.example.com"}, false},
+		{"other audience", VerifierConfig{Audience: "web"}, false},
+		{"same issuer, other audience", VerifierConfig{Issuer: iss, Audience: "web"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Now, tt.cfg.Logger = f.clk.Now, discardLogger
+			v, err := NewVerifier(keys, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.VerifyToken(ctx, own)
+			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("VerifyToken(the Service's token) = %v, want ok: %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestNewVerifier(t *testing.T) {
+	keys := mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public()))
+	for _, tt := range []struct {
+		name string
+		keys *KeySet
+		cfg  VerifierConfig
+	}{
+		{"nil KeySet", nil, VerifierConfig{}},
+		{"negative MaxTokenBytes", keys, VerifierConfig{MaxTokenBytes: -1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := NewVerifier(tt.keys, tt.cfg)
+			if v != nil || !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("NewVerifier = %v, %v; want nil, ErrInvalidConfig", v, err)
+			}
+		})
+	}
+
+	// Defaults, and MaxTokenBytes: a token longer than the cap is refused
+	// before parsing, one at the cap is verified.
+	clk := newClock(time.Unix(seedIat, 0))
+	tok := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(1)))
+	v, err := NewVerifier(keys, VerifierConfig{Now: clk.Now, Logger: discardLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.maxTokenBytes != 4096 {
+		t.Errorf("default MaxTokenBytes = %d, want 4096", v.maxTokenBytes)
+	}
+	if _, err := v.VerifyToken(t.Context(), tok); err != nil {
+		t.Errorf("default config: %v", err)
+	}
+	for _, tt := range []struct {
+		max int
+		ok  bool
+	}{{len(tok), true}, {len(tok) - 1, false}} {
+		v, err := NewVerifier(keys, VerifierConfig{MaxTokenBytes: tt.max, Now: clk.Now, Logger: discardLogger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.VerifyToken(t.Context(), tok); tt.ok != (err == nil) || err != nil && !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("MaxTokenBytes %d, token of %d bytes: %v", tt.max, len(tok), err)
+		}
+	}
+}
+
+// TestVerifierAudit: a standalone Verifier reports refused tokens as a
+// Service does, without the token.
+func TestVerifierAudit(t *testing.T) {
+	var events []Event
+	clk := newClock(time.Unix(seedIat, 0))
+	v, err := NewVerifier(mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public())), VerifierConfig{
+		Now:     clk.Now,
+		Logger:  discardLogger,
+		OnEvent: func(_ context.Context, e Event) { events = append(events, e) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(2)))
+	if _, err := v.VerifyToken(t.Context(), bad); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyToken = %v, want ErrInvalidToken", err)
+	}
+	if len(events) != 1 || events[0].Kind != EventTokenRejected || !events[0].Time.Equal(clk.Now()) {
+		t.Fatalf("events = %+v, want one %s at the verifier's time", events, EventTokenRejected)
+	}
+	if sig := bad[strings.LastIndexByte(bad, '.')+1:]; strings.Contains(events[0].Reason, sig) {
+		t.Errorf("event reason %q holds the token's signature", events[0].Reason)
+	}
+}
+
+func TestNewWithPublicActiveKey(t *testing.T) {
+	keys := mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public()))
+	s, err := New(newFakeStore(), Config{Secret: testSecret, Keys: keys})
+	if s != nil || !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("New with a public active key = %v, %v; want nil, ErrInvalidConfig", s, err)
+	}
+}
+
+func TestServiceKeys(t *testing.T) {
+	t.Run("default", func(t *testing.T) {
+		s, _ := tokenService(t, Config{})
+		keys := s.Keys().Keys()
+		if len(keys) != 1 || keys[0].ID() != "" || keys[0].Algorithm() != "HS256" || !keys[0].CanSign() {
+			t.Fatalf("default Keys = %v, want one HS256 key with ID \"\"", keys)
+		}
+		if string(s.Keys().JWKS()) != `{"keys":[]}` {
+			t.Errorf("JWKS of the default set = %s", s.Keys().JWKS())
+		}
+		// Even the default set rotates.
+		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Keys().Rotate(mustKey(t, "ed", testEdKey(1))); err != nil {
+			t.Fatal(err)
+		}
+		next, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := tokenHeader(t, next); h["alg"] != "EdDSA" || h["kid"] != "ed" {
+			t.Errorf("after Rotate, header = %v", h)
+		}
+		for _, tok := range []string{tok, next} {
+			if _, err := s.Verifier().VerifyToken(t.Context(), tok); err != nil {
+				t.Errorf("Service.Verifier: %v", err)
+			}
+		}
+	})
+	t.Run("configured", func(t *testing.T) {
+		keys := mustKeySet(t, mustKey(t, "ed", testEdKey(1)))
+		s, _ := tokenService(t, Config{Keys: keys})
+		if s.Keys() != keys {
+			t.Errorf("Service.Keys() is not Config.Keys")
+		}
+		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The secret signs nothing and verifies nothing when Keys is set.
+		if h := tokenHeader(t, tok); h["alg"] != "EdDSA" || h["kid"] != "ed" {
+			t.Errorf("header = %v", h)
+		}
+		hs := handToken(seedHeader, validPayload(time.Unix(seedIat+10, 0)))
+		if _, err := s.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("HS256 token of the Secret, with Keys set: %v, want ErrInvalidToken", err)
+		}
+	})
+}
+
+type ctxKey struct{}
+
+func TestCustomClaims(t *testing.T) {
+	var calls []string
+	s, _ := tokenService(t, Config{
+		Logger: discardLogger,
+		CustomClaims: func(ctx context.Context, u User) (map[string]any, error) {
+			calls = append(calls, fmt.Sprint(ctx.Value(ctxKey{}), "/", u.ID))
+			roles := []string{"reader"}
+			if u.Name == "Ada" {
+				roles = append(roles, "admin")
+			}
+			return map[string]any{"roles": roles, "tenant": "acme", "level": 3, "https://example.com/claim": true}, nil
+		},
+	})
+	ctx := context.WithValue(t.Context(), ctxKey{}, "req-1")
+	tok, _, err := s.IssueToken(ctx, User{ID: "u1", Name: "Ada", Email: "ada@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(calls, []string{"req-1/u1"}) {
+		t.Errorf("CustomClaims calls = %q, want the caller's ctx and user once", calls)
+	}
+	if m := tokenPayload(t, tok); fmt.Sprint(m["roles"]) != "[reader admin]" || m["tenant"] != "acme" || m["userId"] != "u1" {
+		t.Errorf("payload = %v", m)
+	}
+	c, err := s.VerifyToken(t.Context(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app struct {
+		Roles  []string `json:"roles"`
+		Tenant string   `json:"tenant"`
+		Level  int      `json:"level"`
+		URI    bool     `json:"https://example.com/claim"`
+		UserID string   `json:"userId"`
+	}
+	if err := c.Decode(&app); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(app.Roles, []string{"reader", "admin"}) || app.Tenant != "acme" || app.Level != 3 || !app.URI || app.UserID != "u1" {
+		t.Errorf("Decode = %+v", app)
+	}
+	if c.UserID != "u1" || c.UserName != "Ada" || c.Email != "ada@example.com" || c.Subject != "u1" {
+		t.Errorf("claims = %+v", c)
+	}
+	// A type that does not fit is an error of Decode, not a panic.
+	var wrong struct {
+		Roles int `json:"roles"`
+	}
+	if err := c.Decode(&wrong); err == nil {
+		t.Errorf("Decode of roles into an int: no error")
+	}
+
+	// Sign-up and login issue tokens through the same hook.
+	sess, err := s.Signup(ctx, NewUser{Name: "Bob", Email: "bob@example.com", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
+		t.Errorf("sign-up token payload = %v", m)
+	}
+	sess, err = s.Login(ctx, "bob@example.com", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
+		t.Errorf("login token payload = %v", m)
+	}
+}
+
+func TestCustomClaimsReserved(t *testing.T) {
+	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email"} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := tokenService(t, Config{
+				CustomClaims: func(context.Context, User) (map[string]any, error) {
+					return map[string]any{"roles": []string{"admin"}, name: "attacker"}, nil
+				},
+			})
+			tok, exp, err := s.IssueToken(t.Context(), User{ID: "u1"})
+			if tok != "" || !exp.IsZero() || !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("IssueToken = %q, %v, %v; want no token, ErrInvalidConfig", tok, exp, err)
+			}
+		})
+	}
+	// Names that only look alike are not reserved.
+	s, _ := tokenService(t, Config{
+		CustomClaims: func(context.Context, User) (map[string]any, error) {
+			return map[string]any{"ISS": "x", "userid": "x", "Email": "x", "kid": "x", "alg": "x"}, nil
+		},
+	})
+	if _, _, err := s.IssueToken(t.Context(), User{ID: "u1"}); err != nil {
+		t.Errorf("IssueToken with look-alike names: %v", err)
+	}
+}
+
+func TestCustomClaimsError(t *testing.T) {
+	errHook := errors.New("roles: database down")
+	s, _ := tokenService(t, Config{
+		CustomClaims: func(context.Context, User) (map[string]any, error) { return nil, errHook },
+	})
+	tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
+	if tok != "" || !errors.Is(err, errHook) {
+		t.Errorf("IssueToken = %q, %v; want no token, an error wrapping the hook's", tok, err)
+	}
+	// A hook returning no claims adds none.
+	s, _ = tokenService(t, Config{
+		CustomClaims: func(context.Context, User) (map[string]any, error) { return nil, nil },
+	})
+	tok, _, err = s.IssueToken(t.Context(), User{ID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := tokenPayload(t, tok); len(m) != 7 {
+		t.Errorf("payload with a hook returning nil = %v, want the 7 standard claims", m)
+	}
+}
+
+func TestClaimsDecode(t *testing.T) {
+	t.Run("not from a token", func(t *testing.T) {
+		c := &Claims{UserID: "u1", UserName: "Ada", Email: "ada@example.com"}
+		c.Subject = "u1"
+		c.ExpiresAt = nil
+		var m map[string]any
+		if err := c.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		if m["userId"] != "u1" || m["userName"] != "Ada" || m["email"] != "ada@example.com" || m["sub"] != "u1" {
+			t.Errorf("Decode = %v", m)
+		}
+		var back Claims
+		if err := c.Decode(&back); err != nil || back.UserID != "u1" || back.Subject != "u1" {
+			t.Errorf("Decode into Claims = %+v, %v", back, err)
+		}
+		var zero Claims
+		if err := zero.Decode(&m); err != nil {
+			t.Errorf("Decode of zero Claims: %v", err)
+		}
+	})
+	t.Run("token without custom claims", func(t *testing.T) {
+		s, _ := tokenService(t, Config{})
+		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.VerifyToken(t.Context(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var app struct {
+			Roles []string `json:"roles"`
+			JTI   string   `json:"jti"`
+		}
+		if err := c.Decode(&app); err != nil || app.Roles != nil || app.JTI != c.ID || len(app.JTI) != 32 {
+			t.Errorf("Decode = %+v, %v; want no roles and the jti", app, err)
+		}
+	})
+}
