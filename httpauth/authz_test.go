@@ -1,0 +1,521 @@
+package httpauth_test
+
+// Tests of authorisation: Require and RequireClaim behind the issuing
+// service's middleware, custom claims read back typed, and a separate
+// resource service that verifies the issuer's tokens with its published
+// keys only (Authenticate with a standalone Verifier).
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// keyApp is an auth service on a real loopback listener for the tests of
+// keys and authorisation: what newServer starts (the endpoints under
+// /api/user, GET /api/user/me behind the middleware), plus its key set's
+// JWKS at /.well-known/jwks.json and the routes that a test adds with
+// routes (called with the keyApp, before its listener starts). Its /api/user/me is safe for concurrent requests (newServer's
+// counts in a plain int) and counts in me; server.protected stays 0.
+//
+// Unlike newServer, it keeps httpauth's default per-IP limits: every login
+// of these tests succeeds, and the limits count only failures (and
+// requests in flight, at most one per client goroutine here).
+type keyApp struct {
+	*server
+	h  *httpauth.Handler
+	me atomic.Int64
+}
+
+// newKeyApp starts a keyApp on store (a fresh memory store if nil) with
+// cfg, whose Secret defaults to testSecret and HashWait to a minute
+// (argon2id under the race detector, on two cores, is slow).
+func newKeyApp(t *testing.T, store auth.UserStore, cfg auth.Config, routes func(mux *http.ServeMux, a *keyApp)) *keyApp {
+	t.Helper()
+	if store == nil {
+		store = memstore.New()
+	}
+	if cfg.Secret == nil {
+		cfg.Secret = testSecret
+	}
+	if cfg.HashWait == 0 {
+		cfg.HashWait = time.Minute
+	}
+	logs := new(bytes.Buffer)
+	logger := slog.New(slog.NewTextHandler(logs, nil)) // one handler, whose mutex guards logs
+	if cfg.Logger == nil {
+		cfg.Logger = logger
+	}
+	svc, err := auth.New(store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpauth.New(svc, httpauth.Config{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &keyApp{server: &server{svc: svc, store: store, logs: logs}, h: h}
+	mux := http.NewServeMux()
+	h.Mount(mux)
+	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.me.Add(1)
+		c, ok := httpauth.ClaimsFromContext(r.Context())
+		if !ok {
+			http.Error(w, "protected handler ran without claims", http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"userId": c.UserID, "email": c.Email, "userName": c.UserName})
+	})))
+	mux.Handle("GET "+jwksPath, httpauth.JWKS(svc.Keys()))
+	if routes != nil {
+		routes(mux, a)
+	}
+	a.Server = httptest.NewServer(mux)
+	t.Cleanup(a.Close)
+	return a
+}
+
+// call is server.do for goroutines: it returns an error instead of
+// failing the test.
+func (a *keyApp) call(method, path, body string, header ...string) (response, error) {
+	req, err := http.NewRequest(method, a.URL+path, strings.NewReader(body))
+	if err != nil {
+		return response{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	return (&target{server: a.server}).send(req)
+}
+
+// login logs email in with the test password and returns the token.
+func (a *keyApp) login(t *testing.T, email string) string {
+	t.Helper()
+	r := a.post(t, loginPath, loginBody(email, password))
+	if r.status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	}
+	return decodeSession(t, r.body)["token"]
+}
+
+// roleClaims is the Config.CustomClaims of the authorisation tests: users
+// whose email starts with "admin" are admins of team ops, the others plain
+// users of team devops (of which "ops" is a substring).
+func roleClaims(_ context.Context, u auth.User) (map[string]any, error) {
+	if strings.HasPrefix(u.Email, "admin") {
+		return map[string]any{"roles": []string{"admin", "user"}, "team": "ops", "level": 3}, nil
+	}
+	return map[string]any{"roles": []string{"user"}, "team": "devops", "level": 1}, nil
+}
+
+// appClaims are the custom claims of roleClaims, as a handler reads them.
+type appClaims struct {
+	UserID string   `json:"userId"`
+	Roles  []string `json:"roles"`
+	Team   string   `json:"team"`
+	Level  int      `json:"level"`
+}
+
+// counted returns a handler that counts its runs in n and answers 200
+// with the caller's userId.
+func counted(n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		c, ok := httpauth.ClaimsFromContext(r.Context())
+		if !ok {
+			http.Error(w, "no claims", http.StatusInternalServerError)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"userId": c.UserID})
+	})
+}
+
+const insufficientScope = `Bearer realm="api", error="insufficient_scope"`
+
+// checkForbidden checks a 403 of Require: the RFC 6750 challenge, a
+// problem body, and the same body as every earlier 403 recorded in *first.
+func checkForbidden(t *testing.T, r response, first *string) {
+	t.Helper()
+	if got := r.header.Get("WWW-Authenticate"); got != insufficientScope {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, insufficientScope)
+	}
+	if got := r.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", got)
+	}
+	problemBody(t, r)
+	if *first == "" {
+		*first = r.body
+	} else if r.body != *first {
+		t.Errorf("body %s differs from the other 403s' %s", r.body, *first)
+	}
+}
+
+// TestAuthzRoles puts routes behind RequireClaim and Require on a service
+// whose tokens carry roles from Config.CustomClaims, and sends them an
+// admin's token, a plain user's, none and bad ones.
+func TestAuthzRoles(t *testing.T) {
+	ran := map[string]*atomic.Int64{}
+	for _, name := range []string{"admin", "ops", "senior", "unauthenticated"} {
+		ran[name] = new(atomic.Int64)
+	}
+	senior := func(c *auth.Claims) bool { // a predicate RequireClaim cannot say: a number compared
+		var app appClaims
+		return c.Decode(&app) == nil && app.Level >= 2
+	}
+	a := newKeyApp(t, nil, auth.Config{CustomClaims: roleClaims}, func(mux *http.ServeMux, a *keyApp) {
+		h := a.h
+		mux.Handle("GET /admin", h.Middleware(httpauth.RequireClaim("roles", "admin")(counted(ran["admin"]))))
+		mux.Handle("GET /ops", h.Middleware(httpauth.RequireClaim("team", "ops")(counted(ran["ops"]))))
+		// Authenticate with the Service's Verifier: what h.Middleware is.
+		mux.Handle("GET /senior", httpauth.Authenticate(a.svc.Verifier())(httpauth.Require(senior)(counted(ran["senior"]))))
+		// Require without any authentication in front: a mistake it must
+		// not turn into open access.
+		mux.Handle("GET /unauthenticated", httpauth.Require(func(*auth.Claims) bool { return true })(counted(ran["unauthenticated"])))
+		mux.Handle("GET /profile", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, ok := httpauth.ClaimsFromContext(r.Context())
+			var app appClaims
+			if !ok || c.Decode(&app) != nil {
+				http.Error(w, "no claims", http.StatusInternalServerError)
+				return
+			}
+			json.NewEncoder(w).Encode(app)
+		})))
+	})
+	admin := a.signup(t, "Admin", "admin@example.com", password)
+	bob := a.signup(t, "Bob", "bob@example.com", password)
+	now := time.Now()
+	expiredAdmin := hs256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"`+admin["userId"]+`","roles":["admin"],"team":"ops","level":3,"iat":`+
+		itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, testSecret)
+
+	tests := []struct {
+		name, path, token string // token "": no Authorization header
+		status            int
+		sent              bool // for 401: expect error="invalid_token"
+	}{
+		{name: "admin on admin", path: "/admin", token: admin["token"], status: 200},
+		{name: "user on admin", path: "/admin", token: bob["token"], status: 403},
+		{name: "no token on admin", path: "/admin", status: 401},
+		{name: "garbage on admin", path: "/admin", token: "not-a-jwt", status: 401, sent: true},
+		{name: "expired admin on admin", path: "/admin", token: expiredAdmin, status: 401, sent: true},
+		{name: "admin on ops (string claim)", path: "/ops", token: admin["token"], status: 200},
+		{name: "user on ops (devops: a superstring)", path: "/ops", token: bob["token"], status: 403},
+		{name: "no token on ops", path: "/ops", status: 401},
+		{name: "admin on senior (predicate)", path: "/senior", token: admin["token"], status: 200},
+		{name: "user on senior (predicate)", path: "/senior", token: bob["token"], status: 403},
+		{name: "no token on senior", path: "/senior", status: 401},
+		{name: "expired admin on senior", path: "/senior", token: expiredAdmin, status: 401, sent: true},
+		// Without authentication Require has no verified claims to go
+		// by: whatever the request carries, 401 with the bare challenge.
+		{name: "admin on unauthenticated Require", path: "/unauthenticated", token: admin["token"], status: 401},
+		{name: "no token on unauthenticated Require", path: "/unauthenticated", status: 401},
+	}
+	var refused, forbidden string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			route := strings.TrimPrefix(tt.path, "/")
+			before := ran[route].Load()
+			var header []string
+			if tt.token != "" {
+				header = bearer(tt.token)
+			}
+			r := a.do(t, http.MethodGet, tt.path, "", "", header...)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d; body %s", r.status, tt.status, r.body)
+			}
+			runs := ran[route].Load() - before
+			switch tt.status {
+			case 200:
+				var got map[string]string
+				if json.Unmarshal([]byte(r.body), &got) != nil || got["userId"] == "" || runs != 1 {
+					t.Errorf("handler ran %d times, answered %s", runs, r.body)
+				}
+			case 401:
+				checkRefusal(t, r, tt.sent, &refused)
+			case 403:
+				checkForbidden(t, r, &forbidden)
+			}
+			if tt.status != 200 && runs != 0 {
+				t.Errorf("the handler ran %d times for a %d", runs, tt.status)
+			}
+		})
+	}
+
+	// A handler reads the custom claims typed, through ClaimsFromContext
+	// and Claims.Decode.
+	for _, tt := range []struct {
+		name string
+		sess map[string]string
+		want appClaims
+	}{
+		{"admin", admin, appClaims{UserID: admin["userId"], Roles: []string{"admin", "user"}, Team: "ops", Level: 3}},
+		{"user", bob, appClaims{UserID: bob["userId"], Roles: []string{"user"}, Team: "devops", Level: 1}},
+	} {
+		t.Run("profile of "+tt.name, func(t *testing.T) {
+			r := a.do(t, http.MethodGet, "/profile", "", "", bearer(tt.sess["token"])...)
+			var got appClaims
+			if r.status != 200 || json.Unmarshal([]byte(r.body), &got) != nil {
+				t.Fatalf("profile: %d %s", r.status, r.body)
+			}
+			if got.UserID != tt.want.UserID || !slices.Equal(got.Roles, tt.want.Roles) || got.Team != tt.want.Team || got.Level != tt.want.Level {
+				t.Errorf("decoded claims %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+
+	// Logging in issues the claims again, from the user as stored.
+	fresh := a.login(t, "admin@example.com")
+	if r := a.do(t, http.MethodGet, "/admin", "", "", bearer(fresh)...); r.status != 200 {
+		t.Errorf("admin after login: %d %s", r.status, r.body)
+	}
+}
+
+// TestRequireClaimMatching checks what RequireClaim matches, with tokens
+// signed by hand under the secret, so that every shape of claim can be
+// sent: the claim must be the string, or an array of strings holding it.
+func TestRequireClaimMatching(t *testing.T) {
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := itoa(time.Now().Add(time.Hour).Unix())
+	tests := []struct {
+		name         string
+		members      string // JSON members added to the payload
+		claim, value string
+		allow        bool
+	}{
+		{"string equal", `"team":"ops"`, "team", "ops", true},
+		{"string with JSON escapes", `"team":"\u006fps"`, "team", "ops", true},
+		{"empty string asked and held", `"team":""`, "team", "", true},
+		{"registered claim", `"team":"x"`, "email", "u1@example.com", true},
+		{"array holding it", `"roles":["user","admin"]`, "roles", "admin", true},
+		{"array holding it first", `"roles":["user","admin"]`, "roles", "user", true},
+		{"string differs", `"team":"ops"`, "team", "dev", false},
+		{"substring of the claim", `"team":"devops"`, "team", "ops", false},
+		{"prefix of the claim", `"team":"ops"`, "team", "op", false},
+		{"superstring of the claim", `"team":"ops"`, "team", "ops2", false},
+		{"other case", `"team":"OPS"`, "team", "ops", false},
+		{"array without it", `"roles":["user","admin"]`, "roles", "root", false},
+		{"substring of an element", `"roles":["user","admin"]`, "roles", "adm", false},
+		{"element holding it", `"roles":["administrator"]`, "roles", "admin", false},
+		{"empty array", `"roles":[]`, "roles", "admin", false},
+		{"number", `"level":3`, "level", "3", false},
+		{"number in an array", `"roles":[3]`, "roles", "3", false},
+		{"boolean", `"active":true`, "active", "true", false},
+		{"object with it as a key", `"roles":{"admin":true}`, "roles", "admin", false},
+		{"nested array", `"roles":[["admin"]]`, "roles", "admin", false},
+		{"missing claim", `"team":"ops"`, "roles", "admin", false},
+		{"claim name in another case", `"Roles":["admin"]`, "roles", "admin", false},
+		{"missing claim, empty value asked", `"team":"ops"`, "roles", "", false},
+		// null is not the string "" (encoding/json decodes null into a
+		// string, or an element of a []string, as a no-op, leaving "").
+		{"null, empty value asked", `"team":null`, "team", "", false},
+		{"null in an array, empty value asked", `"roles":["user",null]`, "roles", "", false},
+		{"empty string in an array, empty value asked", `"roles":["user",""]`, "roles", "", true},
+	}
+	var forbidden string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ran atomic.Int64
+			h := httpauth.Authenticate(svc.Verifier())(httpauth.RequireClaim(tt.claim, tt.value)(counted(&ran)))
+			token := hs256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"u1","email":"u1@example.com","exp":`+exp+`,`+tt.members+`}`, testSecret)
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			r := response{rec.Code, rec.Result().Header, rec.Body.String()}
+			switch {
+			case tt.allow && (r.status != 200 || ran.Load() != 1):
+				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want it allowed", tt.claim, tt.value, tt.members, r.status, ran.Load())
+			case !tt.allow && (r.status != 403 || ran.Load() != 0):
+				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want 403", tt.claim, tt.value, tt.members, r.status, ran.Load())
+			case !tt.allow:
+				checkForbidden(t, r, &forbidden)
+			}
+		})
+	}
+}
+
+// TestAuthzResourceService runs a second service, a resource server,
+// that holds no key of the issuer's: only an auth.Verifier over the keys
+// of the issuer's GET /.well-known/jwks.json. It accepts the issuer's
+// EdDSA tokens, with their custom claims; it refuses the tokens the issuer
+// signed with its HS256 secret (which the issuer itself still accepts),
+// and forged ones.
+func TestAuthzResourceService(t *testing.T) {
+	// The issuer starts as a default service does, signing with its
+	// secret, and moves to an EdDSA key, the secret kept to verify.
+	secretKey := mustKey(t, "", testSecret)
+	keys := mustKeySet(t, secretKey)
+	issuer := newKeyApp(t, nil, auth.Config{Keys: keys, CustomClaims: roleClaims}, nil)
+	bobHS := issuer.signup(t, "Bob", "bob@example.com", password)
+	edPub, edPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := mustKey(t, "issuer-ed", edPriv)
+	if err := keys.Rotate(ed); err != nil {
+		t.Fatal(err)
+	}
+	admin := issuer.signup(t, "Admin", "admin@example.com", password)
+	bobEd := issuer.login(t, "bob@example.com")
+	for _, tok := range []string{admin["token"], bobEd} {
+		if err := signedBy(tok, ed); err != nil {
+			t.Fatalf("a token issued after the rotation: %v", err)
+		}
+	}
+	if err := signedBy(bobHS["token"], secretKey); err != nil {
+		t.Fatalf("a token issued before the rotation: %v", err)
+	}
+
+	// The resource service.
+	set := mustKeySet(t, fetchJWKS(t, issuer.URL+jwksPath)...)
+	v, err := auth.NewVerifier(set, auth.VerifierConfig{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orders, adminOrders atomic.Int64
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", httpauth.Authenticate(v)(counted(&orders)))
+	mux.Handle("GET /orders/admin", httpauth.Authenticate(v)(httpauth.RequireClaim("roles", "admin")(counted(&adminOrders))))
+	resource := &server{Server: httptest.NewServer(mux)}
+	t.Cleanup(resource.Close)
+
+	// Forgeries, each signed so that only the key it lacks stands between
+	// it and acceptance.
+	now := time.Now()
+	claims := func() jwt.MapClaims {
+		return jwt.MapClaims{"userId": admin["userId"], "email": "admin@example.com", "roles": []string{"admin"},
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	}
+	expired := claims()
+	expired["iat"], expired["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
+	_, attacker, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminParts := strings.Split(admin["token"], ".")
+	bobParts := strings.Split(bobEd, ".")
+	payload, _ := json.Marshal(claims())
+	x := b64url.EncodeToString(edPub) // the "x" of the published JWK
+
+	tests := []struct {
+		name     string
+		token    string
+		issuer   int // status at the issuer's /api/user/me
+		resource int // status at the resource's /orders
+		admin    int // status at the resource's /orders/admin
+	}{
+		{"admin's EdDSA token", admin["token"], 200, 200, 200},
+		{"user's EdDSA token", bobEd, 200, 200, 403},
+		{"EdDSA signed by hand with the issuer's key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, claims()), 200, 200, 200},
+		{"the issuer's HS256 token, signed with its secret", bobHS["token"], 200, 401, 401},
+		{"seed-shaped HS256 token under the secret", hs256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(now), testSecret), 200, 401, 401},
+		{"HS256 under the secret, with the EdDSA kid", signHeader(t, jwt.SigningMethodHS256, testSecret, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"the issuer's key, a kid naming no key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": "no-such-key"}, claims()), 401, 401, 401},
+		{"the issuer's key, no kid", signHeader(t, jwt.SigningMethodEdDSA, edPriv, nil, claims()), 401, 401, 401},
+		{"expired, signed with the issuer's key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, expired), 401, 401, 401},
+		{"another Ed25519 key, the issuer's kid", signHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"another Ed25519 key, no kid", signHeader(t, jwt.SigningMethodEdDSA, attacker, nil, claims()), 401, 401, 401},
+		{"another Ed25519 key, embedded as jwk", signHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID(),
+			"jwk": map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url.EncodeToString(attacker.Public().(ed25519.PublicKey))}}, claims()), 401, 401, 401},
+		{"HS256 keyed with the public key", signHeader(t, jwt.SigningMethodHS256, []byte(edPub), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"HS256 keyed with the JWK's x", signHeader(t, jwt.SigningMethodHS256, []byte(x), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"alg none with the issuer's kid", seg(`{"alg":"none","kid":"`+ed.ID()+`"}`) + "." + seg(string(payload)) + ".", 401, 401, 401},
+		{"user's payload under admin's signature", adminParts[0] + "." + bobParts[1] + "." + adminParts[2], 401, 401, 401},
+	}
+	var refused string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if r := issuer.do(t, http.MethodGet, "/api/user/me", "", "", bearer(tt.token)...); r.status != tt.issuer {
+				t.Errorf("issuer: %d, want %d; body %s", r.status, tt.issuer, r.body)
+			}
+			for _, route := range []struct {
+				path   string
+				status int
+				ran    *atomic.Int64
+			}{{"/orders", tt.resource, &orders}, {"/orders/admin", tt.admin, &adminOrders}} {
+				before := route.ran.Load()
+				r := resource.do(t, http.MethodGet, route.path, "", "", bearer(tt.token)...)
+				if r.status != route.status {
+					t.Errorf("resource %s: %d, want %d; body %s", route.path, r.status, route.status, r.body)
+					continue
+				}
+				ran := route.ran.Load() - before
+				if (r.status == 200) != (ran == 1) || ran > 1 {
+					t.Errorf("resource %s: %d, and the handler ran %d times", route.path, r.status, ran)
+				}
+				if r.status == 401 {
+					checkRefusal(t, r, true, &refused)
+				}
+			}
+		})
+	}
+
+	// The issuer rotates again. Until the resource service refreshes its
+	// copy of the JWKS, the new key's tokens are refused there; after,
+	// accepted, and the earlier key's still are.
+	next := signingKey(t, "EdDSA", "issuer-ed-2")
+	if err := keys.Rotate(next); err != nil {
+		t.Fatal(err)
+	}
+	newer := issuer.login(t, "admin@example.com")
+	if err := signedBy(newer, next); err != nil {
+		t.Fatal(err)
+	}
+	if r := resource.do(t, http.MethodGet, "/orders", "", "", bearer(newer)...); r.status != 401 {
+		t.Errorf("a token of a key not yet fetched: %d, want 401", r.status)
+	}
+	if err := set.Reset(fetchJWKS(t, issuer.URL+jwksPath)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		token string
+		key   *auth.Key
+	}{{newer, next}, {admin["token"], ed}} {
+		if r := resource.do(t, http.MethodGet, "/orders", "", "", bearer(tt.token)...); r.status != 200 {
+			t.Errorf("after the refresh, a token of key %q: %d, want 200", tt.key.ID(), r.status)
+		}
+	}
+}
+
+// fetchJWKS gets a JWKS over HTTP and returns the keys auth.ParseJWKS
+// reads from it.
+func fetchJWKS(t *testing.T, url string) []*auth.Key {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc bytes.Buffer
+	if _, err := doc.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	keys, err := auth.ParseJWKS(doc.Bytes())
+	if err != nil {
+		t.Fatalf("ParseJWKS(%s): %v", doc.Bytes(), err)
+	}
+	return keys
+}
