@@ -12,7 +12,12 @@ import (
 //	go test -run '^$' -bench 'IssueToken|VerifyToken' -benchmem -count 8 ./auth
 
 func benchService(b *testing.B) *Service {
-	s, err := New(newFakeStore(), Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+	return benchServiceWith(b, Config{})
+}
+
+func benchServiceWith(b *testing.B, cfg Config) *Service {
+	cfg.Secret, cfg.Logger = testSecret, slog.New(slog.DiscardHandler)
+	s, err := New(newFakeStore(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,28 +36,35 @@ func BenchmarkIssueToken(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyToken measures verification with the cache off (cold:
+// every token's signature checked, as for a token seen for the first
+// time), a cache hit, and a bad signature (never cached).
 func BenchmarkVerifyToken(b *testing.B) {
-	s := benchService(b)
-	token, _, err := s.IssueToken(context.Background(), benchUser)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
-	b.Run("valid", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := s.VerifyToken(ctx, token); err != nil {
+	for _, bc := range []struct {
+		name  string
+		cache int
+		bad   bool
+	}{
+		{"cold", -1, false},
+		{"cached", 0, false},
+		{"bad signature", 0, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := benchServiceWith(b, Config{TokenCacheSize: bc.cache})
+			token, _, err := s.IssueToken(ctx, benchUser)
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("bad signature", func(b *testing.B) {
-		bad := token[:len(token)-2] + "AA"
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := s.VerifyToken(ctx, bad); err == nil {
-				b.Fatal("accepted")
+			if bc.bad {
+				token = token[:len(token)-2] + "AA"
 			}
-		}
-	})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.VerifyToken(ctx, token); (err == nil) == bc.bad {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

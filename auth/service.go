@@ -84,6 +84,11 @@ type Config struct {
 	// tokens stay valid until they expire.
 	CheckRevocation bool
 
+	// TokenCacheSize is how many verified access tokens VerifyToken
+	// remembers, so that a token seen again skips the signature check
+	// (see VerifierConfig.CacheSize). Default: 4096. Negative: no cache.
+	TokenCacheSize int
+
 	// MaxTokenBytes caps the length of a token accepted for verification;
 	// longer ones are rejected before any parsing. Default: 4096.
 	MaxTokenBytes int
@@ -266,6 +271,7 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		Issuer:        cfg.Issuer,
 		Audience:      cfg.Audience,
 		MaxTokenBytes: cfg.MaxTokenBytes,
+		CacheSize:     cfg.TokenCacheSize,
 		Logger:        cfg.Logger,
 		OnEvent:       cfg.OnEvent,
 		Now:           cfg.Now,

@@ -463,16 +463,16 @@ func TestAlgorithmPinnedTwice(t *testing.T) {
 		if _, err := s.verifier.parser.ParseWithClaims(tok, new(Claims), lax); err == nil {
 			t.Errorf("the parser accepts %s with a permissive key function", alg)
 		}
-		if _, err := laxParser.ParseWithClaims(tok, new(Claims), s.verifier.key); err == nil {
+		if _, err := laxParser.ParseWithClaims(tok, new(Claims), s.verifier.keys.load().keyfunc(nil)); err == nil {
 			t.Errorf("the key function accepts %s with a permissive parser", alg)
 		}
 	}
 	none := seg(`{"alg":"none"}`) + "." + seg(payload) + "."
-	if _, err := laxParser.ParseWithClaims(none, new(Claims), s.verifier.key); err == nil {
+	if _, err := laxParser.ParseWithClaims(none, new(Claims), s.verifier.keys.load().keyfunc(nil)); err == nil {
 		t.Errorf("the key function accepts alg none with a permissive parser")
 	}
 	// The control: HS256 passes both.
-	if _, err := s.verifier.parser.ParseWithClaims(handToken(seedHeader, payload), new(Claims), s.verifier.key); err != nil {
+	if _, err := s.verifier.parser.ParseWithClaims(handToken(seedHeader, payload), new(Claims), s.verifier.keys.load().keyfunc(nil)); err != nil {
 		t.Errorf("HS256: %v", err)
 	}
 }

@@ -26,6 +26,16 @@ type VerifierConfig struct {
 	// longer ones are rejected before any parsing. Default: 4096.
 	MaxTokenBytes int
 
+	// CacheSize is how many verified tokens the Verifier remembers, so
+	// that a token seen again is accepted without checking its signature
+	// again: it must be the very same token, unexpired, and the key that
+	// verified it must still be in the key set (a removed key's tokens
+	// are refused at once). The revocation check, if any, still runs every
+	// time. Each entry holds the token and its claims: at most
+	// MaxTokenBytes and a few hundred bytes. Default: 4096. Negative: no
+	// cache.
+	CacheSize int
+
 	// Revocations, if set, makes verification stateful: a token issued
 	// (iat) before the second in which its user's sessions were last
 	// revoked, as Revocations.SessionsRevokedAt reports, is refused. That
@@ -58,6 +68,7 @@ type Verifier struct {
 	parser        *jwt.Parser
 	maxTokenBytes int
 	revocations   SessionStore
+	cache         *tokenCache // nil: none
 }
 
 // NewVerifier returns a Verifier that accepts tokens signed by keys (see
@@ -73,6 +84,9 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 		return nil, fmt.Errorf("%w: negative MaxTokenBytes", ErrInvalidConfig)
 	case cfg.MaxTokenBytes == 0:
 		cfg.MaxTokenBytes = 4096
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 4096
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -98,6 +112,7 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 		parser:        jwt.NewParser(opts...),
 		maxTokenBytes: cfg.MaxTokenBytes,
 		revocations:   cfg.Revocations,
+		cache:         newTokenCache(cfg.CacheSize),
 	}, nil
 }
 
@@ -144,11 +159,19 @@ func (v *Verifier) verify(token string) (*Claims, error) {
 	if len(token) > v.maxTokenBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidToken, v.maxTokenBytes)
 	}
+	st := v.keys.load()
+	if v.cache != nil {
+		if c, ok := v.cache.get(token, v.now(), st); ok {
+			return c, nil
+		}
+	}
 	if !isTokenText(token) {
 		return nil, fmt.Errorf("%w: character outside base64url and '.'", ErrInvalidToken)
 	}
 	c := new(Claims)
-	if _, err := v.parser.ParseWithClaims(token, c, v.key); err != nil {
+	var key *Key
+	_, err := v.parser.ParseWithClaims(token, c, st.keyfunc(&key))
+	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
 		}
@@ -156,6 +179,9 @@ func (v *Verifier) verify(token string) (*Claims, error) {
 	}
 	_, rest, _ := strings.Cut(token, ".")
 	c.payload, _, _ = strings.Cut(rest, ".")
+	if v.cache != nil {
+		v.cache.put(token, c, key)
+	}
 	return c, nil
 }
 
@@ -173,11 +199,26 @@ func isTokenText(token string) bool {
 	return true
 }
 
-// key is the jwt.Keyfunc: it picks the key by kid among the set's keys
-// only, and refuses the token unless its alg is that key's algorithm, so a
+// keyfunc returns the jwt.Keyfunc of the set, which stores the key it
+// picks in *chosen (if chosen is not nil).
+func (st *keyState) keyfunc(chosen **Key) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		k, err := st.key(t)
+		if err != nil {
+			return nil, err
+		}
+		if chosen != nil {
+			*chosen = k
+		}
+		return k.verify, nil
+	}
+}
+
+// key picks the key of a token (for the jwt.Keyfunc) by kid among the
+// set's keys only, and refuses the token unless its alg is that key's algorithm, so a
 // public key can never serve as an HMAC secret, nor one key for two
 // algorithms.
-func (v *Verifier) key(t *jwt.Token) (any, error) {
+func (st *keyState) key(t *jwt.Token) (*Key, error) {
 	if _, ok := t.Header["crit"]; ok {
 		return nil, errors.New("crit header: no extension is understood")
 	}
@@ -187,7 +228,7 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 			return nil, errors.New("kid is not a string")
 		}
 	}
-	k := v.keys.load().byID[kid]
+	k := st.byID[kid]
 	if k == nil {
 		if len(kid) > maxKeyID {
 			kid = kid[:maxKeyID] + "..."
@@ -197,5 +238,5 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 	if t.Method != k.method {
 		return nil, fmt.Errorf("alg %q is not %s, the algorithm of key %q", t.Method.Alg(), k.Algorithm(), kid)
 	}
-	return k.verify, nil
+	return k, nil
 }
