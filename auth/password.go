@@ -221,9 +221,8 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // hash that replaces the bcrypt one then covers every byte). Costs above
 // maxBcryptCost are refused as ErrInvalidHash.
 func verifyBcrypt(password, hash string) (bool, error) {
-	cost, err := bcrypt.Cost([]byte(hash))
-	if err != nil || !isBcrypt(hash) || cost < bcrypt.MinCost || cost > maxBcryptCost {
-		return false, fmt.Errorf("%w: not a bcrypt hash of cost %d to %d", ErrInvalidHash, bcrypt.MinCost, maxBcryptCost)
+	if err := checkBcrypt(hash); err != nil {
+		return false, err
 	}
 	pw := []byte(password)
 	if len(pw) > bcryptMaxBytes {
@@ -237,6 +236,16 @@ func verifyBcrypt(password, hash string) (bool, error) {
 	default:
 		return false, fmt.Errorf("%w: %v", ErrInvalidHash, err)
 	}
+}
+
+// checkBcrypt reports why hash is not a bcrypt hash that verifyBcrypt
+// accepts, by its form alone: it runs no bcrypt rounds.
+func checkBcrypt(hash string) error {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || !isBcrypt(hash) || cost < bcrypt.MinCost || cost > maxBcryptCost {
+		return fmt.Errorf("%w: not a bcrypt hash of cost %d to %d", ErrInvalidHash, bcrypt.MinCost, maxBcryptCost)
+	}
+	return nil
 }
 
 // checkPassword reports whether a password matches a stored hash:
@@ -254,8 +263,7 @@ func checkPassword(prepared []byte, raw, hash string) (bool, error) {
 // accepted cost.
 func checkStoredHash(hash string) error {
 	if strings.HasPrefix(hash, "$2") {
-		_, err := verifyBcrypt("", hash)
-		return err
+		return checkBcrypt(hash)
 	}
 	_, _, _, err := decodePHC(hash)
 	return err

@@ -72,7 +72,8 @@ type Config struct {
 	// access token) instead of counting as reuse. Any other reuse of a
 	// spent token, the sign of a stolen one, revokes its whole session.
 	// Default: 10 seconds. Negative: none, so of any two uses of one
-	// token, however close, the second revokes the session.
+	// token, however close, the second revokes the session. It must be
+	// shorter than RefreshTTL.
 	RefreshReuseGrace time.Duration
 
 	// CheckRevocation makes verification stateful: VerifyToken also
