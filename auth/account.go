@@ -136,7 +136,10 @@ func renameField(err error, field string) error {
 // ImportUser adds an account carried over from another system, with its
 // password hash as that system left it, so that its user logs in with the
 // same password; the hash is replaced with argon2id at the first login
-// (see [Service.Login]). The hash must be an argon2id PHC string or a
+// (see [Service.Login]). Like the system that made it, a bcrypt hash
+// accepts any password that has the same first 72 bytes; the argon2id hash
+// that replaces it is of the password typed at that first login, every
+// byte of it, which is the password from then on. The hash must be an argon2id PHC string or a
 // bcrypt hash ($2a$, $2b$ or $2y$, cost 4 to 16); anything else is
 // refused with a [*FieldError] for "passwordHash", as are a name or an
 // email that Signup would refuse. The email is normalised as at sign-up;

@@ -151,27 +151,27 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	if !s.refresh.on {
 		return nil, errRefreshOff
 	}
-	reject := func(reason string) (*Session, error) {
-		s.record(ctx, Event{Kind: EventRefreshRejected, Reason: "refresh token " + reason})
+	reject := func(reason, userID string) (*Session, error) {
+		s.record(ctx, Event{Kind: EventRefreshRejected, UserID: userID, Reason: "refresh token " + reason})
 		if reason == "expired" {
 			return nil, fmt.Errorf("%w: refresh token: %w", ErrInvalidToken, ErrTokenExpired)
 		}
 		return nil, fmt.Errorf("%w: refresh token %s", ErrInvalidToken, reason)
 	}
 	if !isRefreshToken(refreshToken) {
-		return reject("malformed")
+		return reject("malformed", "")
 	}
 	now := s.now()
 	rt, err := s.sessions.UseRefreshToken(ctx, refreshHash(refreshToken), now)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return reject("unknown")
+		return reject("unknown", "")
 	case err != nil:
 		return nil, fmt.Errorf("auth: using refresh token: %w", err)
 	case !rt.RevokedAt.IsZero():
-		return reject("revoked")
+		return reject("revoked", rt.UserID)
 	case !now.Before(rt.ExpiresAt):
-		return reject("expired")
+		return reject("expired", rt.UserID)
 	}
 	next := s.successor(refreshToken)
 	if !rt.UsedAt.IsZero() {
@@ -190,7 +190,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	u, err := s.store.UserByID(ctx, rt.UserID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return reject("of a deleted account")
+		return reject("of a deleted account", rt.UserID)
 	case err != nil:
 		return nil, fmt.Errorf("auth: looking up user: %w", err)
 	}

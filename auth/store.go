@@ -145,6 +145,8 @@ type SessionStore interface {
 
 	// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is
 	// not after now, and the families left without tokens, and returns
-	// how many tokens it deleted.
+	// how many tokens it deleted. It may work in batches: a ctx done
+	// midway leaves the batches done so far deleted (they are expired
+	// rows), and the count says how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error)
 }

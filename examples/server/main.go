@@ -3,8 +3,9 @@
 // the public signing keys at GET /.well-known/jwks.json, and GET /healthz,
 // kept by default in an embedded SQLite file.
 //
-//	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256]
+//	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256] [-refresh]
 //	go run ./examples/server -alg ES256
+//	go run ./examples/server -refresh
 //	AUTH_JWT_SECRET=... go run ./examples/server -db postgres://user@host/dbname
 //	AUTH_JWT_SECRET=... go run ./examples/server -db mysql://user:password@host:3306/dbname
 //	AUTH_JWT_SECRET=... AUTH_JWT_PRIVATE_KEY="$(cat key.pem)" go run ./examples/server -alg EdDSA -db postgres://...
@@ -19,6 +20,23 @@
 // kid; the others carry the signing key's RFC 7638 thumbprint as kid, and
 // GET /.well-known/jwks.json publishes the public key so that other
 // services can verify tokens without any secret ({"keys":[]} for HS256).
+//
+// # Sessions
+//
+// -refresh turns on refresh tokens and stateful verification
+// (auth.Config.RefreshTokens and CheckRevocation): sign-up and login also
+// return a "refreshToken", which POST /api/user/refresh
+// {"refreshToken": "..."} trades for a new access token and refresh token;
+// POST /api/user/logout {"refreshToken": "..."} ends that session; POST
+// /api/user/logout-all, with the access token, ends every session of its
+// user, and the access tokens issued before it stop working at once (each
+// request to a protected route then costs one database read). POST
+// /api/user/password {"currentPassword", "newPassword"}, with the access
+// token, changes the password with or without -refresh; with it, the
+// user's other sessions end. With -refresh the server deletes expired
+// refresh tokens every hour (auth.Service.PruneSessions), until it shuts
+// down; replicas on one database may all do so. Without -refresh, the
+// responses are the seed API's exactly: userId, email, userName and token.
 //
 // # Environment and files
 //
@@ -102,6 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	addr := flags.String("addr", ":8080", "`address` to listen on")
 	dbPath := flags.String("db", "gatehouse.db", "SQLite database `file` (created if missing), or a postgres:// or mysql:// URL")
 	alg := flags.String("alg", "HS256", "token signing `algorithm`: HS256, EdDSA, ES256 or RS256")
+	refresh := flags.Bool("refresh", false, "issue refresh tokens (POST /api/user/refresh, /logout, /logout-all) and check access tokens against revocations")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -121,9 +140,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 		return err
 	}
 	defer closeDB()
-	svc, err := auth.New(store, auth.Config{Secret: secret, Keys: keys, Logger: log})
+	svc, err := auth.New(store, auth.Config{
+		Secret:          secret,
+		Keys:            keys,
+		Logger:          log,
+		RefreshTokens:   *refresh,
+		CheckRevocation: *refresh,
+	})
 	if err != nil {
 		return err
+	}
+	if *refresh {
+		// Stopped, and waited for, before the database is closed.
+		tick := time.NewTicker(time.Hour)
+		pruneCtx, stopPruning := context.WithCancel(ctx)
+		pruned := make(chan struct{})
+		go func() {
+			defer close(pruned)
+			pruneSessions(pruneCtx, svc, tick.C, log)
+		}()
+		defer func() { stopPruning(); tick.Stop(); <-pruned }()
 	}
 	h, err := httpauth.New(svc, httpauth.Config{Logger: log})
 	if err != nil {
@@ -170,6 +206,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 		return err
 	}
 	return nil
+}
+
+// pruneSessions deletes the expired refresh tokens at every tick until
+// ctx is done.
+func pruneSessions(ctx context.Context, svc *auth.Service, tick <-chan time.Time, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+		n, err := svc.PruneSessions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("pruning expired refresh tokens failed; will try again at the next run", "error", err)
+		case n > 0:
+			log.Info("pruned expired refresh tokens", "deleted", n)
+		}
+	}
 }
 
 // migratingStore is what every SQL store of this module provides.

@@ -7,11 +7,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -23,7 +25,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
@@ -590,4 +594,203 @@ func newRSA(t *testing.T) *rsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// post sends a JSON POST, with an access token unless token is empty, and
+// returns the status and the body's members (nil for an empty body).
+func post(t *testing.T, target, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("POST %s: body %q: %v", target, raw, err)
+		}
+	}
+	return resp.StatusCode, m
+}
+
+// refreshPair posts body to target and checks the answer, a session with
+// refresh tokens on: 200, the seed's four members and refreshToken. It
+// returns the two tokens.
+func refreshPair(t *testing.T, what, target, body string) (access, refresh string) {
+	t.Helper()
+	status, m := post(t, target, "", body)
+	access, _ = m["token"].(string)
+	refresh, _ = m["refreshToken"].(string)
+	if status != 200 || keys(m) != "userId,email,userName,token" || len(m) != 5 || access == "" || refresh == "" {
+		t.Fatalf("%s: %d %v; want 200 with userId, email, userName, token and refreshToken", what, status, m)
+	}
+	return access, refresh
+}
+
+// TestRefreshFlag runs the server with -refresh: sign-up and login return
+// refresh tokens, which refresh, log out and are revoked by logout-all;
+// and without it: the seed's four members, no refresh endpoint.
+func TestRefreshFlag(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "refresh.db")
+	secret := strings.Repeat("r", 32)
+	env := map[string]string{"AUTH_JWT_SECRET": secret}
+	base, stop := start(t, dbPath, env, "-refresh")
+	const login = `{"email":"admin1@user.com","password":"correct horse battery staple"}`
+
+	_, rt0 := refreshPair(t, "signup", base+"/api/user/signup", signupBody)
+	access, rt1 := refreshPair(t, "refresh", base+"/api/user/refresh", `{"refreshToken":"`+rt0+`"}`)
+	if rt1 == rt0 {
+		t.Errorf("refresh returned the refresh token it was given")
+	}
+	status, me := call(t, "GET", base+"/api/user/me", access, "")
+	if status != 200 || me["email"] != "admin1@user.com" {
+		t.Fatalf("me with the refreshed access token: %d %v", status, me)
+	}
+	// A token of the seed's shape issued a minute ago, as an older
+	// implementation sharing the secret would have: before the logout-all
+	// below, whatever the clock's second.
+	older := hs256(t, secret, map[string]any{"userId": me["userId"], "userName": "admin1", "email": "admin1@user.com",
+		"iat": time.Now().Unix() - 60, "exp": time.Now().Unix() + 3540})
+	if status, _ := call(t, "GET", base+"/api/user/me", older, ""); status != 200 {
+		t.Fatalf("me with a token issued a minute ago: %d, want 200", status)
+	}
+
+	// Logout ends one session.
+	_, other := refreshPair(t, "login", base+"/api/user/login", login)
+	if status, _ := post(t, base+"/api/user/logout", "", `{"refreshToken":"`+other+`"}`); status != 204 {
+		t.Errorf("logout: %d, want 204", status)
+	}
+	if status, _ := post(t, base+"/api/user/refresh", "", `{"refreshToken":"`+other+`"}`); status != 401 {
+		t.Errorf("refresh after logout: %d, want 401", status)
+	}
+
+	// Logout-all ends the rest, and, being stateful, the access tokens
+	// issued in an earlier second than it.
+	if status, _ := post(t, base+"/api/user/logout-all", access, ""); status != 204 {
+		t.Fatalf("logout-all: %d, want 204", status)
+	}
+	if status, _ := post(t, base+"/api/user/refresh", "", `{"refreshToken":"`+rt1+`"}`); status != 401 {
+		t.Errorf("refresh after logout-all: %d, want 401", status)
+	}
+	if status, _ := call(t, "GET", base+"/api/user/me", older, ""); status != 401 {
+		t.Errorf("me with an access token issued before logout-all: %d, want 401", status)
+	}
+	access, _ = refreshPair(t, "login after logout-all", base+"/api/user/login", login)
+	if status, _ := call(t, "GET", base+"/api/user/me", access, ""); status != 200 {
+		t.Errorf("me after a new login: %d, want 200", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+
+	// The same database without -refresh: the seed's API exactly.
+	base, stop = start(t, dbPath, env)
+	defer stop()
+	status, in := call(t, "POST", base+"/api/user/login", "", login)
+	if status != 200 || keys(in) != "userId,email,userName,token" || len(in) != 4 {
+		t.Fatalf("login without -refresh: %d %v; want exactly userId, email, userName, token", status, in)
+	}
+	status, up := call(t, "POST", base+"/api/user/signup", "", `{"name":"b","email":"b@example.com","password":"correct horse battery staple"}`)
+	if status != 200 || len(up) != 4 {
+		t.Fatalf("signup without -refresh: %d %v", status, up)
+	}
+	for _, path := range []string{"/api/user/refresh", "/api/user/logout"} {
+		if status, _ := post(t, base+path, "", `{"refreshToken":"`+rt1+`"}`); status != 404 {
+			t.Errorf("%s without -refresh: %d, want 404", path, status)
+		}
+	}
+	if status, _ := post(t, base+"/api/user/logout-all", in["token"].(string), ""); status != 404 {
+		t.Errorf("logout-all without -refresh: %d, want 404", status)
+	}
+}
+
+// hs256 signs payload as an HS256 JWT with secret, without package auth.
+func hs256(t *testing.T, secret string, payload map[string]any) string {
+	t.Helper()
+	p, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	signed := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64(p)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(signed))
+	return signed + "." + b64(mac.Sum(nil))
+}
+
+// TestPruneSessions drives the server's pruning loop with its own ticks: a
+// tick deletes the expired refresh tokens, and the loop returns once its
+// context is done.
+func TestPruneSessions(t *testing.T) {
+	ctx := t.Context()
+	store, closeDB, err := openStore(ctx, filepath.Join(t.TempDir(), "prune.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	now := time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
+	var mu sync.Mutex
+	svc, err := auth.New(store, auth.Config{
+		Secret:        []byte(strings.Repeat("k", 32)),
+		RefreshTokens: true,
+		Logger:        slog.New(slog.DiscardHandler),
+		Now:           func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := svc.Signup(ctx, auth.NewUser{Name: "a", Email: "a@example.com", Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(31 * 24 * time.Hour) // past the default RefreshTTL of 30 days
+	mu.Unlock()
+	fresh, err := svc.Login(ctx, "a@example.com", "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var logs bytes.Buffer
+	loopCtx, cancel := context.WithCancel(ctx)
+	tick := make(chan time.Time)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pruneSessions(loopCtx, svc, tick, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	tick <- now
+	tick <- now // taken only once the first tick's pruning is done
+	cancel()
+	<-done
+
+	sessions := store.(auth.SessionStore)
+	if _, err := sessions.RefreshToken(ctx, sha256Hex(old.RefreshToken)); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("the expired refresh token is still stored (%v)", err)
+	}
+	if _, err := sessions.RefreshToken(ctx, sha256Hex(fresh.RefreshToken)); err != nil {
+		t.Errorf("the live refresh token was pruned: %v", err)
+	}
+	if !strings.Contains(logs.String(), `msg="pruned expired refresh tokens" deleted=1`) {
+		t.Errorf("log: %s; want one deletion logged", logs.String())
+	}
+}
+
+// sha256Hex is how a SessionStore names a refresh token (auth.RefreshToken.Hash).
+func sha256Hex(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

@@ -24,9 +24,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
-// tables in the DSN's database if they do not exist yet and leave existing
-// ones, and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
+// which create five tables in the DSN's database if they do not exist yet
+// and leave existing ones, and their rows, alone (so Migrate also adds the
+// tables a database migrated by an earlier version lacks):
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            VARBINARY(255) NOT NULL,
@@ -43,10 +44,35 @@
 //		last_at  DATETIME(6) NOT NULL,
 //		PRIMARY KEY (key_hash),
 //		KEY auth_attempts_last_at (last_at)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_sessions (
+//		id         VARBINARY(64) NOT NULL,
+//		user_id    VARBINARY(255) NOT NULL,
+//		expires_at DATETIME(6) NOT NULL,
+//		revoked_at DATETIME(6) NULL,
+//		PRIMARY KEY (id),
+//		KEY auth_sessions_user_id (user_id),
+//		KEY auth_sessions_expires_at (expires_at)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+//		hash       VARBINARY(64) NOT NULL,
+//		family_id  VARBINARY(64) NOT NULL,
+//		user_id    VARBINARY(255) NOT NULL,
+//		issued_at  DATETIME(6) NOT NULL,
+//		expires_at DATETIME(6) NOT NULL,
+//		used_at    DATETIME(6) NULL,
+//		PRIMARY KEY (hash),
+//		KEY auth_refresh_tokens_expires_at (expires_at)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_revocations (
+//		user_id    VARBINARY(255) NOT NULL,
+//		revoked_at DATETIME(6) NOT NULL,
+//		PRIMARY KEY (user_id)
 //	) ENGINE=InnoDB
 //
 // Applications that manage their schema with a migration tool can copy
-// Schema and AttemptsSchema into it and never call Migrate.
+// Schema, AttemptsSchema and SessionsSchema (three statements) into it and
+// never call Migrate.
 //
 // Strings are stored as given and compared byte for byte. id and email are
 // binary strings because no utf8mb4 collation both MySQL and MariaDB have
@@ -55,8 +81,8 @@
 // "a@example.com " would collide in the unique index. Names and hashes are
 // utf8mb4 text, so that any Unicode, emoji and other characters outside
 // the Basic Multilingual Plane included, round-trips, and reads as text in
-// SQL clients. CreatedAt is kept to the microsecond (truncated), as the
-// UTC date and time, and returned in UTC.
+// SQL clients. Times are kept to the microsecond (truncated), as the UTC
+// date and time, and returned in UTC.
 //
 // # Values the table cannot hold
 //
@@ -67,7 +93,11 @@
 // without storing anything, when the ID is longer than 255 bytes, the
 // email longer than 254 bytes (the longest the [auth.Service] accepts),
 // the name or password hash longer than 65,535 bytes or not valid UTF-8,
-// or CreatedAt outside the years 1000 to 9999 (in UTC).
+// or CreatedAt outside the years 1000 to 9999 (in UTC). Likewise
+// UpdatePasswordHash checks the new hash; the session methods check that
+// token hashes and families are at most 64 bytes (the Service's are 64
+// and 32 hex digits), user IDs at most 255, and every time they write or
+// compare within those years.
 //
 // # Concurrency
 //
@@ -75,15 +105,17 @@
 // number of processes, may share one database. Uniqueness of emails is
 // enforced by the unique index, so of any number of concurrent sign-ups
 // for one email exactly one succeeds. Migrate may be called by every
-// replica at start-up at the same time: it runs Schema while holding the
+// replica at start-up at the same time: it runs the DDL while holding the
 // server-wide lock [MigrateLockName] (GET_LOCK on one connection), so the
-// replicas create the table one after another.
+// replicas create the tables one after another.
 //
 // CreateUser inserts in a transaction that it commits only if its context
 // is still live: when a context ends mid-statement the driver abandons the
 // connection but the server still finishes the statement, and an
 // uncommitted insert is then rolled back, so a cancelled CreateUser
-// stores nothing.
+// stores nothing. UpdatePasswordHash, CreateRefreshToken,
+// UseRefreshToken, RevokeFamily and RevokeSessions are transactions
+// committed the same way, so that a cancelled call changes nothing.
 //
 // # Attempt counters
 //
@@ -101,15 +133,48 @@
 // Store and 1,000 rows at a time, counters idle for
 // [auth.AttemptRetention] (a day); counters are never needed for longer.
 //
+// # Passwords and sessions
+//
+// A Store is also an [auth.PasswordStore]: UpdatePasswordHash is one
+// UPDATE ... WHERE id = ? AND password_hash = CAST(? AS BINARY), a
+// compare-and-set (byte for byte: the column's utf8mb4_bin collation
+// would ignore trailing spaces). MySQL reports as affected only the rows
+// an UPDATE changed, unless the DSN sets clientFoundRows, so a hash set
+// to itself would look like a mismatch; when the new hash is the old one,
+// UpdatePasswordHash therefore writes nothing and only checks, with a
+// SELECT, that the user has it. It works with either setting.
+//
+// And it is an [auth.SessionStore], which keeps refresh tokens (their
+// SHA-256, never the tokens) in auth_refresh_tokens, one row per session
+// (a family of tokens, with its revocation time) in auth_sessions, and
+// the time every session of a user was revoked in auth_revocations. Every
+// transaction runs at the server's default isolation, InnoDB's REPEATABLE
+// READ. UseRefreshToken runs, in one transaction, UPDATE ... SET used_at
+// = ? WHERE hash = ? AND used_at IS NULL (which changes a NULL, so
+// clientFoundRows does not matter) and then a locking read (LOCK IN SHARE
+// MODE) of the token and its session, which, unlike a plain SELECT,
+// reads the rows as last committed: of concurrent uses of one token, on
+// any replicas, one update changes the row and the others wait for its
+// transaction, match nothing, and read the winner's used_at. So exactly
+// one caller sees the token unused. CreateRefreshToken inserts the token
+// with INSERT ... ON DUPLICATE KEY UPDATE hash = hash (INSERT IGNORE would
+// also hide errors other than the duplicate) and creates or extends its
+// session in one transaction. A session's expires_at is the latest of its
+// tokens', so that DeleteExpiredRefreshTokens deletes the expired tokens
+// and then the sessions with none left by their own rows, 1,000 rows per
+// statement; a session that a concurrent CreateRefreshToken extends is
+// locked by it, and reread once it commits.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
 // email is taken (whether or not the ID is taken too): MySQL has no ON
 // CONFLICT (email), so after a failed insert the Store looks the email up
 // to tell a taken email from a taken ID. A taken ID with a free email is
-// a different error (the driver's duplicate-entry error). UserByEmail and
-// UserByID return an error wrapping [auth.ErrNotFound] when no row
-// matches. Every other error comes from database/sql or the driver, or is
+// a different error (the driver's duplicate-entry error). UserByEmail,
+// UserByID, RefreshToken and UseRefreshToken return an error wrapping
+// [auth.ErrNotFound] when no row matches, and UpdatePasswordHash when no
+// user has the ID and old hash. Every other error comes from database/sql or the driver, or is
 // one of the checks above, and is returned wrapped, prefixed
 // "mysqlstore:"; a call whose context is done returns an error wrapping
 // ctx.Err().

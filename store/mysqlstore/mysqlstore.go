@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -45,6 +46,52 @@ const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
 	KEY auth_attempts_last_at (last_at)
 ) ENGINE=InnoDB`
 
+// SessionsSchema is the MySQL/MariaDB DDL of the tables of refresh
+// tokens and sessions (see [auth.SessionStore]), with their indexes:
+// three statements, separated by semicolons. Like [Schema], it is
+// idempotent; [Store.Migrate] executes it after AttemptsSchema, one
+// statement at a time (go-sql-driver/mysql runs several in one call only
+// with multiStatements=true). Times hold the UTC date and time.
+//
+// auth_sessions has one row per session (a family of refresh tokens),
+// whose expires_at is the latest of its tokens' and by which it is
+// deleted once it has no token left; auth_revocations has one row per
+// user whose sessions were all revoked.
+const SessionsSchema = `CREATE TABLE IF NOT EXISTS auth_sessions (
+	id         VARBINARY(64) NOT NULL,
+	user_id    VARBINARY(255) NOT NULL,
+	expires_at DATETIME(6) NOT NULL,
+	revoked_at DATETIME(6) NULL,
+	PRIMARY KEY (id),
+	KEY auth_sessions_user_id (user_id),
+	KEY auth_sessions_expires_at (expires_at)
+) ENGINE=InnoDB;
+CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+	hash       VARBINARY(64) NOT NULL,
+	family_id  VARBINARY(64) NOT NULL,
+	user_id    VARBINARY(255) NOT NULL,
+	issued_at  DATETIME(6) NOT NULL,
+	expires_at DATETIME(6) NOT NULL,
+	used_at    DATETIME(6) NULL,
+	PRIMARY KEY (hash),
+	KEY auth_refresh_tokens_expires_at (expires_at)
+) ENGINE=InnoDB;
+CREATE TABLE IF NOT EXISTS auth_revocations (
+	user_id    VARBINARY(255) NOT NULL,
+	revoked_at DATETIME(6) NOT NULL,
+	PRIMARY KEY (user_id)
+) ENGINE=InnoDB`
+
+// tokenByHash selects what TokenGet does, from auth_refresh_tokens t
+// joined with auth_sessions s.
+const tokenByHash = `SELECT t.hash, t.family_id, t.user_id,
+	DATE_FORMAT(t.issued_at, '%Y-%m-%d %H:%i:%s.%f'),
+	DATE_FORMAT(t.expires_at, '%Y-%m-%d %H:%i:%s.%f'),
+	DATE_FORMAT(t.used_at, '%Y-%m-%d %H:%i:%s.%f'),
+	DATE_FORMAT(s.revoked_at, '%Y-%m-%d %H:%i:%s.%f')
+FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.family_id
+WHERE t.hash = ?`
+
 // Column limits of [Schema], which CreateUser checks before inserting.
 const (
 	maxIDBytes    = 255
@@ -55,8 +102,9 @@ const (
 )
 
 // MigrateLockName is the name of the user-level lock (GET_LOCK) that
-// [Store.Migrate] holds while it executes [Schema], so that replicas
-// starting at once migrate one after another. Such locks are server-wide:
+// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema] and
+// [SessionsSchema], so that replicas starting at once migrate one after
+// another. Such locks are server-wide:
 // Stores on different databases of one server take turns too.
 const MigrateLockName = "gatehouse.auth_users.migrate"
 
@@ -72,10 +120,11 @@ const dateTimeLayout = "2006-01-02 15:04:05.000000"
 
 // dialect is what sets MySQL apart for the code shared with the other SQL
 // stores: no ON CONFLICT, so a taken email is told from a taken ID by
-// looking the email up after a failed insert; the insert in a
-// transaction; created_at as UTC DATETIME(6) text; and checks that keep
-// values the table cannot hold from being silently truncated or replaced
-// under a non-strict sql_mode.
+// looking the email up after a failed insert; single-statement writes in
+// a transaction; times as UTC DATETIME(6) text; a locking read where
+// REPEATABLE READ would read a snapshot; and checks that keep values the
+// tables cannot hold from being silently truncated or replaced under a
+// non-strict sql_mode.
 var dialect = sqlstore.Dialect{
 	Name: "mysqlstore",
 	// A plain INSERT: INSERT IGNORE turns truncation and invalid values
@@ -85,7 +134,7 @@ var dialect = sqlstore.Dialect{
 	Insert:     `INSERT INTO auth_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 	Conflicts:  sqlstore.ErrorOnAnyConflict,
 	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
-	InsertInTx: true,
+	WriteInTx:  true,
 	ByEmail:    `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE email = ?`,
 	ByID:       `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE id = ?`,
 	Check:      check,
@@ -113,6 +162,37 @@ ON DUPLICATE KEY UPDATE
 	AttemptsAddInTx: true,
 	AttemptsReset:   `DELETE FROM auth_attempts WHERE key_hash = ?`,
 	AttemptsPrune:   `DELETE FROM auth_attempts WHERE last_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
+
+	// password_hash is utf8mb4_bin text, whose comparisons ignore
+	// trailing spaces (PAD SPACE); compared with a binary string, it is
+	// compared byte for byte. No RowsAffected is needed of an update that
+	// changes nothing: sqlstore reads instead (PasswordIs).
+	PasswordUpdate: `UPDATE auth_users SET password_hash = ? WHERE id = ? AND password_hash = CAST(? AS BINARY)`,
+	PasswordIs:     `SELECT 1 FROM auth_users WHERE id = ? AND password_hash = CAST(? AS BINARY)`,
+	CheckString:    checkString,
+	CheckTime:      checkTime,
+
+	// ON DUPLICATE KEY UPDATE of nothing rather than INSERT IGNORE, which
+	// would also turn errors other than the duplicate key into warnings.
+	TokenInsert: `INSERT INTO auth_refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
+VALUES (?, ?, ?, ?, ?)
+ON DUPLICATE KEY UPDATE hash = hash`,
+	FamilyUpsert: `INSERT INTO auth_sessions (id, user_id, expires_at)
+SELECT family_id, user_id, expires_at FROM auth_refresh_tokens WHERE hash = ?
+ON DUPLICATE KEY UPDATE expires_at = GREATEST(auth_sessions.expires_at, VALUES(expires_at))`,
+	TokenUse: `UPDATE auth_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`,
+	TokenGet: tokenByHash,
+	// InnoDB's REPEATABLE READ would read a snapshot; a locking read
+	// reads the rows as last committed (after TokenUse waited for a
+	// concurrent one's transaction, with that one's used_at).
+	TokenGetUsed:       tokenByHash + ` LOCK IN SHARE MODE`,
+	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
+ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, CAST(? AS DATETIME(6)))`,
+	RevocationGet: `SELECT DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_revocations WHERE user_id = ?`,
+	TokensPrune:   `DELETE FROM auth_refresh_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
+	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 }
 
 // check rejects a user whose values the table cannot hold as they are:
@@ -141,6 +221,44 @@ func check(u auth.User) error {
 	return nil
 }
 
+// Column limits of [SessionsSchema].
+const (
+	maxHashBytes   = 64 // auth_refresh_tokens.hash, family_id; auth_sessions.id
+	maxUserIDBytes = 255
+)
+
+// checkString rejects, as check does, a string the column (see
+// [sqlstore.Dialect.CheckString]) cannot hold as it is.
+func checkString(column, s string) error {
+	limit, text := 0, false
+	switch column {
+	case "auth_users.password_hash":
+		limit, text = maxTextBytes, true
+	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id":
+		limit = maxHashBytes
+	case "auth_refresh_tokens.user_id", "auth_revocations.user_id":
+		limit = maxUserIDBytes
+	default:
+		return fmt.Errorf("no limits known for the column %s", column)
+	}
+	switch {
+	case len(s) > limit:
+		return fmt.Errorf("%s: the value is %d bytes long; the column holds %d", column, len(s), limit)
+	case text && !utf8.ValidString(s):
+		return fmt.Errorf("%s: the value is not valid UTF-8", column)
+	}
+	return nil
+}
+
+// checkTime rejects, as check does, a time outside DATETIME's range.
+func checkTime(t time.Time) error {
+	if y := t.UTC().Year(); y < minYear || y > maxYear {
+		return fmt.Errorf("time %s is outside the years %d to %d that DATETIME holds",
+			t.UTC().Format(time.RFC3339), minYear, maxYear)
+	}
+	return nil
+}
+
 // Store is an [auth.UserStore] in the auth_users table of a MySQL or
 // MariaDB database. Create one with [New]; it is safe for concurrent use,
 // and any number of Stores, in any number of processes, may share one
@@ -151,8 +269,10 @@ type Store struct {
 }
 
 var (
-	_ auth.UserStore    = (*Store)(nil)
-	_ auth.AttemptStore = (*Store)(nil)
+	_ auth.UserStore     = (*Store)(nil)
+	_ auth.AttemptStore  = (*Store)(nil)
+	_ auth.PasswordStore = (*Store)(nil)
+	_ auth.SessionStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -163,10 +283,12 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// Migrate creates the auth_users table (see [Schema]) and the
-// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
-// keeps existing tables and their rows, so it is safe to call on every
-// start, and from several replicas at once: it executes the DDL while
+// Migrate creates the auth_users table (see [Schema]), the auth_attempts
+// table (see [AttemptsSchema]) and the tables of sessions (see
+// [SessionsSchema]) if they do not exist. It keeps existing tables and
+// their rows, so it is safe to call on every start (it adds the tables
+// that a database migrated by an earlier version lacks), and from several
+// replicas at once: it executes the DDL while
 // holding the lock [MigrateLockName] (GET_LOCK), waiting up to a minute
 // for it.
 //
@@ -196,7 +318,8 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	}
 	defer release(ctx, conn)
 
-	for _, ddl := range []string{Schema, AttemptsSchema} {
+	ddls := append([]string{Schema, AttemptsSchema}, strings.Split(SessionsSchema, ";\n")...)
+	for _, ddl := range ddls {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("mysqlstore: migrate: %w", err)
 		}
@@ -274,4 +397,59 @@ func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expir
 // ResetAttempts deletes the attempt counter under key, if there is one.
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 	return dialect.ResetAttempts(ctx, s.db, key)
+}
+
+// UpdatePasswordHash sets the password hash of the user with ID id to
+// newHash if it is oldHash (compared byte for byte), in one UPDATE, and
+// returns an error wrapping [auth.ErrNotFound] if no user has that ID and
+// hash. It works whether or not the DSN sets clientFoundRows: when
+// newHash is oldHash, which an UPDATE would not count as a changed row,
+// it only checks, with a SELECT, that the user has that hash.
+func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	return dialect.UpdatePasswordHash(ctx, s.db, id, oldHash, newHash)
+}
+
+// CreateRefreshToken stores t, and creates its session (its family) if
+// it is the first token of it; if a token with t.Hash exists, it changes
+// nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+	return dialect.CreateRefreshToken(ctx, s.db, t)
+}
+
+// UseRefreshToken marks the token with this hash used at now, if it is
+// unused, and returns it as it was before (UsedAt zero only for the call
+// that used it, whichever replica made it), with its family's RevokedAt;
+// or an error wrapping [auth.ErrNotFound].
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (auth.RefreshToken, error) {
+	return dialect.UseRefreshToken(ctx, s.db, hash, now)
+}
+
+// RefreshToken returns the token with this hash, with its family's
+// RevokedAt, or an error wrapping [auth.ErrNotFound].
+func (s *Store) RefreshToken(ctx context.Context, hash string) (auth.RefreshToken, error) {
+	return dialect.RefreshToken(ctx, s.db, hash)
+}
+
+// RevokeFamily revokes the family at now, unless it is revoked already.
+func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) error {
+	return dialect.RevokeFamily(ctx, s.db, family, now)
+}
+
+// RevokeSessions revokes every family of the user at now and records now
+// as the user's revocation time, unless a later one is recorded.
+func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
+	return dialect.RevokeSessions(ctx, s.db, userID, now)
+}
+
+// SessionsRevokedAt returns the user's revocation time, or the zero time
+// if none is recorded.
+func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
+	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+}
+
+// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not
+// after now and the sessions left without tokens, 1,000 rows per
+// statement, and returns how many tokens it deleted.
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
+	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
 }

@@ -17,9 +17,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
-// tables and an index if they do not exist yet and leave existing ones,
-// and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
+// which create five tables and their indexes if they do not exist yet and
+// leave existing ones, and their rows, alone (so Migrate also adds the
+// tables a database migrated by an earlier version lacks):
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -33,20 +34,41 @@
 //		attempts BIGINT NOT NULL,
 //		last_at  TIMESTAMPTZ NOT NULL
 //	);
-//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)
+//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at);
+//	CREATE TABLE IF NOT EXISTS auth_sessions (
+//		id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		user_id    TEXT COLLATE "C" NOT NULL,
+//		expires_at TIMESTAMPTZ NOT NULL,
+//		revoked_at TIMESTAMPTZ
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_sessions_user_id ON auth_sessions (user_id);
+//	CREATE INDEX IF NOT EXISTS auth_sessions_expires_at ON auth_sessions (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+//		hash       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		family_id  TEXT COLLATE "C" NOT NULL,
+//		user_id    TEXT COLLATE "C" NOT NULL,
+//		issued_at  TIMESTAMPTZ NOT NULL,
+//		expires_at TIMESTAMPTZ NOT NULL,
+//		used_at    TIMESTAMPTZ
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_revocations (
+//		user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		revoked_at TIMESTAMPTZ NOT NULL
+//	)
 //
 // The tables are created, and later found, in the first schema of the
 // connection's search_path (usually public); to keep them elsewhere, set
 // search_path for the application's connections, for example with
 // search_path=myschema in a pgx DSN. Applications that manage their schema
-// with a migration tool can copy Schema and AttemptsSchema into it and
-// never call Migrate.
+// with a migration tool can copy Schema, AttemptsSchema and SessionsSchema
+// into it and never call Migrate.
 //
 // Strings are stored as given and compared byte for byte: equality of
 // TEXT under PostgreSQL's deterministic collations (every database default
 // is one) is byte equality, and the [auth.Service] normalises emails before
-// they reach the store. CreatedAt is kept to the microsecond (truncated)
-// and returned in UTC.
+// they reach the store. Times are kept to the microsecond (truncated) and
+// returned in UTC.
 //
 // # Concurrency
 //
@@ -55,8 +77,8 @@
 // enforced by the UNIQUE index through INSERT ... ON CONFLICT (email) DO
 // NOTHING, so of any number of concurrent sign-ups for one email exactly
 // one succeeds. Migrate may be called by every replica at start-up at the
-// same time: it runs Schema in a transaction holding the advisory lock
-// [MigrateLockKey], so the replicas create the table one after another.
+// same time: it runs the DDL in a transaction holding the advisory lock
+// [MigrateLockKey], so the replicas create the tables one after another.
 //
 // # Attempt counters
 //
@@ -71,13 +93,39 @@
 // and 1,000 rows at a time, counters idle for [auth.AttemptRetention] (a
 // day); counters are never needed for longer.
 //
+// # Passwords and sessions
+//
+// A Store is also an [auth.PasswordStore]: UpdatePasswordHash is one
+// UPDATE ... WHERE id = $2 AND password_hash = $3, a compare-and-set, so
+// that of concurrent changes from one hash exactly one wins, whichever
+// replicas make them.
+//
+// And it is an [auth.SessionStore], which keeps refresh tokens (their
+// SHA-256, never the tokens) in auth_refresh_tokens, one row per session
+// (a family of tokens, with its revocation time) in auth_sessions, and
+// the time every session of a user was revoked in auth_revocations. Every
+// statement runs at the database's default isolation, READ COMMITTED.
+// UseRefreshToken runs, in one transaction, UPDATE ... SET used_at = $1
+// WHERE hash = $2 AND used_at IS NULL and then a SELECT of the token and
+// its session: of concurrent uses of one token, on any replicas, one
+// update changes the row and the others wait for its transaction and then
+// match nothing; the SELECT, a new statement, sees the winner's used_at.
+// So exactly one caller sees the token unused. CreateRefreshToken inserts
+// the token (ON CONFLICT DO NOTHING) and creates or extends its session in
+// one transaction. A session's expires_at is the latest of its tokens', so
+// that DeleteExpiredRefreshTokens deletes the expired tokens and then the
+// sessions with none left by their own rows, 1,000 rows per statement,
+// rechecking expires_at when a concurrent CreateRefreshToken has just
+// moved it forward.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
 // email is taken (whether or not the ID is taken too); a taken ID with a
 // free email is a different error (the driver's unique violation).
-// UserByEmail and UserByID return an error wrapping [auth.ErrNotFound] when
-// no row matches. Every other error comes from database/sql or the driver
+// UserByEmail, UserByID, RefreshToken and UseRefreshToken return an error
+// wrapping [auth.ErrNotFound] when no row matches, and UpdatePasswordHash
+// when no user has the ID and old hash. Every other error comes from database/sql or the driver
 // and is returned wrapped, prefixed "pgstore:"; a call whose context is
 // done returns an error wrapping ctx.Err().
 package pgstore

@@ -37,15 +37,53 @@ const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
 );
 CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 
+// SessionsSchema is the PostgreSQL DDL of the tables of refresh tokens
+// and sessions (see [auth.SessionStore]) and of their indexes. Like
+// [Schema], it is idempotent; [Store.Migrate] executes it after
+// AttemptsSchema, in the same transaction.
+//
+// auth_sessions has one row per session (a family of refresh tokens),
+// whose expires_at is the latest of its tokens' and by which it is
+// deleted once it has no token left; auth_revocations has one row per
+// user whose sessions were all revoked.
+const SessionsSchema = `CREATE TABLE IF NOT EXISTS auth_sessions (
+	id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	user_id    TEXT COLLATE "C" NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	revoked_at TIMESTAMPTZ
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_user_id ON auth_sessions (user_id);
+CREATE INDEX IF NOT EXISTS auth_sessions_expires_at ON auth_sessions (expires_at);
+CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+	hash       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	family_id  TEXT COLLATE "C" NOT NULL,
+	user_id    TEXT COLLATE "C" NOT NULL,
+	issued_at  TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	used_at    TIMESTAMPTZ
+);
+CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS auth_revocations (
+	user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	revoked_at TIMESTAMPTZ NOT NULL
+)`
+
+// tokenByHash selects what TokenGet does, from auth_refresh_tokens t
+// joined with auth_sessions s.
+const tokenByHash = `SELECT t.hash, t.family_id, t.user_id, t.issued_at, t.expires_at, t.used_at, s.revoked_at
+FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.family_id
+WHERE t.hash = $1`
+
 // MigrateLockKey is the key of the transaction-level advisory lock that
-// [Store.Migrate] holds while it executes [Schema], so that replicas
+// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema] and
+// [SessionsSchema], so that replicas
 // starting at once migrate one after another. It is "gateauth" in ASCII,
 // read as a big-endian int64 (0x6761746561757468).
 const MigrateLockKey int64 = 7449363237423117416
 
 // dialect is what sets PostgreSQL apart for the code shared with the other
-// SQL stores: $n placeholders, ON CONFLICT (email) DO NOTHING, and
-// created_at as a TIMESTAMPTZ.
+// SQL stores: $n placeholders, ON CONFLICT DO NOTHING and DO UPDATE, and
+// times as TIMESTAMPTZ.
 var dialect = sqlstore.Dialect{
 	Name: "pgstore",
 	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
@@ -74,6 +112,35 @@ RETURNING attempts, last_at`,
 	AttemptsReset: `DELETE FROM auth_attempts WHERE key_hash = $1`,
 	AttemptsPrune: `DELETE FROM auth_attempts WHERE key_hash IN
 	(SELECT key_hash FROM auth_attempts WHERE last_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	PasswordUpdate: `UPDATE auth_users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`,
+	PasswordIs:     `SELECT 1 FROM auth_users WHERE id = $1 AND password_hash = $2`,
+
+	TokenInsert: `INSERT INTO auth_refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (hash) DO NOTHING`,
+	FamilyUpsert: `INSERT INTO auth_sessions AS s (id, user_id, expires_at)
+SELECT family_id, user_id, expires_at FROM auth_refresh_tokens WHERE hash = $1
+ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(s.expires_at, EXCLUDED.expires_at)`,
+	TokenUse: `UPDATE auth_refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL`,
+	// Under READ COMMITTED, PostgreSQL's default, each statement of a
+	// transaction sees what was committed before it started: after
+	// TokenUse waited for a concurrent one's transaction, TokenGet sees
+	// that one's used_at.
+	TokenGet:           tokenByHash,
+	TokenGetUsed:       tokenByHash,
+	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
+	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
+	RevocationUpsert: `INSERT INTO auth_revocations AS r (user_id, revoked_at) VALUES ($1, $2)
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, $3)`,
+	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = $1`,
+	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
+	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+	// expires_at is tested again outside the subquery: a concurrent
+	// CreateRefreshToken may move it forward after the subquery's
+	// snapshot, and the DELETE then rechecks the row as committed.
+	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= $1 AND id IN
+	(SELECT id FROM auth_sessions WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
 // Store is an [auth.UserStore] in the auth_users table of a PostgreSQL
@@ -85,8 +152,10 @@ type Store struct {
 }
 
 var (
-	_ auth.UserStore    = (*Store)(nil)
-	_ auth.AttemptStore = (*Store)(nil)
+	_ auth.UserStore     = (*Store)(nil)
+	_ auth.AttemptStore  = (*Store)(nil)
+	_ auth.PasswordStore = (*Store)(nil)
+	_ auth.SessionStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -97,10 +166,12 @@ func New(db *sql.DB) *Store {
 	return &Store{db: db}
 }
 
-// Migrate creates the auth_users table (see [Schema]) and the
-// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
-// keeps existing tables and their rows, so it is safe to call on every
-// start, and from several replicas at once: it executes the DDL in a
+// Migrate creates the auth_users table (see [Schema]), the auth_attempts
+// table (see [AttemptsSchema]) and the tables of sessions (see
+// [SessionsSchema]) if they do not exist. It keeps existing tables and
+// their rows, so it is safe to call on every start (it adds the tables
+// that a database migrated by an earlier version lacks), and from several
+// replicas at once: it executes the DDL in a
 // transaction that first takes the advisory lock [MigrateLockKey], because
 // concurrent CREATE TABLE IF NOT EXISTS statements for one table can fail
 // in PostgreSQL (a unique violation in pg_type) instead of waiting.
@@ -117,7 +188,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, MigrateLockKey); err != nil {
 		return fmt.Errorf("pgstore: migrate: taking the advisory lock: %w", err)
 	}
-	for _, ddl := range []string{Schema, AttemptsSchema} {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema} {
 		if _, err := tx.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("pgstore: migrate: %w", err)
 		}
@@ -165,4 +236,56 @@ func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expir
 // ResetAttempts deletes the attempt counter under key, if there is one.
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 	return dialect.ResetAttempts(ctx, s.db, key)
+}
+
+// UpdatePasswordHash sets the password hash of the user with ID id to
+// newHash if it is oldHash, in one UPDATE, and returns an error wrapping
+// [auth.ErrNotFound] if no user has that ID and hash.
+func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	return dialect.UpdatePasswordHash(ctx, s.db, id, oldHash, newHash)
+}
+
+// CreateRefreshToken stores t, and creates its session (its family) if
+// it is the first token of it; if a token with t.Hash exists, it changes
+// nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+	return dialect.CreateRefreshToken(ctx, s.db, t)
+}
+
+// UseRefreshToken marks the token with this hash used at now, if it is
+// unused, and returns it as it was before (UsedAt zero only for the call
+// that used it, whichever replica made it), with its family's RevokedAt;
+// or an error wrapping [auth.ErrNotFound].
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (auth.RefreshToken, error) {
+	return dialect.UseRefreshToken(ctx, s.db, hash, now)
+}
+
+// RefreshToken returns the token with this hash, with its family's
+// RevokedAt, or an error wrapping [auth.ErrNotFound].
+func (s *Store) RefreshToken(ctx context.Context, hash string) (auth.RefreshToken, error) {
+	return dialect.RefreshToken(ctx, s.db, hash)
+}
+
+// RevokeFamily revokes the family at now, unless it is revoked already.
+func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) error {
+	return dialect.RevokeFamily(ctx, s.db, family, now)
+}
+
+// RevokeSessions revokes every family of the user at now and records now
+// as the user's revocation time, unless a later one is recorded.
+func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
+	return dialect.RevokeSessions(ctx, s.db, userID, now)
+}
+
+// SessionsRevokedAt returns the user's revocation time, or the zero time
+// if none is recorded.
+func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
+	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+}
+
+// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not
+// after now and the sessions left without tokens, 1,000 rows per
+// statement, and returns how many tokens it deleted.
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
+	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
 }

@@ -162,6 +162,7 @@ func TestErrors(t *testing.T) {
 	}
 	sameIDAndEmail := u
 	sameIDAndEmail.Name = "B"
+	token := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: u.ID, IssuedAt: time.Unix(1e9, 0), ExpiresAt: time.Unix(1e9+3600, 0)}
 
 	tests := []struct {
 		name      string
@@ -192,6 +193,21 @@ func TestErrors(t *testing.T) {
 		}, nil, ""},
 		{"UserByEmail unknown", func() error { _, err := migrated.UserByEmail(ctx, "b@example.com"); return err }, auth.ErrNotFound, ""},
 		{"UserByID unknown", func() error { _, err := migrated.UserByID(ctx, "id2"); return err }, auth.ErrNotFound, ""},
+		// The session tables are missing too: a failed statement is
+		// neither a mismatch nor an unknown token, nor "never revoked".
+		{"UpdatePasswordHash without table", func() error { return unmigrated.UpdatePasswordHash(ctx, u.ID, "h", "h2") }, nil, "does not exist"},
+		{"UpdatePasswordHash to the same hash without table", func() error { return unmigrated.UpdatePasswordHash(ctx, u.ID, "h", "h") }, nil, "does not exist"},
+		{"CreateRefreshToken without table", func() error { return unmigrated.CreateRefreshToken(ctx, token) }, nil, "does not exist"},
+		{"UseRefreshToken without table", func() error { _, err := unmigrated.UseRefreshToken(ctx, token.Hash, token.IssuedAt); return err }, nil, "does not exist"},
+		{"RefreshToken without table", func() error { _, err := unmigrated.RefreshToken(ctx, token.Hash); return err }, nil, "does not exist"},
+		{"RevokeFamily without table", func() error { return unmigrated.RevokeFamily(ctx, token.Family, token.IssuedAt) }, nil, "does not exist"},
+		{"RevokeSessions without table", func() error { return unmigrated.RevokeSessions(ctx, u.ID, token.IssuedAt) }, nil, "does not exist"},
+		{"SessionsRevokedAt without table", func() error { _, err := unmigrated.SessionsRevokedAt(ctx, u.ID); return err }, nil, "does not exist"},
+		{"DeleteExpiredRefreshTokens without table", func() error { _, err := unmigrated.DeleteExpiredRefreshTokens(ctx, token.IssuedAt); return err }, nil, "does not exist"},
+		{"UpdatePasswordHash unknown user", func() error { return migrated.UpdatePasswordHash(ctx, "id2", "h", "h2") }, auth.ErrNotFound, ""},
+		{"UpdatePasswordHash wrong hash", func() error { return migrated.UpdatePasswordHash(ctx, u.ID, "h2", "h3") }, auth.ErrNotFound, ""},
+		{"UseRefreshToken unknown", func() error { _, err := migrated.UseRefreshToken(ctx, token.Hash, token.IssuedAt); return err }, auth.ErrNotFound, ""},
+		{"RefreshToken unknown", func() error { _, err := migrated.RefreshToken(ctx, token.Hash); return err }, auth.ErrNotFound, ""},
 		{"Migrate with canceled context", func() error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()

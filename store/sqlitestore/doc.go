@@ -16,9 +16,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema] and [AttemptsSchema], which create two
-// tables and an index if they do not exist yet and leave existing ones,
-// and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
+// which create five tables and their indexes if they do not exist yet and
+// leave existing ones, and their rows, alone (so Migrate also adds the
+// tables a database migrated by an earlier version lacks):
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id            TEXT NOT NULL PRIMARY KEY,
@@ -32,13 +33,35 @@
 //		attempts INTEGER NOT NULL,
 //		last_at  INTEGER NOT NULL -- unix microseconds, UTC
 //	);
-//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)
+//	CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at);
+//	CREATE TABLE IF NOT EXISTS auth_sessions (
+//		id         TEXT NOT NULL PRIMARY KEY,
+//		user_id    TEXT NOT NULL,
+//		expires_at INTEGER NOT NULL, -- unix microseconds, UTC
+//		revoked_at INTEGER           -- unix microseconds, UTC; NULL while live
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_sessions_user_id ON auth_sessions (user_id);
+//	CREATE INDEX IF NOT EXISTS auth_sessions_expires_at ON auth_sessions (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+//		hash       TEXT NOT NULL PRIMARY KEY, -- SHA-256 of the token, hex
+//		family_id  TEXT NOT NULL,             -- auth_sessions.id
+//		user_id    TEXT NOT NULL,
+//		issued_at  INTEGER NOT NULL,          -- unix microseconds, UTC
+//		expires_at INTEGER NOT NULL,          -- unix microseconds, UTC
+//		used_at    INTEGER                    -- unix microseconds, UTC; NULL while unused
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_revocations (
+//		user_id    TEXT NOT NULL PRIMARY KEY,
+//		revoked_at INTEGER NOT NULL -- unix microseconds, UTC
+//	)
 //
 // Applications that manage their schema with a migration tool can copy
-// Schema and AttemptsSchema into it and never call Migrate. Strings are stored as given and
-// compared byte for byte (SQLite's default BINARY collation); the
-// [auth.Service] normalises emails before they reach the store. CreatedAt
-// is kept to the microsecond and returned in UTC.
+// Schema, AttemptsSchema and SessionsSchema into it and never call
+// Migrate. Strings are stored as given and compared byte for byte
+// (SQLite's default BINARY collation); the [auth.Service] normalises
+// emails before they reach the store. Times are kept to the microsecond
+// and returned in UTC.
 //
 // # Concurrency
 //
@@ -72,13 +95,32 @@
 // counters idle for [auth.AttemptRetention] (a day); counters are never
 // needed for longer.
 //
+// # Passwords and sessions
+//
+// A Store is also an [auth.PasswordStore]: UpdatePasswordHash is one
+// UPDATE ... WHERE id = ? AND password_hash = ?, a compare-and-set.
+//
+// And it is an [auth.SessionStore], which keeps refresh tokens (their
+// SHA-256, never the tokens) in auth_refresh_tokens, one row per session
+// (a family of tokens, with its revocation time) in auth_sessions, and
+// the time every session of a user was revoked in auth_revocations.
+// UseRefreshToken marks a token used in a transaction (UPDATE ... WHERE
+// used_at IS NULL, then a read of the row), queued with the Store's other
+// writes, so that of concurrent uses exactly one sees the token unused,
+// also across processes, which SQLite's lock serialises. A session's
+// expires_at is the latest of its tokens', so that
+// DeleteExpiredRefreshTokens deletes the expired tokens and then the
+// sessions with none left, 1,000 rows per statement.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
 // email is taken (whether or not the ID is taken too); a taken ID with a
 // free email is a different error (a constraint failure).
-// UserByEmail and UserByID return an error wrapping [auth.ErrNotFound] when
-// no row matches. Every other error comes from database/sql or the driver
-// and is returned wrapped, prefixed "sqlitestore:"; a context that is
-// already done yields an error wrapping ctx.Err().
+// UserByEmail, UserByID, RefreshToken and UseRefreshToken return an error
+// wrapping [auth.ErrNotFound] when no row matches, and UpdatePasswordHash
+// when no user has the ID and old hash. Every other error comes from
+// database/sql or the driver and is returned wrapped, prefixed
+// "sqlitestore:"; a context that is already done yields an error wrapping
+// ctx.Err().
 package sqlitestore

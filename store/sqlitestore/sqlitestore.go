@@ -33,6 +33,42 @@ const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
 );
 CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 
+// SessionsSchema is the SQLite DDL of the tables of refresh tokens and
+// sessions (see [auth.SessionStore]) and of their indexes. Like [Schema],
+// it is idempotent; [Store.Migrate] executes it after AttemptsSchema.
+//
+// auth_sessions has one row per session (a family of refresh tokens),
+// whose expires_at is the latest of its tokens' and by which it is
+// deleted once it has no token left; auth_revocations has one row per
+// user whose sessions were all revoked.
+const SessionsSchema = `CREATE TABLE IF NOT EXISTS auth_sessions (
+	id         TEXT NOT NULL PRIMARY KEY,
+	user_id    TEXT NOT NULL,
+	expires_at INTEGER NOT NULL, -- unix microseconds, UTC
+	revoked_at INTEGER           -- unix microseconds, UTC; NULL while live
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_user_id ON auth_sessions (user_id);
+CREATE INDEX IF NOT EXISTS auth_sessions_expires_at ON auth_sessions (expires_at);
+CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
+	hash       TEXT NOT NULL PRIMARY KEY, -- SHA-256 of the token, hex
+	family_id  TEXT NOT NULL,             -- auth_sessions.id
+	user_id    TEXT NOT NULL,
+	issued_at  INTEGER NOT NULL,          -- unix microseconds, UTC
+	expires_at INTEGER NOT NULL,          -- unix microseconds, UTC
+	used_at    INTEGER                    -- unix microseconds, UTC; NULL while unused
+);
+CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS auth_revocations (
+	user_id    TEXT NOT NULL PRIMARY KEY,
+	revoked_at INTEGER NOT NULL -- unix microseconds, UTC
+)`
+
+// tokenColumns are the columns TokenGet selects, from auth_refresh_tokens
+// t joined with auth_sessions s.
+const tokenColumns = `SELECT t.hash, t.family_id, t.user_id, t.issued_at, t.expires_at, t.used_at, s.revoked_at
+FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.family_id
+WHERE t.hash = ?`
+
 // dialect is what sets SQLite apart for the code shared with the other SQL
 // stores: ON CONFLICT(email) DO NOTHING, and created_at as unix
 // microseconds in an INTEGER.
@@ -61,6 +97,32 @@ RETURNING attempts, last_at`,
 	AttemptsReset: `DELETE FROM auth_attempts WHERE key_hash = ?`,
 	AttemptsPrune: `DELETE FROM auth_attempts WHERE key_hash IN
 	(SELECT key_hash FROM auth_attempts WHERE last_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	PasswordUpdate: `UPDATE auth_users SET password_hash = ? WHERE id = ? AND password_hash = ?`,
+	PasswordIs:     `SELECT 1 FROM auth_users WHERE id = ? AND password_hash = ?`,
+
+	TokenInsert: `INSERT INTO auth_refresh_tokens (hash, family_id, user_id, issued_at, expires_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (hash) DO NOTHING`,
+	// The WHERE clause is what lets SQLite parse ON CONFLICT after a
+	// SELECT.
+	FamilyUpsert: `INSERT INTO auth_sessions (id, user_id, expires_at)
+SELECT family_id, user_id, expires_at FROM auth_refresh_tokens WHERE hash = ?
+ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+	TokenUse: `UPDATE auth_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`,
+	// SQLite has one writer at a time: the transaction that ran TokenUse
+	// holds the write lock, and reads the latest state.
+	TokenGet:           tokenColumns,
+	TokenGetUsed:       tokenColumns,
+	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
+	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, ?)`,
+	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = ?`,
+	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
+	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+	FamiliesPrune: `DELETE FROM auth_sessions WHERE id IN
+	(SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
 // Store is an [auth.UserStore] in the auth_users table of a SQLite
@@ -76,8 +138,10 @@ type Store struct {
 }
 
 var (
-	_ auth.UserStore    = (*Store)(nil)
-	_ auth.AttemptStore = (*Store)(nil)
+	_ auth.UserStore     = (*Store)(nil)
+	_ auth.AttemptStore  = (*Store)(nil)
+	_ auth.PasswordStore = (*Store)(nil)
+	_ auth.SessionStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -104,16 +168,17 @@ func (s *Store) lockWrite(ctx context.Context) error {
 
 func (s *Store) unlockWrite() { <-s.write }
 
-// Migrate creates the auth_users table (see [Schema]) and the
-// auth_attempts table (see [AttemptsSchema]) if they do not exist. It
-// keeps existing tables and their rows, so it is safe to call on every
-// start.
+// Migrate creates the auth_users table (see [Schema]), the auth_attempts
+// table (see [AttemptsSchema]) and the tables of sessions (see
+// [SessionsSchema]) if they do not exist. It keeps existing tables and
+// their rows, so it is safe to call on every start, and adds the tables
+// that a database migrated by an earlier version lacks.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	defer s.unlockWrite()
-	for _, ddl := range []string{Schema, AttemptsSchema} {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema} {
 		if _, err := s.db.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("sqlitestore: migrate: %w", err)
 		}
@@ -169,4 +234,80 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 	}
 	defer s.unlockWrite()
 	return dialect.ResetAttempts(ctx, s.db, key)
+}
+
+// UpdatePasswordHash sets the password hash of the user with ID id to
+// newHash if it is oldHash, in one UPDATE, and returns an error wrapping
+// [auth.ErrNotFound] if no user has that ID and hash.
+func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: update password hash: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UpdatePasswordHash(ctx, s.db, id, oldHash, newHash)
+}
+
+// CreateRefreshToken stores t, and creates its session (its family) if
+// it is the first token of it; if a token with t.Hash exists, it changes
+// nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: create refresh token: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.CreateRefreshToken(ctx, s.db, t)
+}
+
+// UseRefreshToken marks the token with this hash used at now, if it is
+// unused, and returns it as it was before (UsedAt zero only for the call
+// that used it), with its family's RevokedAt; or an error wrapping
+// [auth.ErrNotFound].
+func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (auth.RefreshToken, error) {
+	if err := s.lockWrite(ctx); err != nil {
+		return auth.RefreshToken{}, fmt.Errorf("sqlitestore: use refresh token: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UseRefreshToken(ctx, s.db, hash, now)
+}
+
+// RefreshToken returns the token with this hash, with its family's
+// RevokedAt, or an error wrapping [auth.ErrNotFound].
+func (s *Store) RefreshToken(ctx context.Context, hash string) (auth.RefreshToken, error) {
+	return dialect.RefreshToken(ctx, s.db, hash)
+}
+
+// RevokeFamily revokes the family at now, unless it is revoked already.
+func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: revoke family: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.RevokeFamily(ctx, s.db, family, now)
+}
+
+// RevokeSessions revokes every family of the user at now and records now
+// as the user's revocation time, unless a later one is recorded.
+func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: revoke sessions: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.RevokeSessions(ctx, s.db, userID, now)
+}
+
+// SessionsRevokedAt returns the user's revocation time, or the zero time
+// if none is recorded.
+func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
+	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+}
+
+// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not
+// after now and the sessions left without tokens, 1,000 rows per
+// statement, and returns how many tokens it deleted.
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
+	if err := s.lockWrite(ctx); err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete expired refresh tokens: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
 }

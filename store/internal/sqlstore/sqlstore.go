@@ -1,13 +1,23 @@
 // Package sqlstore is the code the SQL user stores (sqlitestore, pgstore,
-// mysqlstore) share: the CreateUser flow, the two lookups, scanning a row
-// and wrapping errors. What differs between databases (the SQL text, how
-// created_at is encoded, how a taken email shows up) is described by a
-// [Dialect], which each store's package fills in and documents.
+// mysqlstore) share: the CreateUser flow, the two lookups, the
+// [auth.PasswordStore], [auth.AttemptStore] and [auth.SessionStore]
+// methods, scanning rows and wrapping errors. What differs between
+// databases (the SQL text, how times are encoded, how a taken email shows
+// up, which values a column cannot hold) is described by a [Dialect],
+// which each store's package fills in and documents.
 //
-// Every store keeps two tables: auth_users, with the columns id, email,
-// name, password_hash and created_at, and auth_attempts, the
-// [auth.AttemptStore], with the columns key_hash, attempts and last_at,
-// whatever their types.
+// Every store keeps these tables, whatever their column types:
+//
+//   - auth_users: id, email, name, password_hash, created_at;
+//   - auth_attempts, the [auth.AttemptStore]: key_hash, attempts, last_at;
+//   - auth_sessions, one row per session (family of refresh tokens): id,
+//     user_id, expires_at (the latest expires_at of its tokens) and
+//     revoked_at (NULL while live);
+//   - auth_refresh_tokens: hash, family_id (the id of its row in
+//     auth_sessions), user_id, issued_at, expires_at and used_at (NULL
+//     while unused);
+//   - auth_revocations, one row per user whose sessions were all revoked:
+//     user_id, revoked_at.
 package sqlstore
 
 import (
@@ -49,14 +59,16 @@ type Dialect struct {
 	Insert string
 	// Conflicts says how Insert reports a taken email.
 	Conflicts Conflicts
-	// InsertInTx makes CreateUser execute Insert in a transaction,
-	// committed only if ctx is still live. Dialects whose drivers, when a
-	// context is cancelled mid-statement, merely drop the connection and
-	// leave the statement running on the server (go-sql-driver/mysql
-	// does) need it, or a cancelled CreateUser could store its user
-	// later; an uncommitted transaction is rolled back when its
-	// connection goes.
-	InsertInTx bool
+	// WriteInTx makes CreateUser, UpdatePasswordHash and RevokeFamily
+	// execute their one statement (Insert, PasswordUpdate, FamilyRevoke)
+	// in a transaction, committed only if ctx is still live. Dialects
+	// whose drivers, when a context is cancelled mid-statement, merely
+	// drop the connection and leave the statement running on the server
+	// (go-sql-driver/mysql does) need it, or a cancelled CreateUser could
+	// store its user later; an uncommitted transaction is rolled back
+	// when its connection goes. The other writes of several statements
+	// are transactions whatever the Dialect.
+	WriteInTx bool
 	// EmailTaken, needed with ErrorOnAnyConflict, selects one row (of any
 	// content) when a user has the email given as its one argument.
 	EmailTaken string
@@ -71,12 +83,32 @@ type Dialect struct {
 	// stored. Dialects use it to reject values the database would
 	// silently alter.
 	Check func(auth.User) error
-	// EncodeTime turns CreatedAt into the value passed to Insert.
+	// CheckString and CheckTime, if not nil, are called by the
+	// PasswordStore and SessionStore methods before anything is executed,
+	// for every string they write (CheckString, with the column it goes
+	// to, as "table.column") and every time they write or compare
+	// (CheckTime). An error from them is returned, wrapped, and nothing is
+	// changed. Like Check, they reject values the database would silently
+	// alter; their errors name the column, never the value.
+	CheckString func(column, s string) error
+	CheckTime   func(time.Time) error
+	// EncodeTime turns a time into the value passed for a time column:
+	// CreatedAt to Insert, now to the attempt statements, and every time
+	// to the session statements.
 	EncodeTime func(time.Time) any
-	// DecodeTime turns the created_at value read by ByEmail and ByID, and
-	// the last_at value read by AttemptsGet and AttemptsAdd, as the driver
-	// returns them, back into a time.
+	// DecodeTime turns a time column's value, as the driver returns it,
+	// back into a time: created_at read by ByEmail and ByID, last_at read
+	// by AttemptsGet and AttemptsAdd, and the times read by TokenGet,
+	// TokenGetUsed and RevocationGet (whose NULLs are the zero time, and
+	// never passed to DecodeTime).
 	DecodeTime func(src any) (time.Time, error)
+
+	// PasswordUpdate sets password_hash to its first argument in the user
+	// whose id is its second argument and whose password_hash is, byte
+	// for byte, its third; PasswordIs selects one row (of any content)
+	// when the user whose id is its first argument has, byte for byte,
+	// the password_hash that is its second.
+	PasswordUpdate, PasswordIs string
 
 	// AttemptsGet selects attempts and last_at, in this order, of the
 	// counter whose key_hash is the one argument.
@@ -99,6 +131,50 @@ type Dialect struct {
 	// AttemptsPrune deletes at most [PruneBatch] counters whose last_at
 	// is not after the one argument, EncodeTime of the cutoff.
 	AttemptsPrune string
+
+	// The statements of the [auth.SessionStore] methods; the methods
+	// ([Dialect.UseRefreshToken] and the others) say how they are
+	// combined. Times are passed through EncodeTime.
+	//
+	// TokenInsert inserts a token from its arguments, in this order:
+	// hash, family_id, user_id, issued_at and expires_at; if a token has
+	// the hash already, it changes nothing and succeeds.
+	TokenInsert string
+	// FamilyUpsert creates the auth_sessions row of the token whose hash
+	// is its one argument, from the token's family_id (as id), user_id
+	// and expires_at; or, if the row exists, sets its expires_at to the
+	// later of its own and the token's, and changes nothing else.
+	FamilyUpsert string
+	// TokenUse sets used_at to its first argument in the token whose hash
+	// is its second, if used_at is NULL.
+	TokenUse string
+	// TokenGet selects hash, family_id, user_id, issued_at, expires_at
+	// and used_at, in this order, of the token whose hash is its one
+	// argument, and the revoked_at of its family (an inner join).
+	// TokenGetUsed is the same query as UseRefreshToken runs it, in its
+	// transaction, after TokenUse: it must read the latest committed
+	// state of both rows, not a snapshot taken earlier in the
+	// transaction (READ COMMITTED does; under REPEATABLE READ, make it a
+	// locking read).
+	TokenGet, TokenGetUsed string
+	// FamilyRevoke sets revoked_at to its first argument in the
+	// auth_sessions row whose id is its second, and UserFamiliesRevoke in
+	// every row whose user_id is its second, where revoked_at is NULL.
+	FamilyRevoke, UserFamiliesRevoke string
+	// RevocationUpsert records its second argument as the revoked_at of
+	// the user_id that is its first, or, if a revoked_at is recorded for
+	// it, the later of the two; its third argument is the second again.
+	RevocationUpsert string
+	// RevocationGet selects the revoked_at of the user_id that is its one
+	// argument.
+	RevocationGet string
+	// TokensPrune and FamiliesPrune delete at most [PruneBatch] tokens, or
+	// auth_sessions rows, whose expires_at is not after their one
+	// argument. FamiliesPrune must test expires_at of a row that a
+	// concurrent CreateRefreshToken holds as that one commits it, not as
+	// a snapshot shows it (in PostgreSQL, test it outside any subquery
+	// too: a waiting DELETE rechecks only its own WHERE clause).
+	TokensPrune, FamiliesPrune string
 }
 
 // errNoRow is returned, wrapped, by CreateUser when an ErrorOnAnyConflict
@@ -135,12 +211,17 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 	}
 }
 
-// insert executes Insert for u, in a transaction if d.InsertInTx, and
-// returns the number of rows it affected.
+// insert executes Insert for u (see [Dialect.write]) and returns the
+// number of rows it affected.
 func (d *Dialect) insert(ctx context.Context, db *sql.DB, u auth.User) (int64, error) {
-	args := []any{u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt)}
-	if !d.InsertInTx {
-		res, err := db.ExecContext(ctx, d.Insert, args...)
+	return d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt))
+}
+
+// write executes the one statement query, in a transaction if
+// d.WriteInTx, and returns the number of rows it affected.
+func (d *Dialect) write(ctx context.Context, db *sql.DB, query string, args ...any) (int64, error) {
+	if !d.WriteInTx {
+		res, err := db.ExecContext(ctx, query, args...)
 		if err != nil {
 			return 0, err
 		}
@@ -150,14 +231,13 @@ func (d *Dialect) insert(ctx context.Context, db *sql.DB, u auth.User) (int64, e
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, d.Insert, args...)
+	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
-		_ = tx.Rollback() // the insert's error says more
 		return 0, err
 	}
 	n, err := rowsAffected(res)
 	if err != nil {
-		_ = tx.Rollback()
 		return 0, err
 	}
 	// Commit fails, committing nothing, if ctx is done by now.
@@ -221,14 +301,20 @@ func (d *Dialect) wrap(ctx context.Context, op string, err error) error {
 }
 
 // timeScanner is an [sql.Scanner] that decodes the time column col with
-// a Dialect's DecodeTime.
+// a Dialect's DecodeTime. If null, a NULL is the zero time; otherwise it
+// is an error.
 type timeScanner struct {
 	col    string
 	decode func(src any) (time.Time, error)
 	t      *time.Time
+	null   bool
 }
 
 func (s timeScanner) Scan(src any) error {
+	if src == nil && s.null {
+		*s.t = time.Time{}
+		return nil
+	}
 	t, err := s.decode(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.col, err)
