@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -45,6 +46,7 @@ type Key struct {
 	verify     any               // HMAC secret or public key
 	thumbprint string            // RFC 7638, "" for HMAC keys
 	jwk        map[string]string // public JWK members, nil for HMAC keys
+	header     string            // the encoded header of the tokens it signs
 }
 
 // NewKey returns the key named id for material (see [Key] for the accepted
@@ -69,8 +71,22 @@ func NewKey(id string, material any) (*Key, error) {
 	if err := checkKeyID(id); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	k.id = id
+	k.setID(id)
 	return k, nil
+}
+
+// setID names the key and makes the header of the tokens it signs,
+// {"alg":...,"kid":...,"typ":"JWT"} with the members in json.Marshal's
+// order, without kid for the ID "": the seed's header for an HMAC key.
+// IDs are printable ASCII (checkKeyID), which strconv.Quote writes as
+// valid JSON.
+func (k *Key) setID(id string) {
+	k.id = id
+	h := `{"alg":"` + k.method.Alg() + `",`
+	if id != "" {
+		h += `"kid":` + strconv.Quote(id) + `,`
+	}
+	k.header = b64url([]byte(h + `"typ":"JWT"}`))
 }
 
 func newKey(material any) (*Key, error) {

@@ -147,18 +147,34 @@ func (s *Service) IssueToken(ctx context.Context, u User) (token string, expires
 	if s.audience != "" {
 		c.Audience = jwt.ClaimStrings{s.audience}
 	}
-	var claims jwt.Claims = c
+	var body any = c
 	if len(custom) > 0 {
-		claims = payload{c, custom}
+		body = payload{c, custom}
 	}
-	t := jwt.NewWithClaims(key.method, claims)
-	if key.id != "" {
-		t.Header["kid"] = key.id
-	}
-	if token, err = t.SignedString(key.sign); err != nil {
+	if token, err = key.signToken(body); err != nil {
 		return "", time.Time{}, fmt.Errorf("auth: signing token: %w", err)
 	}
 	return token, expires, nil
+}
+
+// signToken returns the compact JWS of claims signed with k: its header
+// (made once, by setID), the claims' JSON, and the signature of the two
+// by golang-jwt's signing method, each in unpadded base64url.
+func (k *Key) signToken(claims any) (string, error) {
+	body, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(k.header)+1+enc.EncodedLen(len(body)))
+	buf = append(buf, k.header...)
+	buf = append(buf, '.')
+	signing := string(enc.AppendEncode(buf, body))
+	sig, err := k.method.Sign(signing, k.sign)
+	if err != nil {
+		return "", err
+	}
+	return signing + "." + enc.EncodeToString(sig), nil
 }
 
 // VerifyToken checks token with the Service's [Verifier]; see
