@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // Token benchmarks: the per-request cost of the middleware is dominated by
@@ -67,4 +70,46 @@ func BenchmarkVerifyToken(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPasswordFlows measures Signup and Login (an in-memory store, the
+// default parameters) against their floor, one argon2id hash with the same
+// parameters computed directly with golang.org/x/crypto/argon2, in one
+// run, so that their ratio is what everything around the hash costs:
+//
+//	go test -run '^$' -bench PasswordFlows -benchmem -count 8 ./auth
+func BenchmarkPasswordFlows(b *testing.B) {
+	ctx := context.Background()
+	p := DefaultParams()
+	const pw = "correct horse battery staple"
+	b.Run("argon2id", func(b *testing.B) {
+		salt := make([]byte, p.SaltLen)
+		b.ReportAllocs()
+		for b.Loop() {
+			argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+		}
+	})
+	b.Run("signup", func(b *testing.B) {
+		s := benchService(b)
+		n := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			n++
+			if _, err := s.Signup(ctx, NewUser{Name: "Ada", Email: fmt.Sprintf("ada%d@example.com", n), Password: pw}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("login", func(b *testing.B) {
+		s := benchService(b)
+		if _, err := s.Signup(ctx, NewUser{Name: "Ada", Email: "ada@example.com", Password: pw}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Login(ctx, "ada@example.com", pw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
