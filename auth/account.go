@@ -76,9 +76,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	}
 	var match bool
 	var hash string
-	err = s.withHashSlot(ctx, func() (err error) {
-		if match, err = checkPassword(cur, current, u.PasswordHash); match && err == nil {
-			hash, err = hashPassword(s.rand, pw, s.params)
+	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
+		if match, err = checkPassword(h, cur, current, u.PasswordHash); match && err == nil {
+			hash, err = hashPassword(h, s.rand, pw, s.params)
 		}
 		return err
 	})

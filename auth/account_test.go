@@ -42,7 +42,7 @@ func TestChangePassword(t *testing.T) {
 	if p, _, _, err := decodePHC(stored); err != nil || p != sessParams {
 		t.Errorf("new hash params = %+v, %v; want %+v", p, err, sessParams)
 	}
-	if ok, err := verifyPassword([]byte(newPassword), stored); !ok || err != nil {
+	if ok, err := verifyPassword(nil, []byte(newPassword), stored); !ok || err != nil {
 		t.Errorf("the new hash does not verify the new password: %v, %v", ok, err)
 	}
 
@@ -229,7 +229,7 @@ func TestChangePasswordConcurrentChange(t *testing.T) {
 	f := newSessFixture(t, Config{})
 	a := f.signup(t)
 	// Another change lands between the Service's read and its write.
-	other, err := hashPassword(rand.Reader, []byte("changed elsewhere"), cheapParams)
+	other, err := hashPassword(nil, rand.Reader, []byte("changed elsewhere"), cheapParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func testUpgrade(t *testing.T, tt upgradeCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := hashPassword(rand.Reader, prepared, tt.stored)
+	old, err := hashPassword(nil, rand.Reader, prepared, tt.stored)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func testUpgrade(t *testing.T, tt upgradeCase) {
 	if err != nil || p != tt.cfg || len(salt) != int(tt.cfg.SaltLen) {
 		t.Errorf("upgraded hash params = %+v, %v; want %+v", p, err, tt.cfg)
 	}
-	if ok, err := verifyPassword(prepared, got); !ok || err != nil {
+	if ok, err := verifyPassword(nil, prepared, got); !ok || err != nil {
 		t.Errorf("the upgraded hash does not verify the password: %v, %v", ok, err)
 	}
 	if len(events) != 1 || events[0].UserID != "u1" || !strings.Contains(events[0].Reason, "argon2id") {
@@ -366,7 +366,7 @@ func weakHash(t *testing.T, pw string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hashPassword(rand.Reader, prepared, Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32})
+	h, err := hashPassword(nil, rand.Reader, prepared, Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32})
 	if err != nil {
 		t.Fatal(err)
 	}

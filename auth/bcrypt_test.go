@@ -36,7 +36,7 @@ func wantUpgradedFromBcrypt(t *testing.T, f *sessFixture, email, password string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := verifyPassword(prepared, got); !ok || err != nil {
+	if ok, err := verifyPassword(nil, prepared, got); !ok || err != nil {
 		t.Fatalf("the upgraded hash does not verify the password: %v, %v", ok, err)
 	}
 	return got
@@ -248,7 +248,7 @@ func TestBcryptMalformed(t *testing.T) {
 			if err := checkStoredHash(tt.hash); !errors.Is(err, ErrInvalidHash) {
 				t.Errorf("checkStoredHash = %v, want ErrInvalidHash", err)
 			}
-			if ok, err := checkPassword([]byte(pw), pw, tt.hash); ok || err == nil {
+			if ok, err := checkPassword(nil, []byte(pw), pw, tt.hash); ok || err == nil {
 				t.Errorf("checkPassword = %v, %v; want false and an error", ok, err)
 			}
 			if err != nil && strings.Contains(err.Error(), base[7:]) {

@@ -151,7 +151,7 @@ func TestSignupRejectsCommonPasswords(t *testing.T) {
 
 	// Imported users with common passwords still log in.
 	for i, pw := range []string{"password", "Password1", "12345678"} {
-		h, err := hashPassword(rand.Reader, []byte(pw), DefaultParams())
+		h, err := hashPassword(nil, rand.Reader, []byte(pw), DefaultParams())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-go/gatehouse/internal/argon2"
 )
 
 // Params are the argon2id parameters used to hash new passwords.
@@ -77,6 +78,35 @@ func (p Params) check(strong bool) error {
 
 const phcPrefix = "$argon2id$v=19$"
 
+// hashMemory is the argon2id work memory of one hashing slot (see
+// Service.withHashSlot): every hash made while holding the slot computes
+// in it, so a hash leaves no Params.Memory KiB of garbage behind for the
+// collector to catch up with. The memory is allocated at the slot's first
+// hash and kept for the Service's lifetime: once every slot has hashed, a
+// Service holds MaxConcurrentHashes × Params.Memory KiB, busy or idle,
+// and hashing needs no more under any load, but for the exception below.
+//
+// It grows to at most max KiB, Config.Params.Memory. A stored hash made
+// with more memory (with larger Params of the past, or a hostile one, up
+// to the 1 GiB bound of decodePHC) is checked in temporary memory, garbage
+// once that hash is done, so that it cannot make the slot's memory grow
+// for good.
+type hashMemory struct {
+	mem argon2.Memory
+	max uint32 // KiB
+}
+
+// idKey derives p.KeyLen bytes from password and salt with argon2id and
+// p, in h's memory or, if h is nil or p needs more than h.max, in
+// temporary memory.
+func (h *hashMemory) idKey(password, salt []byte, p Params) []byte {
+	var mem *argon2.Memory // nil: temporary memory
+	if h != nil && p.Memory <= h.max {
+		mem = &h.mem
+	}
+	return argon2.IDKey(mem, password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+}
+
 var b64 = base64.RawStdEncoding.Strict()
 
 // hashPassword derives an argon2id key from password with a fresh salt read
@@ -85,13 +115,13 @@ var b64 = base64.RawStdEncoding.Strict()
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
 //
 // with salt and key in unpadded standard base64, as the reference argon2
-// implementation writes them.
-func hashPassword(rand io.Reader, password []byte, p Params) (string, error) {
+// implementation writes them. It hashes in h's memory (nil: temporary).
+func hashPassword(h *hashMemory, rand io.Reader, password []byte, p Params) (string, error) {
 	salt := make([]byte, p.SaltLen)
 	if _, err := io.ReadFull(rand, salt); err != nil {
 		return "", fmt.Errorf("auth: reading salt: %w", err)
 	}
-	return encodePHC(p, salt, argon2.IDKey(password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)), nil
+	return encodePHC(p, salt, h.idKey(password, salt, p)), nil
 }
 
 func encodePHC(p Params, salt, key []byte) string {
@@ -176,14 +206,15 @@ func isCanonicalUint(s string) bool {
 }
 
 // verifyPassword reports whether password matches the PHC string phc,
-// comparing in constant time. A hash it cannot decode is an error wrapping
-// ErrInvalidHash, never a match.
-func verifyPassword(password []byte, phc string) (bool, error) {
+// comparing in constant time, and hashing in h's memory (nil: temporary).
+// A hash it cannot decode is an error wrapping ErrInvalidHash, never a
+// match.
+func verifyPassword(h *hashMemory, password []byte, phc string) (bool, error) {
 	p, salt, key, err := decodePHC(phc)
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey(password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+	got := h.idKey(password, salt, p)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
@@ -250,12 +281,13 @@ func checkBcrypt(hash string) error {
 
 // checkPassword reports whether a password matches a stored hash:
 // argon2id (of the NFKC-normalised password, prepared) or bcrypt (of the
-// password as typed, raw, as the system that made it hashed it).
-func checkPassword(prepared []byte, raw, hash string) (bool, error) {
+// password as typed, raw, as the system that made it hashed it). argon2id
+// hashes in h's memory (nil: temporary).
+func checkPassword(h *hashMemory, prepared []byte, raw, hash string) (bool, error) {
 	if strings.HasPrefix(hash, "$2") {
 		return verifyBcrypt(raw, hash)
 	}
-	return verifyPassword(prepared, hash)
+	return verifyPassword(h, prepared, hash)
 }
 
 // checkStoredHash reports why hash cannot be stored as a password hash:

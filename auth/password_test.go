@@ -2,24 +2,30 @@ package auth
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// argon2KATs are known answers from the reference implementation's CLI
-// (Debian package argon2, version 0~20171227-0.3+deb12u1), produced with the
-// command above each one. The salt is the CLI's argument, as bytes.
-var argon2KATs = []struct {
+// argon2KAT is a known answer: the PHC string of password, hashed with
+// salt and params.
+type argon2KAT struct {
 	password string
 	salt     string
 	params   Params
 	phc      string
-}{
+}
+
+// argon2KATs are known answers from the reference implementation's CLI
+// (Debian package argon2, version 0~20171227-0.3+deb12u1), produced with the
+// command above each one. The salt is the CLI's argument, as bytes.
+var argon2KATs = []argon2KAT{
 	{
 		// echo -n 'correct horse battery staple' | argon2 somesaltsomesalt -id -t 2 -k 19456 -p 1 -l 32 -e
 		password: "correct horse battery staple",
@@ -50,58 +56,72 @@ var argon2KATs = []struct {
 	},
 }
 
+// TestArgon2KnownAnswers checks every known answer in temporary memory
+// and in one hashing slot's memory reused by all of them (with other m, t
+// and p in between, larger and smaller), as a Service computes them.
 func TestArgon2KnownAnswers(t *testing.T) {
-	for _, kat := range argon2KATs {
-		t.Run(kat.phc[:30], func(t *testing.T) {
-			ok, err := verifyPassword([]byte(kat.password), kat.phc)
-			if err != nil || !ok {
-				t.Errorf("verifyPassword(right password) = %v, %v; want true, nil", ok, err)
+	slot := &hashMemory{max: maxMemory}
+	for _, h := range []*hashMemory{nil, slot} {
+		for _, kat := range argon2KATs {
+			name := "temporary/" + kat.phc[:30]
+			if h != nil {
+				name = "reused/" + kat.phc[:30]
 			}
-			ok, err = verifyPassword([]byte(kat.password+"!"), kat.phc)
-			if err != nil || ok {
-				t.Errorf("verifyPassword(wrong password) = %v, %v; want false, nil", ok, err)
-			}
+			t.Run(name, func(t *testing.T) { testArgon2KnownAnswer(t, h, kat) })
+		}
+	}
+}
 
-			p, salt, key, err := decodePHC(kat.phc)
-			if err != nil {
-				t.Fatalf("decodePHC: %v", err)
-			}
-			if p != kat.params {
-				t.Errorf("decodePHC params = %+v, want %+v", p, kat.params)
-			}
-			if string(salt) != kat.salt {
-				t.Errorf("decodePHC salt = %q, want %q", salt, kat.salt)
-			}
-			if got := encodePHC(kat.params, []byte(kat.salt), key); got != kat.phc {
-				t.Errorf("encodePHC = %q\n                want %q", got, kat.phc)
-			}
+// testArgon2KnownAnswer checks one known answer, hashing in h's memory.
+func testArgon2KnownAnswer(t *testing.T, h *hashMemory, kat argon2KAT) {
+	ok, err := verifyPassword(h, []byte(kat.password), kat.phc)
+	if err != nil || !ok {
+		t.Errorf("verifyPassword(right password) = %v, %v; want true, nil", ok, err)
+	}
+	ok, err = verifyPassword(h, []byte(kat.password+"!"), kat.phc)
+	if err != nil || ok {
+		t.Errorf("verifyPassword(wrong password) = %v, %v; want false, nil", ok, err)
+	}
 
-			// The whole key is compared: a hash that differs only in its
-			// last byte, or its first, does not match.
-			for _, i := range []int{0, len(key) - 1} {
-				bad := append([]byte(nil), key...)
-				bad[i] ^= 1
-				if ok, err := verifyPassword([]byte(kat.password), encodePHC(p, salt, bad)); ok || err != nil {
-					t.Errorf("verifyPassword with key byte %d changed = %v, %v; want false, nil", i, ok, err)
-				}
-			}
+	p, salt, key, err := decodePHC(kat.phc)
+	if err != nil {
+		t.Fatalf("decodePHC: %v", err)
+	}
+	if p != kat.params {
+		t.Errorf("decodePHC params = %+v, want %+v", p, kat.params)
+	}
+	if string(salt) != kat.salt {
+		t.Errorf("decodePHC salt = %q, want %q", salt, kat.salt)
+	}
+	if got := encodePHC(kat.params, []byte(kat.salt), key); got != kat.phc {
+		t.Errorf("encodePHC = %q\n                want %q", got, kat.phc)
+	}
 
-			// From scratch: the salt as the only bytes rand has to give.
-			got, err := hashPassword(strings.NewReader(kat.salt), []byte(kat.password), kat.params)
-			if err != nil {
-				t.Fatalf("hashPassword: %v", err)
-			}
-			if got != kat.phc {
-				t.Errorf("hashPassword = %q\n                   want %q", got, kat.phc)
-			}
-		})
+	// The whole key is compared: a hash that differs only in its
+	// last byte, or its first, does not match.
+	for _, i := range []int{0, len(key) - 1} {
+		bad := append([]byte(nil), key...)
+		bad[i] ^= 1
+		if ok, err := verifyPassword(h, []byte(kat.password), encodePHC(p, salt, bad)); ok || err != nil {
+			t.Errorf("verifyPassword with key byte %d changed = %v, %v; want false, nil", i, ok, err)
+		}
+	}
+
+	// From scratch: the salt as the only bytes rand has to give.
+	got, err := hashPassword(h, strings.NewReader(kat.salt), []byte(kat.password), kat.params)
+	if err != nil {
+		t.Fatalf("hashPassword: %v", err)
+	}
+	if got != kat.phc {
+		t.Errorf("hashPassword = %q\n                   want %q", got, kat.phc)
 	}
 }
 
 // TestArgon2ReferenceCLI hashes passwords with hashPassword and with the
 // reference implementation's CLI (Debian package argon2) and compares the
 // PHC strings. The salts come from a deterministic source of ASCII letters
-// and digits, as the CLI takes the salt as an argument.
+// and digits, as the CLI takes the salt as an argument. Every hash is made
+// in one reused hashing slot's memory, as a Service makes them.
 func TestArgon2ReferenceCLI(t *testing.T) {
 	bin, err := exec.LookPath("argon2")
 	if err != nil {
@@ -122,8 +142,9 @@ func TestArgon2ReferenceCLI(t *testing.T) {
 		{"\x00\x01 binary \xff", Params{Memory: 256, Iterations: 2, Parallelism: 1, SaltLen: 64, KeyLen: 24}},
 	}
 	rand := newASCIIRand(1)
+	slot := &hashMemory{max: maxMemory}
 	for _, c := range cases {
-		ours, err := hashPassword(rand, []byte(c.password), c.params)
+		ours, err := hashPassword(slot, rand, []byte(c.password), c.params)
 		if err != nil {
 			t.Fatalf("hashPassword(%q): %v", c.password, err)
 		}
@@ -151,11 +172,11 @@ func TestArgon2ReferenceCLI(t *testing.T) {
 }
 
 func TestHashPasswordRoundTrip(t *testing.T) {
-	a, err := hashPassword(newASCIIRand(2), []byte("hunter22"), cheapParams)
+	a, err := hashPassword(nil, newASCIIRand(2), []byte("hunter22"), cheapParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := hashPassword(newASCIIRand(3), []byte("hunter22"), cheapParams)
+	b, err := hashPassword(nil, newASCIIRand(3), []byte("hunter22"), cheapParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +187,11 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 		t.Errorf("hash %q has the wrong prefix", a)
 	}
 	for _, h := range []string{a, b} {
-		if ok, err := verifyPassword([]byte("hunter22"), h); !ok || err != nil {
+		if ok, err := verifyPassword(nil, []byte("hunter22"), h); !ok || err != nil {
 			t.Errorf("verifyPassword(right, %q) = %v, %v", h, ok, err)
 		}
 		for _, wrong := range []string{"hunter2", "hunter222", "Hunter22", ""} {
-			if ok, err := verifyPassword([]byte(wrong), h); ok || err != nil {
+			if ok, err := verifyPassword(nil, []byte(wrong), h); ok || err != nil {
 				t.Errorf("verifyPassword(%q, %q) = %v, %v; want false, nil", wrong, h, ok, err)
 			}
 		}
@@ -178,11 +199,11 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 }
 
 func TestHashPasswordRandFailure(t *testing.T) {
-	h, err := hashPassword(errReader{errNoEntropy}, []byte("password"), cheapParams)
+	h, err := hashPassword(nil, errReader{errNoEntropy}, []byte("password"), cheapParams)
 	if !errors.Is(err, errNoEntropy) || h != "" {
 		t.Errorf("hashPassword(failing rand) = %q, %v; want \"\", error wrapping %v", h, err, errNoEntropy)
 	}
-	h, err = hashPassword(strings.NewReader("short"), []byte("password"), cheapParams)
+	h, err = hashPassword(nil, strings.NewReader("short"), []byte("password"), cheapParams)
 	if !errors.Is(err, io.ErrUnexpectedEOF) || h != "" {
 		t.Errorf("hashPassword(short rand) = %q, %v; want \"\", error wrapping io.ErrUnexpectedEOF", h, err)
 	}
@@ -269,7 +290,7 @@ func TestDecodePHCRejects(t *testing.T) {
 				t.Errorf("decodePHC(%q) returned values with its error: %+v, %x, %x", tt.phc, p, s, k)
 			}
 			// verifyPassword must fail the same way, without hashing.
-			if ok, err := verifyPassword([]byte("correct horse battery staple"), tt.phc); ok || !errors.Is(err, ErrInvalidHash) {
+			if ok, err := verifyPassword(nil, []byte("correct horse battery staple"), tt.phc); ok || !errors.Is(err, ErrInvalidHash) {
 				t.Errorf("verifyPassword(%q) = %v, %v; want false, ErrInvalidHash", tt.phc, ok, err)
 			}
 		})
@@ -377,5 +398,69 @@ func TestParamsCheck(t *testing.T) {
 		if err := params.check(true); err == nil {
 			t.Errorf("%+v.check(true) = nil, want an error", params)
 		}
+	}
+}
+
+// TestHashMemory checks that a hashing slot's memory is reused by hashes
+// that need at most its max, and that a hash needing more (a stored hash
+// made with larger parameters) is computed in temporary memory, which the
+// slot does not keep; and that both give the same keys as temporary
+// memory. Memory is judged by the bytes the heap allocated during a hash.
+func TestHashMemory(t *testing.T) {
+	const kib = 1024
+	h := &hashMemory{max: 1024}
+	password, salt := []byte("correct horse battery staple"), []byte("somesaltsomesalt")
+	idKey := func(p Params) (key []byte, allocated uint64) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		key = h.idKey(password, salt, p)
+		runtime.ReadMemStats(&after)
+		if want := (*hashMemory)(nil).idKey(password, salt, p); !bytes.Equal(key, want) {
+			t.Errorf("idKey(%+v) = %x in the slot's memory, %x in temporary memory", p, key, want)
+		}
+		return key, after.TotalAlloc - before.TotalAlloc
+	}
+	p := Params{Memory: 1024, Iterations: 1, Parallelism: 1, KeyLen: 32}
+	if _, n := idKey(p); n < 1024*kib {
+		t.Errorf("first hash allocated %d bytes; want the slot's 1024 KiB", n)
+	}
+	for _, q := range []Params{p, {Memory: 512, Iterations: 3, Parallelism: 2, KeyLen: 16}, p} {
+		if _, n := idKey(q); n >= 512*kib {
+			t.Errorf("hash with %+v allocated %d bytes; want the slot's memory reused", q, n)
+		}
+	}
+	large := Params{Memory: 4096, Iterations: 1, Parallelism: 1, KeyLen: 32}
+	for i := range 2 {
+		if _, n := idKey(large); n < 4096*kib {
+			t.Errorf("hash %d with m=%d over the slot's max %d allocated %d bytes; want temporary memory each time", i, large.Memory, h.max, n)
+		}
+	}
+	if _, n := idKey(p); n >= 512*kib {
+		t.Errorf("after the large hashes, hash with %+v allocated %d bytes; want the slot's memory reused", p, n)
+	}
+}
+
+// BenchmarkHashPassword is one hash with the default parameters, in
+// temporary memory (as x/crypto's argon2.IDKey computes) and in a reused
+// hashing slot's memory (as a Service computes).
+//
+//	go test -run '^$' -bench HashPassword -benchmem -count 8 ./auth
+func BenchmarkHashPassword(b *testing.B) {
+	p := DefaultParams()
+	for _, bm := range []struct {
+		name string
+		h    *hashMemory
+	}{
+		{"memory=temporary", nil},
+		{"memory=slot", &hashMemory{max: p.Memory}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := hashPassword(bm.h, crand.Reader, []byte("correct horse battery staple"), p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -100,8 +101,13 @@ type Config struct {
 	Params Params
 
 	// MaxConcurrentHashes bounds the argon2id computations running at once
-	// in this Service, and with it the memory they use (each takes
-	// Params.Memory KiB). Default: runtime.GOMAXPROCS(0) at the time of New.
+	// in this Service, and with it the memory they use: each takes
+	// Params.Memory KiB of work memory, which later hashes reuse (a
+	// sync.Pool keeps it while hashing goes on and lets the garbage
+	// collector have it once hashing stops), so that a stream of logins
+	// leaves no garbage behind. A stored hash made with more memory than
+	// Params.Memory is checked in temporary memory, which is not kept.
+	// Default: runtime.GOMAXPROCS(0) at the time of New.
 	MaxConcurrentHashes int
 
 	// HashWait is how long Signup and Login wait for a hashing slot before
@@ -182,7 +188,8 @@ type Service struct {
 	issuer        string
 	audience      string
 	params        Params
-	hashSlots     chan struct{}
+	hashSlots     chan struct{} // one value per hash running
+	hashMemory    sync.Pool     // of *hashMemory for params.Memory
 	hashWait      time.Duration
 	rand          io.Reader
 	attempts      AttemptStore
@@ -395,8 +402,8 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 		return nil, err
 	}
 	u := User{ID: hex.EncodeToString(id[:]), Email: email, Name: name, CreatedAt: s.now()}
-	err = s.withHashSlot(ctx, func() (err error) {
-		u.PasswordHash, err = hashPassword(s.rand, password, s.params)
+	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
+		u.PasswordHash, err = hashPassword(h, s.rand, password, s.params)
 		return err
 	})
 	if err != nil {
@@ -463,16 +470,16 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	}
 	var match bool
 	var upgraded string // a hash of pw with the current parameters, if the stored one is weaker
-	err = s.withHashSlot(ctx, func() (err error) {
+	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
 		if !found {
 			// Same work as a real check, so response time says nothing
 			// about whether the account exists.
-			_, err = hashPassword(s.rand, pw, s.params)
+			_, err = hashPassword(h, s.rand, pw, s.params)
 			return err
 		}
-		match, err = checkPassword(pw, password, u.PasswordHash)
+		match, err = checkPassword(h, pw, password, u.PasswordHash)
 		if match && s.passwords != nil && s.params.weaker(u.PasswordHash) {
-			upgraded, err = hashPassword(s.rand, pw, s.params)
+			upgraded, err = hashPassword(h, s.rand, pw, s.params)
 		}
 		return err
 	})
@@ -496,8 +503,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 }
 
 // withHashSlot runs f while holding one of the MaxConcurrentHashes slots,
-// waiting at most HashWait for one.
-func (s *Service) withHashSlot(ctx context.Context, f func() error) error {
+// waiting at most HashWait for one, and passes f work memory for its
+// hashes (see hashMemory), taken from the Service's pool.
+func (s *Service) withHashSlot(ctx context.Context, f func(*hashMemory) error) error {
 	select {
 	case s.hashSlots <- struct{}{}:
 	default:
@@ -512,7 +520,12 @@ func (s *Service) withHashSlot(ctx context.Context, f func() error) error {
 		}
 	}
 	defer func() { <-s.hashSlots }()
-	return f()
+	h, _ := s.hashMemory.Get().(*hashMemory)
+	if h == nil {
+		h = &hashMemory{max: s.params.Memory}
+	}
+	defer s.hashMemory.Put(h)
+	return f(h)
 }
 
 func (s *Service) random(b []byte) error {

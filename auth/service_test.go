@@ -325,7 +325,7 @@ func TestLoginStoredHash(t *testing.T) {
 
 	// A hash made with other (valid) parameters still logs in: changing
 	// Config.Params locks nobody out.
-	old, err := hashPassword(rand.Reader, []byte(password), Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32})
+	old, err := hashPassword(nil, rand.Reader, []byte(password), Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func occupySlot(t *testing.T, s *Service) (release func()) {
 	entered, unblock := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- s.withHashSlot(context.Background(), func() error {
+		done <- s.withHashSlot(context.Background(), func(*hashMemory) error {
 			close(entered)
 			<-unblock
 			return nil
@@ -450,7 +450,7 @@ func TestHashSlotBusy(t *testing.T) {
 		t.Errorf("a busy Signup created the user")
 	}
 	called := false
-	if err := s.withHashSlot(ctx, func() error { called = true; return nil }); !errors.Is(err, ErrBusy) || called {
+	if err := s.withHashSlot(ctx, func(*hashMemory) error { called = true; return nil }); !errors.Is(err, ErrBusy) || called {
 		t.Errorf("withHashSlot = %v, called = %v; want ErrBusy, not called", err, called)
 	}
 
@@ -464,15 +464,15 @@ func TestHashSlotReleasedOnError(t *testing.T) {
 	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
 	boom := errors.New("boom")
 	for i := range 3 {
-		if err := s.withHashSlot(context.Background(), func() error { return boom }); err != boom {
+		if err := s.withHashSlot(context.Background(), func(*hashMemory) error { return boom }); err != boom {
 			t.Fatalf("call %d: withHashSlot = %v, want f's error", i, err)
 		}
 	}
 	func() {
 		defer func() { _ = recover() }()
-		_ = s.withHashSlot(context.Background(), func() error { panic("boom") })
+		_ = s.withHashSlot(context.Background(), func(*hashMemory) error { panic("boom") })
 	}()
-	if err := s.withHashSlot(context.Background(), func() error { return nil }); err != nil {
+	if err := s.withHashSlot(context.Background(), func(*hashMemory) error { return nil }); err != nil {
 		t.Errorf("after f panicked: withHashSlot = %v", err)
 	}
 }
@@ -496,7 +496,7 @@ func TestHashSlotContextCanceled(t *testing.T) {
 	// the wait begins, the answer is the same, so no sleep is needed.
 	waiting, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- s.withHashSlot(waiting, func() error { return nil }) }()
+	go func() { done <- s.withHashSlot(waiting, func(*hashMemory) error { return nil }) }()
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("withHashSlot canceled while waiting: %v, want context.Canceled", err)
@@ -506,7 +506,7 @@ func TestHashSlotContextCanceled(t *testing.T) {
 	cause := errors.New("client went away")
 	withCause, cancelCause := context.WithCancelCause(ctx)
 	cancelCause(cause)
-	if err := s.withHashSlot(withCause, func() error { return nil }); !errors.Is(err, cause) {
+	if err := s.withHashSlot(withCause, func(*hashMemory) error { return nil }); !errors.Is(err, cause) {
 		t.Errorf("withHashSlot with a cancel cause: %v, want %v", err, cause)
 	}
 }
@@ -521,7 +521,7 @@ func TestHashSlotBound(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.withHashSlot(context.Background(), func() error {
+			errs <- s.withHashSlot(context.Background(), func(*hashMemory) error {
 				n := active.Add(1)
 				for {
 					p := peak.Load()
@@ -544,6 +544,39 @@ func TestHashSlotBound(t *testing.T) {
 	}
 	if p := peak.Load(); p > limit {
 		t.Errorf("%d hashes ran at once, limit %d", p, limit)
+	}
+}
+
+// TestHashSlotMemory checks that withHashSlot hands f work memory bounded
+// by Config.Params.Memory, and that hashes in a row reuse it rather than
+// each making its own.
+func TestHashSlotMemory(t *testing.T) {
+	params := Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: 2, Params: params})
+	var got []*hashMemory
+	for range 4 {
+		if err := s.withHashSlot(context.Background(), func(h *hashMemory) error {
+			got = append(got, h)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, h := range got {
+		if h == nil || h.max != params.Memory {
+			t.Fatalf("call %d: work memory %+v, want one bounded at Params.Memory = %d KiB", i, h, params.Memory)
+		}
+	}
+	// A sync.Pool may drop what it holds at a garbage collection, but
+	// none runs here, so the memory of the first call comes back.
+	reused := 0
+	for _, h := range got[1:] {
+		if h == got[0] {
+			reused++
+		}
+	}
+	if reused == 0 {
+		t.Errorf("4 calls in a row used %d distinct work memories; want reuse", len(got))
 	}
 }
 

@@ -136,7 +136,7 @@ func TestBackoffDelay(t *testing.T) {
 	p := loginPolicy{backoffAfter: 5, backoff: time.Second, backoffMax: time.Minute, maxFailures: 100, window: time.Hour}
 	for n, want := range map[int]time.Duration{
 		5: time.Second, 6: 2 * time.Second, 7: 4 * time.Second, 8: 8 * time.Second, 9: 16 * time.Second,
-		10: 32 * time.Second, 11: time.Minute, 12: time.Minute, 99: time.Minute, 1 << 40: time.Minute,
+		10: 32 * time.Second, 11: time.Minute, 12: time.Minute, 99: time.Minute, 1 << 30: time.Minute,
 	} {
 		if got := p.delay(n); got != want {
 			t.Errorf("delay(%d) = %v; want %v", n, got, want)

@@ -39,7 +39,7 @@ func TestLoginTimingUnknownEmail(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s := newTestService(t, store, Config{}) // DefaultParams, like production
-	hash, err := hashPassword(rand.Reader, []byte("the right password"), s.params)
+	hash, err := hashPassword(nil, rand.Reader, []byte("the right password"), s.params)
 	if err != nil {
 		t.Fatal(err)
 	}
