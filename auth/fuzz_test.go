@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,54 @@ func FuzzParseJWKS(f *testing.F) {
 					keys[i].ID(), keys[i].Algorithm(), keys[i].Thumbprint(), k.ID(), k.Algorithm(), k.Thumbprint())
 			}
 		}
+	})
+}
+
+// FuzzVerifyMatchesGolangJWT: the Verifier's own JWS parser agrees with
+// golang-jwt's Parser as the Verifier configured it before. For any header
+// and payload, signed with one of two HS256 keys (kid "" and "k"), rightly
+// or with a bit flipped, with the Verifier's issuer and audience
+// configured or not, jwsOracle.check compares the two: whatever the
+// Verifier accepts, golang-jwt accepts, with the same claims; whatever
+// golang-jwt accepts, the Verifier accepts too if the header and payload
+// are each one JSON object and the payload's dates are numbers; and both
+// call the same tokens expired.
+func FuzzVerifyMatchesGolangJWT(f *testing.F) {
+	o := newJWSOracle(f)
+	now := jwsNow.Unix()
+	for _, s := range []struct {
+		header, payload string
+		key, flags      uint8
+	}{
+		{seedHeader, seedPayload, 0, 0},
+		{seedHeader, seedPayload, 0, 1},
+		{seedHeader, seedPayload, 1, 0},
+		{`{"alg":"HS256","kid":"k","typ":"JWT"}`, seedPayload, 1, 0},
+		{`{"alg":"HS256","kid":"k"}`, seedPayload, 0, 0},
+		{`{"alg":"HS256","kid":""}`, seedPayload, 0, 0},
+		{`{"alg":"HS256","kid":null}`, seedPayload, 0, 0},
+		{`{"alg":"HS256","kid":5,"kid":"k"}`, seedPayload, 1, 0},
+		{`{"alg":"HS256","crit":null}`, seedPayload, 0, 0},
+		{`{"alg":"HS256","CRIT":["b64"],"KID":"k","ALG":"none"}`, seedPayload, 0, 0},
+		{`{"alg":"none","alg":"HS256"}`, seedPayload, 0, 0},
+		{`{"\u0061lg":"HS\u0032\u0035\u0036","k\u0069d":"\u006b"}`, seedPayload, 1, 0},
+		{`{"x":{"alg":"none"},"y":["}","\"alg\""],"alg":"HS256"}`, seedPayload, 0, 0},
+		{`{"alg":"HS384"}`, seedPayload, 0, 0},
+		{`{"alg":"none"}`, seedPayload, 0, 0},
+		{`"HS256"`, seedPayload, 0, 0},
+		{`{"alg":"HS256"} `, seedPayload + ` {}`, 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":"%d"}`, now+60), 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d.75,"nbf":%d.5,"iat":-1.5}`, now, now), 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","EXP":%d,"exp":null,"Exp":1e300}`, now+60), 0, 0},
+		{seedHeader, `{"userId":"u1","exp":9223372036854775808}`, 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","sub":"u1","jti":"j","exp":%d,"iss":"%s","aud":["web","%s"]}`, now+60, jwsIssuer, jwsAudience), 0, 6},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":"%s"}`, now+60, jwsIssuer, jwsAudience), 0, 6},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":[1]}`, now+60, jwsIssuer), 0, 2},
+		{seedHeader, `{"userId":"u1","exp":1,"nbf":9e9,"iss":"x"}`, 0, 2},
+	} {
+		f.Add(s.header, s.payload, s.key, s.flags)
+	}
+	f.Fuzz(func(t *testing.T, header, payload string, key, flags uint8) {
+		o.check(t, header, payload, key, flags)
 	})
 }
