@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,18 +149,17 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	}
 }
 
-// oneHashTime is the median time of three argon2id hashes with p,
-// computed directly with golang.org/x/crypto/argon2, one at a time.
+// oneHashTime is the time of one argon2id hash with p, computed directly
+// with golang.org/x/crypto/argon2, one at a time, in steady state
+// (testing.Benchmark: about a second of hashing).
 func oneHashTime(p auth.Params) time.Duration {
-	var d [3]time.Duration
 	salt := make([]byte, p.SaltLen)
-	for i := range d {
-		t0 := time.Now()
-		argon2.IDKey([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
-		d[i] = time.Since(t0)
-	}
-	slices.Sort(d[:])
-	return d[1]
+	r := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			argon2.IDKey([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+		}
+	})
+	return time.Duration(r.NsPerOp())
 }
 
 // procStatusKiB reads the Vm* lines of /proc/self/status, in KiB.
