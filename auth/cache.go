@@ -105,22 +105,13 @@ func equalText(a, b string) bool {
 // clone returns a deep copy of c: nothing a caller does to it (or did to
 // c) reaches the cache. The claims and their dates share one allocation.
 func (c *Claims) clone() *Claims {
-	box := &struct {
-		claims        Claims
-		exp, nbf, iat jwt.NumericDate
-	}{claims: *c}
-	d := &box.claims
+	d := &decodedClaims{Claims: *c}
 	d.Audience = slices.Clone(c.Audience)
-	copyDate(&d.ExpiresAt, &box.exp)
-	copyDate(&d.NotBefore, &box.nbf)
-	copyDate(&d.IssuedAt, &box.iat)
-	return d
-}
-
-// copyDate points *p, if not nil, at a copy of its date kept in room.
-func copyDate(p **jwt.NumericDate, room *jwt.NumericDate) {
-	if *p != nil {
-		*room = **p
-		*p = room
+	for i, p := range [...]**jwt.NumericDate{&d.ExpiresAt, &d.NotBefore, &d.IssuedAt} {
+		if *p != nil {
+			d.dates[i] = **p
+			*p = &d.dates[i]
+		}
 	}
+	return &d.Claims
 }
