@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 func TestNewRejects(t *testing.T) {
