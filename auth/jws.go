@@ -362,16 +362,51 @@ func isJSONString(raw []byte, s string) bool {
 // the same names (which encoding/json matches as it did for Claims), with
 // the dates as numbers.
 type claimsJSON struct {
-	UserID    string           `json:"userId"`
-	UserName  string           `json:"userName"`
-	Email     string           `json:"email"`
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub"`
-	Audience  jwt.ClaimStrings `json:"aud"`
-	ExpiresAt numericDate      `json:"exp"`
-	NotBefore numericDate      `json:"nbf"`
-	IssuedAt  numericDate      `json:"iat"`
-	ID        string           `json:"jti"`
+	UserID    string      `json:"userId"`
+	UserName  string      `json:"userName"`
+	Email     string      `json:"email"`
+	Issuer    string      `json:"iss"`
+	Subject   string      `json:"sub"`
+	Audience  audience    `json:"aud"`
+	ExpiresAt numericDate `json:"exp"`
+	NotBefore numericDate `json:"nbf"`
+	IssuedAt  numericDate `json:"iat"`
+	ID        string      `json:"jti"`
+}
+
+// audience is the aud claim, read as jwt.ClaimStrings reads it (a string,
+// an array of strings, or null for none; anything else, null inside the
+// array included, is an error; an empty array is none) but without its
+// detour through interface{} values.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case 'n':
+		return nil // null, the only literal starting so: leaves a as it is
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	case '[':
+		var list []*string
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		var aud audience
+		for _, s := range list {
+			if s == nil {
+				return jwt.ErrInvalidType
+			}
+			aud = append(aud, *s)
+		}
+		*a = aud
+		return nil
+	}
+	return jwt.ErrInvalidType
 }
 
 // numericDate is a date of the payload: a JSON number of seconds since
@@ -455,7 +490,7 @@ func decodeClaims(seg string) (*Claims, error) {
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:   w.Issuer,
 			Subject:  w.Subject,
-			Audience: w.Audience,
+			Audience: jwt.ClaimStrings(w.Audience),
 			ID:       w.ID,
 		},
 		payload: seg,
