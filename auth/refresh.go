@@ -83,9 +83,17 @@ func (s *Service) successor(token string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// isRefreshToken reports whether token has the shape of a refresh token.
-func isRefreshToken(token string) bool {
-	return len(token) == refreshTokenLen && isTokenText(token) && !strings.Contains(token, ".")
+// checkRefreshToken refuses a missing refresh token as a *FieldError for
+// "refreshToken", and one without the shape of a refresh token with an
+// error wrapping ErrInvalidToken.
+func checkRefreshToken(token string) error {
+	switch {
+	case token == "":
+		return &FieldError{Field: "refreshToken", Reason: "required"}
+	case len(token) != refreshTokenLen || !isTokenText(token) || strings.Contains(token, "."):
+		return fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	}
+	return nil
 }
 
 var errRefreshOff = fmt.Errorf("auth: refresh tokens are off (Config.RefreshTokens): %w", errors.ErrUnsupported)
@@ -144,9 +152,10 @@ func (s *Service) session(ctx context.Context, u User, refresh string) (*Session
 //
 // An unknown, malformed, spent, expired or revoked token, or one whose
 // account no longer exists, is refused with an error wrapping
-// [ErrInvalidToken] (and [ErrTokenExpired] if expired). With refresh
-// tokens off, Refresh returns an error wrapping errors.ErrUnsupported.
-// Store failures are returned wrapped.
+// [ErrInvalidToken] (and [ErrTokenExpired] if expired); an empty one is a
+// [*FieldError] for "refreshToken". With refresh tokens off, Refresh
+// returns an error wrapping errors.ErrUnsupported. Store failures are
+// returned wrapped.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
 	if !s.refresh.on {
 		return nil, errRefreshOff
@@ -158,8 +167,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		}
 		return nil, fmt.Errorf("%w: refresh token %s", ErrInvalidToken, reason)
 	}
-	if !isRefreshToken(refreshToken) {
-		return reject("malformed", "")
+	if err := checkRefreshToken(refreshToken); err != nil {
+		if errors.Is(err, ErrInvalidToken) {
+			return reject("malformed", "")
+		}
+		return nil, err
 	}
 	now := s.now()
 	rt, err := s.sessions.UseRefreshToken(ctx, refreshHash(refreshToken), now)
@@ -232,14 +244,15 @@ func (s *Service) isRetry(ctx context.Context, rt RefreshToken, next string, now
 // Config.CheckRevocation is on and the user's sessions are revoked
 // ([Service.RevokeSessions]). Logging out of a session already ended is
 // not an error. An unknown or malformed token is refused with an error
-// wrapping [ErrInvalidToken]; with refresh tokens off, Logout returns an
-// error wrapping errors.ErrUnsupported.
+// wrapping [ErrInvalidToken], an empty one with a [*FieldError] for
+// "refreshToken"; with refresh tokens off, Logout returns an error
+// wrapping errors.ErrUnsupported.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	if !s.refresh.on {
 		return errRefreshOff
 	}
-	if !isRefreshToken(refreshToken) {
-		return fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	if err := checkRefreshToken(refreshToken); err != nil {
+		return err
 	}
 	rt, err := s.sessions.RefreshToken(ctx, refreshHash(refreshToken))
 	switch {

@@ -509,7 +509,6 @@ func TestRefreshMalformed(t *testing.T) {
 	f := newSessFixture(t, Config{})
 	good := f.signup(t).RefreshToken
 	tests := []struct{ name, tok string }{
-		{"empty", ""},
 		{"42 characters", good[:42]},
 		{"44 characters", good + "A"},
 		{"dot inside", good[:20] + "." + good[21:]},
@@ -538,6 +537,10 @@ func TestRefreshMalformed(t *testing.T) {
 			}
 		})
 	}
+	// A missing token is a missing field, as for the other inputs.
+	_, err := f.s.Refresh(ctx, "")
+	wantFieldError(t, err, "refreshToken", "")
+	wantFieldError(t, f.s.Logout(ctx, ""), "refreshToken", "")
 	if n := f.store.sessionCalls.Load() - before; n != 0 {
 		t.Errorf("malformed tokens made %d SessionStore calls, want 0", n)
 	}

@@ -210,7 +210,7 @@ func (h *Handler) Refresh() http.Handler {
 		}
 		ctx, _ := h.client(r)
 		s, err := h.svc.Refresh(ctx, f[0])
-		h.respond(w, r, s, requireToken(f[0], err))
+		h.respond(w, r, s, err)
 	})
 }
 
@@ -226,17 +226,8 @@ func (h *Handler) Logout() http.Handler {
 			return
 		}
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, requireToken(f[0], h.svc.Logout(ctx, f[0])))
+		h.respondEmpty(w, r, h.svc.Logout(ctx, f[0]))
 	})
-}
-
-// requireToken turns the refusal of a missing refresh token into a 400 for
-// its field; with refresh tokens off, the 404 stands.
-func requireToken(token string, err error) error {
-	if token == "" && errors.Is(err, auth.ErrInvalidToken) {
-		return &auth.FieldError{Field: "refreshToken", Reason: "required"}
-	}
-	return err
 }
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
