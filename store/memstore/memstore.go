@@ -14,7 +14,8 @@ import (
 // already taken. It is deliberately not [auth.ErrDuplicateEmail].
 var errDuplicateID = errors.New("user ID already taken")
 
-// Store is an in-memory [auth.UserStore]. The zero value is not usable;
+// Store is an in-memory [auth.UserStore], [auth.AttemptStore],
+// [auth.PasswordStore] and [auth.SessionStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
 	mu      sync.RWMutex

@@ -189,7 +189,7 @@ ON DUPLICATE KEY UPDATE expires_at = GREATEST(auth_sessions.expires_at, VALUES(e
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, CAST(? AS DATETIME(6)))`,
+ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at))`,
 	RevocationGet: `SELECT DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_revocations WHERE user_id = ?`,
 	TokensPrune:   `DELETE FROM auth_refresh_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
@@ -207,25 +207,22 @@ func check(u auth.User) error {
 		return fmt.Errorf("email is %d bytes long; the column holds %d", len(u.Email), maxEmailBytes)
 	case len(u.Name) > maxTextBytes:
 		return fmt.Errorf("name is %d bytes long; the column holds %d", len(u.Name), maxTextBytes)
-	case len(u.PasswordHash) > maxTextBytes:
-		return fmt.Errorf("password hash is %d bytes long; the column holds %d", len(u.PasswordHash), maxTextBytes)
 	case !utf8.ValidString(u.Name):
 		return errors.New("name is not valid UTF-8")
-	case !utf8.ValidString(u.PasswordHash):
-		return errors.New("password hash is not valid UTF-8")
 	}
-	if y := u.CreatedAt.UTC().Year(); y < minYear || y > maxYear {
-		return fmt.Errorf("created_at %s is outside the years %d to %d that DATETIME holds",
-			u.CreatedAt.UTC().Format(time.RFC3339), minYear, maxYear)
+	if err := checkString("auth_users.password_hash", u.PasswordHash); err != nil {
+		return err
+	}
+	if err := checkTime(u.CreatedAt); err != nil {
+		return fmt.Errorf("created_at: %w", err)
 	}
 	return nil
 }
 
-// Column limits of [SessionsSchema].
-const (
-	maxHashBytes   = 64 // auth_refresh_tokens.hash, family_id; auth_sessions.id
-	maxUserIDBytes = 255
-)
+// maxHashBytes is the column limit of auth_refresh_tokens.hash and
+// family_id and auth_sessions.id (see [SessionsSchema]); user IDs have
+// maxIDBytes, as in auth_users.
+const maxHashBytes = 64
 
 // checkString rejects, as check does, a string the column (see
 // [sqlstore.Dialect.CheckString]) cannot hold as it is.
@@ -237,7 +234,7 @@ func checkString(column, s string) error {
 	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id":
 		limit = maxHashBytes
 	case "auth_refresh_tokens.user_id", "auth_revocations.user_id":
-		limit = maxUserIDBytes
+		limit = maxIDBytes
 	default:
 		return fmt.Errorf("no limits known for the column %s", column)
 	}
@@ -259,8 +256,9 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// Store is an [auth.UserStore] in the auth_users table of a MySQL or
-// MariaDB database. Create one with [New]; it is safe for concurrent use,
+// Store is an [auth.UserStore], [auth.AttemptStore], [auth.PasswordStore]
+// and [auth.SessionStore] in the tables of a MySQL or MariaDB database
+// (see the package documentation). Create one with [New]; it is safe for concurrent use,
 // and any number of Stores, in any number of processes, may share one
 // database.
 type Store struct {

@@ -98,7 +98,8 @@
 // A Store is also an [auth.PasswordStore]: UpdatePasswordHash is one
 // UPDATE ... WHERE id = $2 AND password_hash = $3, a compare-and-set, so
 // that of concurrent changes from one hash exactly one wins, whichever
-// replicas make them.
+// replicas make them. (Setting a hash to itself is only a SELECT that
+// checks it.)
 //
 // And it is an [auth.SessionStore], which keeps refresh tokens (their
 // SHA-256, never the tokens) in auth_refresh_tokens, one row per session

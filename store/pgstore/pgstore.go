@@ -132,7 +132,7 @@ ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(s.expires_at, EXCLUDED.expi
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
 	RevocationUpsert: `INSERT INTO auth_revocations AS r (user_id, revoked_at) VALUES ($1, $2)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, $3)`,
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at)`,
 	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = $1`,
 	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
@@ -143,8 +143,9 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, $3)`,
 	(SELECT id FROM auth_sessions WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
-// Store is an [auth.UserStore] in the auth_users table of a PostgreSQL
-// database. Create one with [New]; it is safe for concurrent use, and any
+// Store is an [auth.UserStore], [auth.AttemptStore], [auth.PasswordStore]
+// and [auth.SessionStore] in the tables of a PostgreSQL database (see the
+// package documentation). Create one with [New]; it is safe for concurrent use, and any
 // number of Stores, in any number of processes, may share one database.
 type Store struct {
 	db    *sql.DB
@@ -239,7 +240,8 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 }
 
 // UpdatePasswordHash sets the password hash of the user with ID id to
-// newHash if it is oldHash, in one UPDATE, and returns an error wrapping
+// newHash if it is oldHash, in one UPDATE (when newHash is oldHash, only a
+// SELECT checking the hash), and returns an error wrapping
 // [auth.ErrNotFound] if no user has that ID and hash.
 func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
 	return dialect.UpdatePasswordHash(ctx, s.db, id, oldHash, newHash)

@@ -99,6 +99,7 @@
 //
 // A Store is also an [auth.PasswordStore]: UpdatePasswordHash is one
 // UPDATE ... WHERE id = ? AND password_hash = ?, a compare-and-set.
+// (Setting a hash to itself is only a SELECT that checks it.)
 //
 // And it is an [auth.SessionStore], which keeps refresh tokens (their
 // SHA-256, never the tokens) in auth_refresh_tokens, one row per session

@@ -63,9 +63,9 @@ CREATE TABLE IF NOT EXISTS auth_revocations (
 	revoked_at INTEGER NOT NULL -- unix microseconds, UTC
 )`
 
-// tokenColumns are the columns TokenGet selects, from auth_refresh_tokens
-// t joined with auth_sessions s.
-const tokenColumns = `SELECT t.hash, t.family_id, t.user_id, t.issued_at, t.expires_at, t.used_at, s.revoked_at
+// tokenByHash selects what TokenGet does, from auth_refresh_tokens t
+// joined with auth_sessions s.
+const tokenByHash = `SELECT t.hash, t.family_id, t.user_id, t.issued_at, t.expires_at, t.used_at, s.revoked_at
 FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.family_id
 WHERE t.hash = ?`
 
@@ -112,12 +112,12 @@ ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
 	TokenUse: `UPDATE auth_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`,
 	// SQLite has one writer at a time: the transaction that ran TokenUse
 	// holds the write lock, and reads the latest state.
-	TokenGet:           tokenColumns,
-	TokenGetUsed:       tokenColumns,
+	TokenGet:           tokenByHash,
+	TokenGetUsed:       tokenByHash,
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
 	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, ?)`,
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)`,
 	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = ?`,
 	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
@@ -125,8 +125,9 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, ?)`,
 	(SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
-// Store is an [auth.UserStore] in the auth_users table of a SQLite
-// database. Create one with [New]; it is safe for concurrent use.
+// Store is an [auth.UserStore], [auth.AttemptStore], [auth.PasswordStore]
+// and [auth.SessionStore] in the tables of a SQLite database (see the
+// package documentation). Create one with [New]; it is safe for concurrent use.
 type Store struct {
 	db *sql.DB
 	// write holds a token while this Store writes. SQLite allows one
@@ -237,7 +238,8 @@ func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 }
 
 // UpdatePasswordHash sets the password hash of the user with ID id to
-// newHash if it is oldHash, in one UPDATE, and returns an error wrapping
+// newHash if it is oldHash, in one UPDATE (when newHash is oldHash, only a
+// SELECT checking the hash), and returns an error wrapping
 // [auth.ErrNotFound] if no user has that ID and hash.
 func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
 	if err := s.lockWrite(ctx); err != nil {

@@ -79,21 +79,17 @@ func (d *Dialect) AddAttempt(ctx context.Context, db *sql.DB, p *Pruner, key str
 }
 
 func (d *Dialect) addInTx(ctx context.Context, db *sql.DB, key string, args []any) (auth.Attempts, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	var a auth.Attempts
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, d.AttemptsAdd, args...); err != nil {
+			return err
+		}
+		var err error
+		a, err = d.scanAttempts(tx.QueryRowContext(ctx, d.AttemptsGet, key))
+		return err
+	})
 	if err != nil {
 		return auth.Attempts{}, err
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	if _, err := tx.ExecContext(ctx, d.AttemptsAdd, args...); err != nil {
-		return auth.Attempts{}, err
-	}
-	a, err := d.scanAttempts(tx.QueryRowContext(ctx, d.AttemptsGet, key))
-	if err != nil {
-		return auth.Attempts{}, err
-	}
-	// Commit fails, committing nothing, if ctx is done by now.
-	if err := tx.Commit(); err != nil {
-		return auth.Attempts{}, fmt.Errorf("commit: %w", err)
 	}
 	return a, nil
 }

@@ -79,7 +79,7 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 	if err := d.checkTime(t.IssuedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := d.inTx(ctx, db, func(tx *sql.Tx) error {
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, d.TokenInsert,
 			t.Hash, t.Family, t.UserID, d.EncodeTime(t.IssuedAt), d.EncodeTime(t.ExpiresAt)); err != nil {
 			return err
@@ -114,7 +114,7 @@ func (d *Dialect) UseRefreshToken(ctx context.Context, db *sql.DB, hash string, 
 		return auth.RefreshToken{}, d.wrap(ctx, op, err)
 	}
 	var t auth.RefreshToken
-	err := d.inTx(ctx, db, func(tx *sql.Tx) error {
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, d.TokenUse, d.EncodeTime(now), hash)
 		if err != nil {
 			return err
@@ -191,11 +191,11 @@ func (d *Dialect) RevokeSessions(ctx context.Context, db *sql.DB, userID string,
 		return d.wrap(ctx, op, err)
 	}
 	at := d.EncodeTime(now)
-	err := d.inTx(ctx, db, func(tx *sql.Tx) error {
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, d.UserFamiliesRevoke, at, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, d.RevocationUpsert, userID, at, at)
+		_, err := tx.ExecContext(ctx, d.RevocationUpsert, userID, at)
 		return err
 	})
 	if err != nil {
@@ -273,7 +273,7 @@ func (d *Dialect) deleteAll(ctx context.Context, db *sql.DB, query string, arg a
 
 // inTx runs fn in a transaction, which it commits if fn returns nil and
 // ctx is still live, and rolls back otherwise.
-func (d *Dialect) inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -67,7 +67,8 @@ type Dialect struct {
 	// (go-sql-driver/mysql does) need it, or a cancelled CreateUser could
 	// store its user later; an uncommitted transaction is rolled back
 	// when its connection goes. The other writes of several statements
-	// are transactions whatever the Dialect.
+	// are transactions whatever the Dialect, except
+	// DeleteExpiredRefreshTokens, whose batches commit one by one.
 	WriteInTx bool
 	// EmailTaken, needed with ErrorOnAnyConflict, selects one row (of any
 	// content) when a user has the email given as its one argument.
@@ -89,7 +90,7 @@ type Dialect struct {
 	// to, as "table.column") and every time they write or compare
 	// (CheckTime). An error from them is returned, wrapped, and nothing is
 	// changed. Like Check, they reject values the database would silently
-	// alter; their errors name the column, never the value.
+	// alter; CheckString's errors name the column, never the value.
 	CheckString func(column, s string) error
 	CheckTime   func(time.Time) error
 	// EncodeTime turns a time into the value passed for a time column:
@@ -163,7 +164,7 @@ type Dialect struct {
 	FamilyRevoke, UserFamiliesRevoke string
 	// RevocationUpsert records its second argument as the revoked_at of
 	// the user_id that is its first, or, if a revoked_at is recorded for
-	// it, the later of the two; its third argument is the second again.
+	// it, the later of the two.
 	RevocationUpsert string
 	// RevocationGet selects the revoked_at of the user_id that is its one
 	// argument.
@@ -195,7 +196,7 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 			return d.wrap(ctx, op, err)
 		}
 	}
-	n, err := d.insert(ctx, db, u)
+	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt))
 	switch {
 	case err != nil:
 		if d.Conflicts == ErrorOnAnyConflict && ctx.Err() == nil && d.emailTaken(ctx, db, u.Email) {
@@ -211,12 +212,6 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 	}
 }
 
-// insert executes Insert for u (see [Dialect.write]) and returns the
-// number of rows it affected.
-func (d *Dialect) insert(ctx context.Context, db *sql.DB, u auth.User) (int64, error) {
-	return d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt))
-}
-
 // write executes the one statement query, in a transaction if
 // d.WriteInTx, and returns the number of rows it affected.
 func (d *Dialect) write(ctx context.Context, db *sql.DB, query string, args ...any) (int64, error) {
@@ -227,24 +222,15 @@ func (d *Dialect) write(ctx context.Context, db *sql.DB, query string, args ...a
 		}
 		return rowsAffected(res)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, err := rowsAffected(res)
-	if err != nil {
-		return 0, err
-	}
-	// Commit fails, committing nothing, if ctx is done by now.
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
-	}
-	return n, nil
+	var n int64
+	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, err = rowsAffected(res)
+		}
+		return err
+	})
+	return n, err
 }
 
 func rowsAffected(res sql.Result) (int64, error) {

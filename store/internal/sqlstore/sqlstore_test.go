@@ -71,7 +71,7 @@ ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
 	familyRevoke       = `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`
 	userFamiliesRevoke = `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`
 	revocationUpsert   = `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, ?)`
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)`
 	revocationGet = `SELECT revoked_at FROM auth_revocations WHERE user_id = ?`
 	tokensPrune   = `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT 1000)`
