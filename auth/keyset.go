@@ -110,6 +110,8 @@ func (ks *KeySet) change(edit func(keys []*Key) ([]*Key, error)) error {
 }
 
 // Add adds k as a verify-only key. Its ID must not be in the set yet.
+// Errors of Add, Promote, Rotate, Remove and Reset wrap
+// [ErrInvalidConfig] and change nothing.
 func (ks *KeySet) Add(k *Key) error {
 	return ks.change(func(keys []*Key) ([]*Key, error) { return append(keys, k), nil })
 }
@@ -160,7 +162,9 @@ func (ks *KeySet) Remove(id string) error {
 	})
 }
 
-// Reset replaces every key of the set, as [NewKeySet] would make it. A
+// Reset replaces every key of the set, as [NewKeySet] would make it. On a
+// Service's set the first key must be able to sign, or issuing fails with
+// ErrInvalidConfig. A
 // service that verifies with another's published keys calls it with the
 // keys of each fresh copy of the JWKS document ([ParseJWKS]).
 func (ks *KeySet) Reset(keys ...*Key) error {

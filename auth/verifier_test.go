@@ -389,7 +389,7 @@ func TestVerifierRejects(t *testing.T) {
 }
 
 // TestKeyFuncPinsAlgorithm checks the key function's own pin on its own,
-// as TestAlgorithmPinnedTwice does for HS256: with a parser that allows
+// as TestKeyFuncRefusesOtherHMACs does for HS256: with a parser that allows
 // every algorithm, the key function still refuses a token whose alg is not
 // its key's, even where the key's type fits the algorithm (RSA keys for
 // PS256, RS384 and RS512; HMAC secrets for HS384 and HS512).

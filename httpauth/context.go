@@ -12,8 +12,8 @@ type contextKey struct{ name string }
 
 var claimsKey = &contextKey{"claims"}
 
-// ClaimsFromContext returns the verified claims that [Handler.Middleware]
-// stored in ctx, and whether there were any. It never panics; handlers that
+// ClaimsFromContext returns the verified claims that [Authenticate] or
+// [Handler.Middleware] stored in ctx, and whether there were any. It never panics; handlers that
 // the middleware did not wrap get (nil, false).
 func ClaimsFromContext(ctx context.Context) (*auth.Claims, bool) {
 	c, ok := ctx.Value(claimsKey).(*auth.Claims)

@@ -25,7 +25,7 @@
 //	{"userId": "...", "email": "...", "userName": "...", "token": "<JWT>"}
 //
 // With refresh tokens on (auth.Config.RefreshTokens), the body also has
-// "refreshToken", and [Handler.Mount] serves the session endpoints:
+// "refreshToken". [Handler.Mount] also serves the session endpoints:
 //
 //	POST {prefix}/refresh     {"refreshToken": "..."}  200, the body above
 //	POST {prefix}/logout      {"refreshToken": "..."}  204

@@ -22,8 +22,9 @@ import (
 // beside it.
 type Config struct {
 	// Prefix is the path under which Mount registers the endpoints:
-	// Prefix+"/signup" and Prefix+"/login". It must start with "/" and not
-	// end with one. Default: "/api/user".
+	// Prefix+"/signup", "/login", "/refresh", "/logout", "/logout-all" and
+	// "/password". It must start with "/" and not end with one. Default:
+	// "/api/user".
 	Prefix string
 
 	// MaxBodyBytes caps request bodies; a larger body is answered 413
