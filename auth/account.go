@@ -44,7 +44,9 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 // token cannot be used to guess the password. The store must implement
 // [PasswordStore]; otherwise ChangePassword returns an error wrapping
 // errors.ErrUnsupported. A password changed concurrently by another call
-// makes this one fail with ErrInvalidCredentials.
+// makes this one fail with ErrInvalidCredentials. If the user's sessions
+// are revoked by another call while this one runs, the password is
+// changed but no session is returned: the error wraps [ErrSessionsRevoked].
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Session, error) {
 	if s.passwords == nil {
 		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
@@ -56,6 +58,12 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	pw, err := preparePassword(next, true)
 	if err != nil {
 		return nil, renameField(err, "newPassword")
+	}
+	// The generation is read before the hash, as in Login: a revocation
+	// by anyone else after this read ends the session returned too.
+	gen, err := s.generation(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	switch {
@@ -101,8 +109,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		if err := s.RevokeSessions(ctx, u.ID); err != nil {
 			return nil, err
 		}
+		// The caller's new session is of the generation this revocation
+		// made; if another revocation came between, it is refused.
+		gen++
 	}
-	return s.startSession(ctx, u)
+	return s.startSession(ctx, u, gen)
 }
 
 // samePassword rejects a new password equal to the current one, the

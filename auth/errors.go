@@ -44,6 +44,13 @@ var (
 	// its parameters are outside the accepted bounds.
 	ErrInvalidHash = errors.New("auth: invalid password hash")
 
+	// ErrSessionsRevoked means the user's sessions were revoked after
+	// the operation read the account: a login in flight during a password
+	// change or logout-all. Stores return it from
+	// SessionStore.CreateRefreshToken; [Service.Login] reports it as
+	// [ErrInvalidCredentials].
+	ErrSessionsRevoked = errors.New("auth: sessions revoked")
+
 	// ErrThrottled is wrapped by every [*ThrottledError]: too many
 	// attempts were made for an account or by a client, and this one was
 	// refused without being checked.

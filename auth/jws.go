@@ -372,6 +372,7 @@ type claimsJSON struct {
 	NotBefore numericDate `json:"nbf"`
 	IssuedAt  numericDate `json:"iat"`
 	ID        string      `json:"jti"`
+	Gen       int64       `json:"gen"`
 }
 
 // audience is the aud claim, read as jwt.ClaimStrings reads it (a string,
@@ -493,7 +494,8 @@ func decodeClaims(seg string) (*Claims, error) {
 			Audience: jwt.ClaimStrings(w.Audience),
 			ID:       w.ID,
 		},
-		payload: seg,
+		Generation: w.Gen,
+		payload:    seg,
 	}}
 	d.ExpiresAt = w.ExpiresAt.date(&d.dates[0])
 	d.NotBefore = w.NotBefore.date(&d.dates[1])

@@ -98,44 +98,71 @@ func checkRefreshToken(token string) error {
 
 var errRefreshOff = fmt.Errorf("auth: refresh tokens are off (Config.RefreshTokens): %w", errors.ErrUnsupported)
 
-// startSession returns a new session for u: an access token, and, if
-// refresh tokens are on, the first refresh token of a new family.
-func (s *Service) startSession(ctx context.Context, u User) (*Session, error) {
-	if !s.refresh.on {
-		return s.session(ctx, u, "")
+// startSession returns a new session for u, of session generation gen
+// (see SessionStore): an access token, and, if refresh tokens are on, the
+// first refresh token of a new family, which the store creates only if
+// gen is still the user's generation. If it is not, the user's sessions
+// were revoked since the caller read gen, and startSession returns an
+// error wrapping ErrSessionsRevoked.
+func (s *Service) startSession(ctx context.Context, u User, gen int64) (*Session, error) {
+	var refresh string
+	if s.refresh.on {
+		var err error
+		if refresh, err = s.newRefreshToken(ctx, u.ID, gen); err != nil {
+			return nil, err
+		}
 	}
+	return s.session(ctx, u, refresh, gen)
+}
+
+// newRefreshToken starts a family of refresh tokens for the user with ID
+// userID, of session generation gen, and returns its first token.
+func (s *Service) newRefreshToken(ctx context.Context, userID string, gen int64) (string, error) {
 	var raw [32]byte
 	var family [16]byte
 	if err := s.random(raw[:]); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := s.random(family[:]); err != nil {
-		return nil, err
+		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now()
 	err := s.sessions.CreateRefreshToken(ctx, RefreshToken{
 		Hash:      refreshHash(token),
 		Family:    hex.EncodeToString(family[:]),
-		UserID:    u.ID,
+		UserID:    userID,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(s.refresh.ttl),
-	})
+	}, gen)
 	if err != nil {
-		return nil, fmt.Errorf("auth: storing refresh token: %w", err)
+		return "", fmt.Errorf("auth: storing refresh token: %w", err)
 	}
-	return s.session(ctx, u, token)
+	return token, nil
 }
 
-// session issues an access token for u and returns it with the refresh
-// token, if any.
-func (s *Service) session(ctx context.Context, u User, refresh string) (*Session, error) {
-	token, exp, err := s.IssueToken(ctx, u)
+// session issues an access token of generation gen for u and returns it
+// with the refresh token, if any.
+func (s *Service) session(ctx context.Context, u User, refresh string, gen int64) (*Session, error) {
+	token, exp, err := s.issueToken(ctx, u, gen)
 	if err != nil {
 		return nil, err
 	}
 	u.PasswordHash = ""
 	return &Session{User: u, Token: token, ExpiresAt: exp, RefreshToken: refresh}, nil
+}
+
+// generation returns the session generation of the user with ID userID,
+// or 0 if sessions are not tracked.
+func (s *Service) generation(ctx context.Context, userID string) (int64, error) {
+	if s.sessions == nil {
+		return 0, nil
+	}
+	gen, err := s.sessions.SessionGeneration(ctx, userID)
+	if err != nil {
+		return 0, fmt.Errorf("auth: reading session generation: %w", err)
+	}
+	return gen, nil
 }
 
 // Refresh trades a refresh token for a new session of the same account:
@@ -173,8 +200,23 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		}
 		return nil, err
 	}
+	// The generation is read before the token is spent: a revocation
+	// after this read makes the new tokens of an older generation than
+	// the user's, and one before it has revoked the token's family.
+	hash := refreshHash(refreshToken)
+	peek, err := s.sessions.RefreshToken(ctx, hash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return reject("unknown", "")
+	case err != nil:
+		return nil, fmt.Errorf("auth: looking up refresh token: %w", err)
+	}
+	gen, err := s.generation(ctx, peek.UserID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	rt, err := s.sessions.UseRefreshToken(ctx, refreshHash(refreshToken), now)
+	rt, err := s.sessions.UseRefreshToken(ctx, hash, now)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return reject("unknown", "")
@@ -213,12 +255,15 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 		UserID:    rt.UserID,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(s.refresh.ttl),
-	})
-	if err != nil {
+	}, gen)
+	switch {
+	case errors.Is(err, ErrSessionsRevoked), errors.Is(err, ErrNotFound):
+		return reject("revoked", rt.UserID)
+	case err != nil:
 		return nil, fmt.Errorf("auth: storing refresh token: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventRefresh, UserID: u.ID, Email: u.Email})
-	return s.session(ctx, u, next)
+	return s.session(ctx, u, next, gen)
 }
 
 // isRetry reports whether the spent token rt may be used again: within
@@ -268,9 +313,10 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	return nil
 }
 
-// RevokeSessions ends every session of the user: all its refresh tokens
-// stop working at once, and, with Config.CheckRevocation, so do the
-// access tokens issued before the current second. The store must
+// RevokeSessions ends every session of the user, including those of
+// logins in flight that read the account before it (see [SessionStore]):
+// all its refresh tokens stop working at once, and, with
+// Config.CheckRevocation, so do its access tokens. The store must
 // implement [SessionStore]; if refresh tokens and CheckRevocation are both
 // off, RevokeSessions returns an error wrapping errors.ErrUnsupported.
 func (s *Service) RevokeSessions(ctx context.Context, userID string) error {

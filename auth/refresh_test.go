@@ -27,14 +27,14 @@ type sessStore struct {
 	smu      sync.Mutex
 	tokens   map[string]RefreshToken // by hash; RevokedAt is kept in families
 	families map[string]time.Time    // family -> RevokedAt (zero: live)
-	revoked  map[string]time.Time    // user ID -> sessions revoked at
+	gens     map[string]int64        // user ID -> session generation
 
 	sessionCalls atomic.Int64 // calls of SessionStore methods
 	updates      atomic.Int64 // UpdatePasswordHash calls that changed a hash
 
 	// Failure injection, set before the calls they affect.
 	failUpdate    error  // UpdatePasswordHash fails with it
-	failRevokedAt error  // SessionsRevokedAt fails with it
+	failGeneration error // SessionGeneration fails with it
 	beforeUpdate  func() // runs at the start of UpdatePasswordHash
 }
 
@@ -48,7 +48,7 @@ func newSessStore() *sessStore {
 		fakeStore: newFakeStore(),
 		tokens:    make(map[string]RefreshToken),
 		families:  make(map[string]time.Time),
-		revoked:   make(map[string]time.Time),
+		gens:      make(map[string]int64),
 	}
 }
 
@@ -72,10 +72,16 @@ func (s *sessStore) UpdatePasswordHash(_ context.Context, id, oldHash, newHash s
 	return nil
 }
 
-func (s *sessStore) CreateRefreshToken(_ context.Context, t RefreshToken) error {
+func (s *sessStore) CreateRefreshToken(_ context.Context, t RefreshToken, gen int64) error {
 	s.sessionCalls.Add(1)
+	if _, err := s.UserByID(context.Background(), t.UserID); err != nil {
+		return err
+	}
 	s.smu.Lock()
 	defer s.smu.Unlock()
+	if s.gens[t.UserID] != gen {
+		return fmt.Errorf("sessstore: create refresh token: %w", ErrSessionsRevoked)
+	}
 	if _, ok := s.tokens[t.Hash]; ok {
 		return nil
 	}
@@ -135,20 +141,18 @@ func (s *sessStore) RevokeSessions(_ context.Context, userID string, now time.Ti
 			s.families[t.Family] = now
 		}
 	}
-	if !s.revoked[userID].After(now) {
-		s.revoked[userID] = now
-	}
+	s.gens[userID]++
 	return nil
 }
 
-func (s *sessStore) SessionsRevokedAt(_ context.Context, userID string) (time.Time, error) {
+func (s *sessStore) SessionGeneration(_ context.Context, userID string) (int64, error) {
 	s.sessionCalls.Add(1)
-	if s.failRevokedAt != nil {
-		return time.Time{}, fmt.Errorf("sessstore: sessions revoked at: %w", s.failRevokedAt)
+	if s.failGeneration != nil {
+		return 0, fmt.Errorf("sessstore: session generation: %w", s.failGeneration)
 	}
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	return s.revoked[userID], nil
+	return s.gens[userID], nil
 }
 
 func (s *sessStore) DeleteExpiredRefreshTokens(_ context.Context, now time.Time) (int64, error) {
@@ -184,7 +188,7 @@ func (s *sessStore) token(t *testing.T, refreshToken string) RefreshToken {
 func (s *sessStore) dump() string {
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	return fmt.Sprintf("%+v %+v %+v", s.tokens, s.families, s.revoked)
+	return fmt.Sprintf("%+v %+v %+v", s.tokens, s.families, s.gens)
 }
 
 // sessionsOnly hides the PasswordStore of its SessionStore.
@@ -840,8 +844,8 @@ func TestCheckRevocationStoreFailure(t *testing.T) {
 	if _, err := f.s.VerifyToken(ctx, sess.Token); err != nil {
 		t.Fatal(err)
 	}
-	down := &storeError{"sessions revoked at"}
-	f.store.failRevokedAt = down
+	down := &storeError{"session generation"}
+	f.store.failGeneration = down
 	c, err := f.s.VerifyToken(ctx, sess.Token)
 	switch {
 	case c != nil || err == nil:
@@ -858,7 +862,7 @@ func TestCheckRevocationStoreFailure(t *testing.T) {
 	if _, err := f.s.Verifier().VerifyToken(ctx, sess.Token); err == nil || errors.Is(err, ErrInvalidToken) {
 		t.Errorf("Verifier().VerifyToken = %v, want the store's error", err)
 	}
-	f.store.failRevokedAt = nil
+	f.store.failGeneration = nil
 	if _, err := f.s.VerifyToken(ctx, sess.Token); err != nil {
 		t.Errorf("VerifyToken with the store back: %v", err)
 	}

@@ -78,10 +78,11 @@ type Config struct {
 	RefreshReuseGrace time.Duration
 
 	// CheckRevocation makes verification stateful: VerifyToken also
-	// refuses an access token issued (iat) before the second in which its
-	// user's sessions were last revoked ([Service.RevokeSessions], or a
-	// password change), at the cost of one store read
-	// (SessionStore.SessionsRevokedAt, by primary key) per verification.
+	// refuses an access token of a session that was revoked since
+	// ([Service.RevokeSessions], or a password change), including one of
+	// a login that was in flight at the time, at the cost of one store
+	// read (SessionStore.SessionGeneration, by primary key) per
+	// verification.
 	// The store must implement [SessionStore]. Default: false: access
 	// tokens stay valid until they expire.
 	CheckRevocation bool
@@ -409,6 +410,12 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The access token is issued before the account is stored, so that
+	// a failure to issue it (Config.CustomClaims, say) stores nothing.
+	sess, err := s.session(ctx, u, "", 0)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicateEmail) {
 			s.record(ctx, Event{Kind: EventSignupFailed, Email: email, Reason: "email already registered"})
@@ -417,7 +424,13 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
-	return s.startSession(ctx, u)
+	if s.refresh.on {
+		// A new account's sessions are of generation 0.
+		if sess.RefreshToken, err = s.newRefreshToken(ctx, u.ID, 0); err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
 }
 
 // Login checks an email and password and returns the account with a fresh
@@ -463,10 +476,10 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		}
 		return nil, err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, gen, err := s.readAccount(ctx, email)
 	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("auth: looking up user: %w", err)
+		return nil, err
 	}
 	var match bool
 	var upgraded string // a hash of pw with the current parameters, if the stored one is weaker
@@ -499,7 +512,45 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	if upgraded != "" {
 		s.upgradeHash(ctx, u, upgraded)
 	}
-	return s.startSession(ctx, u)
+	sess, err := s.startSession(ctx, u, gen)
+	if errors.Is(err, ErrSessionsRevoked) || errors.Is(err, ErrNotFound) {
+		// The account's sessions were revoked, or the account deleted,
+		// after this login read it: the login ends with them.
+		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "sessions revoked during login"})
+		return nil, ErrInvalidCredentials
+	}
+	return sess, err
+}
+
+// readAccount returns the user with the normalised email and its session
+// generation (0 if sessions are not tracked), or an error wrapping
+// ErrNotFound. With sessions tracked, the user is read again by ID after
+// the generation, so that the password hash returned is at least as new
+// as the generation: a password change revokes the sessions after
+// storing the new hash, so a login that checks the old hash gets an old
+// generation, under which no session can start.
+func (s *Service) readAccount(ctx context.Context, email string) (User, int64, error) {
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		return User{}, 0, lookupError(err)
+	}
+	if s.sessions == nil {
+		return u, 0, nil
+	}
+	gen, err := s.generation(ctx, u.ID)
+	if err != nil {
+		return User{}, 0, err
+	}
+	if u, err = s.store.UserByID(ctx, u.ID); err != nil {
+		return User{}, 0, lookupError(err)
+	}
+	return u, gen, nil
+}
+
+// lookupError wraps an error of a user lookup, keeping ErrNotFound
+// detectable.
+func lookupError(err error) error {
+	return fmt.Errorf("auth: looking up user: %w", err)
 }
 
 // withHashSlot runs f while holding one of the MaxConcurrentHashes slots,

@@ -37,8 +37,15 @@ func (c *e2eClock) Add(d time.Duration) {
 // and a clock starting on a whole second.
 func e2eService(t *testing.T, cfg auth.Config) (*auth.Service, *memstore.Store, *e2eClock) {
 	t.Helper()
-	clk := &e2eClock{t: time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)}
 	store := memstore.New()
+	s, clk := e2eServiceOn(t, store, cfg)
+	return s, store, clk
+}
+
+// e2eServiceOn is e2eService over the given store.
+func e2eServiceOn(t *testing.T, store auth.UserStore, cfg auth.Config) (*auth.Service, *e2eClock) {
+	t.Helper()
+	clk := &e2eClock{t: time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)}
 	cfg.Secret = []byte("an end-to-end secret, 32 bytes..")
 	cfg.RefreshTokens = true
 	cfg.CheckRevocation = true
@@ -49,7 +56,7 @@ func e2eService(t *testing.T, cfg auth.Config) (*auth.Service, *memstore.Store, 
 	if err != nil {
 		t.Fatalf("auth.New: %v", err)
 	}
-	return s, store, clk
+	return s, clk
 }
 
 func TestSessionsWithMemstore(t *testing.T) {

@@ -102,19 +102,38 @@ type RefreshToken struct {
 // Config.RefreshTokens and Config.CheckRevocation). Every store of this
 // module implements it.
 //
+// Each user has a session generation, a counter that starts at 0 and
+// that RevokeSessions increments. A session belongs to the generation
+// under which its login read the account: the Service reads the
+// generation before the password hash it checks, creates the session's
+// tokens only under that generation, and writes it into the access
+// tokens (Claims.Generation). So a revocation ends every login that read
+// the account before it, whatever the timing: such a login's tokens are
+// refused by the store (CreateRefreshToken) or, once created, revoked
+// with the rest, and its access tokens are of an older generation. The
+// store enforces this with CreateRefreshToken's check, which must be
+// atomic with respect to RevokeSessions on every replica.
+//
 // Times are kept to at least microsecond precision, like User.CreatedAt.
 // Lookups that match nothing return an error wrapping [ErrNotFound]; a
 // call whose ctx is done returns an error wrapping ctx.Err() and changes
 // nothing. A family exists from its first token until
 // DeleteExpiredRefreshTokens deletes its last; all its tokens have the
-// same UserID. The user IDs given are those of stored users.
+// same UserID.
 type SessionStore interface {
 	// CreateRefreshToken stores t, whose UsedAt and RevokedAt are zero
 	// (the store may ignore them), creating its family if it is the first
-	// token of it. If a token
-	// with t.Hash exists already, it changes nothing and returns nil: the
-	// Service may create a token's successor more than once.
-	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// token of it, provided the user t.UserID exists and its session
+	// generation is generation, checked atomically with RevokeSessions
+	// (of a CreateRefreshToken and a RevokeSessions for one user,
+	// concurrent on any replicas, either the token is created first and
+	// its family then revoked, or the token is refused). If the user does
+	// not exist it stores nothing and returns an error wrapping
+	// [ErrNotFound]; if its generation is another, an error wrapping
+	// [ErrSessionsRevoked]. Otherwise, if a token with t.Hash exists
+	// already, it changes nothing and returns nil: the Service may create
+	// a token's successor more than once.
+	CreateRefreshToken(ctx context.Context, t RefreshToken, generation int64) error
 
 	// UseRefreshToken marks the token with this hash used at now, if it
 	// is unused, whether or not it has expired or its family is revoked,
@@ -134,14 +153,14 @@ type SessionStore interface {
 	RevokeFamily(ctx context.Context, family string, now time.Time) error
 
 	// RevokeSessions revokes every live family of the user at now (as
-	// RevokeFamily), whatever time is recorded, and records now as the
-	// user's revocation time unless a later one is recorded. Families the
-	// user starts afterwards are live.
+	// RevokeFamily) and increments the user's session generation, in one
+	// atomic step. Families the user starts afterwards, under the new
+	// generation, are live.
 	RevokeSessions(ctx context.Context, userID string, now time.Time) error
 
-	// SessionsRevokedAt returns the user's revocation time, or the zero
-	// time (and no error) if none is recorded.
-	SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error)
+	// SessionGeneration returns the user's session generation: the
+	// number of RevokeSessions calls for the user, 0 if none.
+	SessionGeneration(ctx context.Context, userID string) (int64, error)
 
 	// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is
 	// not after now, and the families left without tokens, and returns

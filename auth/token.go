@@ -25,6 +25,13 @@ type Claims struct {
 	UserID   string `json:"userId"`
 	UserName string `json:"userName"`
 	Email    string `json:"email"`
+	// Generation is the user's session generation (see [SessionStore])
+	// as the login that started the session read it, written as "gen"
+	// when sessions are tracked (Config.RefreshTokens or
+	// Config.CheckRevocation) and not 0. A verifier with
+	// VerifierConfig.Revocations refuses a token whose generation is
+	// older than its user's; a token without gen is of generation 0.
+	Generation int64 `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 
 	payload string // the token's payload segment, base64url, for Decode
@@ -69,7 +76,7 @@ func (c *Claims) userID() string {
 // reservedClaims are the claim names Config.CustomClaims cannot set.
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"userId": true, "userName": true, "email": true,
+	"userId": true, "userName": true, "email": true, "gen": true,
 }
 
 // payload is what IssueToken signs: the claims and the custom ones.
@@ -109,8 +116,20 @@ func (c *Claims) Validate() error {
 // (none for an HMAC key with ID ""); its payload, the claims of [Claims]
 // and those Config.CustomClaims returns for u. It is what Signup and Login
 // call; applications call it directly only for flows of their own (say,
-// after verifying an email link).
+// after verifying an email link). When sessions are tracked, the token is
+// of the user's current session generation, read from the store.
 func (s *Service) IssueToken(ctx context.Context, u User) (token string, expires time.Time, err error) {
+	var gen int64
+	if s.sessions != nil {
+		if gen, err = s.sessions.SessionGeneration(ctx, u.ID); err != nil {
+			return "", time.Time{}, fmt.Errorf("auth: reading session generation: %w", err)
+		}
+	}
+	return s.issueToken(ctx, u, gen)
+}
+
+// issueToken is IssueToken for a session of generation gen.
+func (s *Service) issueToken(ctx context.Context, u User, gen int64) (token string, expires time.Time, err error) {
 	key := s.keys.Active()
 	if !key.CanSign() {
 		return "", time.Time{}, fmt.Errorf("%w: the active key %q cannot sign", ErrInvalidConfig, key.id)
@@ -133,9 +152,10 @@ func (s *Service) IssueToken(ctx context.Context, u User) (token string, expires
 	now := s.now().Truncate(time.Second)
 	expires = now.Add(s.ttl)
 	c := &Claims{
-		UserID:   u.ID,
-		UserName: u.Name,
-		Email:    u.Email,
+		UserID:     u.ID,
+		UserName:   u.Name,
+		Email:      u.Email,
+		Generation: gen,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   u.ID,

@@ -33,9 +33,10 @@ type VerifierConfig struct {
 	// cache.
 	CacheSize int
 
-	// Revocations, if set, makes verification stateful: a token issued
-	// (iat) before the second in which its user's sessions were last
-	// revoked, as Revocations.SessionsRevokedAt reports, is refused. That
+	// Revocations, if set, makes verification stateful: a token whose
+	// session generation (Claims.Generation) is older than its user's, as
+	// Revocations.SessionGeneration reports, is refused: its session was
+	// revoked, or began before a revocation ended it. That
 	// costs one store read per verification; if it fails, VerifyToken
 	// returns its error, wrapped, and not [ErrInvalidToken]. Default: nil,
 	// no such check (see auth.Config.CheckRevocation).
@@ -113,7 +114,7 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 // wraps [ErrInvalidToken]; an expired token also wraps [ErrTokenExpired].
 // Each failure is recorded as an [EventTokenRejected] audit event, with
 // the client address ctx carries, if any. With VerifierConfig.Revocations,
-// a token issued before its user's sessions were revoked is refused too.
+// a token of a revoked session is refused too.
 func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.verify(token)
 	if err == nil && v.revocations != nil {
@@ -128,17 +129,15 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, erro
 	return c, nil
 }
 
-// checkRevocation refuses c if it was issued before the second in which
-// its user's sessions were revoked: iat has whole seconds, so a token
-// issued in that second, before the revocation, passes (and one issued
-// just after it, by ChangePassword say, must).
+// checkRevocation refuses c if it is of an older session generation
+// than its user's: its session was revoked (see SessionStore).
 func (v *Verifier) checkRevocation(ctx context.Context, c *Claims) error {
-	at, err := v.revocations.SessionsRevokedAt(ctx, c.UserID)
+	gen, err := v.revocations.SessionGeneration(ctx, c.UserID)
 	if err != nil {
 		return fmt.Errorf("auth: checking revocation: %w", err)
 	}
-	if !at.IsZero() && (c.IssuedAt == nil || c.IssuedAt.Before(at.Truncate(time.Second))) {
-		return fmt.Errorf("%w: issued before the user's sessions were revoked", ErrInvalidToken)
+	if c.Generation < gen {
+		return fmt.Errorf("%w: its session was revoked", ErrInvalidToken)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
@@ -246,5 +247,29 @@ func TestMountPrefix(t *testing.T) {
 		if rec.Code != want {
 			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
 		}
+	}
+}
+
+// TestSignupIssueFailureStoresNothing checks that a sign-up whose token
+// cannot be issued (here Config.CustomClaims fails, once) answers 500 and
+// stores nothing, so that the same sign-up, tried again, succeeds rather
+// than finding the email taken.
+func TestSignupIssueFailureStoresNothing(t *testing.T) {
+	var calls atomic.Int32
+	s := newServer(t, nil, auth.Config{CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
+		if calls.Add(1) == 1 {
+			return nil, errors.New("the roles service is down")
+		}
+		return map[string]any{"roles": []string{"user"}}, nil
+	}})
+	body := signupBody("Ada", "retry@example.com", password)
+	if r := s.post(t, signupPath, body); r.status != http.StatusInternalServerError {
+		t.Fatalf("sign-up while issuing fails: %d %s, want 500", r.status, r.body)
+	}
+	if n := countUsers(t, s.store, "retry@example.com"); n != 0 {
+		t.Fatalf("a failed sign-up left %d account(s) behind", n)
+	}
+	if r := s.post(t, signupPath, body); r.status != http.StatusOK {
+		t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.status, r.body)
 	}
 }

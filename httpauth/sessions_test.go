@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -248,6 +250,7 @@ var sessionScenarios = []struct {
 	{"logout", testLogout},
 	{"logout-all", testLogoutAll},
 	{"password change", testPasswordChange},
+	{"logins in flight during a password change", testLoginsInFlight},
 	{"features off", testSessionFeaturesOff},
 }
 
@@ -613,4 +616,80 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 			checkRefusal(t, s.me(t, up["token"]), true, &first)
 		})
 	}
+}
+
+// testLoginsInFlight logs in with the account's password in a loop, from
+// two clients at once, while the owner changes the password: once the
+// change is answered, no session that any of those logins returned may
+// work, neither its refresh token nor its access token. A login that was
+// hashing when the change landed is the case that matters; with two
+// clients looping, some login is nearly always in flight, and five rounds
+// make missing it unlikely.
+func testLoginsInFlight(t *testing.T, store auth.UserStore) {
+	s := newSessionServer(t, store, sessionsOn())
+	const rounds, clients = 5, 2
+	for round := range rounds {
+		email := fmt.Sprintf("inflight%d@example.com", round)
+		owner := s.signupSession(t, "Owner", email)
+		var (
+			mu       sync.Mutex
+			sessions []map[string]string
+			stop     atomic.Bool
+			wg       sync.WaitGroup
+			started  = make(chan struct{})
+			once     sync.Once
+		)
+		for range clients {
+			wg.Go(func() {
+				for !stop.Load() {
+					status, body, err := postJSON(s.Client(), s.URL+loginPath, loginBody(email, password))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if status != http.StatusOK {
+						continue // after the change: the old password is wrong, or throttled
+					}
+					var m map[string]string
+					if err := json.Unmarshal(body, &m); err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					sessions = append(sessions, m)
+					mu.Unlock()
+					once.Do(func() { close(started) })
+				}
+			})
+		}
+		<-started
+		r := s.changePassword(t, owner["token"], password, "a different long passphrase")
+		stop.Store(true)
+		wg.Wait()
+		if r.status != http.StatusOK {
+			t.Fatalf("round %d: password change: %d %s", round, r.status, r.body)
+		}
+		for i, sess := range sessions {
+			if r := s.refresh(t, sess["refreshToken"]); r.status != http.StatusUnauthorized {
+				t.Errorf("round %d: login %d of %d with the old password: its refresh token still works after the password change (%d)",
+					round, i+1, len(sessions), r.status)
+			}
+			if r := s.me(t, sess["token"]); r.status != http.StatusUnauthorized {
+				t.Errorf("round %d: login %d of %d with the old password: its access token is still accepted after the password change (%d)",
+					round, i+1, len(sessions), r.status)
+			}
+		}
+	}
+}
+
+// postJSON posts body to url, and returns the status and body of the
+// answer; safe to call from any goroutine.
+func postJSON(c *http.Client, url, body string) (int, []byte, error) {
+	resp, err := c.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }

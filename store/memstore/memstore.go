@@ -25,9 +25,9 @@ type Store struct {
 	// family's is in families.
 	tokens   map[string]auth.RefreshToken
 	families map[string]family
-	// sessionsRevoked holds the users' revocation times.
-	sessionsRevoked map[string]time.Time
-	attempts        auth.AttemptStore
+	// generations holds the users' session generations; 0 if absent.
+	generations map[string]int64
+	attempts    auth.AttemptStore
 }
 
 // family is the state of a session: whose it is, when it was revoked
@@ -50,12 +50,12 @@ var (
 // auth.NewMemoryAttemptStore(0): at most [auth.DefaultMemoryAttemptKeys].
 func New() *Store {
 	return &Store{
-		byID:            make(map[string]auth.User),
-		byEmail:         make(map[string]string),
-		tokens:          make(map[string]auth.RefreshToken),
-		families:        make(map[string]family),
-		sessionsRevoked: make(map[string]time.Time),
-		attempts:        auth.NewMemoryAttemptStore(0),
+		byID:        make(map[string]auth.User),
+		byEmail:     make(map[string]string),
+		tokens:      make(map[string]auth.RefreshToken),
+		families:    make(map[string]family),
+		generations: make(map[string]int64),
+		attempts:    auth.NewMemoryAttemptStore(0),
 	}
 }
 

@@ -35,7 +35,7 @@ func TestSessionFamilies(t *testing.T) {
 	s := memstore.New()
 	create := func(tk auth.RefreshToken) {
 		t.Helper()
-		if err := s.CreateRefreshToken(ctx, tk); err != nil {
+		if err := s.CreateRefreshToken(ctx, tk, 0); err != nil {
 			t.Fatalf("CreateRefreshToken(token %s...) = %v; want nil", tk.Hash[60:], err)
 		}
 	}

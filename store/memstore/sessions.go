@@ -29,14 +29,22 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash str
 
 // CreateRefreshToken stores t, unused and with its family's state
 // (t.UsedAt and t.RevokedAt are ignored), creating its family if it is
-// the first token of it. If a token with t.Hash exists already, it
-// changes nothing and returns nil.
-func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+// the first token of it, if the user t.UserID exists and its session
+// generation is gen; otherwise it stores nothing and returns an error
+// wrapping [auth.ErrNotFound] or [auth.ErrSessionsRevoked]. If a token
+// with t.Hash exists already, it changes nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: create refresh token: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.byID[t.UserID]; !ok {
+		return fmt.Errorf("memstore: create refresh token: %w", auth.ErrNotFound)
+	}
+	if s.generations[t.UserID] != gen {
+		return fmt.Errorf("memstore: create refresh token: %w", auth.ErrSessionsRevoked)
+	}
 	if _, ok := s.tokens[t.Hash]; ok {
 		return nil
 	}
@@ -110,8 +118,7 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) 
 }
 
 // RevokeSessions revokes every live family of the user at now and
-// records now as the user's revocation time, unless a later one is
-// recorded.
+// increments the user's session generation.
 func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: revoke sessions: %w", err)
@@ -124,21 +131,19 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 			s.families[id] = f
 		}
 	}
-	if !s.sessionsRevoked[userID].After(now) {
-		s.sessionsRevoked[userID] = now
-	}
+	s.generations[userID]++
 	return nil
 }
 
-// SessionsRevokedAt returns the user's revocation time, or the zero time
-// if none is recorded.
-func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
+// SessionGeneration returns the user's session generation: 0 until its
+// sessions are first revoked.
+func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	if err := ctx.Err(); err != nil {
-		return time.Time{}, fmt.Errorf("memstore: sessions revoked at: %w", err)
+		return 0, fmt.Errorf("memstore: session generation: %w", err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.sessionsRevoked[userID], nil
+	return s.generations[userID], nil
 }
 
 // DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not

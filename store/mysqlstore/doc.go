@@ -67,9 +67,12 @@
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    VARBINARY(255) NOT NULL,
 //		revoked_at DATETIME(6) NOT NULL,
+//		generation BIGINT NOT NULL DEFAULT 1,
 //		PRIMARY KEY (user_id)
 //	) ENGINE=InnoDB
 //
+// A database made before auth_revocations had the generation column gets
+// it from Migrate (ALTER TABLE ... ADD COLUMN, 1 for every existing row).
 // Applications that manage their schema with a migration tool can copy
 // Schema, AttemptsSchema and SessionsSchema (three statements) into it and
 // never call Migrate.

@@ -79,8 +79,14 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    VARBINARY(255) NOT NULL,
 	revoked_at DATETIME(6) NOT NULL,
+	generation BIGINT NOT NULL DEFAULT 1,
 	PRIMARY KEY (user_id)
 ) ENGINE=InnoDB`
+
+// generationColumn is the DDL that [Store.Migrate] executes when
+// auth_revocations lacks the generation column (a table made before it
+// existed): every row gets 1, as each stands for at least one revocation.
+const generationColumn = `ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -188,9 +194,12 @@ ON DUPLICATE KEY UPDATE expires_at = GREATEST(auth_sessions.expires_at, VALUES(e
 	TokenGetUsed:       tokenByHash + ` LOCK IN SHARE MODE`,
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
-	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at))`,
-	RevocationGet: `SELECT DATE_FORMAT(revoked_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_revocations WHERE user_id = ?`,
+	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at, generation) VALUES (?, ?, 1)
+ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at)), generation = generation + 1`,
+	// A locking read: it reads the row as last committed, whatever
+	// snapshot REPEATABLE READ holds.
+	GenerationGet: `SELECT generation FROM auth_revocations WHERE user_id = ? LOCK IN SHARE MODE`,
+	UserLock:      `SELECT 1 FROM auth_users WHERE id = ? FOR UPDATE`,
 	TokensPrune:   `DELETE FROM auth_refresh_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 }
@@ -322,6 +331,18 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 			return fmt.Errorf("mysqlstore: migrate: %w", err)
 		}
 	}
+	// MySQL, unlike MariaDB, has no ADD COLUMN IF NOT EXISTS.
+	var n int
+	err = conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.columns
+WHERE table_schema = DATABASE() AND table_name = 'auth_revocations' AND column_name = 'generation'`).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("mysqlstore: migrate: %w", err)
+	}
+	if n == 0 {
+		if _, err := conn.ExecContext(ctx, generationColumn); err != nil {
+			return fmt.Errorf("mysqlstore: migrate: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -408,10 +429,11 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash str
 }
 
 // CreateRefreshToken stores t, and creates its session (its family) if
-// it is the first token of it; if a token with t.Hash exists, it changes
-// nothing and returns nil.
-func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
-	return dialect.CreateRefreshToken(ctx, s.db, t)
+// it is the first token of it, provided the user exists and its session
+// generation is gen (see [auth.SessionStore]); if a token with t.Hash
+// exists, it changes nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
+	return dialect.CreateRefreshToken(ctx, s.db, t, gen)
 }
 
 // UseRefreshToken marks the token with this hash used at now, if it is
@@ -433,16 +455,16 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) 
 	return dialect.RevokeFamily(ctx, s.db, family, now)
 }
 
-// RevokeSessions revokes every family of the user at now and records now
-// as the user's revocation time, unless a later one is recorded.
+// RevokeSessions revokes every family of the user at now and increments
+// its session generation, in one transaction.
 func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
 	return dialect.RevokeSessions(ctx, s.db, userID, now)
 }
 
-// SessionsRevokedAt returns the user's revocation time, or the zero time
-// if none is recorded.
-func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
-	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+// SessionGeneration returns the user's session generation, 0 if its
+// sessions were never revoked.
+func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
+	return dialect.SessionGeneration(ctx, s.db, userID)
 }
 
 // DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not

@@ -85,19 +85,19 @@ func TestSessionValuesTheTablesCannotHold(t *testing.T) {
 		call func(s *mysqlstore.Store) error
 	}{
 		{"token hash of 65 bytes", func(s *mysqlstore.Store) error {
-			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.Hash += "0" }))
+			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.Hash += "0" }), 0)
 		}},
 		{"family of 65 bytes", func(s *mysqlstore.Store) error {
-			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.Family = strings.Repeat("f", 65) }))
+			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.Family = strings.Repeat("f", 65) }), 0)
 		}},
 		{"user ID of 256 bytes", func(s *mysqlstore.Store) error {
-			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.UserID = strings.Repeat("u", 256) }))
+			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.UserID = strings.Repeat("u", 256) }), 0)
 		}},
 		{"issued in the year 999", func(s *mysqlstore.Store) error {
-			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.IssuedAt = y999 }))
+			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.IssuedAt = y999 }), 0)
 		}},
 		{"expiring in the year 10000", func(s *mysqlstore.Store) error {
-			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.ExpiresAt = y10000 }))
+			return s.CreateRefreshToken(ctx, with(func(tok *auth.RefreshToken) { tok.ExpiresAt = y10000 }), 0)
 		}},
 		{"used in the year 10000", func(s *mysqlstore.Store) error {
 			_, err := s.UseRefreshToken(ctx, sampleToken.Hash, y10000)
@@ -129,7 +129,7 @@ func TestSessionValuesTheTablesCannotHold(t *testing.T) {
 			if err := s.CreateUser(ctx, sampleUser); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.CreateRefreshToken(ctx, sampleToken); err != nil {
+			if err := s.CreateRefreshToken(ctx, sampleToken, 0); err != nil {
 				t.Fatal(err)
 			}
 			// snapshot returns the contents of every table.
@@ -189,7 +189,7 @@ func TestSessionValuesTheTablesCannotHold(t *testing.T) {
 				IssuedAt:  time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC),
 				ExpiresAt: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 			}
-			if err := s.CreateRefreshToken(ctx, biggest); err != nil {
+			if err := s.CreateRefreshToken(ctx, biggest, 0); err != nil {
 				t.Fatalf("CreateRefreshToken of the largest values = %v", err)
 			}
 			if err := s.RevokeSessions(ctx, biggest.UserID, biggest.ExpiresAt); err != nil {
@@ -248,7 +248,7 @@ func TestSessionsStorageFormat(t *testing.T) {
 	ist := time.FixedZone("IST", 5*3600+1800)
 	tok := sampleToken
 	tok.IssuedAt = time.Date(2024, 5, 17, 19, 15, 30, 654321987, ist)
-	if err := s.CreateRefreshToken(ctx, tok); err != nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UseRefreshToken(ctx, tok.Hash, tok.IssuedAt); err != nil {
@@ -278,13 +278,13 @@ func TestMigrateAddsSessionTables(t *testing.T) {
 	if err := s.CreateUser(ctx, sampleUser); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateRefreshToken(ctx, sampleToken); err == nil {
+	if err := s.CreateRefreshToken(ctx, sampleToken, 0); err == nil {
 		t.Fatal("CreateRefreshToken before Migrate = nil; want an error (no table)")
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateRefreshToken(ctx, sampleToken); err != nil {
+	if err := s.CreateRefreshToken(ctx, sampleToken, 0); err != nil {
 		t.Errorf("CreateRefreshToken after Migrate = %v", err)
 	}
 	if got, err := s.UserByID(ctx, sampleUser.ID); err != nil || got != sampleUser {
@@ -319,7 +319,7 @@ func TestSessionsReplicas(t *testing.T) {
 				errs[i] = stores[i%n].CreateRefreshToken(t.Context(), auth.RefreshToken{
 					Hash: tokenHash(round*1000 + i), Family: fam, UserID: "u",
 					IssuedAt: base, ExpiresAt: base.Add(time.Duration(i+1) * time.Minute),
-				})
+				}, 0)
 			})
 		}
 		close(start)
@@ -374,7 +374,7 @@ func TestSessionsPruneWhileCreating(t *testing.T) {
 	ctx := t.Context()
 	s, db := newStore(t)
 	old := sampleToken
-	if err := s.CreateRefreshToken(ctx, old); err != nil {
+	if err := s.CreateRefreshToken(ctx, old, 0); err != nil {
 		t.Fatal(err)
 	}
 	now := old.ExpiresAt
@@ -452,7 +452,7 @@ func TestSessionsDeadlineWhileBlocked(t *testing.T) {
 	if err := s.CreateUser(ctx, sampleUser); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateRefreshToken(ctx, sampleToken); err != nil {
+	if err := s.CreateRefreshToken(ctx, sampleToken, 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -474,7 +474,7 @@ func TestSessionsDeadlineWhileBlocked(t *testing.T) {
 		{"UpdatePasswordHash", func(ctx context.Context) error {
 			return s.UpdatePasswordHash(ctx, sampleUser.ID, sampleUser.PasswordHash, "new")
 		}},
-		{"CreateRefreshToken", func(ctx context.Context) error { return s.CreateRefreshToken(ctx, other) }},
+		{"CreateRefreshToken", func(ctx context.Context) error { return s.CreateRefreshToken(ctx, other, 0) }},
 		{"UseRefreshToken", func(ctx context.Context) error { _, err := s.UseRefreshToken(ctx, sampleToken.Hash, now); return err }},
 		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, sampleToken.Family, now) }},
 		{"RevokeSessions", func(ctx context.Context) error { return s.RevokeSessions(ctx, sampleUser.ID, now) }},
@@ -517,7 +517,7 @@ func TestSessionsDeadlineWhileBlocked(t *testing.T) {
 	if _, err := s.RefreshToken(ctx, other.Hash); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("RefreshToken of the token of a CreateRefreshToken that timed out = %v; want auth.ErrNotFound", err)
 	}
-	if at, err := s.SessionsRevokedAt(ctx, sampleUser.ID); err != nil || !at.IsZero() {
-		t.Errorf("SessionsRevokedAt after a RevokeSessions that timed out = %v, %v; want the zero time", at, err)
+	if gen, err := s.SessionGeneration(ctx, sampleUser.ID); err != nil || gen != 0 {
+		t.Errorf("SessionGeneration after a RevokeSessions that timed out = %v, %v; want 0", gen, err)
 	}
 }

@@ -54,8 +54,10 @@
 //	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-//		revoked_at TIMESTAMPTZ NOT NULL
-//	)
+//		revoked_at TIMESTAMPTZ NOT NULL,
+//		generation BIGINT NOT NULL DEFAULT 1
+//	);
+//	ALTER TABLE auth_revocations ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 1
 //
 // The tables are created, and later found, in the first schema of the
 // connection's search_path (usually public); to keep them elsewhere, set

@@ -45,7 +45,10 @@ CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 // auth_sessions has one row per session (a family of refresh tokens),
 // whose expires_at is the latest of its tokens' and by which it is
 // deleted once it has no token left; auth_revocations has one row per
-// user whose sessions were all revoked.
+// user whose sessions were all revoked, with the user's session
+// generation (see [auth.SessionStore]). A table made before generation
+// existed gets the column, 1 for every row (each stands for at least one
+// revocation).
 const SessionsSchema = `CREATE TABLE IF NOT EXISTS auth_sessions (
 	id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 	user_id    TEXT COLLATE "C" NOT NULL,
@@ -65,8 +68,10 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-	revoked_at TIMESTAMPTZ NOT NULL
-)`
+	revoked_at TIMESTAMPTZ NOT NULL,
+	generation BIGINT NOT NULL DEFAULT 1
+);
+ALTER TABLE auth_revocations ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 1`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -131,9 +136,13 @@ ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(s.expires_at, EXCLUDED.expi
 	TokenGetUsed:       tokenByHash,
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
-	RevocationUpsert: `INSERT INTO auth_revocations AS r (user_id, revoked_at) VALUES ($1, $2)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at)`,
-	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = $1`,
+	RevocationUpsert: `INSERT INTO auth_revocations AS r (user_id, revoked_at, generation) VALUES ($1, $2, 1)
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED.revoked_at), generation = r.generation + 1`,
+	// Under READ COMMITTED each statement sees what was committed before
+	// it started: after UserLock waited for a RevokeSessions, its
+	// generation.
+	GenerationGet: `SELECT generation FROM auth_revocations WHERE user_id = $1`,
+	UserLock:      `SELECT 1 FROM auth_users WHERE id = $1 FOR UPDATE`,
 	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 	// expires_at is tested again outside the subquery: a concurrent
@@ -248,10 +257,11 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash str
 }
 
 // CreateRefreshToken stores t, and creates its session (its family) if
-// it is the first token of it; if a token with t.Hash exists, it changes
-// nothing and returns nil.
-func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
-	return dialect.CreateRefreshToken(ctx, s.db, t)
+// it is the first token of it, provided the user exists and its session
+// generation is gen (see [auth.SessionStore]); if a token with t.Hash
+// exists, it changes nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
+	return dialect.CreateRefreshToken(ctx, s.db, t, gen)
 }
 
 // UseRefreshToken marks the token with this hash used at now, if it is
@@ -273,16 +283,16 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) 
 	return dialect.RevokeFamily(ctx, s.db, family, now)
 }
 
-// RevokeSessions revokes every family of the user at now and records now
-// as the user's revocation time, unless a later one is recorded.
+// RevokeSessions revokes every family of the user at now and increments
+// its session generation, in one transaction.
 func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
 	return dialect.RevokeSessions(ctx, s.db, userID, now)
 }
 
-// SessionsRevokedAt returns the user's revocation time, or the zero time
-// if none is recorded.
-func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
-	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+// SessionGeneration returns the user's session generation, 0 if its
+// sessions were never revoked.
+func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
+	return dialect.SessionGeneration(ctx, s.db, userID)
 }
 
 // DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not

@@ -49,7 +49,7 @@ func TestSessionsReplicas(t *testing.T) {
 				errs[i] = stores[i%n].CreateRefreshToken(t.Context(), auth.RefreshToken{
 					Hash: tokenHash(round*1000 + i), Family: fam, UserID: "u",
 					IssuedAt: base, ExpiresAt: base.Add(time.Hour),
-				})
+				}, 0)
 			})
 		}
 		close(start)
@@ -109,7 +109,7 @@ func TestSessionsPruneWhileCreating(t *testing.T) {
 	}
 	t0 := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 	old := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: "u", IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
-	if err := s.CreateRefreshToken(ctx, old); err != nil {
+	if err := s.CreateRefreshToken(ctx, old, 0); err != nil {
 		t.Fatal(err)
 	}
 	now := old.ExpiresAt
@@ -187,13 +187,13 @@ func TestMigrateAddsSessionTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: sampleUser.ID, IssuedAt: sampleUser.CreatedAt, ExpiresAt: sampleUser.CreatedAt.Add(time.Hour)}
-	if err := s.CreateRefreshToken(ctx, tok); err == nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err == nil {
 		t.Fatal("CreateRefreshToken before Migrate = nil; want an error (no table)")
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateRefreshToken(ctx, tok); err != nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err != nil {
 		t.Errorf("CreateRefreshToken after Migrate = %v", err)
 	}
 	if got, err := s.UserByID(ctx, sampleUser.ID); err != nil || got != sampleUser {

@@ -53,9 +53,12 @@
 //	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    TEXT NOT NULL PRIMARY KEY,
-//		revoked_at INTEGER NOT NULL -- unix microseconds, UTC
+//		revoked_at INTEGER NOT NULL, -- unix microseconds, UTC
+//		generation INTEGER NOT NULL DEFAULT 1
 //	)
 //
+// A database made before auth_revocations had the generation column gets
+// it from Migrate (ALTER TABLE ... ADD COLUMN, 1 for every existing row).
 // Applications that manage their schema with a migration tool can copy
 // Schema, AttemptsSchema and SessionsSchema into it and never call
 // Migrate. Strings are stored as given and compared byte for byte

@@ -27,7 +27,7 @@ func TestSessionsStorageFormat(t *testing.T) {
 	ist := time.FixedZone("IST", 5*3600+1800)
 	at := time.Date(2024, 5, 17, 19, 15, 30, 654321987, ist)
 	tok := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: "u", IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
-	if err := s.CreateRefreshToken(ctx, tok); err != nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err != nil {
 		t.Fatal(err)
 	}
 	var issuedType, usedType, revokedType string
@@ -69,13 +69,13 @@ func TestMigrateAddsSessionTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: u.ID, IssuedAt: u.CreatedAt, ExpiresAt: u.CreatedAt.Add(time.Hour)}
-	if err := s.CreateRefreshToken(ctx, tok); err == nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err == nil {
 		t.Fatal("CreateRefreshToken before Migrate = nil; want an error (no table)")
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateRefreshToken(ctx, tok); err != nil {
+	if err := s.CreateRefreshToken(ctx, tok, 0); err != nil {
 		t.Errorf("CreateRefreshToken after Migrate = %v", err)
 	}
 	if got, err := s.UserByID(ctx, u.ID); err != nil || got != u {
@@ -103,7 +103,7 @@ func TestSessionsTwoStores(t *testing.T) {
 		hash := tokenHash(round)
 		if err := stores[0].CreateRefreshToken(t.Context(), auth.RefreshToken{
 			Hash: hash, Family: familyID(round), UserID: "u", IssuedAt: base, ExpiresAt: base.Add(time.Hour),
-		}); err != nil {
+		}, 0); err != nil {
 			t.Fatal(err)
 		}
 		got := make([]auth.RefreshToken, n)

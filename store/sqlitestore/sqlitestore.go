@@ -60,8 +60,14 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    TEXT NOT NULL PRIMARY KEY,
-	revoked_at INTEGER NOT NULL -- unix microseconds, UTC
+	revoked_at INTEGER NOT NULL, -- unix microseconds, UTC
+	generation INTEGER NOT NULL DEFAULT 1
 )`
+
+// generationColumn is the DDL that [Store.Migrate] executes when
+// auth_revocations lacks the generation column (a table made before it
+// existed): every row gets 1, as each stands for at least one revocation.
+const generationColumn = `ALTER TABLE auth_revocations ADD COLUMN generation INTEGER NOT NULL DEFAULT 1`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -116,9 +122,13 @@ ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
 	TokenGetUsed:       tokenByHash,
 	FamilyRevoke:       `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	UserFamiliesRevoke: `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`,
-	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)`,
-	RevocationGet: `SELECT revoked_at FROM auth_revocations WHERE user_id = ?`,
+	RevocationUpsert: `INSERT INTO auth_revocations (user_id, revoked_at, generation) VALUES (?, ?, 1)
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at), generation = generation + 1`,
+	GenerationGet: `SELECT generation FROM auth_revocations WHERE user_id = ?`,
+	// A write that changes nothing: it takes SQLite's write lock, which
+	// the transaction then holds, so that nothing is committed between
+	// it and the reads after it.
+	UserLock: `UPDATE auth_users SET id = id WHERE id = ? RETURNING 1`,
 	TokensPrune: `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE id IN
@@ -181,6 +191,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 	defer s.unlockWrite()
 	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema} {
 		if _, err := s.db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("sqlitestore: migrate: %w", err)
+		}
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('auth_revocations') WHERE name = 'generation'`).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	if n == 0 {
+		if _, err := s.db.ExecContext(ctx, generationColumn); err != nil {
 			return fmt.Errorf("sqlitestore: migrate: %w", err)
 		}
 	}
@@ -250,14 +270,15 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash str
 }
 
 // CreateRefreshToken stores t, and creates its session (its family) if
-// it is the first token of it; if a token with t.Hash exists, it changes
-// nothing and returns nil.
-func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+// it is the first token of it, provided the user exists and its session
+// generation is gen (see [auth.SessionStore]); if a token with t.Hash
+// exists, it changes nothing and returns nil.
+func (s *Store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: create refresh token: %w", err)
 	}
 	defer s.unlockWrite()
-	return dialect.CreateRefreshToken(ctx, s.db, t)
+	return dialect.CreateRefreshToken(ctx, s.db, t, gen)
 }
 
 // UseRefreshToken marks the token with this hash used at now, if it is
@@ -287,8 +308,8 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, now time.Time) 
 	return dialect.RevokeFamily(ctx, s.db, family, now)
 }
 
-// RevokeSessions revokes every family of the user at now and records now
-// as the user's revocation time, unless a later one is recorded.
+// RevokeSessions revokes every family of the user at now and increments
+// its session generation, in one transaction.
 func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: revoke sessions: %w", err)
@@ -297,10 +318,10 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 	return dialect.RevokeSessions(ctx, s.db, userID, now)
 }
 
-// SessionsRevokedAt returns the user's revocation time, or the zero time
-// if none is recorded.
-func (s *Store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
-	return dialect.SessionsRevokedAt(ctx, s.db, userID)
+// SessionGeneration returns the user's session generation, 0 if its
+// sessions were never revoked.
+func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
+	return dialect.SessionGeneration(ctx, s.db, userID)
 }
 
 // DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is not

@@ -66,8 +66,8 @@
 //     wrapping ctx.Err(), changing nothing.
 //
 // For a store that also implements [auth.SessionStore], the subtests
-// named Sessions... check the refresh tokens, families and revocation
-// times:
+// named Sessions... check the refresh tokens, families and session
+// generations:
 //
 //   - a created token comes back from RefreshToken with every field
 //     unchanged (times to within a microsecond, in any location, before
@@ -90,9 +90,22 @@
 //   - RevokeSessions revokes the user's live families, and no other
 //     user's, keeping the RevokedAt of families revoked before; a family
 //     created afterwards is live until the next call;
-//   - SessionsRevokedAt is zero for a user never revoked, and then the
-//     latest time RevokeSessions was called with, even if a later call
-//     passed an earlier time;
+//   - SessionGeneration is 0 for a user never revoked, and each
+//     RevokeSessions of the user adds 1, whatever its now, also for a
+//     user without tokens; other users' generations and the other
+//     methods leave it as it is;
+//   - CreateRefreshToken stores a token only under the user's
+//     generation: with an older or a larger one it returns an error
+//     wrapping [auth.ErrSessionsRevoked] (also for the hash of a stored
+//     token, and for a successor in an existing family), and for a user
+//     ID no user has one wrapping [auth.ErrNotFound], storing nothing;
+//   - in 10 rounds of 50 logins, each reading the generation and then
+//     calling CreateRefreshToken with it, concurrent with one
+//     RevokeSessions, every token created under the old generation is
+//     revoked afterwards, every refused call failed with
+//     [auth.ErrSessionsRevoked] (not a busy or locked database) and
+//     stored nothing, and the tokens created under the new generation
+//     are live: the check must be atomic with RevokeSessions;
 //   - DeleteExpiredRefreshTokens deletes exactly the tokens whose
 //     ExpiresAt is not after now (ExpiresAt equal to now included),
 //     returns how many, and leaves the others, used or revoked, as they

@@ -12,9 +12,9 @@ import (
 // sessions is the state of a fakeStore's auth.SessionStore, guarded by
 // its mu.
 type sessions struct {
-	tokens   map[string]auth.RefreshToken // RevokedAt kept here only with flawRevokeTokens
-	families map[string]*fakeFamily
-	revoked  map[string]time.Time // user ID -> SessionsRevokedAt
+	tokens      map[string]auth.RefreshToken // RevokedAt kept here only with flawRevokeTokens
+	families    map[string]*fakeFamily
+	generations map[string]int64 // user ID -> session generation, or "" -> everyone's with flawGenerationGlobal
 }
 
 type fakeFamily struct {
@@ -24,7 +24,7 @@ type fakeFamily struct {
 }
 
 func newSessions() sessions {
-	return sessions{tokens: map[string]auth.RefreshToken{}, families: map[string]*fakeFamily{}, revoked: map[string]time.Time{}}
+	return sessions{tokens: map[string]auth.RefreshToken{}, families: map[string]*fakeFamily{}, generations: map[string]int64{}}
 }
 
 func (s *fakeStore) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
@@ -87,12 +87,35 @@ func (s *fakeStore) revokeFamily(family string, now time.Time) {
 	}
 }
 
-func (s *fakeStore) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
+// genKey returns the key of the user's generation in s.generations.
+func (s *fakeStore) genKey(userID string) string {
+	if s.flaw == flawGenerationGlobal {
+		return ""
+	}
+	return userID
+}
+
+func (s *fakeStore) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
 	if err := s.ctxErr(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, exists := s.tokens[t.Hash]
+	if exists && s.flaw == flawCreateExistsFirst {
+		return nil
+	}
+	if _, ok := s.byID[t.UserID]; !ok && s.flaw != flawNoUserCheck {
+		return fmt.Errorf("fake: %w", auth.ErrNotFound)
+	}
+	if s.generations[s.genKey(t.UserID)] != gen && s.flaw != flawGenerationIgnored {
+		return fmt.Errorf("fake: %w", auth.ErrSessionsRevoked)
+	}
+	if s.flaw == flawGenerationRacy {
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond) // long enough for a RevokeSessions to run between the check and the insert
+		s.mu.Lock()
+	}
 	if old, ok := s.tokens[t.Hash]; ok {
 		switch s.flaw {
 		case flawCreateDupError:
@@ -175,19 +198,19 @@ func (s *fakeStore) RevokeSessions(ctx context.Context, userID string, now time.
 			s.revokeFamily(id, now)
 		}
 	}
-	if now.After(s.revoked[userID]) || s.flaw == flawRevokedAtBack {
-		s.revoked[userID] = now
+	if s.flaw != flawRevokeKeepsGeneration {
+		s.generations[s.genKey(userID)]++
 	}
 	return nil
 }
 
-func (s *fakeStore) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
+func (s *fakeStore) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	if err := s.ctxErr(ctx); err != nil {
-		return time.Time{}, err
+		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.revoked[userID], nil
+	return s.generations[s.genKey(userID)], nil
 }
 
 func (s *fakeStore) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +34,9 @@ var sessionTests = []abilityTest[sessionStore]{
 	{"SessionsRevokeFamily", testSessionsRevokeFamily},
 	{"SessionsRevokeFamilyLaterToken", testSessionsRevokeFamilyLaterToken},
 	{"SessionsRevokeSessions", testSessionsRevokeSessions},
-	{"SessionsRevokedAt", testSessionsRevokedAt},
+	{"SessionsGeneration", testSessionsGeneration},
+	{"SessionsGenerationGuard", testSessionsGenerationGuard},
+	{"SessionsConcurrentRevoke", testSessionsConcurrentRevoke},
 	{"SessionsDeleteExpired", testSessionsDeleteExpired},
 	{"SessionsCanceledContext", testSessionsDoneContext(context.Canceled, "context.Canceled", canceledContext)},
 	{"SessionsExpiredContext", testSessionsDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
@@ -154,11 +158,41 @@ func checkToken(t *testing.T, call string, got auth.RefreshToken, err error, wan
 	}
 }
 
-// createToken stores tok and fails the test if that fails.
+// generation returns the user's session generation, and fails the test
+// if SessionGeneration fails.
+func generation(t *testing.T, s auth.SessionStore, userID string) int64 {
+	t.Helper()
+	g, err := s.SessionGeneration(t.Context(), userID)
+	if err != nil {
+		t.Fatalf("SessionGeneration(ctx, %s) = %v; want the user's generation", q(userID), err)
+	}
+	return g
+}
+
+// checkGeneration checks that SessionGeneration returns want, and
+// reports whether it did.
+func checkGeneration(t *testing.T, s auth.SessionStore, userID string, want int64, why string) bool {
+	t.Helper()
+	got, err := s.SessionGeneration(t.Context(), userID)
+	call := fmt.Sprintf("SessionGeneration(ctx, %s) %s", q(userID), why)
+	switch {
+	case err != nil:
+		t.Errorf("%s = %v; want (%d, nil)", call, err, want)
+	case got != want:
+		t.Errorf("%s = %d; want %d (it starts at 0, and each RevokeSessions of the user, and only that, adds 1)", call, got, want)
+	default:
+		return true
+	}
+	return false
+}
+
+// createToken stores tok under its user's current generation and fails
+// the test if that fails.
 func createToken(t *testing.T, s auth.SessionStore, tok auth.RefreshToken) {
 	t.Helper()
-	if err := s.CreateRefreshToken(t.Context(), tok); err != nil {
-		t.Fatalf("CreateRefreshToken(ctx, %s) = %v; want nil", describeToken(tok), err)
+	gen := generation(t, s, tok.UserID)
+	if err := s.CreateRefreshToken(t.Context(), tok, gen); err != nil {
+		t.Fatalf("CreateRefreshToken(ctx, %s, %d), with the user's generation, = %v; want nil", describeToken(tok), gen, err)
 	}
 }
 
@@ -208,19 +242,6 @@ func revokeSessions(t *testing.T, s auth.SessionStore, userID string, now time.T
 	t.Helper()
 	if err := s.RevokeSessions(t.Context(), userID, now); err != nil {
 		t.Fatalf("RevokeSessions(ctx, %s, %s) %s = %v; want nil", q(userID), fmtTime(now), why, err)
-	}
-}
-
-// revokedAt checks that SessionsRevokedAt returns want (zero for none).
-func revokedAt(t *testing.T, s auth.SessionStore, userID string, want time.Time, why string) {
-	t.Helper()
-	got, err := s.SessionsRevokedAt(t.Context(), userID)
-	call := fmt.Sprintf("SessionsRevokedAt(ctx, %s) %s", q(userID), why)
-	switch {
-	case err != nil:
-		t.Errorf("%s = %v; want (%s, nil)", call, err, fmtTime(want))
-	case got.IsZero() != want.IsZero() || (!want.IsZero() && !sameInstant(got, want)):
-		t.Errorf("%s = %s; want %s", call, fmtTime(got), fmtTime(want))
 	}
 }
 
@@ -277,9 +298,10 @@ func testSessionsCreateExisting(t *testing.T, s sessionStore) {
 
 	other := newToken(2, family(2), users[1])
 	other.Hash = tok.Hash
-	if err := s.CreateRefreshToken(t.Context(), other); err != nil {
-		t.Errorf("CreateRefreshToken(ctx, %s) with the hash of a stored token and other fields = %v; want nil (the Service may create a token more than once)",
-			describeToken(other), err)
+	gen := generation(t, s, other.UserID)
+	if err := s.CreateRefreshToken(t.Context(), other, gen); err != nil {
+		t.Errorf("CreateRefreshToken(ctx, %s, %d) with the hash of a stored token and other fields, and its user's generation, = %v; want nil (the Service may create a token more than once)",
+			describeToken(other), gen, err)
 	}
 	hasToken(t, s, tok, "after CreateRefreshToken with its hash and other fields (it must change nothing)")
 
@@ -287,9 +309,10 @@ func testSessionsCreateExisting(t *testing.T, s sessionStore) {
 	use(t, s, tok.Hash, t1, tok, "for the first time")
 	revokeFamily(t, s, tok.Family, t2, "")
 	for _, again := range []auth.RefreshToken{tok, other} {
-		if err := s.CreateRefreshToken(t.Context(), again); err != nil {
-			t.Errorf("CreateRefreshToken(ctx, %s) with the hash of a stored token that is used and revoked = %v; want nil",
-				describeToken(again), err)
+		gen := generation(t, s, again.UserID)
+		if err := s.CreateRefreshToken(t.Context(), again, gen); err != nil {
+			t.Errorf("CreateRefreshToken(ctx, %s, %d) with the hash of a stored token that is used and revoked, and its user's generation, = %v; want nil",
+				describeToken(again), gen, err)
 		}
 	}
 	hasToken(t, s, revoked(used(tok, t1), t2), "after CreateRefreshToken with its hash, once used and revoked (it must change nothing)")
@@ -297,11 +320,12 @@ func testSessionsCreateExisting(t *testing.T, s sessionStore) {
 
 func testSessionsConcurrentCreate(t *testing.T, s sessionStore) {
 	u := sessionUsers(t, s, 1)[0]
+	gen := generation(t, s, u.ID)
 
 	t.Run("one token", func(t *testing.T) {
 		tok := newToken(1, family(1), u)
 		errs := make([]error, concurrency)
-		together(concurrency, func(i int) { errs[i] = s.CreateRefreshToken(t.Context(), tok) })
+		together(concurrency, func(i int) { errs[i] = s.CreateRefreshToken(t.Context(), tok, gen) })
 		failures(t, "CreateRefreshToken of one token, the first of its family,", errs,
 			"CreateRefreshToken of a token that exists must return nil, also while another call is creating it: INSERT ... ON CONFLICT DO NOTHING, not a lookup and then an insert; and "+busyHint)
 		hasToken(t, s, tok, fmt.Sprintf("after %d concurrent CreateRefreshToken calls for it", concurrency))
@@ -314,7 +338,7 @@ func testSessionsConcurrentCreate(t *testing.T, s sessionStore) {
 			toks[i] = newToken(100+i, fam, u)
 		}
 		errs := make([]error, concurrency)
-		together(concurrency, func(i int) { errs[i] = s.CreateRefreshToken(t.Context(), toks[i]) })
+		together(concurrency, func(i int) { errs[i] = s.CreateRefreshToken(t.Context(), toks[i], gen) })
 		if failures(t, "CreateRefreshToken of distinct tokens of one new family", errs,
 			"the first of them creates the family, and the others must find it created, not fail: INSERT ... ON CONFLICT DO NOTHING; and "+busyHint) > 0 {
 			return
@@ -516,8 +540,8 @@ func testSessionsRevokeSessions(t *testing.T, s sessionStore) {
 	hasToken(t, s, revoked(a2, t1), why)
 	hasToken(t, s, revoked(b1, t0), why+", its family revoked earlier (RevokedAt must stay, as with RevokeFamily)")
 	hasToken(t, s, c1, "after RevokeSessions of another user (it must stay live)")
-	revokedAt(t, s, alice.ID, t1, "after RevokeSessions")
-	revokedAt(t, s, bob.ID, time.Time{}, "after RevokeSessions of another user")
+	checkGeneration(t, s, alice.ID, 1, "after RevokeSessions")
+	checkGeneration(t, s, bob.ID, 0, "after RevokeSessions of another user")
 
 	// A session started after RevokeSessions is live, until the next.
 	d1 := newToken(5, family(4), alice)
@@ -529,35 +553,277 @@ func testSessionsRevokeSessions(t *testing.T, s sessionStore) {
 	hasToken(t, s, revoked(d1, tEarly), "after a second RevokeSessions of its user, at an earlier time (every live family of the user is revoked at now, whatever the user's revocation time)")
 	hasToken(t, s, revoked(a1, t1), "after a second RevokeSessions of its user (RevokedAt must stay the first)")
 	hasToken(t, s, c1, "after RevokeSessions of another user, twice")
+	checkGeneration(t, s, alice.ID, 2, "after a second RevokeSessions")
 
 	revokeSessions(t, s, carol.ID, t1, "for a user without tokens")
-	revokedAt(t, s, carol.ID, t1, "after RevokeSessions of a user without tokens (the time must be recorded all the same)")
-	revokedAt(t, s, bob.ID, time.Time{}, "after RevokeSessions of other users")
+	checkGeneration(t, s, carol.ID, 1, "after RevokeSessions of a user without tokens (it must be incremented all the same)")
+	checkGeneration(t, s, bob.ID, 0, "after RevokeSessions of other users")
 }
 
-func testSessionsRevokedAt(t *testing.T, s sessionStore) {
+func testSessionsGeneration(t *testing.T, s sessionStore) {
 	users := sessionUsers(t, s, 2)
 	alice, bob := users[0], users[1]
-	revokedAt(t, s, alice.ID, time.Time{}, "for a user never revoked")
+	checkGeneration(t, s, alice.ID, 0, "for a user never revoked")
+	checkGeneration(t, s, bob.ID, 0, "for a user never revoked")
+	createToken(t, s, newToken(1, family(1), alice))
+
 	t1 := sessionTime.Add(time.Hour)
 	revokeSessions(t, s, alice.ID, t1, "")
-	revokedAt(t, s, alice.ID, t1, "after RevokeSessions")
-	revokedAt(t, s, bob.ID, time.Time{}, "for another user, after RevokeSessions of the first")
+	checkGeneration(t, s, alice.ID, 1, "after RevokeSessions")
+	checkGeneration(t, s, bob.ID, 0, "for another user, after RevokeSessions of the first (each user has a generation of its own)")
+	revokeSessions(t, s, bob.ID, t1, "for a user without tokens")
+	checkGeneration(t, s, bob.ID, 1, "after RevokeSessions of a user without tokens (it must be incremented all the same)")
+	checkGeneration(t, s, alice.ID, 1, "after RevokeSessions of another user")
 
+	// Every call adds 1, whatever its now: RevokeSessions records no time
+	// to compare with.
 	steps := []struct {
-		at, want time.Time
-		why      string
+		at  time.Time
+		why string
 	}{
-		{t1.Add(time.Hour), t1.Add(time.Hour), "a later RevokeSessions (the time must move forward)"},
-		{t1, t1.Add(time.Hour), "an earlier RevokeSessions (the time must not move back)"},
-		{t1.Add(time.Hour), t1.Add(time.Hour), "RevokeSessions at the recorded time"},
-		{t1.Add(time.Hour + time.Microsecond), t1.Add(time.Hour + time.Microsecond), "RevokeSessions a microsecond later"},
-		{t1.Add(time.Hour), t1.Add(time.Hour + time.Microsecond), "RevokeSessions a microsecond earlier"},
+		{t1.Add(time.Hour), "a later RevokeSessions"},
+		{t1, "an earlier RevokeSessions (as a replica with a slow clock would call it)"},
+		{t1, "RevokeSessions at the same time"},
+		{t1.Add(time.Microsecond), "RevokeSessions a microsecond later"},
 	}
+	want := int64(1)
 	for _, st := range steps {
 		revokeSessions(t, s, alice.ID, st.at, "")
-		revokedAt(t, s, alice.ID, st.want, fmt.Sprintf("after %s at %s", st.why, fmtTime(st.at)))
+		want++
+		checkGeneration(t, s, alice.ID, want, fmt.Sprintf("after %s at %s, with no live family left", st.why, fmtTime(st.at)))
 	}
+	checkGeneration(t, s, bob.ID, 1, "after RevokeSessions of another user")
+
+	createToken(t, s, newToken(2, family(2), alice))
+	revokeFamily(t, s, family(2), t1, "")
+	checkGeneration(t, s, alice.ID, want, "after RevokeFamily of one of the user's families (only RevokeSessions changes the generation)")
+	if _, err := s.UseRefreshToken(t.Context(), tokenHash(2), t1); err != nil {
+		t.Fatalf("UseRefreshToken(ctx, %s, %s) = %v; want the token", short(tokenHash(2)), fmtTime(t1), err)
+	}
+	if _, err := s.DeleteExpiredRefreshTokens(t.Context(), t1.Add(2*tokenLife)); err != nil {
+		t.Fatalf("DeleteExpiredRefreshTokens(ctx, now) = %v; want nil", err)
+	}
+	checkGeneration(t, s, alice.ID, want, "after UseRefreshToken and DeleteExpiredRefreshTokens of every token of the user (only RevokeSessions changes the generation)")
+}
+
+// guardHint says how a store makes CreateRefreshToken's check atomic
+// with RevokeSessions.
+const guardHint = "check the user and its generation in the transaction that inserts the token, and lock the user's row (SELECT ... FOR UPDATE/FOR SHARE) in both CreateRefreshToken and RevokeSessions, so that a RevokeSessions cannot run between the check and the insert"
+
+func testSessionsGenerationGuard(t *testing.T, s sessionStore) {
+	users := sessionUsers(t, s, 2)
+	alice, bob := users[0], users[1]
+	// refused checks that CreateRefreshToken(tok, gen) fails with an
+	// error wrapping want (named wantName).
+	refused := func(t *testing.T, tok auth.RefreshToken, gen int64, want error, wantName, why, hint string) string {
+		t.Helper()
+		err := s.CreateRefreshToken(t.Context(), tok, gen)
+		call := fmt.Sprintf("CreateRefreshToken(ctx, %s, %d) %s", describeToken(tok), gen, why)
+		switch {
+		case err == nil:
+			t.Errorf("%s = nil; want an error wrapping %s (%s)", call, wantName, hint)
+		case !errors.Is(err, want):
+			t.Errorf("%s = %v; want an error wrapping %s (errors.Is(err, %s) is false)", call, err, wantName, wantName)
+		}
+		return call
+	}
+	// revokedGen checks that CreateRefreshToken(tok, gen), with a generation
+	// that is not the user's, fails with an error wrapping
+	// auth.ErrSessionsRevoked and stores nothing.
+	revokedGen := func(t *testing.T, tok auth.RefreshToken, gen int64, why, hint string) {
+		t.Helper()
+		call := refused(t, tok, gen, auth.ErrSessionsRevoked, "auth.ErrSessionsRevoked", why, hint)
+		noToken(t, s, tok.Hash, "after "+call+" (it must store nothing)")
+	}
+	const equalHint = "the generation passed must be the user's: compare with =, and " + guardHint
+
+	a1 := newToken(1, family(1), alice)
+	revokedGen(t, a1, 1, "for a user whose generation is 0 (a larger generation than the user's)", equalHint)
+
+	for i, id := range []string{newUser(9, "").ID, alice.ID[:len(alice.ID)-1], "", "%"} {
+		tok := newToken(10+i, family(10+i), alice)
+		tok.UserID = id
+		call := refused(t, tok, 0, auth.ErrNotFound, "auth.ErrNotFound", fmt.Sprintf("for user ID %s, which no user has", q(id)),
+			"the user must exist: "+guardHint)
+		noToken(t, s, tok.Hash, "after "+call+" (it must store nothing)")
+	}
+
+	if err := s.CreateRefreshToken(t.Context(), a1, 0); err != nil {
+		t.Fatalf("CreateRefreshToken(ctx, %s, 0) for a user never revoked = %v; want nil (a user's generation starts at 0)", describeToken(a1), err)
+	}
+	hasToken(t, s, a1, "after CreateRefreshToken with the user's generation")
+
+	t1 := sessionTime.Add(time.Hour)
+	revokeSessions(t, s, alice.ID, t1, "")
+	if !checkGeneration(t, s, alice.ID, 1, "after RevokeSessions") {
+		t.FailNow()
+	}
+	const staleHint = "a login that read the account before RevokeSessions must get no session: " + guardHint
+
+	// The Service may create a token again; after RevokeSessions that must
+	// fail too.
+	refused(t, a1, 0, auth.ErrSessionsRevoked, "auth.ErrSessionsRevoked",
+		"with the hash of a stored token, after RevokeSessions took the user's generation to 1",
+		"the generation is checked before the check for an existing token: "+guardHint)
+	hasToken(t, s, revoked(a1, t1), "after a refused CreateRefreshToken with its hash (it must change nothing)")
+
+	a2 := newToken(2, family(1), alice)
+	revokedGen(t, a2, 0, "for the successor of a stored token, after RevokeSessions took the user's generation to 1", staleHint)
+	c1 := newToken(3, family(3), alice)
+	revokedGen(t, c1, 0, "for a new family, after RevokeSessions took the user's generation to 1", staleHint)
+	revokedGen(t, c1, 2, "for a new family, after RevokeSessions took the user's generation to 1 (a larger generation than the user's)", equalHint)
+	if err := s.CreateRefreshToken(t.Context(), c1, 1); err != nil {
+		t.Errorf("CreateRefreshToken(ctx, %s, 1), after RevokeSessions took the user's generation to 1, = %v; want nil (a login after RevokeSessions gets a session)", describeToken(c1), err)
+	} else {
+		hasToken(t, s, c1, "for a token created under the generation RevokeSessions moved to (it must be live)")
+	}
+
+	b1 := newToken(4, family(4), bob)
+	revokedGen(t, b1, 1, "for a user never revoked, with the generation of another user (each user has a generation of its own)", equalHint)
+	if err := s.CreateRefreshToken(t.Context(), b1, 0); err != nil {
+		t.Errorf("CreateRefreshToken(ctx, %s, 0) for a user never revoked, after RevokeSessions of another user, = %v; want nil (each user has a generation of its own)", describeToken(b1), err)
+	} else {
+		hasToken(t, s, b1, "after CreateRefreshToken with the user's generation")
+	}
+}
+
+// revokeRounds is the number of rounds of SessionsConcurrentRevoke.
+const revokeRounds = 10
+
+func testSessionsConcurrentRevoke(t *testing.T, s sessionStore) {
+	u := sessionUsers(t, s, 1)[0]
+	var before, refusedN, after int // outcomes, for the log
+	for r := range revokeRounds {
+		// In each round concurrency logins read the generation and then
+		// create the first token of a session with it (yielding in
+		// between, where the Service checks the password), while a
+		// password change calls RevokeSessions. The logins come in three
+		// groups, so that every round has calls of each kind meet in the
+		// store: RevokeSessions starts once the early half are calling
+		// CreateRefreshToken, with the old generation; the late logins,
+		// which also read it, call CreateRefreshToken as RevokeSessions
+		// starts; and the last fifth read the generation only then.
+		const early, last = concurrency / 2, concurrency - concurrency/5
+		now := sessionTime.Add(time.Duration(r+1) * time.Hour)
+		toks := make([]auth.RefreshToken, concurrency)
+		for i := range toks {
+			n := 1000*(r+1) + i
+			toks[i] = newToken(n, family(n), u)
+		}
+		gens := make([]int64, concurrency)
+		genErrs, errs := make([]error, concurrency), make([]error, concurrency)
+		var revokeErr error
+		creating, revoking := make(chan struct{}, early), make(chan struct{})
+		together(concurrency+1, func(i int) {
+			switch {
+			case i == concurrency:
+				for range early {
+					<-creating
+				}
+				close(revoking)
+				revokeErr = s.RevokeSessions(t.Context(), u.ID, now)
+				return
+			case i >= last:
+				<-revoking
+			}
+			gens[i], genErrs[i] = s.SessionGeneration(t.Context(), u.ID)
+			runtime.Gosched()
+			switch {
+			case i < early:
+				creating <- struct{}{}
+			case i < last:
+				<-revoking
+			}
+			if genErrs[i] == nil {
+				errs[i] = s.CreateRefreshToken(t.Context(), toks[i], gens[i])
+			}
+		})
+
+		setup := fmt.Sprintf("In round %d of %d, %d goroutines each called SessionGeneration(ctx, %s) and then CreateRefreshToken with the generation it returned, while RevokeSessions(ctx, %s, %s) ran, from when %d of them were calling CreateRefreshToken.",
+			r+1, revokeRounds, concurrency, q(u.ID), q(u.ID), fmtTime(now), early)
+		round := fmt.Sprintf("in round %d", r+1)
+		if revokeErr != nil || slices.ContainsFunc(genErrs, func(err error) bool { return err != nil }) {
+			t.Log(setup)
+		}
+		if revokeErr != nil {
+			t.Fatalf("RevokeSessions %s = %v; want nil (%s)", round, revokeErr, busyHint)
+		}
+		if failures(t, "SessionGeneration "+round+",", genErrs, busyHint) > 0 {
+			return
+		}
+		g := generation(t, s, u.ID)
+		if g != int64(r+1) {
+			t.Fatalf("SessionGeneration(ctx, %s) after round %d of %d, each with one RevokeSessions, = %d; want %d (RevokeSessions must increment it atomically, also while CreateRefreshToken calls run)",
+				q(u.ID), r+1, revokeRounds, g, r+1)
+		}
+
+		shown := 0
+		report := func(format string, args ...any) {
+			t.Helper()
+			if shown == 0 {
+				t.Log(setup)
+			}
+			if shown++; shown <= 5 {
+				t.Errorf(format, args...)
+			}
+		}
+		for i, tok := range toks {
+			call := fmt.Sprintf("CreateRefreshToken(ctx, %s, %d)", describeToken(tok), gens[i])
+			if gens[i] != g && gens[i] != g-1 {
+				report("SessionGeneration(ctx, %s) %s = %d; want %d or %d (the generation before or after RevokeSessions)", q(u.ID), round, gens[i], g-1, g)
+				continue
+			}
+			if err := errs[i]; err != nil {
+				switch {
+				case !errors.Is(err, auth.ErrSessionsRevoked):
+					report("%s %s = %v; want nil or an error wrapping auth.ErrSessionsRevoked (%s)", call, round, err, busyHint)
+				case gens[i] == g:
+					report("%s %s = %v; want nil: %d is the generation RevokeSessions took the user to, and only a generation it moved past may be refused", call, round, err, g)
+				default:
+					refusedN++
+				}
+				// A lookup that wrongly returns no error is SessionsNotFound's
+				// to report: here only a token stored matters.
+				got, lerr := s.RefreshToken(t.Context(), tok.Hash)
+				switch {
+				case lerr == nil && got.Hash == tok.Hash:
+					report("%s %s = %v, and then RefreshToken(ctx, %s) = %s; want an error wrapping auth.ErrNotFound (a refused token must not be stored)",
+						call, round, err, short(tok.Hash), describeToken(got))
+				case lerr != nil && !errors.Is(lerr, auth.ErrNotFound):
+					report("%s %s = %v, and then RefreshToken(ctx, %s) = %v; want an error wrapping auth.ErrNotFound", call, round, err, short(tok.Hash), lerr)
+				}
+				continue
+			}
+			want := tok
+			if gens[i] < g {
+				want = revoked(tok, now)
+				before++
+			} else {
+				after++
+			}
+			got, err := s.RefreshToken(t.Context(), tok.Hash)
+			switch {
+			case err != nil:
+				report("%s %s returned nil, and then RefreshToken(ctx, %s) = %v; want %s", call, round, short(tok.Hash), err, describeToken(want))
+			case gens[i] < g && got.RevokedAt.IsZero():
+				report("%s %s returned nil, and then RefreshToken(ctx, %s) = %s; want RevokedAt %s: the token was stored under generation %d, so RevokeSessions, which took the generation to %d, came after and must have revoked its family; or else the token must be refused with auth.ErrSessionsRevoked (the check and the insert must be atomic with respect to RevokeSessions: %s)",
+					call, round, short(tok.Hash), describeToken(got), fmtTime(now), gens[i], g, guardHint)
+			default:
+				if d := diffToken(got, want); len(d) > 0 {
+					report("%s %s returned nil, and then RefreshToken(ctx, %s) returned a token that differs from the one expected:\n\t%s",
+						call, round, short(tok.Hash), strings.Join(d, "\n\t"))
+				}
+			}
+		}
+		if shown > 5 {
+			t.Errorf("... and %d more failures %s", shown-5, round)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d rounds of %d CreateRefreshToken calls, each concurrent with a RevokeSessions: %d created before the RevokeSessions (and then revoked), %d refused, %d created after it",
+		revokeRounds, concurrency, before, refusedN, after)
 }
 
 func testSessionsDeleteExpired(t *testing.T, s sessionStore) {
@@ -641,6 +907,7 @@ func testSessionsDoneContext(want error, wantName string, done func(t *testing.T
 		u := sessionUsers(t, s, 1)[0]
 		tok := newToken(1, family(1), u)
 		createToken(t, s, tok)
+		gen := generation(t, s, u.ID)
 		now := sessionTime.Add(time.Hour)
 		unchanged := func(t *testing.T, method string) {
 			t.Helper()
@@ -649,7 +916,7 @@ func testSessionsDoneContext(want error, wantName string, done func(t *testing.T
 
 		t.Run("CreateRefreshToken", func(t *testing.T) {
 			other := newToken(2, family(2), u)
-			check(t, fmt.Sprintf("CreateRefreshToken(ctx, %s)", describeToken(other)), s.CreateRefreshToken(done(t), other))
+			check(t, fmt.Sprintf("CreateRefreshToken(ctx, %s, %d), with the user's generation,", describeToken(other), gen), s.CreateRefreshToken(done(t), other, gen))
 			noToken(t, s, other.Hash, "after CreateRefreshToken with a done context (it must store nothing)")
 		})
 		t.Run("UseRefreshToken", func(t *testing.T) {
@@ -668,11 +935,11 @@ func testSessionsDoneContext(want error, wantName string, done func(t *testing.T
 		t.Run("RevokeSessions", func(t *testing.T) {
 			check(t, fmt.Sprintf("RevokeSessions(ctx, %s, now)", q(u.ID)), s.RevokeSessions(done(t), u.ID, now))
 			unchanged(t, "RevokeSessions")
-			revokedAt(t, s, u.ID, time.Time{}, "after RevokeSessions with a done context (it must record nothing)")
+			checkGeneration(t, s, u.ID, gen, "after RevokeSessions with a done context (it must not be incremented)")
 		})
-		t.Run("SessionsRevokedAt", func(t *testing.T) {
-			_, err := s.SessionsRevokedAt(done(t), u.ID)
-			check(t, fmt.Sprintf("SessionsRevokedAt(ctx, %s)", q(u.ID)), err)
+		t.Run("SessionGeneration", func(t *testing.T) {
+			_, err := s.SessionGeneration(done(t), u.ID)
+			check(t, fmt.Sprintf("SessionGeneration(ctx, %s)", q(u.ID)), err)
 		})
 		t.Run("DeleteExpiredRefreshTokens", func(t *testing.T) {
 			_, err := s.DeleteExpiredRefreshTokens(done(t), tok.ExpiresAt.Add(time.Hour))

@@ -49,8 +49,14 @@ const (
 	flawRevokeTokens     = "revoke-tokens"     // revocation is kept on the tokens, missing those created later
 	flawRevokeMoves      = "revoke-moves"      // RevokeFamily moves RevokedAt of a revoked family
 	flawRevokeEveryone   = "revoke-everyone"   // RevokeSessions revokes every family, whoever's it is
-	flawRevokedAtBack    = "revoked-at-back"   // RevokeSessions records now even if earlier
 	flawDeleteBoundary   = "delete-boundary"   // DeleteExpiredRefreshTokens keeps a token expiring exactly at now
+
+	flawGenerationIgnored     = "generation-ignored"      // CreateRefreshToken never checks the generation
+	flawGenerationRacy        = "generation-racy"         // CreateRefreshToken checks the generation, then inserts, in two steps
+	flawNoUserCheck           = "no-user-check"           // CreateRefreshToken stores a token of a user that does not exist
+	flawCreateExistsFirst     = "create-exists-first"     // CreateRefreshToken of an existing hash returns nil before any check
+	flawRevokeKeepsGeneration = "revoke-keeps-generation" // RevokeSessions does not increment the generation
+	flawGenerationGlobal      = "generation-global"       // one generation for every user
 )
 
 // fakeStore is a map-based auth.UserStore, auth.AttemptStore,
@@ -244,7 +250,8 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"PasswordExpiredContext",
 		"SessionsCreateThenLookup", "SessionsCreateExisting", "SessionsConcurrentCreate",
 		"SessionsNotFound", "SessionsUse", "SessionsConcurrentUse", "SessionsRevokeFamily",
-		"SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions", "SessionsRevokedAt",
+		"SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions", "SessionsGeneration",
+		"SessionsGenerationGuard", "SessionsConcurrentRevoke",
 		"SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
 	}
 	userTests, passwordTests := all[:13], all[20:27]
@@ -257,10 +264,13 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext",
 			"PasswordCanceledContext", "PasswordExpiredContext", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		{flawFoldCase, []string{"EmailsComparedByteForByte"}},
-		// The done-context subtests look up what a failed call must not
-		// have stored; DeleteExpired looks up what it deleted.
+		// The done-context subtests and GenerationGuard look up what a
+		// failed call must not have stored; DeleteExpired looks up what it
+		// deleted. ConcurrentRevoke leaves the error of such a lookup to
+		// SessionsNotFound, so that its verdict does not depend on how
+		// many calls the race made fail.
 		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext",
-			"SessionsNotFound", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext"}},
+			"SessionsNotFound", "SessionsGenerationGuard", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
 		// these three, and so does every PasswordStore subtest.
 		{flawSeconds, append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...)},
@@ -283,13 +293,21 @@ func TestRunDetectsFlaws(t *testing.T) {
 		// Every subtest that looks a token up, then expects it unused.
 		{flawPeekMarksUsed, []string{"SessionsCreateThenLookup", "SessionsCreateExisting", "SessionsConcurrentCreate",
 			"SessionsUse", "SessionsRevokeFamily", "SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions",
-			"SessionsCanceledContext", "SessionsExpiredContext"}},
+			"SessionsGenerationGuard", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		{flawRevokeTokens, []string{"SessionsRevokeFamilyLaterToken"}},
 		// RevokeSessions revokes as RevokeFamily does.
 		{flawRevokeMoves, []string{"SessionsRevokeFamily", "SessionsRevokeSessions"}},
 		{flawRevokeEveryone, []string{"SessionsRevokeSessions"}},
-		{flawRevokedAtBack, []string{"SessionsRevokedAt"}},
 		{flawDeleteBoundary, []string{"SessionsDeleteExpired"}},
+		{flawGenerationIgnored, []string{"SessionsGenerationGuard", "SessionsConcurrentRevoke"}},
+		{flawGenerationRacy, []string{"SessionsConcurrentRevoke"}},
+		{flawNoUserCheck, []string{"SessionsGenerationGuard"}},
+		{flawCreateExistsFirst, []string{"SessionsGenerationGuard"}},
+		// Every subtest that checks a generation after RevokeSessions.
+		{flawRevokeKeepsGeneration, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "SessionsConcurrentRevoke"}},
+		// Every subtest that revokes one user and checks another's
+		// generation.
+		{flawGenerationGlobal, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {

@@ -50,11 +50,17 @@ func (d *Dialect) UpdatePasswordHash(ctx context.Context, db *sql.DB, id, oldHas
 	return nil
 }
 
-// CreateRefreshToken stores t as [auth.SessionStore] says: TokenInsert and
-// FamilyUpsert in one transaction. FamilyUpsert reads the family, user
-// and expiry from the stored token rather than from t, so that when the
-// token existed already it finds its family with an expires_at at least
-// the token's and changes nothing.
+// CreateRefreshToken stores t as [auth.SessionStore] says, in one
+// transaction: UserLock (no row: the user does not exist, an error
+// wrapping [auth.ErrNotFound]), GenerationGet (another generation than
+// gen: an error wrapping [auth.ErrSessionsRevoked]), then TokenInsert and
+// FamilyUpsert. UserLock makes it wait for a RevokeSessions of the same
+// user in flight, and RevokeSessions wait for it, so that the family is
+// either created before the revocation, which then revokes it, or
+// refused after it. FamilyUpsert reads the family, user and expiry from
+// the stored token rather than from t, so that when the token existed
+// already it finds its family with an expires_at at least the token's
+// and changes nothing.
 //
 // A family's expires_at is the latest of its tokens', so that
 // [Dialect.DeleteExpiredRefreshTokens] can tell a family left without
@@ -62,7 +68,7 @@ func (d *Dialect) UpdatePasswordHash(ctx context.Context, db *sql.DB, id, oldHas
 // CreateRefreshToken would race: the upsert locks (or, once the prune has
 // deleted it, recreates) the row, and the prune deletes it only if its
 // latest expires_at has passed.
-func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.RefreshToken) error {
+func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.RefreshToken, gen int64) error {
 	const op = "create refresh token"
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
@@ -80,17 +86,50 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 		return d.wrap(ctx, op, err)
 	}
 	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		if err := d.lockUser(ctx, tx, t.UserID); err != nil {
+			return err
+		}
+		cur, err := d.generation(ctx, tx, t.UserID)
+		switch {
+		case err != nil:
+			return err
+		case cur != gen:
+			return fmt.Errorf("%w: generation %d, not %d", auth.ErrSessionsRevoked, cur, gen)
+		}
 		if _, err := tx.ExecContext(ctx, d.TokenInsert,
 			t.Hash, t.Family, t.UserID, d.EncodeTime(t.IssuedAt), d.EncodeTime(t.ExpiresAt)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, d.FamilyUpsert, t.Hash)
+		_, err = tx.ExecContext(ctx, d.FamilyUpsert, t.Hash)
 		return err
 	})
 	if err != nil {
 		return d.wrap(ctx, op, err)
 	}
 	return nil
+}
+
+// lockUser executes UserLock in tx; a user that does not exist is an
+// error wrapping auth.ErrNotFound.
+func (d *Dialect) lockUser(ctx context.Context, tx *sql.Tx, userID string) error {
+	var one any
+	err := tx.QueryRowContext(ctx, d.UserLock, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	return err
+}
+
+// generation executes GenerationGet on q.
+func (d *Dialect) generation(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, userID string) (int64, error) {
+	var gen int64
+	err := q.QueryRowContext(ctx, d.GenerationGet, userID).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return gen, err
 }
 
 // UseRefreshToken marks the token with this hash used at now, if it is
@@ -176,9 +215,12 @@ func (d *Dialect) RevokeFamily(ctx context.Context, db *sql.DB, family string, n
 	return nil
 }
 
-// RevokeSessions revokes every family of the user at now, as RevokeFamily
-// does, and records now as the user's revocation time unless a later one
-// is recorded, in one transaction.
+// RevokeSessions revokes every family of the user at now, as
+// RevokeFamily does, and increments the user's generation (recording now
+// as its revocation time unless a later one is recorded), in one
+// transaction that starts with UserLock (see CreateRefreshToken). A user
+// that does not exist has no row to lock; its generation is recorded all
+// the same.
 func (d *Dialect) RevokeSessions(ctx context.Context, db *sql.DB, userID string, now time.Time) error {
 	const op = "revoke sessions"
 	if err := ctx.Err(); err != nil {
@@ -192,6 +234,9 @@ func (d *Dialect) RevokeSessions(ctx context.Context, db *sql.DB, userID string,
 	}
 	at := d.EncodeTime(now)
 	err := inTx(ctx, db, func(tx *sql.Tx) error {
+		if err := d.lockUser(ctx, tx, userID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, d.UserFamiliesRevoke, at, userID); err != nil {
 			return err
 		}
@@ -204,22 +249,18 @@ func (d *Dialect) RevokeSessions(ctx context.Context, db *sql.DB, userID string,
 	return nil
 }
 
-// SessionsRevokedAt returns the user's revocation time, or the zero time
-// if none is recorded.
-func (d *Dialect) SessionsRevokedAt(ctx context.Context, db *sql.DB, userID string) (time.Time, error) {
-	const op = "sessions revoked at"
+// SessionGeneration returns the user's session generation: 0 if no
+// revocation is recorded.
+func (d *Dialect) SessionGeneration(ctx context.Context, db *sql.DB, userID string) (int64, error) {
+	const op = "session generation"
 	if err := ctx.Err(); err != nil {
-		return time.Time{}, d.wrap(ctx, op, err)
+		return 0, d.wrap(ctx, op, err)
 	}
-	var at time.Time
-	err := db.QueryRowContext(ctx, d.RevocationGet, userID).Scan(timeScanner{col: "revoked_at", decode: d.DecodeTime, t: &at})
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return time.Time{}, nil
-	case err != nil:
-		return time.Time{}, d.wrap(ctx, op, err)
+	gen, err := d.generation(ctx, db, userID)
+	if err != nil {
+		return 0, d.wrap(ctx, op, err)
 	}
-	return at, nil
+	return gen, nil
 }
 
 // DeleteExpiredRefreshTokens deletes the tokens whose expires_at is not

@@ -17,7 +17,8 @@
 //     auth_sessions), user_id, issued_at, expires_at and used_at (NULL
 //     while unused);
 //   - auth_revocations, one row per user whose sessions were all revoked:
-//     user_id, revoked_at.
+//     user_id, revoked_at (the latest time) and generation (the user's
+//     session generation, see [auth.SessionStore]).
 package sqlstore
 
 import (
@@ -164,11 +165,23 @@ type Dialect struct {
 	FamilyRevoke, UserFamiliesRevoke string
 	// RevocationUpsert records its second argument as the revoked_at of
 	// the user_id that is its first, or, if a revoked_at is recorded for
-	// it, the later of the two.
+	// it, the later of the two, and increments its generation (a new row
+	// has generation 1).
 	RevocationUpsert string
-	// RevocationGet selects the revoked_at of the user_id that is its one
-	// argument.
-	RevocationGet string
+	// GenerationGet selects the generation of the user_id that is its
+	// one argument, from auth_revocations (no row: generation 0).
+	// CreateRefreshToken runs it after UserLock, in its transaction: it
+	// must read the latest committed state then (READ COMMITTED does, and
+	// so does REPEATABLE READ when it is the transaction's first plain
+	// read).
+	GenerationGet string
+	// UserLock selects one row (of any content) when the user whose id is
+	// its one argument exists, and locks that user's row until the end of
+	// the transaction, so that CreateRefreshToken and RevokeSessions,
+	// which execute it first, run one after the other for one user
+	// (SELECT ... FOR UPDATE; in SQLite, whose writers take turns, a
+	// write: UPDATE ... RETURNING).
+	UserLock string
 	// TokensPrune and FamiliesPrune delete at most [PruneBatch] tokens, or
 	// auth_sessions rows, whose expires_at is not after their one
 	// argument. FamiliesPrune must test expires_at of a row that a

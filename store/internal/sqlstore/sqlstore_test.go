@@ -52,7 +52,8 @@ CREATE TABLE auth_refresh_tokens (
 );
 CREATE TABLE auth_revocations (
 	user_id    TEXT NOT NULL PRIMARY KEY,
-	revoked_at INTEGER NOT NULL
+	revoked_at INTEGER NOT NULL,
+	generation INTEGER NOT NULL DEFAULT 1
 )`
 
 // The password and session statements, as sqlitestore has them (the
@@ -70,9 +71,10 @@ ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)
 	tokenUse           = `UPDATE auth_refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`
 	familyRevoke       = `UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`
 	userFamiliesRevoke = `UPDATE auth_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`
-	revocationUpsert   = `INSERT INTO auth_revocations (user_id, revoked_at) VALUES (?, ?)
-ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)`
-	revocationGet = `SELECT revoked_at FROM auth_revocations WHERE user_id = ?`
+	revocationUpsert   = `INSERT INTO auth_revocations (user_id, revoked_at, generation) VALUES (?, ?, 1)
+ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at), generation = generation + 1`
+	generationGet = `SELECT generation FROM auth_revocations WHERE user_id = ?`
+	userLock      = `UPDATE auth_users SET id = id WHERE id = ? RETURNING 1`
 	tokensPrune   = `DELETE FROM auth_refresh_tokens WHERE hash IN
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT 1000)`
 	familiesPrune = `DELETE FROM auth_sessions WHERE id IN
@@ -85,7 +87,7 @@ func withSessions(d sqlstore.Dialect) *sqlstore.Dialect {
 	d.TokenInsert, d.FamilyUpsert, d.TokenUse = tokenInsert, familyUpsert, tokenUse
 	d.TokenGet, d.TokenGetUsed = tokenGet, tokenGet
 	d.FamilyRevoke, d.UserFamiliesRevoke = familyRevoke, userFamiliesRevoke
-	d.RevocationUpsert, d.RevocationGet = revocationUpsert, revocationGet
+	d.RevocationUpsert, d.GenerationGet, d.UserLock = revocationUpsert, generationGet, userLock
 	d.TokensPrune, d.FamiliesPrune = tokensPrune, familiesPrune
 	return &d
 }
@@ -180,8 +182,8 @@ func (s store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash stri
 	return s.d.UpdatePasswordHash(ctx, s.db, id, oldHash, newHash)
 }
 
-func (s store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
-	return s.d.CreateRefreshToken(ctx, s.db, t)
+func (s store) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
+	return s.d.CreateRefreshToken(ctx, s.db, t, gen)
 }
 
 func (s store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (auth.RefreshToken, error) {
@@ -200,8 +202,8 @@ func (s store) RevokeSessions(ctx context.Context, userID string, now time.Time)
 	return s.d.RevokeSessions(ctx, s.db, userID, now)
 }
 
-func (s store) SessionsRevokedAt(ctx context.Context, userID string) (time.Time, error) {
-	return s.d.SessionsRevokedAt(ctx, s.db, userID)
+func (s store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
+	return s.d.SessionGeneration(ctx, s.db, userID)
 }
 
 func (s store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
@@ -292,8 +294,8 @@ func TestErrors(t *testing.T) {
 			}{
 				{"UpdatePasswordHash", newStore(&rejectsStrings, noTable.db).UpdatePasswordHash(ctx, "u", "old", "new")},
 				{"UpdatePasswordHash to the same hash", newStore(&rejectsStrings, noTable.db).UpdatePasswordHash(ctx, "u", "old", "old")},
-				{"CreateRefreshToken string", newStore(&rejectsStrings, noTable.db).CreateRefreshToken(ctx, tok)},
-				{"CreateRefreshToken time", newStore(&rejectsTimes, noTable.db).CreateRefreshToken(ctx, tok)},
+				{"CreateRefreshToken string", newStore(&rejectsStrings, noTable.db).CreateRefreshToken(ctx, tok, 0)},
+				{"CreateRefreshToken time", newStore(&rejectsTimes, noTable.db).CreateRefreshToken(ctx, tok, 0)},
 				{"UseRefreshToken", func() error { _, err := newStore(&rejectsTimes, noTable.db).UseRefreshToken(ctx, "h", now); return err }()},
 				{"RevokeFamily", newStore(&rejectsTimes, noTable.db).RevokeFamily(ctx, "f", now)},
 				{"RevokeSessions string", newStore(&rejectsStrings, noTable.db).RevokeSessions(ctx, "u", now)},
@@ -310,7 +312,7 @@ func TestErrors(t *testing.T) {
 			}
 			cs := newStore(&checkedStrings, s.db)
 			_ = cs.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, "new")
-			_ = cs.CreateRefreshToken(ctx, tok)
+			_ = cs.CreateRefreshToken(ctx, tok, 0)
 			_ = cs.RevokeSessions(ctx, "u", now)
 			if got, want := strings.Join(checkedCols, " "), "auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id"; got != want {
 				t.Errorf("CheckString was called for the columns %s; want %s", got, want)
@@ -414,7 +416,7 @@ func TestContextEndsMidCall(t *testing.T) {
 			return d.UpdatePasswordHash(ctx, db, "x", "old", "old")
 		},
 		"CreateRefreshToken": func(ctx context.Context) error {
-			return d.CreateRefreshToken(ctx, db, auth.RefreshToken{Hash: "x", Family: "f", UserID: "u"})
+			return d.CreateRefreshToken(ctx, db, auth.RefreshToken{Hash: "x", Family: "f", UserID: "u"}, 0)
 		},
 		"UseRefreshToken": func(ctx context.Context) error {
 			_, err := d.UseRefreshToken(ctx, db, "x", time.Now())
@@ -423,8 +425,8 @@ func TestContextEndsMidCall(t *testing.T) {
 		"RefreshToken":   func(ctx context.Context) error { _, err := d.RefreshToken(ctx, db, "x"); return err },
 		"RevokeFamily":   func(ctx context.Context) error { return d.RevokeFamily(ctx, db, "f", time.Now()) },
 		"RevokeSessions": func(ctx context.Context) error { return d.RevokeSessions(ctx, db, "u", time.Now()) },
-		"SessionsRevokedAt": func(ctx context.Context) error {
-			_, err := d.SessionsRevokedAt(ctx, db, "u")
+		"SessionGeneration": func(ctx context.Context) error {
+			_, err := d.SessionGeneration(ctx, db, "u")
 			return err
 		},
 		"DeleteExpiredRefreshTokens": func(ctx context.Context) error {

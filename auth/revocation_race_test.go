@@ -1,0 +1,118 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
+)
+
+// interleavingStore is a memstore whose user reads run a hook after
+// reading, once armed: the hook stands for a revocation (a password
+// change, logout-all) landing while a login is between reading the
+// account and starting its session, hashing.
+type interleavingStore struct {
+	*memstore.Store
+	mu   sync.Mutex
+	hook func()
+}
+
+func (s *interleavingStore) arm(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = f
+}
+
+func (s *interleavingStore) fire() {
+	s.mu.Lock()
+	f := s.hook
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (s *interleavingStore) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	u, err := s.Store.UserByEmail(ctx, email)
+	s.fire()
+	return u, err
+}
+
+func (s *interleavingStore) UserByID(ctx context.Context, id string) (auth.User, error) {
+	u, err := s.Store.UserByID(ctx, id)
+	s.fire()
+	return u, err
+}
+
+// TestRevocationEndsLoginsInFlight checks that a revocation ends every
+// login in flight: a revocation lands after each read of the account by
+// the login (so also between its read of the password hash and the start
+// of its session, while it hashes), and the login then either fails, or
+// returns a session of which neither the refresh token nor the access
+// token works once the revocations are done.
+func TestRevocationEndsLoginsInFlight(t *testing.T) {
+	const email, password = "owner@example.com", "correct horse battery"
+	logoutAll := func(t *testing.T, s *auth.Service, userID string) {
+		if err := s.RevokeSessions(context.Background(), userID); err != nil {
+			t.Errorf("RevokeSessions: %v", err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		// first is the first revocation, then is each later one.
+		first, then func(t *testing.T, s *auth.Service, userID string)
+	}{
+		{"logout-all", logoutAll, logoutAll},
+		{"password change", func(t *testing.T, s *auth.Service, userID string) {
+			if _, err := s.ChangePassword(context.Background(), userID, password, "a new passphrase, long"); err != nil {
+				t.Errorf("ChangePassword: %v", err)
+			}
+		}, logoutAll},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &interleavingStore{Store: memstore.New()}
+			s, clk := e2eServiceOn(t, store, auth.Config{})
+			signup, err := s.Signup(ctx, auth.NewUser{Name: "Owner", Email: email, Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			userID := signup.User.ID
+			revoke := tt.first
+			store.arm(hookEveryRead(store, func() {
+				revoke(t, s, userID)
+				revoke = tt.then
+			}))
+			login, err := s.Login(ctx, email, password)
+			store.arm(nil)
+			clk.Add(1) // any later instant
+			if err != nil {
+				if !errors.Is(err, auth.ErrInvalidCredentials) {
+					t.Fatalf("Login in flight: %v; want success or ErrInvalidCredentials", err)
+				}
+				return // refused: nothing survives
+			}
+			if _, err := s.Refresh(ctx, login.RefreshToken); err == nil {
+				t.Error("the refresh token of a login in flight during a revocation still works after it")
+			}
+			if _, err := s.VerifyToken(ctx, login.Token); err == nil {
+				t.Error("the access token of a login in flight during a revocation is still accepted after it")
+			}
+		})
+	}
+}
+
+// hookEveryRead returns a hook for store that runs f after every read of
+// a user, except the reads f itself makes.
+func hookEveryRead(store *interleavingStore, f func()) func() {
+	var hook func()
+	hook = func() {
+		store.arm(nil)
+		f()
+		store.arm(hook)
+	}
+	return hook
+}
