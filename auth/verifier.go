@@ -108,9 +108,10 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 // of the verifier's KeySet that their kid names (the key with ID "" for
 // tokens without one) under that key's own algorithm, without a crit
 // header, with an exp that has not passed, an nbf (if present) that has
-// (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings), a
-// userId, and the configured iss and aud when those are set. Every failure
-// wraps [ErrInvalidToken]; an expired token also wraps [ErrTokenExpired].
+// (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings,
+// from 0 to 253402300799, the last second of the year 9999), a userId,
+// and the configured iss and aud when those are set. Every failure wraps
+// [ErrInvalidToken]; an expired token also wraps [ErrTokenExpired].
 // Each failure is recorded as an [EventTokenRejected] audit event, with
 // the client address ctx carries, if any. With VerifierConfig.Revocations,
 // a token issued before its user's sessions were revoked is refused too.

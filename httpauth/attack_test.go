@@ -479,6 +479,14 @@ func TestAttackTokens(t *testing.T) {
 			{name: "sub disagrees with userId", header: bearer(ours(claims(fmt.Sprintf(`,"sub":%q,"iat":%d,"exp":%d`, bob["userId"], now, now+3600))))},
 			{name: "payload not an object", header: bearer(ours(`["` + ada["userId"] + `"]`))},
 
+			// Dates out of range, signed with the secret: an nbf beyond
+			// int64 seconds does not wrap into the past.
+			{name: "nbf 1e19", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":1e19,"exp":%d`, now+3600))))},
+			{name: "nbf 9.3e18", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":9.3e18,"exp":%d`, now+3600))))},
+			{name: "nbf 1e300", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":1e300,"exp":%d`, now+3600))))},
+			{name: "exp after 9999", header: bearer(ours(claims(`,"exp":253402300800`)))},
+			{name: "iat negative", header: bearer(ours(claims(fmt.Sprintf(`,"iat":-1,"exp":%d`, now+3600))))},
+
 			// Where the token is carried.
 			{name: "two Authorization headers, both good", header: append(bearer(good), bearer(good)...)},
 			{name: "two Authorization headers, good then forged", header: append(bearer(good), bearer(unsigned("none"))...)},
