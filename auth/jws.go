@@ -36,14 +36,18 @@ import (
 //  3. the signature, by that key;
 //  4. the payload: one JSON object, decoded by encoding/json into
 //     claimsJSON (exp, nbf and iat must be JSON numbers from 0 to
-//     maxNumericDate, or null);
+//     maxNumericDate, or null); then its member names (checkClaimNames):
+//     none may be a claim of Claims in another case, and no two may
+//     differ only in case;
 //  5. the claims: exp required and in the future, nbf (if any) passed, the
 //     configured iss and aud, then Claims.Validate.
 //
-// Two things golang-jwt accepts are refused: dates given as JSON strings
-// ("exp":"1594970681"), which RFC 7519 says are numbers; and dates before
-// 1970 or after 9999 (golang-jwt converts a float64 beyond the int64 range
-// as the platform does, so that "nbf":1e19 can land in the past). Such a
+// Three things golang-jwt accepts are refused: dates given as JSON strings
+// ("exp":"1594970681"), which RFC 7519 says are numbers; dates before 1970
+// or after 9999 (golang-jwt converts a float64 beyond the int64 range as
+// the platform does, so that "nbf":1e19 can land in the past); and the
+// member names step 4 refuses ("UserId" beside "userId", which
+// golang-jwt's Claims read as userId and its MapClaims do not). Such a
 // token, even one whose exp has passed, is refused as invalid, not as
 // expired.
 //
@@ -492,6 +496,9 @@ func decodeClaims(seg string) (*Claims, error) {
 	// reused.
 	var w claimsJSON
 	if err := json.Unmarshal(buf[:n], &w); err != nil {
+		return nil, fmt.Errorf("payload: %v", err)
+	}
+	if err := checkClaimNames(buf[:n]); err != nil {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
 	d := &decodedClaims{Claims: Claims{

@@ -341,7 +341,7 @@ func TestJWSEdgeCases(t *testing.T) {
 		{"payload with a second object", hs(seedHeader, payload+`{}`), vRefused},
 		{"payload with white space around", hs(seedHeader, "\n "+payload+" \t"), vAccepted},
 		{"payload of 5000 bytes", hs(seedHeader, p(fmt.Sprint(exp), `,"x":"`+strings.Repeat("x", 5000)+`"`)), vAccepted},
-		{"payload with names of other cases", hs(seedHeader, fmt.Sprintf(`{"USERID":"u1","Email":"e","EXP":%d}`, exp)), vAccepted},
+		{"payload with names of other cases", hs(seedHeader, fmt.Sprintf(`{"USERID":"u1","Email":"e","EXP":%d}`, exp)), vStricter},
 		{"userId twice", hs(seedHeader, p(fmt.Sprint(exp), `,"userId":"u2"`)), vAccepted},
 		{"userId a number", hs(seedHeader, p(fmt.Sprint(exp), `,"userId":1`)), vRefused},
 		{"userId null", hs(seedHeader, p(fmt.Sprint(exp), `,"userId":null`)), vAccepted},
@@ -362,7 +362,7 @@ func TestJWSEdgeCases(t *testing.T) {
 		{"exp a string that is no number", hs(seedHeader, p(`"soon"`, "")), vRefused},
 		{"exp then null", hs(seedHeader, p(fmt.Sprint(exp), `,"exp":null`)), vRefused},
 		{"exp null then a number", hs(seedHeader, fmt.Sprintf(`{"userId":"u1","exp":null,"exp":%d}`, exp)), vAccepted},
-		{"exp as EXP", hs(seedHeader, fmt.Sprintf(`{"userId":"u1","EXP":%d}`, exp)), vAccepted},
+		{"exp as EXP", hs(seedHeader, fmt.Sprintf(`{"userId":"u1","EXP":%d}`, exp)), vStricter},
 		{"exp now", hs(seedHeader, p(fmt.Sprint(now), "")), vExpired},
 		{"exp a second from now", hs(seedHeader, p(fmt.Sprint(now+1), "")), vAccepted},
 		{"exp half a second from now", hs(seedHeader, p(fmt.Sprintf("%d.5", now), "")), vExpired},
@@ -421,6 +421,41 @@ func TestJWSEdgeCases(t *testing.T) {
 		{"iat 1e300", hs(seedHeader, p(fmt.Sprint(exp), `,"iat":1e300`)), vStricter},
 		{"iat -1e300", hs(seedHeader, p(fmt.Sprint(exp), `,"iat":-1e300`)), vStricter},
 
+		// Claim names in other cases, which encoding/json would read as
+		// the claim, and readers that match names exactly would not.
+		{"userId and UserId", hs(seedHeader, p(fmt.Sprint(exp), `,"UserId":"victim"`)), vStricter},
+		{"UserId and userId", hs(seedHeader, fmt.Sprintf(`{"UserId":"victim","userId":"u1","exp":%d}`, exp)), vStricter},
+		{"userId and u\u017ferId (long s)", hs(seedHeader, p(fmt.Sprint(exp), `,"u`+"\u017f"+`erId":"victim"`)), vStricter},
+		{"userId and an escaped U\u017ferId", hs(seedHeader, p(fmt.Sprint(exp), `,"\u0055\u017ferId":"victim"`)), vStricter},
+		{"userId under an escaped name", hs(seedHeader, fmt.Sprintf(`{"\u0075serId":"u1","exp":%d}`, exp)), vAccepted},
+		{"userid alone", hs(seedHeader, fmt.Sprintf(`{"userid":"u1","exp":%d}`, exp)), vStricter},
+		{"userName and USERNAME", hs(seedHeader, p(fmt.Sprint(exp), `,"USERNAME":"x"`)), vStricter},
+		{"email and Email", hs(seedHeader, p(fmt.Sprint(exp), `,"Email":"x"`)), vStricter},
+		{"sub of another, SUB of the user", hs(seedHeader, p(fmt.Sprint(exp), `,"sub":"u2","SUB":"u1"`)), vStricter},
+		{"sub and \u017fub", hs(seedHeader, p(fmt.Sprint(exp), `,"\u017fub":"u1"`)), vStricter},
+		{"iss and Iss", hs(seedHeader, p(fmt.Sprint(exp), `,"Iss":"x"`)), vStricter},
+		{"aud and AUD", hs(seedHeader, p(fmt.Sprint(exp), `,"AUD":"x"`)), vStricter},
+		{"jti and JTI", hs(seedHeader, p(fmt.Sprint(exp), `,"JTI":"x"`)), vStricter},
+		{"exp expired, EXP in 2286", hs(seedHeader, p(fmt.Sprint(now-60), `,"EXP":1e10`)), vStricter},
+		{"EXP in 2286, exp expired", hs(seedHeader, fmt.Sprintf(`{"userId":"u1","EXP":1e10,"exp":%d}`, now-60)), vStricterExpired},
+		{"Exp null", hs(seedHeader, p(fmt.Sprint(exp), `,"Exp":null`)), vRefused},
+		{"nbf in the future, NBF zero", hs(seedHeader, p(fmt.Sprint(exp), fmt.Sprintf(`,"nbf":%d,"NBF":0`, exp))), vStricter},
+		{"iat and Iat", hs(seedHeader, p(fmt.Sprint(exp), `,"Iat":1e10`)), vStricter},
+		{"\u0130ss, which folds to no claim", hs(seedHeader, p(fmt.Sprint(exp), `,"\u0130ss":"x"`)), vAccepted},
+		{"userId with a space", hs(seedHeader, p(fmt.Sprint(exp), `,"userId ":"x"`)), vAccepted},
+		{"UserId nested", hs(seedHeader, p(fmt.Sprint(exp), `,"x":{"UserId":"victim","EXP":1e300}`)), vAccepted},
+
+		// Other names that differ only in case: a custom claim read by
+		// Claims.Decode must have one spelling.
+		{"role and Role", hs(seedHeader, p(fmt.Sprint(exp), `,"role":"user","Role":"admin"`)), vStricter},
+		{"role twice", hs(seedHeader, p(fmt.Sprint(exp), `,"role":"admin","role":"user"`)), vAccepted},
+		{"Role alone", hs(seedHeader, p(fmt.Sprint(exp), `,"Role":"admin"`)), vAccepted},
+		{"kid and \u212aid (Kelvin sign)", hs(seedHeader, p(fmt.Sprint(exp), `,"kid":"a","\u212aid":"b"`)), vStricter},
+		{"20 names, two alike", hs(seedHeader, p(fmt.Sprint(exp), manyNames(20)+`,"n1":0,"N1":1`)), vStricter},
+		{"20 names, two alike by the Kelvin sign", hs(seedHeader, p(fmt.Sprint(exp), manyNames(20)+`,"k":0,"\u212a":1`)), vStricter},
+		{"20 names, all unalike", hs(seedHeader, p(fmt.Sprint(exp), manyNames(20))), vAccepted},
+		{"20 names, one twice", hs(seedHeader, p(fmt.Sprint(exp), manyNames(20)+`,"n1":0`)), vAccepted},
+
 		// aud, not configured.
 		{"aud a string", hs(seedHeader, p(fmt.Sprint(exp), `,"aud":"api"`)), vAccepted},
 		{"aud an array", hs(seedHeader, p(fmt.Sprint(exp), `,"aud":["web","api"]`)), vAccepted},
@@ -462,6 +497,15 @@ func TestJWSIssuerAudience(t *testing.T) {
 		{"expired, wrong iss and aud", hsToken("", seedHeader, `{"userId":"u1","exp":1,"iss":"x","aud":"y"}`), vExpired},
 	}
 	checkJWSCases(t, jwsVerifier(t, iss, aud), referenceParser(iss, aud), cases)
+}
+
+// manyNames returns n members "n0":0, "n1":0, ..., each after a comma.
+func manyNames(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `,"n%d":0`, i)
+	}
+	return b.String()
 }
 
 // signSegmentsHS256 signs the already-encoded header and payload segments
@@ -540,16 +584,20 @@ func isJSONObject(s string) bool {
 	return json.Valid([]byte(s)) && strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "{")
 }
 
-// numericDates reports whether every member of the JSON object payload
-// that encoding/json reads as exp, nbf or iat (names in any case) is null
-// or a number from 0 to 253402300799 (9999-12-31T23:59:59Z), as RFC 7519
-// asks; golang-jwt also takes JSON strings, and numbers it converts with
-// overflow.
-func numericDates(payload string) bool {
+// readAlike reports whether payload, a JSON object, is one that readers
+// matching claim names exactly and encoding/json (golang-jwt's Claims)
+// read alike, with dates golang-jwt converts without overflow: no member
+// name is a claim of Claims in another case, no two names differ only in
+// case, and exp, nbf and iat are null or numbers from 0 to
+// 253402300799 (9999-12-31T23:59:59Z), as RFC 7519 asks, not the
+// strings golang-jwt also takes.
+func readAlike(payload string) bool {
+	reserved := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email"}
 	dec := json.NewDecoder(strings.NewReader(payload))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return false
 	}
+	var names []string
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -560,7 +608,18 @@ func numericDates(payload string) bool {
 		if err := dec.Decode(&v); err != nil {
 			return false
 		}
-		if strings.EqualFold(name, "exp") || strings.EqualFold(name, "nbf") || strings.EqualFold(name, "iat") {
+		for _, r := range reserved {
+			if name != r && strings.EqualFold(name, r) {
+				return false
+			}
+		}
+		for _, other := range names {
+			if name != other && strings.EqualFold(name, other) {
+				return false
+			}
+		}
+		names = append(names, name)
+		if name == "exp" || name == "nbf" || name == "iat" {
 			if string(v) == "null" {
 				continue
 			}
@@ -638,7 +697,7 @@ func (o *jwsOracle) check(t testing.TB, header, payload string, key, flags uint8
 			t.Fatalf("Claims keep payload %q, not the token's", c.payload)
 		}
 	}
-	strict := isJSONObject(header) && isJSONObject(payload) && numericDates(payload)
+	strict := isJSONObject(header) && isJSONObject(payload) && readAlike(payload)
 	if err != nil && rerr == nil && strict {
 		t.Fatalf("header %q, payload %q: golang-jwt accepts, the Verifier refuses: %v", header, payload, err)
 	}
