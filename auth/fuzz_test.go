@@ -315,8 +315,10 @@ func FuzzParseJWKS(f *testing.F) {
 // configured or not, jwsOracle.check compares the two: whatever the
 // Verifier accepts, golang-jwt accepts, with the same claims; whatever
 // golang-jwt accepts, the Verifier accepts too if the header and payload
-// are each one JSON object and the payload's dates are numbers; and both
-// call the same tokens expired.
+// are each one JSON object and the payload is read alike by readers that
+// match names exactly (no claim of Claims in another case, no two names
+// differing only in case) with dates that are numbers from 0 to the year
+// 9999 (see readAlike); and both call the same tokens expired.
 func FuzzVerifyMatchesGolangJWT(f *testing.F) {
 	o := newJWSOracle(f)
 	now := jwsNow.Unix()
@@ -345,6 +347,10 @@ func FuzzVerifyMatchesGolangJWT(f *testing.F) {
 		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d.75,"nbf":%d.5,"iat":-1.5}`, now, now), 0, 0},
 		{seedHeader, fmt.Sprintf(`{"userId":"u1","EXP":%d,"exp":null,"Exp":1e300}`, now+60), 0, 0},
 		{seedHeader, `{"userId":"u1","exp":9223372036854775808}`, 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":1e19,"iat":-1e300}`, now+60), 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":253402300799,"iat":253402300800}`, now+60), 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","UserId":"u2","\u0073ub":"u1","\u017fub":"u2","exp":%d}`, now+60), 0, 0},
+		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"role":"user","ROLE":"admin","\u212aid":1,"kid":2}`, now+60), 0, 0},
 		{seedHeader, fmt.Sprintf(`{"userId":"u1","sub":"u1","jti":"j","exp":%d,"iss":"%s","aud":["web","%s"]}`, now+60, jwsIssuer, jwsAudience), 0, 6},
 		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":"%s"}`, now+60, jwsIssuer, jwsAudience), 0, 6},
 		{seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":[1]}`, now+60, jwsIssuer), 0, 2},

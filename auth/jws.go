@@ -35,13 +35,21 @@ import (
 //     own algorithm only (keyState.keyFor);
 //  3. the signature, by that key;
 //  4. the payload: one JSON object, decoded by encoding/json into
-//     claimsJSON (exp, nbf and iat must be JSON numbers or null);
+//     claimsJSON (exp, nbf and iat must be JSON numbers from 0 to
+//     maxNumericDate, or null); then its member names (checkClaimNames):
+//     none may be a claim of Claims in another case, and no two may
+//     differ only in case;
 //  5. the claims: exp required and in the future, nbf (if any) passed, the
 //     configured iss and aud, then Claims.Validate.
 //
-// One thing golang-jwt accepts is refused: dates given as JSON strings
-// ("exp":"1594970681"), which RFC 7519 says are numbers; such a token,
-// even one whose date has passed, is refused as invalid, not as expired.
+// Three things golang-jwt accepts are refused: dates given as JSON strings
+// ("exp":"1594970681"), which RFC 7519 says are numbers; dates before 1970
+// or after 9999 (golang-jwt converts a float64 beyond the int64 range as
+// the platform does, so that "nbf":1e19 can land in the past); and the
+// member names step 4 refuses ("UserId" beside "userId", which
+// golang-jwt's Claims read as userId and its MapClaims do not). Such a
+// token, even one whose exp has passed, is refused as invalid, not as
+// expired.
 //
 // The header is scanned by hand, not decoded by encoding/json into a
 // struct: that would match member names case-insensitively, and read
@@ -410,9 +418,15 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return jwt.ErrInvalidType
 }
 
+// maxNumericDate is the latest date a token may carry in exp, nbf or iat:
+// 9999-12-31T23:59:59Z, in seconds since the epoch. Any date up to it is a
+// time.Time without overflow, on every platform.
+const maxNumericDate = 253402300799
+
 // numericDate is a date of the payload: a JSON number of seconds since
-// the epoch, or null (or absence) for none. A JSON string is refused,
-// which jwt.NumericDate accepts.
+// the epoch from 0 to maxNumericDate, or null (or absence) for none. A
+// JSON string is refused, which jwt.NumericDate accepts, and so is a
+// number out of that range.
 type numericDate struct {
 	sec float64
 	set bool
@@ -421,7 +435,8 @@ type numericDate struct {
 // UnmarshalJSON reads a number or null, as jwt.NumericDate does: null
 // (even after a number, in a duplicate member) leaves no date, as it leaves
 // a *jwt.NumericDate nil; a number is read with strconv.ParseFloat, as
-// json.Number.Float64 reads it.
+// json.Number.Float64 reads it, and refused unless it is from 0 to
+// maxNumericDate.
 func (d *numericDate) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*d = numericDate{}
@@ -433,7 +448,7 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 		return errors.New("a date is not a number")
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
+	if err != nil || f < 0 || f > maxNumericDate {
 		return errors.New("a date is out of range")
 	}
 	*d = numericDate{sec: f, set: true}
@@ -482,6 +497,9 @@ func decodeClaims(seg string) (*Claims, error) {
 	// reused.
 	var w claimsJSON
 	if err := json.Unmarshal(buf[:n], &w); err != nil {
+		return nil, fmt.Errorf("payload: %v", err)
+	}
+	if err := checkClaimNames(buf[:n]); err != nil {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
 	d := &decodedClaims{Claims: Claims{

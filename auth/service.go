@@ -37,8 +37,11 @@ type Config struct {
 	// the token's payload, such as the user's roles; handlers read them
 	// back with [Claims.Decode]. The registered claims and those of
 	// [Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
-	// email) are reserved: returning one makes issuing fail with an error
-	// wrapping [ErrInvalidConfig]. An error of CustomClaims also makes
+	// email) are reserved: returning one of them, under its own name or
+	// in another case ("UserId", "EXP"; as strings.EqualFold compares), or
+	// two names that differ only in case ("role" and "Role"), makes
+	// issuing fail with an error wrapping [ErrInvalidConfig] (the Verifier
+	// would refuse the token). An error of CustomClaims also makes
 	// issuing fail; it is returned wrapped (errors.Is finds it), not as
 	// ErrInvalidConfig. Default: nil, no custom claims.
 	CustomClaims func(ctx context.Context, u User) (map[string]any, error)

@@ -46,6 +46,15 @@ type Claims struct {
 //	}
 //	if err := claims.Decode(&app); err != nil { ... }
 //
+// encoding/json matches member names to fields case-insensitively, the
+// last match winning; but no two members of a verified token's payload
+// have names that differ only in case, and none is a claim of Claims
+// (userId, exp, ...) in another case: the Verifier refuses such tokens,
+// and IssueToken such custom claims. So each field reads the members of
+// one name: a field tagged `json:"userId"` the token's userId, one tagged
+// `json:"role"` the member role, or, if the token has none, its one
+// member of that name in another case ("Role").
+//
 // On Claims that were not decoded from a token, it decodes their JSON
 // encoding.
 func (c *Claims) Decode(v any) error {
@@ -73,7 +82,8 @@ func (c *Claims) userID() string {
 	return c.UserID
 }
 
-// reservedClaims are the claim names Config.CustomClaims cannot set.
+// reservedClaims are the claim names Config.CustomClaims cannot set, in
+// this case or any other (see checkCustomNames).
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
 	"userId": true, "userName": true, "email": true, "gen": true,
@@ -143,6 +153,9 @@ func (s *Service) issueToken(ctx context.Context, u User, gen int64) (token stri
 			if reservedClaims[name] {
 				return "", time.Time{}, fmt.Errorf("%w: custom claim %q is reserved", ErrInvalidConfig, name)
 			}
+		}
+		if err := checkCustomNames(custom); err != nil {
+			return "", time.Time{}, fmt.Errorf("%w: custom claims: %v", ErrInvalidConfig, err)
 		}
 	}
 	var jti [16]byte

@@ -470,3 +470,63 @@ func TestKeyFuncRefusesOtherHMACs(t *testing.T) {
 		t.Errorf("HS256: %v", err)
 	}
 }
+
+// TestVerifyTokenDateRange: exp, nbf and iat must be from 0 to the last
+// second of the year 9999. Beyond the int64 range a date would wrap (an
+// nbf of 1e19 in the past); every date out of range is refused, as
+// invalid and not as expired, and nothing is cached.
+func TestVerifyTokenDateRange(t *testing.T) {
+	s, clk := tokenService(t, Config{Logger: discardLogger})
+	now := clk.Now().Unix()
+	exp := now + 600
+	for _, claim := range []string{"exp", "nbf", "iat"} {
+		for _, date := range []string{"9.3e18", "1e19", "1e300", "-1e300", "-1", "-0.5", "253402300800", "253402300799.5", "9007199254740993"} {
+			t.Run(claim+"="+date, func(t *testing.T) {
+				payload := fmt.Sprintf(`{"userId":"u1","exp":%d,%q:%s}`, exp, claim, date)
+				if claim == "exp" {
+					payload = fmt.Sprintf(`{"userId":"u1","exp":%s}`, date)
+				}
+				c, err := s.VerifyToken(t.Context(), handToken(seedHeader, payload))
+				if c != nil || !errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrTokenExpired) {
+					t.Fatalf("VerifyToken(%s) = %+v, %v; want nil, ErrInvalidToken (not expired)", payload, c, err)
+				}
+			})
+		}
+	}
+	if n := cacheEntries(s); n != 0 {
+		t.Errorf("%d tokens cached, want none", n)
+	}
+
+	// The bounds themselves are dates.
+	for _, payload := range []string{
+		fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":0,"iat":0}`, exp),
+		fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":-0,"iat":253402300799}`, exp),
+		fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":%d.5,"iat":1e9}`, exp, now-1),
+	} {
+		if _, err := s.VerifyToken(t.Context(), handToken(seedHeader, payload)); err != nil {
+			t.Errorf("VerifyToken(%s): %v", payload, err)
+		}
+	}
+	// A token valid until the last second of 9999 is cached, and expires
+	// then, cached or not.
+	last := handToken(seedHeader, `{"userId":"u1","exp":253402300799}`)
+	c, err := s.VerifyToken(t.Context(), last)
+	if err != nil || !c.ExpiresAt.Equal(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Fatalf("VerifyToken(exp 253402300799) = %+v, %v", c, err)
+	}
+	n := cacheEntries(s)
+	clk.Set(time.Date(9999, 12, 31, 23, 59, 58, 0, time.UTC))
+	if _, err := s.VerifyToken(t.Context(), last); err != nil || cacheEntries(s) != n {
+		t.Errorf("a second before its exp: %v, %d cache entries, %d before", err, cacheEntries(s), n)
+	}
+	clk.Add(time.Second)
+	if _, err := s.VerifyToken(t.Context(), last); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("at its exp: %v, want ErrTokenExpired", err)
+	}
+	// nbf far ahead: never valid, even then.
+	far := handToken(seedHeader, `{"userId":"u1","exp":253402300799,"nbf":253402300799}`)
+	clk.Set(time.Date(9999, 12, 31, 23, 59, 58, 0, time.UTC))
+	if _, err := s.VerifyToken(t.Context(), far); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("nbf a second ahead: %v, want ErrInvalidToken", err)
+	}
+}

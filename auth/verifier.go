@@ -109,9 +109,15 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 // of the verifier's KeySet that their kid names (the key with ID "" for
 // tokens without one) under that key's own algorithm, without a crit
 // header, with an exp that has not passed, an nbf (if present) that has
-// (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings), a
-// userId, and the configured iss and aud when those are set. Every failure
-// wraps [ErrInvalidToken]; an expired token also wraps [ErrTokenExpired].
+// (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings,
+// from 0 to 253402300799, the last second of the year 9999), a userId,
+// and the configured iss and aud when those are set. Claims are read by
+// their exact names: a payload in which a claim of [Claims] appears under
+// another case ("UserId", "EXP"), or two member names differ only in
+// case, is refused, since readers that match names case-insensitively
+// (encoding/json) and exactly (most JWT libraries) would read it
+// differently. Every failure wraps [ErrInvalidToken]; an expired token
+// also wraps [ErrTokenExpired].
 // Each failure is recorded as an [EventTokenRejected] audit event, with
 // the client address ctx carries, if any. With VerifierConfig.Revocations,
 // a token of a revoked session is refused too.

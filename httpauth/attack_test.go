@@ -479,6 +479,23 @@ func TestAttackTokens(t *testing.T) {
 			{name: "sub disagrees with userId", header: bearer(ours(claims(fmt.Sprintf(`,"sub":%q,"iat":%d,"exp":%d`, bob["userId"], now, now+3600))))},
 			{name: "payload not an object", header: bearer(ours(`["` + ada["userId"] + `"]`))},
 
+			// Claims under other cases and dates out of range, signed with
+			// the secret: a member "UserId" is not the userId, nor "EXP"
+			// the exp; an nbf beyond int64 seconds does not wrap into the
+			// past.
+			{name: "userId of Ada, UserId of Bob", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d,"UserId":%q`, now, now+3600, bob["userId"]))))},
+			{name: "userId of Ada, u\u017ferId (long s) of Bob", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d,"u`+"\u017f"+`erId":%q`, now, now+3600, bob["userId"]))))},
+			{name: "userId and UserId, by golang-jwt", header: bearer(signWith(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{
+				"userId": ada["userId"], "UserId": bob["userId"], "iat": now, "exp": now + 3600}))},
+			{name: "sub of Bob, SUB of Ada", header: bearer(ours(claims(fmt.Sprintf(`,"sub":%q,"SUB":%q,"iat":%d,"exp":%d`, bob["userId"], ada["userId"], now, now+3600))))},
+			{name: "expired exp, EXP in 2286", header: bearer(ours(claims(fmt.Sprintf(`,"iat":%d,"exp":%d,"EXP":1e10`, now-7200, now-1))))},
+			{name: "nbf ahead, Nbf passed", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":%d,"Nbf":0,"exp":%d`, now+60, now+3600))))},
+			{name: "nbf 1e19", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":1e19,"exp":%d`, now+3600))))},
+			{name: "nbf 9.3e18", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":9.3e18,"exp":%d`, now+3600))))},
+			{name: "nbf 1e300", header: bearer(ours(claims(fmt.Sprintf(`,"nbf":1e300,"exp":%d`, now+3600))))},
+			{name: "exp after 9999", header: bearer(ours(claims(`,"exp":253402300800`)))},
+			{name: "iat negative", header: bearer(ours(claims(fmt.Sprintf(`,"iat":-1,"exp":%d`, now+3600))))},
+
 			// Where the token is carried.
 			{name: "two Authorization headers, both good", header: append(bearer(good), bearer(good)...)},
 			{name: "two Authorization headers, good then forged", header: append(bearer(good), bearer(unsigned("none"))...)},
