@@ -186,7 +186,7 @@ func (s *Service) ImportUser(ctx context.Context, u User) (User, error) {
 		u.CreatedAt = s.now()
 	}
 	u.Name, u.Email = name, email
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicateEmail) {
 			return User{}, ErrDuplicateEmail
 		}

@@ -102,9 +102,10 @@
 //
 // # Emails and names
 //
-// Emails are trimmed, NFKC-normalised and lower-cased ([NormalizeEmail])
-// before they are stored or looked up, so uniqueness holds on the
-// normalised form. Names are trimmed and NFC-normalised, 1 to 100 code
+// Emails are trimmed, NFKC-normalised and lower-cased, with the domain in
+// IDNA Unicode form ([NormalizeEmail]), before they are stored or looked
+// up, so uniqueness holds on the normalised form; characters that display
+// as nothing or as blank space are refused. Names are trimmed and NFC-normalised, 1 to 100 code
 // points without control characters, and not unique.
 //
 // # Errors

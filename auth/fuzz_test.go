@@ -61,8 +61,9 @@ func FuzzDecodePHC(f *testing.F) {
 
 // FuzzNormalizeEmail: NormalizeEmail never panics, rejects with a
 // *FieldError for "email", and what it accepts is a fixed point: valid
-// UTF-8, NFKC, lower case, one "@", no white space or control characters,
-// at most 254 bytes.
+// UTF-8, NFKC, lower case, one "@", no white space, control or invisible
+// characters, at most 254 bytes, its domain in U-labels that IDNA leaves
+// as they are, and the same address when the domain is typed in A-labels.
 func FuzzNormalizeEmail(f *testing.F) {
 	for _, s := range []string{
 		"alice@example.com",
@@ -82,6 +83,17 @@ func FuzzNormalizeEmail(f *testing.F) {
 		"a\u200b@x.com",
 		strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com",
 		"\u3300@\u3300.jp",
+		"admin1\ufe0f@user.com",
+		"admin1\u034f@user.com",
+		"admin1\u3164@user.com",
+		"admin1\u2800@user.com",
+		"admin1@xn--usr-cma.com",
+		"Admin1@US\u00c9R.com",
+		"a@xn--fsqu00a.xn--4rr70v",
+		"a@stra\u00dfe.de",
+		"a@xn--abc.com",
+		"a@\u05d0a.com",
+		"a@\uab70.com",
 		"",
 	} {
 		f.Add(s)
@@ -118,9 +130,20 @@ func FuzzNormalizeEmail(f *testing.F) {
 			t.Fatalf("NormalizeEmail(%q) = %q: not lower case", in, out)
 		}
 		for _, r := range out {
-			if unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) || r == utf8.RuneError {
+			if unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) || r == utf8.RuneError || invisible(r) {
 				t.Fatalf("NormalizeEmail(%q) = %q: contains %U", in, out, r)
 			}
+		}
+		local, domain, _ := strings.Cut(out, "@")
+		if u, err := emailDomain.ToUnicode(domain); err != nil || u != domain {
+			t.Fatalf("NormalizeEmail(%q) = %q: IDNA maps the domain to %q, %v", in, out, u, err)
+		}
+		a, err := emailDomain.ToASCII(domain)
+		if err != nil {
+			t.Fatalf("NormalizeEmail(%q) = %q: no A-label form: %v", in, out, err)
+		}
+		if got, err := NormalizeEmail(local + "@" + a); err != nil || got != out {
+			t.Fatalf("NormalizeEmail(%q) = %q, but with the domain in A-labels, %q, %v", in, out, got, err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -20,12 +21,24 @@ const (
 
 // NormalizeEmail returns the form of email that is stored, looked up and
 // compared for uniqueness: surrounding white space trimmed, Unicode NFKC
-// normalised and lower-cased. It returns a [*FieldError] for "email" if the
-// result is not a plausible address: empty, longer than 254 bytes (64 for
-// the local part), not exactly one "@" with text on both sides, a domain
-// without a dot inside it, or containing white space, control characters,
-// double quotes, angle brackets or other characters that have no place in an
-// address a user types.
+// normalised and lower-cased, with the domain in IDNA Unicode form
+// (U-labels, UTS #46 nontransitional processing), so that
+// "admin1@xn--usr-cma.com" and "admin1@usér.com" are one address.
+//
+// It returns a [*FieldError] for "email" if the result is not a plausible
+// address: empty, longer than 254 bytes (64 for the local part), not
+// exactly one "@" with text on both sides, a domain without a dot inside
+// it or that IDNA refuses (an invalid A-label, a character other than a
+// letter, digit or hyphen, a label starting or ending with a hyphen), or
+// containing white space, control characters, double quotes, angle
+// brackets or other characters that have no place in an address a user
+// types. Characters that display as nothing or as blank space are refused
+// anywhere in the address: Unicode's default-ignorable code points (format
+// characters such as zero-width spaces, joiners and bidi controls,
+// variation selectors, the combining grapheme joiner, the Hangul fillers),
+// white space, U+2800 BRAILLE PATTERN BLANK, U+1D159 MUSICAL SYMBOL NULL
+// NOTEHEAD and U+16FE4 KHITAN SMALL SCRIPT FILLER. Letters of other
+// scripts that look like Latin ones are not refused (see SECURITY.md).
 func NormalizeEmail(email string) (string, error) {
 	bad := func(reason string) (string, error) {
 		return "", &FieldError{Field: "email", Reason: reason}
@@ -50,18 +63,88 @@ func NormalizeEmail(email string) (string, error) {
 	if len(local) > maxLocalPartBytes {
 		return bad("local part too long")
 	}
-	dot := strings.IndexByte(domain, '.')
-	if dot <= 0 || dot == len(domain)-1 || strings.Contains(domain, "..") ||
-		domain[0] == '-' || domain[len(domain)-1] == '.' || domain[len(domain)-1] == '-' {
+	if !domainShape(domain) {
 		return bad("must be an address like name@example.com")
 	}
-	for _, r := range e {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar ||
-			strings.ContainsRune(`"<>()[]\,;:`, r) || !unicode.IsPrint(r) {
-			return bad("contains a character not allowed in an address")
-		}
+	if reason := checkRunes(e); reason != "" {
+		return bad(reason)
+	}
+	// IDNA maps and checks the domain; A-labels become U-labels. The result
+	// must be a fixed point of the folding above, or the same address
+	// would have two stored forms.
+	u, err := emailDomain.ToUnicode(domain)
+	if err != nil {
+		return bad("the domain is not a valid domain name")
+	}
+	if f, ok := foldStable(u); !ok || f != u {
+		return bad("the domain does not normalise stably")
+	}
+	if !domainShape(u) {
+		return bad("the domain is not a valid domain name")
+	}
+	if reason := checkRunes(u); reason != "" {
+		return bad(reason)
+	}
+	e = local + "@" + u
+	if len(e) > maxEmailBytes {
+		return bad("too long")
 	}
 	return e, nil
+}
+
+// asciiDomainEmail returns email, a result of NormalizeEmail, with its
+// domain in A-labels, or "" if the domain is ASCII (then both are the
+// same).
+func asciiDomainEmail(email string) string {
+	local, domain, _ := strings.Cut(email, "@")
+	a, err := emailDomain.ToASCII(domain)
+	if err != nil || a == domain {
+		return ""
+	}
+	return local + "@" + a
+}
+
+// domainShape reports whether domain has a dot inside it, no empty label,
+// and does not start or end with a hyphen.
+func domainShape(domain string) bool {
+	dot := strings.IndexByte(domain, '.')
+	return dot > 0 && dot < len(domain)-1 && !strings.Contains(domain, "..") &&
+		domain[0] != '-' && domain[len(domain)-1] != '.' && domain[len(domain)-1] != '-'
+}
+
+// emailDomain is the IDNA profile of [NormalizeEmail]: UTS #46 mapping
+// with nontransitional processing (ß and ς are kept), the STD3 rules
+// (letters, digits and hyphens), the hyphen, joiner and Bidi checks: the
+// lookup profile of RFC 5891, pinned here so that the stored form does
+// not change with the library's defaults.
+var emailDomain = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.BidiRule())
+
+// checkRunes returns why s has no place in an address, or "" if it has.
+func checkRunes(s string) string {
+	for _, r := range s {
+		switch {
+		case invisible(r):
+			return "contains an invisible or blank character"
+		case unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar ||
+			strings.ContainsRune(`"<>()[]\,;:`, r) || !unicode.IsPrint(r):
+			return "contains a character not allowed in an address"
+		}
+	}
+	return ""
+}
+
+// invisible reports whether r displays as nothing or as blank space: a
+// Default_Ignorable_Code_Point (its assigned ones are the format
+// characters, Other_Default_Ignorable_Code_Point and the variation
+// selectors), white space, or one of the blank symbols that NormalizeEmail
+// names.
+func invisible(r rune) bool {
+	switch r {
+	case '\u2800', '\U0001d159', '\U00016fe4':
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point,
+		unicode.Variation_Selector, unicode.White_Space)
 }
 
 // foldStable applies NFKC and lower-casing until the result no longer

@@ -419,7 +419,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicateEmail) {
 			s.record(ctx, Event{Kind: EventSignupFailed, Email: email, Reason: "email already registered"})
 			return nil, ErrDuplicateEmail // the same text whatever the store
@@ -533,7 +533,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 // storing the new hash, so a login that checks the old hash gets an old
 // generation, under which no session can start.
 func (s *Service) readAccount(ctx context.Context, email string) (User, int64, error) {
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err := s.userByEmail(ctx, email)
 	if err != nil {
 		return User{}, 0, lookupError(err)
 	}
@@ -554,6 +554,37 @@ func (s *Service) readAccount(ctx context.Context, email string) (User, int64, e
 // detectable.
 func lookupError(err error) error {
 	return fmt.Errorf("auth: looking up user: %w", err)
+}
+
+// userByEmail returns the account with the normalised email. A store may
+// hold an address whose domain is in A-labels ("xn--"), which
+// [NormalizeEmail] turns into U-labels: so when email's domain is not
+// ASCII and no account has email itself, its A-label spelling is looked up
+// too.
+func (s *Service) userByEmail(ctx context.Context, email string) (User, error) {
+	u, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		if a := asciiDomainEmail(email); a != "" {
+			return s.store.UserByEmail(ctx, a)
+		}
+	}
+	return u, err
+}
+
+// createUser stores u unless an account has its email, in either spelling
+// of a non-ASCII domain (see userByEmail): then it returns
+// ErrDuplicateEmail.
+func (s *Service) createUser(ctx context.Context, u User) error {
+	if a := asciiDomainEmail(u.Email); a != "" {
+		_, err := s.store.UserByEmail(ctx, a)
+		if err == nil {
+			return ErrDuplicateEmail
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return s.store.CreateUser(ctx, u)
 }
 
 // withHashSlot runs f while holding one of the MaxConcurrentHashes slots,

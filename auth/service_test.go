@@ -285,6 +285,41 @@ func TestSignupDuplicate(t *testing.T) {
 	}
 }
 
+// TestStoredASCIIDomain: an account stored with its domain in A-labels,
+// as NormalizeEmail no longer returns it, logs in under either spelling of
+// the domain, and neither spelling can be registered again.
+func TestStoredASCIIDomain(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newTestService(t, store, Config{})
+	const password = "first password"
+	h, err := hashPassword(nil, rand.Reader, []byte(password), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.put(User{ID: "stored", Email: "admin1@xn--usr-cma.com", Name: "Admin", PasswordHash: h})
+
+	spellings := []string{"admin1@us\u00e9r.com", "admin1@xn--usr-cma.com", "ADMIN1@US\u00c9R.COM", "admin1@use\u0301r.com"}
+	for _, email := range spellings {
+		if sess, err := s.Login(ctx, email, password); err != nil || sess.User.ID != "stored" {
+			t.Errorf("Login(%+q) = %v, %v; want the stored account", email, sess, err)
+		}
+		if sess, err := s.Signup(ctx, NewUser{Name: "Other", Email: email, Password: "second password"}); !errors.Is(err, ErrDuplicateEmail) {
+			t.Errorf("Signup(%+q) = %v, %v; want ErrDuplicateEmail", email, sess, err)
+		}
+		if u, err := s.ImportUser(ctx, User{Name: "Other", Email: email, PasswordHash: h}); !errors.Is(err, ErrDuplicateEmail) {
+			t.Errorf("ImportUser(%+q) = %+v, %v; want ErrDuplicateEmail", email, u, err)
+		}
+	}
+	if _, err := s.Login(ctx, "admin2@us\u00e9r.com", password); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("Login of an unknown address at the same domain: %v, want ErrInvalidCredentials", err)
+	}
+	if _, err := s.Signup(ctx, NewUser{Name: "Two", Email: "admin2@xn--usr-cma.com", Password: "second password"}); err != nil {
+		t.Fatalf("Signup of another address at the same domain: %v", err)
+	}
+	store.get(t, "admin2@us\u00e9r.com") // stored in U-labels
+}
+
 func TestStoreFailureWrapped(t *testing.T) {
 	ctx := context.Background()
 	down := &storeError{"all"}

@@ -921,18 +921,26 @@ func TestAttackInjectionStoredLiterally(t *testing.T) {
 			})
 		}
 
-		// Lookups are exact: SQL wildcards and injected operators match
-		// nobody else. Each is a well-formed email that is not the
-		// victim's, with the victim's password.
-		for _, email := range []string{
-			`%'--@example.com`, `x'or'1'='1'--@exampl_.com`, `x_or_1_=_1_--@example.com`,
-			`x'or'1'='1'--@%.%`, `x'or'1'='1'--@example.com'or'1'='1`, `x'or'1'='1'--@example.com'--x`,
+		// Lookups are exact: SQL wildcards and injected operators in the
+		// local part match nobody else (401 with the victim's password);
+		// in the domain, where only letters, digits and hyphens belong,
+		// they are refused before any lookup (400).
+		for _, tt := range []struct {
+			email  string
+			status int
+		}{
+			{`%'--@example.com`, 401},
+			{`x_or_1_=_1_--@example.com`, 401},
+			{`x'or'1'='1'--@exampl_.com`, 400},
+			{`x'or'1'='1'--@%.%`, 400},
+			{`x'or'1'='1'--@example.com'or'1'='1`, 400},
+			{`x'or'1'='1'--@example.com'--x`, 400},
 		} {
 			before := a.effects(t)
-			if r := a.post(t, loginPath, loginBody(email, password)); r.status != 401 {
-				t.Errorf("login as %q with the victim's password: %d %s, want 401", email, r.status, r.body)
+			if r := a.post(t, loginPath, loginBody(tt.email, password)); r.status != tt.status {
+				t.Errorf("login as %q with the victim's password: %d %s, want %d", tt.email, r.status, r.body, tt.status)
 			}
-			a.untouched(t, before, false)
+			a.untouched(t, before, tt.status == 400)
 		}
 		// Four wrong passwords: fewer than the five failures after which
 		// per-account throttling (issue 4) makes an account wait, so each
@@ -1030,6 +1038,101 @@ func TestAttackConcurrentDuplicateSignups(t *testing.T) {
 			r := a.post(t, signupPath, signupBody("Mallory", email, "another long password"))
 			if r.status != 409 {
 				t.Errorf("signup %q: %d %s, want 409", email, r.status, r.body)
+			}
+			a.untouched(t, before, false)
+		}
+	})
+}
+
+// TestAttackLookAlikeEmails signs up admin1@user.com, then addresses that
+// display the same. With an invisible or blank character anywhere: 400
+// for "email", before any store is asked. With the domain spelled in
+// A-labels where an account has it in Unicode, or the reverse: 409. An
+// account stored with its domain in A-labels logs in under either
+// spelling, and neither can be registered again.
+func TestAttackLookAlikeEmails(t *testing.T) {
+	invisible := []string{
+		"admin1\ufe0f@user.com",     // variation selector 16
+		"admin1\u034f@user.com",     // combining grapheme joiner
+		"admin1\u3164@user.com",     // Hangul filler
+		"admin1\u2800@user.com",     // Braille pattern blank
+		"admin1\u115f@user.com",     // Hangul choseong filler
+		"admin1\u1160@user.com",     // Hangul jungseong filler
+		"admin1\uffa0@user.com",     // halfwidth Hangul filler
+		"admin1\U000e0100@user.com", // variation selector 17
+		"admin1\u00ad@user.com",     // soft hyphen (a format character)
+		"admin1\u200b@user.com",     // zero-width space
+		"admin1\u200c@user.com",     // zero-width non-joiner
+		"admin1\u200d@user.com",     // zero-width joiner
+		"admin1\u2060@user.com",     // word joiner
+		"admin1\ufeff@user.com",     // zero-width no-break space
+		"admin1\u202e@user.com",     // right-to-left override
+		"admin1\u2066@user.com",     // left-to-right isolate
+		"admin1\u200e@user.com",     // left-to-right mark
+		"admin1\u00a0@user.com",     // no-break space
+		"admin1\u3000@user.com",     // ideographic space
+		"\ufeffadmin1@user.com",
+		"admin1@user\u034f.com",
+		"admin1@us\u2800er.com",
+		"admin1@\u3164user.com",
+	}
+	forEachStore(t, func(t *testing.T, a *target) {
+		a.signup(t, "admin1", "admin1@user.com", password)
+		for _, email := range invisible {
+			for _, path := range []string{signupPath, loginPath} {
+				before := a.effects(t)
+				body := signupBody("admin1", email, "another long password")
+				if path == loginPath {
+					body = loginBody(email, password)
+				}
+				r := a.post(t, path, body)
+				if r.status != 400 {
+					t.Errorf("%s %+q: %d %s, want 400", path, email, r.status, r.body)
+					continue
+				}
+				if field := problemBody(t, r)["field"]; field != "email" {
+					t.Errorf("%s %+q: field %v, want email", path, email, field)
+				}
+				a.untouched(t, before, true)
+			}
+		}
+
+		pairs := []struct{ first, second string }{
+			{"admin1@us\u00e9r.com", "admin1@xn--usr-cma.com"},
+			{"admin2@xn--usr-cma.com", "admin2@us\u00e9r.com"},
+		}
+		for _, p := range pairs {
+			s := a.signup(t, "admin", p.first, password)
+			if want := strings.Replace(p.first, "xn--usr-cma", "us\u00e9r", 1); s["email"] != want {
+				t.Errorf("signup %+q answers email %+q, want %+q", p.first, s["email"], want)
+			}
+			before := a.effects(t)
+			r := a.post(t, signupPath, signupBody("Mallory", p.second, "another long password"))
+			if r.status != 409 {
+				t.Errorf("signup %+q after %+q: %d %s, want 409", p.second, p.first, r.status, r.body)
+			}
+			a.untouched(t, before, false)
+			if r := a.post(t, loginPath, loginBody(p.second, password)); r.status != 200 || decodeSession(t, r.body)["userId"] != s["userId"] {
+				t.Errorf("login %+q: %d %s, want the account of %+q", p.second, r.status, r.body, p.first)
+			}
+		}
+
+		// An account the store holds with its domain in A-labels.
+		model, err := a.spy.UserByEmail(context.Background(), "admin1@us\u00e9r.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := auth.User{ID: "stored-a-label", Email: "old@xn--usr-cma.com", Name: "Old", PasswordHash: model.PasswordHash, CreatedAt: attackNow}
+		if err := a.spy.CreateUser(context.Background(), stored); err != nil {
+			t.Fatal(err)
+		}
+		for _, email := range []string{"old@us\u00e9r.com", "old@xn--usr-cma.com", "OLD@US\u00c9R.COM"} {
+			if r := a.post(t, loginPath, loginBody(email, password)); r.status != 200 || decodeSession(t, r.body)["userId"] != stored.ID {
+				t.Errorf("login %+q: %d %s, want the stored account", email, r.status, r.body)
+			}
+			before := a.effects(t)
+			if r := a.post(t, signupPath, signupBody("Mallory", email, "another long password")); r.status != 409 {
+				t.Errorf("signup %+q: %d %s, want 409", email, r.status, r.body)
 			}
 			a.untouched(t, before, false)
 		}

@@ -10,10 +10,13 @@
 //	AUTH_JWT_SECRET=... go run ./examples/server -db mysql://user:password@host:3306/dbname
 //	AUTH_JWT_SECRET=... AUTH_JWT_PRIVATE_KEY="$(cat key.pem)" go run ./examples/server -alg EdDSA -db postgres://...
 //
-// -db is a SQLite file path (created if missing), a postgres:// or
-// postgresql:// URL (PostgreSQL, any replica count on one database), or a
-// mysql:// URL (MySQL or MariaDB). The users table is created on start if
-// it is missing; several replicas may start at once.
+// -db is a SQLite file path, a postgres:// or postgresql:// URL
+// (PostgreSQL, any replica count on one database), or a mysql:// URL
+// (MySQL or MariaDB). The users table is created on start if it is
+// missing; several replicas may start at once. A missing SQLite file is
+// created mode 0600 (SQLite gives its -wal and -shm files the same mode),
+// since it holds emails and password hashes; the server warns on start-up
+// when an existing one is readable by group or others.
 //
 // -alg is the token signing algorithm: HS256 (the default), EdDSA
 // (Ed25519), ES256 (ECDSA on P-256) or RS256 (RSA). HS256 tokens carry no
@@ -135,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	if err != nil {
 		return err
 	}
-	store, closeDB, err := openStore(ctx, *dbPath)
+	store, closeDB, err := openStore(ctx, *dbPath, log)
 	if err != nil {
 		return err
 	}
@@ -238,9 +241,9 @@ func dbURL(db string) bool { return strings.Contains(db, "://") }
 
 // openStore opens the database that -db names: a postgres:// or
 // postgresql:// URL (PostgreSQL, through pgx), a mysql:// URL
-// (MySQL/MariaDB), or else a SQLite file path. It creates the users table
-// if needed.
-func openStore(ctx context.Context, db string) (migratingStore, func() error, error) {
+// (MySQL/MariaDB), or else a SQLite file path (see createPrivate). It
+// creates the users table if needed.
+func openStore(ctx context.Context, db string, log *slog.Logger) (migratingStore, func() error, error) {
 	var (
 		driver, dsn string
 		newStore    func(*sql.DB) migratingStore
@@ -259,6 +262,9 @@ func openStore(ctx context.Context, db string) (migratingStore, func() error, er
 	case dbURL(db):
 		return nil, nil, fmt.Errorf("-db %s: want a postgres://, postgresql:// or mysql:// URL, or a SQLite file path", redactDSN(db))
 	default:
+		if err := createPrivate(db, log); err != nil {
+			return nil, nil, err
+		}
 		driver, dsn = "sqlite", "file:"+db+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 		newStore = func(d *sql.DB) migratingStore { return sqlitestore.New(d) }
 	}
@@ -272,6 +278,30 @@ func openStore(ctx context.Context, db string) (migratingStore, func() error, er
 		return nil, nil, fmt.Errorf("preparing database %s: %w", redactDSN(db), err)
 	}
 	return store, sqlDB.Close, nil
+}
+
+// createPrivate creates the SQLite database file path, empty and mode
+// 0600, if it does not exist: SQLite would create it 0644 under the usual
+// umask, and it holds emails and password hashes. SQLite creates the -wal
+// and -shm files next to it with the database file's mode. An existing
+// file is used as it is, with a warning for it, and for its -wal and -shm
+// files, if group or others may read them.
+func createPrivate(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		return f.Close()
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("creating database %s: %w", path, err)
+	}
+	// The file exists: from an earlier start, from another server starting
+	// at the same moment, or from the operator.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("database file is readable by other users; stop the server and chmod 600 it", "file", p)
+		}
+	}
+	return nil
 }
 
 // mysqlDSN turns mysql://user:password@host:port/dbname?params into the

@@ -18,6 +18,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +145,84 @@ func TestQuickStart(t *testing.T) {
 	}
 	if status, _ := call(t, "POST", base+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`); status != 200 {
 		t.Errorf("login after restart: %d", status)
+	}
+}
+
+// TestDatabaseFileModes starts the server on a fresh directory under
+// umask 022 and signs up, so that the WAL exists: the database, its -wal
+// and -shm files and the secret next to them are readable by their owner
+// only.
+func TestDatabaseFileModes(t *testing.T) {
+	old := syscall.Umask(0o022)
+	t.Cleanup(func() { syscall.Umask(old) })
+	dbPath := filepath.Join(t.TempDir(), "modes.db")
+	base, stop := start(t, dbPath, nil)
+	defer stop()
+	status, up := call(t, "POST", base+"/api/user/signup", "", `{"name":"admin1","email":"admin1@user.com","password":"correct horse battery staple"}`)
+	if status != 200 {
+		t.Fatalf("signup: %d %v", status, up)
+	}
+	for _, path := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", dbPath + ".secret"} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(path), err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(path), fi.Mode().Perm())
+		}
+	}
+}
+
+// TestCreatePrivate checks how the SQLite file is prepared: created empty
+// and mode 0600 if missing; used as it is if present, with a warning for
+// the database, -wal or -shm file that others may read.
+func TestCreatePrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	t.Cleanup(func() { syscall.Umask(old) })
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.db")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	create := func() {
+		t.Helper()
+		logs.Reset()
+		if err := createPrivate(path, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	create()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 0 {
+		t.Fatalf("created file: %v, %v; want empty, mode 0600", fi, err)
+	}
+	if err := os.WriteFile(path, []byte("contents"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	create()
+	if got, err := os.ReadFile(path); err != nil || string(got) != "contents" || logs.Len() != 0 {
+		t.Errorf("existing file: %q, %v, log %q; want it untouched, no warning", got, err, logs.String())
+	}
+
+	for _, loose := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.WriteFile(loose, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(loose, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		create()
+		want := `level=WARN msg="database file is readable by other users; stop the server and chmod 600 it" file=` + loose + "\n"
+		if got := logs.String(); !strings.HasSuffix(got, want) || strings.Count(got, "\n") != 1 {
+			t.Errorf("%s mode 0644: log %q, want one line ending %q", filepath.Base(loose), got, want)
+		}
+		if err := os.Chmod(loose, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := createPrivate(filepath.Join(dir, "missing", "app.db"), log); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("in a missing directory: %v, want fs.ErrNotExist", err)
 	}
 }
 
@@ -736,7 +816,7 @@ func hs256(t *testing.T, secret string, payload map[string]any) string {
 // context is done.
 func TestPruneSessions(t *testing.T) {
 	ctx := t.Context()
-	store, closeDB, err := openStore(ctx, filepath.Join(t.TempDir(), "prune.db"))
+	store, closeDB, err := openStore(ctx, filepath.Join(t.TempDir(), "prune.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
