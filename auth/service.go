@@ -18,10 +18,10 @@ import (
 type Config struct {
 	// Secret is the HS256 signing key, unless Keys is set, and always the
 	// key of the HMACs that name login-throttling counters (see
-	// [AttemptStore]). Required: at least 32 bytes, and it should be
-	// random (32 bytes from crypto/rand, say). Every replica of a service
-	// must share it. New copies it. Tokens it signs carry no kid, as in the
-	// seed API.
+	// [AttemptStore]) and sign device tokens. Required: at least 32 bytes,
+	// and it should be random (32 bytes from crypto/rand, say). Every
+	// replica of a service must share it. New copies it. Tokens it signs
+	// carry no kid, as in the seed API.
 	Secret []byte
 
 	// Keys, if set, are the keys that sign and verify tokens instead of

@@ -302,3 +302,43 @@ func TestDeviceToken(t *testing.T) {
 	_, err = s.Login(from("198.51.100.7"), email, throttlePassword)
 	wantThrottled(t, err, time.Second, "the address whose failures came with another account's device token")
 }
+
+// TestLoginClient checks how Login tells clients apart: an IPv6 client by
+// its /64 network, an IPv4-mapped address as IPv4, calls without an
+// address as one client, and a device token as a client of its own.
+func TestLoginClient(t *testing.T) {
+	s, clk, _ := throttleService(t, Config{})
+	const email = "ada@example.com"
+	tok, err := s.newDeviceToken(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ a, b context.Context }{
+		{from("2001:db8:1:2::1"), from("2001:db8:1:2:ffff::2")},
+		{from("192.0.2.1"), from("::ffff:192.0.2.1")},
+		{context.Background(), context.Background()},
+		{WithDeviceToken(from("192.0.2.1"), tok), WithDeviceToken(from("198.51.100.1"), tok)},
+	} {
+		a, _ := s.loginClient(tt.a, email, clk.Now())
+		b, _ := s.loginClient(tt.b, email, clk.Now())
+		if a != b {
+			t.Errorf("clients %q and %q; want one client", a, b)
+		}
+	}
+	var seen []string
+	for _, ctx := range []context.Context{
+		from("2001:db8:1:2::1"), from("2001:db8:1:3::1"), from("192.0.2.1"), from("192.0.2.2"),
+		context.Background(), WithDeviceToken(from("192.0.2.1"), tok),
+	} {
+		c, trusted := s.loginClient(ctx, email, clk.Now())
+		for _, other := range seen {
+			if c == other {
+				t.Errorf("client %q twice; want distinct clients", c)
+			}
+		}
+		if trusted != (ctx.Value(deviceTokenKey{}) != nil) {
+			t.Errorf("client %q: trusted = %v", c, trusted)
+		}
+		seen = append(seen, c)
+	}
+}

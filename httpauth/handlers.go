@@ -41,10 +41,11 @@ type Config struct {
 	// are answered 429, with Retry-After, until LoginFailureWindowPerIP
 	// has passed since the latest failure. A pause of that long between
 	// two failures forgets the earlier ones; successful logins neither
-	// count nor clear the count. This is what stops credential stuffing
-	// (many accounts, few attempts each) from one address; the Service
-	// throttles each account on its own (see [auth.Config]).
-	// Default: 100. Negative: no limit.
+	// count nor clear the count, and a login with a device cookie valid
+	// for its email ([DeviceCookie]) is neither refused nor counted. This
+	// is what stops credential stuffing (many accounts, few attempts
+	// each) from one address; the Service throttles each account on its
+	// own (see [auth.Config]). Default: 100. Negative: no limit.
 	MaxLoginFailuresPerIP int
 
 	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
