@@ -75,11 +75,8 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err := samePassword(pw, cur, u); err != nil {
 		return nil, err
 	}
-	key := s.attemptKey(accountKind, u.Email)
-	if err := s.countLogin(ctx, key); err != nil {
-		if errors.Is(err, ErrThrottled) {
-			s.record(ctx, Event{Kind: EventThrottled, UserID: u.ID, Email: u.Email, Reason: "account backoff"})
-		}
+	counted, err := s.countLogin(ctx, u.Email, u.ID)
+	if err != nil {
 		return nil, err
 	}
 	var match bool
@@ -97,7 +94,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: u.Email, Reason: "wrong current password"})
 		return nil, ErrInvalidCredentials
 	}
-	s.resetLogin(ctx, key)
+	s.resetLogin(ctx, counted)
 	switch err := s.passwords.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, hash); {
 	case errors.Is(err, ErrNotFound):
 		return nil, ErrInvalidCredentials // changed (or deleted) meanwhile

@@ -45,17 +45,20 @@ type Event struct {
 	// middleware, whose hot path does no address parsing.
 	ClientIP netip.Addr
 	// Reason says why, for failures: "wrong password", "unknown email",
-	// "email already registered", "account backoff", "limit <name>", or
-	// for a rejected token the verification error (which never contains
-	// the token). It never quotes the request.
+	// "email already registered", "account backoff" (the client's backoff
+	// or cap for the account), "account limit" (the account-wide limit),
+	// "limit <name>", or for a rejected token the verification error
+	// (which never contains the token). It never quotes the request.
 	Reason string
 }
 
 type clientIPKey struct{}
 
 // WithClientIP returns a context that carries the client's address, which
-// the Service copies into the [Event]s of calls made with it. Package
-// httpauth sets it; other front ends (gRPC, say) can too.
+// the Service copies into the [Event]s of calls made with it and by which
+// Login tells clients apart for throttling (see
+// Config.LoginBackoffAfter). Package httpauth sets it; other front ends
+// (gRPC, say) should too: calls without an address are all one client.
 func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }

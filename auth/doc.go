@@ -72,15 +72,38 @@
 //
 // # Throttling
 //
-// Login throttles each account key, the normalised email, whether or not
-// an account has it: after Config.LoginBackoffAfter (5) consecutive
-// failures, each further attempt must wait, 1 second at first, doubling
-// with each failure up to a minute; after Config.MaxLoginFailures (100)
-// the key waits until Config.LoginFailureWindow (an hour) has passed
-// since the last failure. An attempt made too early gets a
-// [*ThrottledError] (it wraps [ErrThrottled] and says how long to wait)
-// before the email is looked up or anything is hashed. A successful
-// login, or an hour without attempts, clears the count.
+// Login counts failures per account key, the normalised email, whether or
+// not an account has it, in two ways. Per account key and client: after
+// Config.LoginBackoffAfter (5) consecutive failures from one client, each
+// further attempt of that client must wait, 1 second at first, doubling
+// with each failure up to a minute, and after
+// Config.MaxClientLoginFailures (20) the client waits until
+// Config.LoginFailureWindow (an hour) has passed since its last failure; a
+// successful login, or an hour without attempts, clears the client's
+// count. Per account key, from all clients together: once
+// Config.MaxAccountLoginFailures (100) have failed in one hour of the clock,
+// clients without a device token for the account are refused until the
+// hour ends. One client cannot reach that limit on its own, so one client
+// hammering an account slows only itself; it takes at least five clients
+// together (100 / 20) to slow the account for others.
+//
+// The client is the device of a valid device token for the account, if
+// the call carries one ([WithDeviceToken]); otherwise the address the
+// front end gave with [WithClientIP] (an IPv4 address, or the /64 network
+// of an IPv6 one); calls with neither are all one client, "unknown". A
+// device token (OWASP's device cookie) comes with every session that
+// Signup and Login return ([Session.DeviceToken]): an HMAC, under a key
+// derived from Config.Secret, of the account key, a random nonce and an
+// expiry ([DeviceTokenLifetime], 180 days), kept by no store. A client
+// that presents it at its next logins is counted on its own and is not
+// refused by the account-wide limit, so the account's owner keeps logging
+// in from a device she has used before while strangers guess her
+// password. A device token that fails too often is slowed like any
+// client.
+//
+// An attempt refused gets a [*ThrottledError] (it wraps [ErrThrottled] and
+// says how long to wait) before the email is looked up or anything is
+// hashed.
 //
 // The counters are kept by an [AttemptStore]: the UserStore itself when
 // it has that ability (every store of this module does, so replicas on one

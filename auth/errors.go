@@ -72,10 +72,11 @@ func (e *FieldError) Error() string {
 func (e *FieldError) Unwrap() error { return ErrInvalidField }
 
 // ThrottledError reports an attempt refused because of earlier ones: by
-// [Service.Login] when the account key is in backoff or has reached
-// Config.MaxLoginFailures, and by a [Limiter]. It wraps [ErrThrottled]; use
-// [errors.As] to learn how long to wait. Its text is the same for every
-// account, existing or not.
+// [Service.Login] when the client is in backoff or at its cap for the
+// account key (Config.LoginBackoffAfter, Config.MaxClientLoginFailures)
+// or the account key has reached Config.MaxAccountLoginFailures, and by a
+// [Limiter]. It wraps [ErrThrottled]; use [errors.As] to learn how long to
+// wait. Its text is the same for every account, existing or not.
 type ThrottledError struct {
 	// RetryAfter is how long from now the same attempt will not be
 	// refused for the same reason. It is always positive.

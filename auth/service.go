@@ -18,10 +18,10 @@ import (
 type Config struct {
 	// Secret is the HS256 signing key, unless Keys is set, and always the
 	// key of the HMACs that name login-throttling counters (see
-	// [AttemptStore]). Required: at least 32 bytes, and it should be
-	// random (32 bytes from crypto/rand, say). Every replica of a service
-	// must share it. New copies it. Tokens it signs carry no kid, as in the
-	// seed API.
+	// [AttemptStore]) and sign device tokens. Required: at least 32 bytes,
+	// and it should be random (32 bytes from crypto/rand, say). Every
+	// replica of a service must share it. New copies it. Tokens it signs
+	// carry no kid, as in the seed API.
 	Secret []byte
 
 	// Keys, if set, are the keys that sign and verify tokens instead of
@@ -120,14 +120,19 @@ type Config struct {
 
 	// LoginBackoffAfter is the number of consecutive failed logins for one
 	// account key (the normalised email, whether or not an account has it,
-	// so that throttling says nothing about which accounts exist) after
-	// which every further attempt must wait: LoginBackoff after the
-	// LoginBackoffAfter-th failure, twice that after the next, and so on
-	// up to LoginBackoffMax, counted from the latest failure. An attempt
-	// made too early is refused with a [*ThrottledError], without being
-	// checked or counted. A successful login, or LoginFailureWindow
-	// without an attempt, clears the count. Default: 5. Negative: no
-	// backoff.
+	// so that throttling says nothing about which accounts exist) from one
+	// client after which every further attempt of that client must wait:
+	// LoginBackoff after the LoginBackoffAfter-th failure, twice that
+	// after the next, and so on up to LoginBackoffMax, counted from the
+	// latest failure. The client is the device of a valid device token
+	// for the account ([WithDeviceToken]) if the call carries one, and
+	// otherwise the address the caller gave with [WithClientIP] (an IPv4
+	// address, or the /64 network of an IPv6 one); calls with neither are
+	// all one client. An attempt made too early is refused with a
+	// [*ThrottledError], without being checked or counted. A successful
+	// login from the client, or LoginFailureWindow without an attempt,
+	// clears its count; other clients' counts for the account are their
+	// own. Default: 5. Negative: no backoff.
 	LoginBackoffAfter int
 
 	// LoginBackoff is the first wait of the backoff. Default: 1 second.
@@ -137,16 +142,34 @@ type Config struct {
 	// be at least LoginBackoff and at most LoginFailureWindow.
 	LoginBackoffMax time.Duration
 
-	// MaxLoginFailures is the number of consecutive failed logins for one
-	// account key after which every attempt is refused with a
-	// [*ThrottledError] until LoginFailureWindow has passed since the
-	// latest. Default: 100; with the defaults no account key gets more
-	// than 100 passwords checked in an hour (the backoff alone lets about
-	// 70 through). Negative: no cap.
-	MaxLoginFailures int
+	// MaxClientLoginFailures is the number of consecutive failed logins
+	// for one account key from one client (as for LoginBackoffAfter)
+	// after which every attempt of that client for the account is refused
+	// with a [*ThrottledError] until LoginFailureWindow has passed since
+	// the latest: no client gets more than this many passwords checked
+	// for one account key in any LoginFailureWindow. Default: 20.
+	// Negative: no cap, which requires MaxAccountLoginFailures to be
+	// negative too.
+	MaxClientLoginFailures int
 
-	// LoginFailureWindow is how long an account key's count of failed
-	// logins lasts without a new attempt. Default: 1 hour. At most
+	// MaxAccountLoginFailures is the number of failed logins for one
+	// account key, from all clients together, after which every attempt
+	// for it from a client without a valid device token for the account
+	// is refused with a [*ThrottledError] until the current window ends.
+	// The windows are consecutive intervals of LoginFailureWindow counted
+	// from the zero time, so with the default hour, the hours of the
+	// clock (UTC). Attempts with a device token count too, but are not
+	// refused for it. It must be more than MaxClientLoginFailures, so
+	// that no client can reach it on its own: with the defaults, refusing
+	// an account to clients without a device token takes failures from
+	// at least 5 clients (addresses) in one hour, and clients without a
+	// device token get at most 100 passwords checked per account key in
+	// an hour of the clock. Default: 100. Negative: no limit.
+	MaxAccountLoginFailures int
+
+	// LoginFailureWindow is how long a client's count of failed logins
+	// for an account key lasts without a new attempt, and the length of
+	// the windows of MaxAccountLoginFailures. Default: 1 hour. At most
 	// [AttemptRetention].
 	LoginFailureWindow time.Duration
 
@@ -198,6 +221,7 @@ type Service struct {
 	rand          io.Reader
 	attempts      AttemptStore
 	attemptKeyMAC []byte
+	deviceKey     []byte // keys device tokens' MACs
 	login         loginPolicy
 	passwords     PasswordStore // nil if the store cannot change hashes
 	sessions      SessionStore  // nil unless RefreshTokens or CheckRevocation
@@ -306,6 +330,7 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		rand:          cfg.Rand,
 		attempts:      cfg.Attempts,
 		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
+		deviceKey:     newDeviceKey(cfg.Secret),
 		login:         login,
 		passwords:     passwords,
 		sessions:      sessions,
@@ -320,24 +345,24 @@ func newLoginPolicy(cfg *Config) (loginPolicy, error) {
 		backoffAfter: cfg.LoginBackoffAfter,
 		backoff:      cfg.LoginBackoff,
 		backoffMax:   cfg.LoginBackoffMax,
-		maxFailures:  cfg.MaxLoginFailures,
+		clientMax:    cfg.MaxClientLoginFailures,
+		accountMax:   cfg.MaxAccountLoginFailures,
 		window:       cfg.LoginFailureWindow,
 	}
 	if p.backoff < 0 || p.backoffMax < 0 || p.window < 0 {
 		return p, errors.New("negative LoginBackoff, LoginBackoffMax or LoginFailureWindow")
 	}
-	switch {
-	case p.backoffAfter == 0:
-		p.backoffAfter = 5
-	case p.backoffAfter < 0:
-		p.backoffAfter = 0
+	orDefault := func(n *int, def int) {
+		switch {
+		case *n == 0:
+			*n = def
+		case *n < 0:
+			*n = 0
+		}
 	}
-	switch {
-	case p.maxFailures == 0:
-		p.maxFailures = 100
-	case p.maxFailures < 0:
-		p.maxFailures = 0
-	}
+	orDefault(&p.backoffAfter, 5)
+	orDefault(&p.clientMax, 20)
+	orDefault(&p.accountMax, 100)
 	if p.backoff == 0 {
 		p.backoff = time.Second
 	}
@@ -354,6 +379,10 @@ func newLoginPolicy(cfg *Config) (loginPolicy, error) {
 		return p, fmt.Errorf("LoginBackoffMax %v is shorter than LoginBackoff %v", p.backoffMax, p.backoff)
 	case p.backoffAfter > 0 && p.backoffMax > p.window:
 		return p, fmt.Errorf("LoginBackoffMax %v is longer than LoginFailureWindow %v", p.backoffMax, p.window)
+	case p.accountMax > 0 && p.clientMax == 0:
+		return p, errors.New("MaxAccountLoginFailures needs MaxClientLoginFailures, or one client could reach it alone")
+	case p.accountMax > 0 && p.accountMax <= p.clientMax:
+		return p, fmt.Errorf("MaxAccountLoginFailures %d is not more than MaxClientLoginFailures %d: one client could reach it alone", p.accountMax, p.clientMax)
 	}
 	return p, nil
 }
@@ -367,6 +396,13 @@ type Session struct {
 	// RefreshToken is the refresh token of the session, if
 	// Config.RefreshTokens is on; otherwise "".
 	RefreshToken string
+	// DeviceToken, set by Signup and Login, is a device token for the
+	// account, valid for [DeviceTokenLifetime]: a client that keeps it
+	// and presents it at its next logins ([WithDeviceToken]) is throttled
+	// on its own, apart from other clients (see
+	// Config.MaxAccountLoginFailures). It is a credential for throttling
+	// only; it logs nobody in. Package httpauth keeps it in a cookie.
+	DeviceToken string
 }
 
 // NewUser is the input of [Service.Signup].
@@ -433,7 +469,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 			return nil, err
 		}
 	}
-	return sess, nil
+	return s.withDeviceToken(sess, nil)
 }
 
 // Login checks an email and password and returns the account with a fresh
@@ -451,18 +487,23 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 // one hash more); a failed replacement is logged and the login succeeds.
 //
 // Logins are throttled per account key, the normalised email, whether or
-// not an account has it (see Config.LoginBackoffAfter and
-// Config.MaxLoginFailures): an attempt made too soon after too many
-// failures is refused with a [*ThrottledError] before the store is asked
-// about the email and before any hashing. Every other attempt is counted
-// before its password is checked, whatever its outcome, and only a
-// successful login clears the count: so concurrent attempts cannot
+// not an account has it, and client (see Config.LoginBackoffAfter and
+// Config.MaxClientLoginFailures), and per account key from all clients
+// together (Config.MaxAccountLoginFailures), except for clients that
+// present a device token for the account ([WithDeviceToken]): so one
+// client's failures slow that client, and only many together slow the
+// account for others. An attempt refused by either is a [*ThrottledError]
+// before the store is asked about the email and before any hashing. Every
+// other attempt is counted before its password is checked, whatever its
+// outcome, and a successful login clears its client's count and is not
+// taken for a failure of the account: so concurrent attempts cannot
 // together get more passwords checked than the policy allows, on any
-// number of replicas, but more than Config.LoginBackoffAfter logins to one
-// account at the same moment, or in a row that fail for want of hashing
-// capacity or a working store, see the backoff too. If the attempt counter
-// cannot be read or written, Login fails with that error, wrapped, and
-// checks nothing: throttling fails closed.
+// number of replicas, but more than Config.LoginBackoffAfter logins from
+// one client at the same moment, or in a row that fail for want of hashing
+// capacity or a working store, see the backoff too. If a counter cannot be
+// read or written, Login fails with that error, wrapped, and checks
+// nothing: throttling fails closed. A successful Login returns a new
+// device token in [Session.DeviceToken].
 func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
@@ -472,11 +513,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	if err != nil {
 		return nil, err
 	}
-	key := s.attemptKey(accountKind, email)
-	if err := s.countLogin(ctx, key); err != nil {
-		if errors.Is(err, ErrThrottled) {
-			s.record(ctx, Event{Kind: EventThrottled, Email: email, Reason: "account backoff"})
-		}
+	counted, err := s.countLogin(ctx, email, "")
+	if err != nil {
 		return nil, err
 	}
 	u, gen, err := s.readAccount(ctx, email)
@@ -510,7 +548,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		s.record(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
-	s.resetLogin(ctx, key)
+	s.resetLogin(ctx, counted)
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
 	if upgraded != "" {
 		s.upgradeHash(ctx, u, upgraded)
@@ -522,7 +560,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "sessions revoked during login"})
 		return nil, ErrInvalidCredentials
 	}
-	return sess, err
+	return s.withDeviceToken(sess, err)
 }
 
 // readAccount returns the user with the normalised email and its session

@@ -5,7 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -107,8 +110,10 @@ func waitUntil(until, now time.Time) error {
 // The kinds of counter, the first part of what attemptKey hashes. A
 // Limiter's kind is limiterKind followed by its name.
 const (
-	accountKind = "account"
-	limiterKind = "limit/"
+	clientKind    = "login-client"     // an account key and a client: attempts since the last success
+	accountKind   = "login-account"    // an account key and a window: attempts from all clients
+	accountOKKind = "login-account-ok" // an account key and a window: successes among them
+	limiterKind   = "limit/"
 )
 
 // newAttemptKeyMAC derives the HMAC key of attempt keys from the token
@@ -129,22 +134,28 @@ func (s *Service) attemptKey(kind, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// loginPolicy is the per-account throttling of Login, from Config.
+// loginPolicy is the throttling of Login, from Config: per account key and
+// client, a backoff and a cap (backoffAfter to clientMax); per account key,
+// from all clients together, a limit per window (accountMax), which
+// clients with a device token for the account do not see.
 type loginPolicy struct {
 	backoffAfter int // 0: no backoff
 	backoff      time.Duration
 	backoffMax   time.Duration
-	maxFailures  int // 0: no cap
+	clientMax    int // 0: no cap
+	accountMax   int // 0: no limit
 	window       time.Duration
 }
 
-func (p *loginPolicy) enabled() bool { return p.backoffAfter > 0 || p.maxFailures > 0 }
+func (p *loginPolicy) enabled() bool {
+	return p.backoffAfter > 0 || p.clientMax > 0 || p.accountMax > 0
+}
 
-// check returns a *ThrottledError if an account key whose current
-// counter is a may not try to log in at now.
+// check returns a *ThrottledError if a client whose current counter for
+// an account key is a may not try to log in at now.
 func (p *loginPolicy) check(a Attempts, now time.Time) error {
 	switch {
-	case p.maxFailures > 0 && a.Count >= p.maxFailures:
+	case p.clientMax > 0 && a.Count >= p.clientMax:
 		return waitUntil(a.Last.Add(p.window), now)
 	case p.backoffAfter > 0 && a.Count >= p.backoffAfter:
 		return throttled(a.Last.Add(p.delay(a.Count)), now)
@@ -163,43 +174,147 @@ func (p *loginPolicy) delay(n int) time.Duration {
 	return min(d, p.backoffMax)
 }
 
-// countLogin decides whether a login attempt for the account key may go
-// ahead and, if so, counts it, before any password is checked: a
-// successful login resets the counter afterwards. Counting first means
-// that concurrent attempts cannot all pass one check: each sees the count
-// the others left. It returns a *ThrottledError if the key must wait, and
-// a wrapped store error if the counter cannot be read or written.
-func (s *Service) countLogin(ctx context.Context, key string) error {
+// accountWindow returns the start of the window of the account-wide
+// count that now is in. Windows are consecutive intervals of the window's
+// length, from the zero time (so an hour's windows are the hours of the
+// clock, in UTC).
+func (p *loginPolicy) accountWindow(now time.Time) time.Time {
+	return now.Truncate(p.window)
+}
+
+// loginClient returns the client of a login attempt for the normalised
+// email under ctx, as its counter names it: the device of a valid device
+// token for the account (trusted), otherwise the client's address from
+// [WithClientIP], an IPv4 address or the /64 network of an IPv6 one, or,
+// without one, the one client "unknown" that all such calls share.
+func (s *Service) loginClient(ctx context.Context, email string, now time.Time) (client string, trusted bool) {
+	if tok, _ := ctx.Value(deviceTokenKey{}).(string); tok != "" {
+		if id, ok := s.deviceID(email, tok, now); ok {
+			return "device " + id, true
+		}
+	}
+	addr, _ := ctx.Value(clientIPKey{}).(netip.Addr)
+	if !addr.IsValid() {
+		return "unknown", false
+	}
+	if addr = addr.Unmap().WithZone(""); addr.Is6() {
+		return "address " + netip.PrefixFrom(addr, 64).Masked().String(), false
+	}
+	return "address " + addr.String(), false
+}
+
+// loginCount is what countLogin counted for an attempt, for resetLogin to
+// settle if the attempt succeeds.
+type loginCount struct {
+	client    string    // key of the client's counter; "" if nothing was counted
+	accountOK string    // key of the account's successes in the window; "" if none is kept
+	at        time.Time // when the attempt was counted
+}
+
+// countLogin decides whether a login attempt for the normalised email,
+// from the client that ctx names (see loginClient), may go ahead and, if
+// so, counts it, before any password is checked: resetLogin settles the
+// counts of a successful one afterwards. Counting first means that
+// concurrent attempts cannot all pass one check: each sees the count the
+// others left. It refuses the attempt with a *ThrottledError, recorded as
+// an EventThrottled for userID (which may be empty), if the client is in
+// backoff or at its cap for the account, or if the account has had
+// accountMax failures in the current window and the client has no device
+// token for it; it returns a wrapped store error if a counter cannot be
+// read or written.
+func (s *Service) countLogin(ctx context.Context, email, userID string) (loginCount, error) {
 	if !s.login.enabled() {
-		return nil
+		return loginCount{}, nil
 	}
 	now := s.now()
-	a, err := s.attempts.Attempts(ctx, key)
+	client, trusted := s.loginClient(ctx, email, now)
+	c := loginCount{client: s.attemptKey(clientKind, email+"\x00"+client), at: now}
+	refuse := func(err error, reason string) (loginCount, error) {
+		if errors.Is(err, ErrThrottled) {
+			s.record(ctx, Event{Kind: EventThrottled, UserID: userID, Email: email, Reason: reason})
+		}
+		return loginCount{}, err
+	}
+
+	a, err := s.attempts.Attempts(ctx, c.client)
 	if err != nil {
-		return fmt.Errorf("auth: reading login attempts: %w", err)
+		return refuse(fmt.Errorf("auth: reading login attempts: %w", err), "")
 	}
 	a = current(a, now, s.login.window)
 	if err := s.login.check(a, now); err != nil {
-		return err
+		return refuse(err, "account backoff")
 	}
-	b, err := s.attempts.AddAttempt(ctx, key, now, s.login.window)
+	var account string
+	var windowEnd time.Time
+	if s.login.accountMax > 0 {
+		start := s.login.accountWindow(now)
+		windowEnd = start.Add(s.login.window)
+		w := email + "\x00" + strconv.FormatInt(start.UnixNano(), 10)
+		account, c.accountOK = s.attemptKey(accountKind, w), s.attemptKey(accountOKKind, w)
+		if !trusted {
+			n, err := s.attempts.Attempts(ctx, account)
+			if err != nil {
+				return refuse(fmt.Errorf("auth: reading login attempts: %w", err), "")
+			}
+			if err := s.checkAccount(ctx, current(n, now, s.login.window).Count, c.accountOK, windowEnd, now); err != nil {
+				return refuse(err, "account limit")
+			}
+		}
+	}
+
+	b, err := s.attempts.AddAttempt(ctx, c.client, now, s.login.window)
 	if err != nil {
-		return fmt.Errorf("auth: counting login attempt: %w", err)
+		return refuse(fmt.Errorf("auth: counting login attempt: %w", err), "")
 	}
 	if prev := b.Count - 1; prev != a.Count {
 		// Other attempts were counted since a was read, just now: judge
 		// this one by the count they left.
-		return s.login.check(Attempts{Count: prev, Last: b.Last}, now)
+		if err := s.login.check(Attempts{Count: prev, Last: b.Last}, now); err != nil {
+			return refuse(err, "account backoff")
+		}
 	}
-	return nil
+	if account != "" {
+		n, err := s.attempts.AddAttempt(ctx, account, now, s.login.window)
+		if err != nil {
+			return refuse(fmt.Errorf("auth: counting login attempt: %w", err), "")
+		}
+		if !trusted {
+			if err := s.checkAccount(ctx, n.Count-1, c.accountOK, windowEnd, now); err != nil {
+				return refuse(err, "account limit")
+			}
+		}
+	}
+	return c, nil
 }
 
-// resetLogin clears the counter of an account key after a successful
-// login. A failure is ignored: it can only leave the count too high, never
-// allow an attempt more.
-func (s *Service) resetLogin(ctx context.Context, key string) {
-	if s.login.enabled() {
-		_ = s.attempts.ResetAttempts(ctx, key)
+// checkAccount returns a *ThrottledError, to wait until the window ends at
+// end, if attempts counted for an account key in the window, less the
+// successes among them (counted under okKey), reach accountMax.
+func (s *Service) checkAccount(ctx context.Context, attempts int, okKey string, end, now time.Time) error {
+	if attempts < s.login.accountMax {
+		return nil
+	}
+	ok, err := s.attempts.Attempts(ctx, okKey)
+	if err != nil {
+		return fmt.Errorf("auth: reading login attempts: %w", err)
+	}
+	if attempts-current(ok, now, s.login.window).Count < s.login.accountMax {
+		return nil
+	}
+	return waitUntil(end, now)
+}
+
+// resetLogin settles the counts of a successful login: it clears the
+// client's counter for the account, and counts the success in the
+// account's window, so that it is not taken for a failure there. A
+// failure is ignored: it can only leave a count too high, never allow an
+// attempt more.
+func (s *Service) resetLogin(ctx context.Context, c loginCount) {
+	if c.client != "" {
+		_ = s.attempts.ResetAttempts(ctx, c.client)
+	}
+	if c.accountOK != "" {
+		_, _ = s.attempts.AddAttempt(ctx, c.accountOK, c.at, s.login.window)
 	}
 }
 

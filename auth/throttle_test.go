@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,11 +19,15 @@ var t0 = time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 
 // throttleService returns a Service on a fakeStore (which has no
 // AttemptStore ability, so the counters are in memory) holding the user
-// ada@example.com, with a settable clock.
+// ada@example.com, with a settable clock and, unless cfg has a Logger, no
+// audit log.
 func throttleService(t *testing.T, cfg Config) (*Service, *clock, *fakeStore) {
 	t.Helper()
 	clk := newClock(t0)
 	cfg.Now = clk.Now
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	store := newFakeStore()
 	s := newTestService(t, store, cfg)
 	if _, err := s.Signup(context.Background(), NewUser{Name: "Ada", Email: "ada@example.com", Password: throttlePassword}); err != nil {
@@ -55,7 +60,7 @@ func wantInvalid(t *testing.T, err error, what string) {
 
 func TestThrottleDefaults(t *testing.T) {
 	s := newTestService(t, newFakeStore(), Config{})
-	want := loginPolicy{backoffAfter: 5, backoff: time.Second, backoffMax: time.Minute, maxFailures: 100, window: time.Hour}
+	want := loginPolicy{backoffAfter: 5, backoff: time.Second, backoffMax: time.Minute, clientMax: 20, accountMax: 100, window: time.Hour}
 	if s.login != want {
 		t.Errorf("login policy = %+v; want %+v", s.login, want)
 	}
@@ -74,9 +79,9 @@ func TestThrottleDefaults(t *testing.T) {
 	if s := newTestService(t, withAbility, Config{Attempts: own}); s.attempts != own {
 		t.Errorf("Attempts = %T; want Config.Attempts", s.attempts)
 	}
-	off := newTestService(t, newFakeStore(), Config{LoginBackoffAfter: -1, MaxLoginFailures: -1})
+	off := newTestService(t, newFakeStore(), Config{LoginBackoffAfter: -1, MaxClientLoginFailures: -1, MaxAccountLoginFailures: -1})
 	if off.login.enabled() {
-		t.Errorf("negative LoginBackoffAfter and MaxLoginFailures: policy %+v is enabled", off.login)
+		t.Errorf("negative LoginBackoffAfter, MaxClientLoginFailures and MaxAccountLoginFailures: policy %+v is enabled", off.login)
 	}
 }
 
@@ -97,6 +102,9 @@ func TestThrottleConfigRejects(t *testing.T) {
 		{"window over AttemptRetention", Config{LoginFailureWindow: AttemptRetention + time.Second}},
 		{"LoginBackoffMax below LoginBackoff", Config{LoginBackoff: time.Minute, LoginBackoffMax: time.Second}},
 		{"LoginBackoffMax above the window", Config{LoginBackoffMax: 2 * time.Hour}},
+		{"account limit equal to the client cap", Config{MaxClientLoginFailures: 10, MaxAccountLoginFailures: 10}},
+		{"account limit below the client cap", Config{MaxClientLoginFailures: 100}},
+		{"account limit without a client cap", Config{MaxClientLoginFailures: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +120,13 @@ func TestThrottleConfigRejects(t *testing.T) {
 	}
 	if _, err := New(newFakeStore(), Config{Secret: testSecret, LoginFailureWindow: AttemptRetention}); err != nil {
 		t.Errorf("New with LoginFailureWindow = AttemptRetention: %v", err)
+	}
+	// Without an account limit, the client cap may be anything.
+	if _, err := New(newFakeStore(), Config{Secret: testSecret, MaxClientLoginFailures: -1, MaxAccountLoginFailures: -1}); err != nil {
+		t.Errorf("New with both caps off: %v", err)
+	}
+	if _, err := New(newFakeStore(), Config{Secret: testSecret, MaxClientLoginFailures: 500, MaxAccountLoginFailures: -1}); err != nil {
+		t.Errorf("New with a client cap and no account limit: %v", err)
 	}
 
 	s := newTestService(t, newFakeStore(), Config{})
@@ -133,7 +148,7 @@ func TestThrottleConfigRejects(t *testing.T) {
 }
 
 func TestBackoffDelay(t *testing.T) {
-	p := loginPolicy{backoffAfter: 5, backoff: time.Second, backoffMax: time.Minute, maxFailures: 100, window: time.Hour}
+	p := loginPolicy{backoffAfter: 5, backoff: time.Second, backoffMax: time.Minute, clientMax: 100, window: time.Hour}
 	for n, want := range map[int]time.Duration{
 		5: time.Second, 6: 2 * time.Second, 7: 4 * time.Second, 8: 8 * time.Second, 9: 16 * time.Second,
 		10: 32 * time.Second, 11: time.Minute, 12: time.Minute, 99: time.Minute, 1 << 30: time.Minute,
@@ -311,27 +326,27 @@ func (b *barrierAttempts) Attempts(ctx context.Context, key string) (Attempts, e
 	return a, err
 }
 
-// TestLoginHourlyCap plays an attacker who tries one account every 100
-// ms for three hours, with the default policy and with backoff off: at
-// most MaxLoginFailures passwords are checked in any hour. It calls the
-// counting step alone, without hashing.
+// TestLoginHourlyCap plays an attacker who tries one account from one
+// client every 100 ms for three hours, with the default policy and with
+// backoff off: at most MaxClientLoginFailures passwords are checked in any
+// hour. It calls the counting step alone, without hashing.
 func TestLoginHourlyCap(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		cfg     Config
 		maxHour int
 	}{
-		{"defaults", Config{}, 70},
-		{"no backoff", Config{LoginBackoffAfter: -1}, 100},
-		{"no backoff, cap 10", Config{LoginBackoffAfter: -1, MaxLoginFailures: 10}, 10},
+		{"defaults", Config{}, 20},
+		{"no backoff", Config{LoginBackoffAfter: -1}, 20},
+		{"no backoff, cap 10", Config{LoginBackoffAfter: -1, MaxClientLoginFailures: 10}, 10},
+		{"cap 100, no account limit", Config{MaxClientLoginFailures: 100, MaxAccountLoginFailures: -1}, 70},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, clk, _ := throttleService(t, tt.cfg)
-			key := s.attemptKey(accountKind, "victim@example.com")
 			var admitted []time.Time
 			for range 3 * 36000 {
 				clk.Add(100 * time.Millisecond)
-				switch err := s.countLogin(context.Background(), key); {
+				switch _, err := s.countLogin(context.Background(), "victim@example.com", ""); {
 				case err == nil:
 					admitted = append(admitted, clk.Now())
 				case !errors.Is(err, ErrThrottled):
@@ -418,7 +433,7 @@ func TestLoginAttemptStoreFails(t *testing.T) {
 	})
 	t.Run("off", func(t *testing.T) {
 		f := failingAttempts{get: down, add: down, reset: down}
-		s, _, _ := throttleService(t, Config{Attempts: f, LoginBackoffAfter: -1, MaxLoginFailures: -1})
+		s, _, _ := throttleService(t, Config{Attempts: f, LoginBackoffAfter: -1, MaxClientLoginFailures: -1, MaxAccountLoginFailures: -1})
 		if _, err := s.Login(ctx, "ada@example.com", throttlePassword); err != nil {
 			t.Errorf("Login with throttling off and a failing attempt store = %v; want success (the store is not used)", err)
 		}

@@ -24,8 +24,9 @@
 //
 //	{"userId": "...", "email": "...", "userName": "...", "token": "<JWT>"}
 //
-// With refresh tokens on (auth.Config.RefreshTokens), the body also has
-// "refreshToken". [Handler.Mount] also serves the session endpoints:
+// and set the device cookie (see Device cookie). With refresh tokens on
+// (auth.Config.RefreshTokens), the body also has "refreshToken".
+// [Handler.Mount] also serves the session endpoints:
 //
 //	POST {prefix}/refresh     {"refreshToken": "..."}  200, the body above
 //	POST {prefix}/logout      {"refreshToken": "..."}  204
@@ -68,14 +69,20 @@
 //
 // # Throttling
 //
-// Three limits answer 429 Too Many Requests, with one problem body for all
+// Four limits answer 429 Too Many Requests, with one problem body for all
 // of them and a Retry-After header in whole seconds (rounded up):
 //
-//   - per account: the [auth.Service] makes an email that has seen too
-//     many failed logins wait (backoff from the 5th consecutive failure,
-//     at most 100 an hour by default; see [auth.Config]). Unknown emails
-//     are throttled exactly like existing ones, so a 429 says nothing
-//     about which accounts exist;
+//   - per account and client: the [auth.Service] makes a client that has
+//     failed too many logins for one email wait (backoff from the 5th
+//     consecutive failure, at most 20 an hour by default; see
+//     [auth.Config]). Other clients are not slowed by it: an address
+//     hammering an account locks out only itself;
+//   - per account: once an email has had 100 failed logins in an hour of
+//     the clock, from five addresses at least (no one client can make
+//     more than 20), the Service refuses it until the hour ends to every
+//     client without a device cookie for it. Unknown emails are throttled
+//     exactly like existing ones, so a 429 says nothing about which
+//     accounts exist;
 //   - per client, failed logins: Config.MaxLoginFailuresPerIP (default 100
 //     with no pause of Config.LoginFailureWindowPerIP, 15 minutes), which
 //     stops one address from trying a password on many accounts;
@@ -96,6 +103,26 @@
 // stores of this module, in the database, so replicas share them. If the
 // counters cannot be read or written, the request fails with 500 rather
 // than go uncounted.
+//
+// # Device cookie
+//
+// A successful sign-up or login sets the cookie [DeviceCookie]
+// ("gatehouse_device") to a new device token of the account
+// ([auth.Session.DeviceToken]; the response body does not change):
+// HttpOnly, SameSite=Strict, Path {prefix}/login, so that the browser
+// sends it to the login route only, Max-Age 180 days
+// ([auth.DeviceTokenLifetime]), and Secure when the request came over TLS
+// or Config.DeviceCookieSecure is set (set it behind a proxy that ends
+// TLS). It logs nobody in and is no bearer of identity: it only tells the
+// login route that this browser has logged in to that account before. A
+// login whose cookie is valid for the email in its body is counted as
+// that device alone (through [auth.WithDeviceToken]): neither the
+// account-wide limit nor Config.MaxLoginFailuresPerIP refuses it, so the
+// owner keeps logging in from her own browser while others guess her
+// password, even behind the attacker's address; the device's own backoff
+// and cap still apply. A browser keeps one such cookie, for the account
+// it last signed up or logged in to. Clients other than browsers may
+// ignore it, and are then throttled by address.
 //
 // # Middleware
 //

@@ -41,10 +41,11 @@ type Config struct {
 	// are answered 429, with Retry-After, until LoginFailureWindowPerIP
 	// has passed since the latest failure. A pause of that long between
 	// two failures forgets the earlier ones; successful logins neither
-	// count nor clear the count. This is what stops credential stuffing
-	// (many accounts, few attempts each) from one address; the Service
-	// throttles each account on its own (see [auth.Config]).
-	// Default: 100. Negative: no limit.
+	// count nor clear the count, and a login with a device cookie valid
+	// for its email ([DeviceCookie]) is neither refused nor counted. This
+	// is what stops credential stuffing (many accounts, few attempts
+	// each) from one address; the Service throttles each account on its
+	// own (see [auth.Config]). Default: 100. Negative: no limit.
 	MaxLoginFailuresPerIP int
 
 	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
@@ -71,7 +72,24 @@ type Config struct {
 	// without a proxy that overwrites it, any client could write anything
 	// there. IPv4-mapped IPv6 addresses count as IPv4.
 	TrustedProxies []netip.Prefix
+
+	// DeviceCookieSecure gives the device cookie (see [DeviceCookie]) the
+	// Secure attribute on every response, not only on requests that came
+	// over TLS to this server: set it when TLS ends at a proxy in front.
+	// Default: false.
+	DeviceCookieSecure bool
 }
+
+// DeviceCookie is the name of the cookie in which the sign-up and login
+// endpoints keep the device token of the account
+// ([auth.Session.DeviceToken]): HttpOnly, SameSite=Strict, Secure when
+// the request came over TLS or Config.DeviceCookieSecure is set, with
+// Path {prefix}/login, so that only the login endpoint sees it, and a
+// Max-Age of [auth.DeviceTokenLifetime]. A login that presents one valid
+// for the email it names is throttled as that device alone: neither the
+// account-wide limit of the Service nor Config.MaxLoginFailuresPerIP
+// applies to it (see the package documentation).
+const DeviceCookie = "gatehouse_device"
 
 // Handler serves the sign-up and login endpoints of an [auth.Service] and
 // provides the middleware that protects other routes with its tokens.
@@ -82,6 +100,7 @@ type Handler struct {
 	maxBody  int64
 	log      *slog.Logger
 	trusted  []netip.Prefix
+	secure   bool          // Config.DeviceCookieSecure
 	loginIP  *auth.Limiter // nil: no limit
 	signupIP *auth.Limiter // nil: no limit
 }
@@ -116,7 +135,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted}
+	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted, secure: cfg.DeviceCookieSecure}
 	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
@@ -163,9 +182,10 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
 // than [http.ServeMux]. It reads {"name", "email", "password"} and answers
-// 200 with {"userId", "email", "userName", "token"}; see the package
-// documentation for the errors. Every sign-up that creates an account or
-// finds the email taken counts towards the client's Config.MaxSignupsPerIP.
+// 200 with {"userId", "email", "userName", "token"}, and sets the
+// [DeviceCookie]; see the package documentation for the errors. Every
+// sign-up that creates an account or finds the email taken counts
+// towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "name", "email", "password")
@@ -175,25 +195,54 @@ func (h *Handler) Signup() http.Handler {
 		h.limited(w, r, h.signupIP,
 			func(err error) bool { return err == nil || errors.Is(err, auth.ErrDuplicateEmail) },
 			func(ctx context.Context) (*auth.Session, error) {
-				return h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+				s, err := h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
+				h.setDeviceCookie(w, r, s)
+				return s, err
 			})
 	})
 }
 
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
-// {"userId", "email", "userName", "token"}; every credential failure gets
-// the same 401 response, and counts towards the client's
-// Config.MaxLoginFailuresPerIP.
+// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
+// every credential failure gets the same 401 response. A login that
+// presents a device cookie valid for the email is throttled as that
+// device ([auth.WithDeviceToken]); any other login's failures count
+// towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email", "password")
 		if !ok {
 			return
 		}
-		h.limited(w, r, h.loginIP,
+		limit, device := h.loginIP, ""
+		if c, err := r.Cookie(DeviceCookie); err == nil && h.svc.ValidDeviceToken(f[0], c.Value) {
+			limit, device = nil, c.Value
+		}
+		h.limited(w, r, limit,
 			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
-			func(ctx context.Context) (*auth.Session, error) { return h.svc.Login(ctx, f[0], f[1]) })
+			func(ctx context.Context) (*auth.Session, error) {
+				s, err := h.svc.Login(auth.WithDeviceToken(ctx, device), f[0], f[1])
+				h.setDeviceCookie(w, r, s)
+				return s, err
+			})
+	})
+}
+
+// setDeviceCookie sets the DeviceCookie of s, if s is a session with a
+// device token.
+func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *auth.Session) {
+	if s == nil || s.DeviceToken == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     DeviceCookie,
+		Value:    s.DeviceToken,
+		Path:     h.prefix + "/login",
+		MaxAge:   int(auth.DeviceTokenLifetime / time.Second),
+		Secure:   r.TLS != nil || h.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteStrictMode,
 	})
 }
 

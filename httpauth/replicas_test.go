@@ -42,7 +42,7 @@ func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName 
 		// TestDatabaseFault logs one account in over and over while the
 		// database fails, and attempts that fail count towards it (the
 		// replicas' shared counters have tests in throttle_test.go).
-		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginBackoffAfter: -1, MaxLoginFailures: -1}))
+		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginBackoffAfter: -1, MaxClientLoginFailures: -1, MaxAccountLoginFailures: -1}))
 		wg.Go(func() { errs[i] = store.Migrate(context.Background()) }) // replicas start at once
 	}
 	wg.Wait()

@@ -1,0 +1,221 @@
+package httpauth_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// These tests put each client at an address of its own: every one dials
+// the server from another loopback address (127.0.0.x), so the server sees
+// them as a real deployment would, without trusting X-Forwarded-For.
+
+// cheapStore is a memstore without the auth.PasswordStore ability, so
+// that the bcrypt hash of minimum cost that ownerAccount imports is never
+// replaced with argon2id: these tests log in hundreds of times, and
+// throttling does not look at the hash.
+type cheapStore struct {
+	auth.UserStore
+	auth.AttemptStore
+}
+
+func newCheapStore() cheapStore {
+	m := memstore.New()
+	return cheapStore{m, m}
+}
+
+// ownerAccount imports the account email, whose password is password.
+func ownerAccount(t *testing.T, s *server, email string) {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.ImportUser(t.Context(), auth.User{Name: "Ada", Email: email, PasswordHash: string(h)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clientAt returns an HTTP client whose connections come from the loopback
+// address ip, keeping cookies in jar if it is not nil.
+func clientAt(t *testing.T, ip string, jar http.CookieJar) *http.Client {
+	t.Helper()
+	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Jar: jar}
+}
+
+// loginWith posts a login through c, with the given header fields
+// (name, value, ...).
+func (s *server) loginWith(t *testing.T, c *http.Client, email, pw string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+loginPath, strings.NewReader(loginJSON(email, pw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, string(b)}
+}
+
+// deviceCookie returns the device cookie that r sets, checking its
+// attributes, or fails the test if it sets none.
+func deviceCookie(t *testing.T, r response, what string) *http.Cookie {
+	t.Helper()
+	var found *http.Cookie
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == "gatehouse_device" {
+			found = c
+		}
+	}
+	switch {
+	case found == nil:
+		t.Fatalf("%s: no gatehouse_device cookie in %q", what, r.header.Values("Set-Cookie"))
+	case found.Value == "" || !found.HttpOnly || found.SameSite != http.SameSiteStrictMode || found.Path != loginPath ||
+		found.MaxAge != 180*24*3600 || found.Secure:
+		t.Errorf("%s: device cookie %q; want a value, HttpOnly, SameSite=Strict, Path=%s, Max-Age=%d, not Secure (plain HTTP)",
+			what, found.Raw, loginPath, 180*24*3600)
+	}
+	return found
+}
+
+// TestThrottleOneAddressCannotLockOwner replays the attack of the security
+// review: one address polls the login with wrong passwords without pause
+// (every 100 ms, for five minutes), ignoring the 429s, while the owner
+// logs in from another address every 3 s. The attacker gets 429s after
+// its first few guesses and no more than 20 passwords checked; the owner
+// gets 200 every time.
+func TestThrottleOneAddressCannotLockOwner(t *testing.T) {
+	clk := newTestClock()
+	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
+	const email = "ada@example.com"
+	ownerAccount(t, s, email)
+	attacker, owner := clientAt(t, "127.0.0.2", nil), clientAt(t, "127.0.0.3", nil)
+	statuses := map[int]int{}
+	for step := 1; step <= 3000; step++ {
+		clk.Add(100 * time.Millisecond)
+		r := s.loginWith(t, attacker, email, fmt.Sprintf("guess %d", step))
+		statuses[r.status]++
+		if r.status == http.StatusTooManyRequests {
+			if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 1 {
+				t.Fatalf("guess %d: 429 with Retry-After %q", step, r.header.Get("Retry-After"))
+			}
+		}
+		if step%30 == 0 {
+			r := s.loginWith(t, owner, email, password)
+			wantStatus(t, r, http.StatusOK, fmt.Sprintf("the owner from another address, %v into the attack", clk.Now().Sub(newTestClock().Now())))
+			decodeSession(t, r.body)
+		}
+	}
+	t.Logf("attacker: %v", statuses)
+	if statuses[401] > 20 || statuses[401] < 5 || statuses[429]+statuses[401] != 3000 {
+		t.Errorf("attacker's statuses %v; want 5 to 20 401s, then 429s", statuses)
+	}
+}
+
+// TestThrottleDeviceCookie follows the device cookie: set by a sign-up
+// and by a login, sent back by the browser to the login route, and
+// honoured there while guessers from six addresses have slowed the
+// account for everyone else; a forged one is not.
+func TestThrottleDeviceCookie(t *testing.T) {
+	clk := newTestClock()
+	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
+	const email = "ada@example.com"
+	ownerAccount(t, s, email)
+	signup := s.post(t, signupPath, `{"name":"Bob","email":"bob@example.com","password":"`+password+`"}`)
+	wantStatus(t, signup, http.StatusOK, "a sign-up")
+	deviceCookie(t, signup, "a sign-up")
+
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := clientAt(t, "127.0.0.3", jar)
+	first := s.loginWith(t, owner, email, password)
+	wantStatus(t, first, http.StatusOK, "the owner's first login")
+	decodeSession(t, first.body)
+	cookie := deviceCookie(t, first, "the owner's first login")
+	if strings.Contains(first.body, cookie.Value) {
+		t.Errorf("the login body %s carries the device token", first.body)
+	}
+
+	// Guessers from six addresses, each as fast as its own throttling
+	// lets it, until the account has had its 100 failures this hour.
+	failures := 0
+	for round := 0; failures < 100; round++ {
+		if round > 3600 {
+			t.Fatalf("after an hour of guessing, only %d failures", failures)
+		}
+		clk.Add(time.Second)
+		for i := range 6 {
+			r := s.loginWith(t, clientAt(t, fmt.Sprintf("127.0.0.%d", 10+i), nil), email, fmt.Sprintf("guess %d.%d", round, i))
+			if r.status == http.StatusUnauthorized {
+				failures++
+			} else if r.status != http.StatusTooManyRequests {
+				t.Fatalf("guess: %d %s", r.status, r.body)
+			}
+		}
+	}
+	left := strconv.Itoa(int(newTestClock().Now().Add(time.Hour).Sub(clk.Now()) / time.Second))
+	want429(t, s.loginWith(t, clientAt(t, "127.0.0.30", nil), email, password), left, "the right password from a new address, without a cookie")
+	want429(t, s.loginWith(t, clientAt(t, "127.0.0.31", nil), email, password, "Cookie", "gatehouse_device="+strings.Repeat("A", len(cookie.Value))),
+		left, "the right password from a new address, with a forged cookie")
+	want429(t, s.loginWith(t, clientAt(t, "127.0.0.32", nil), email, password, "Cookie", "gatehouse_device="+deviceCookie(t, signup, "").Value),
+		left, "the right password from a new address, with the cookie of another account")
+
+	again := s.loginWith(t, owner, email, password)
+	wantStatus(t, again, http.StatusOK, "the owner with her device cookie, the account under attack")
+	decodeSession(t, again.body)
+	if next := deviceCookie(t, again, "the owner's login under attack"); next.Value == cookie.Value {
+		t.Errorf("the login under attack set the same device cookie again; want a new one")
+	}
+	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner with the renewed cookie")
+	// The same cookie from another address works too: it is the device,
+	// not the address, that counts.
+	wantStatus(t, s.loginWith(t, clientAt(t, "127.0.0.33", jar), email, password), http.StatusOK, "the owner's cookie from another address")
+}
+
+// TestThrottleDeviceCookieSkipsPerIPLimit checks that a login with a
+// valid device cookie for its email is exempt from the per-IP limit: an
+// attacker behind the owner's address (a shared NAT) has used up the
+// address's failed logins, and the owner, with her cookie, still logs in.
+func TestThrottleDeviceCookieSkipsPerIPLimit(t *testing.T) {
+	clk := newTestClock()
+	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{MaxLoginFailuresPerIP: 3})
+	const email = "ada@example.com"
+	ownerAccount(t, s, email)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, neighbour := clientAt(t, "127.0.0.5", jar), clientAt(t, "127.0.0.5", nil)
+	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner's first login")
+	for i := range 3 {
+		wantStatus(t, s.loginWith(t, neighbour, fmt.Sprintf("victim%d@example.com", i), password), http.StatusUnauthorized, "stuffing from the shared address")
+	}
+	want429(t, s.loginWith(t, neighbour, email, password), "900", "the shared address without the cookie")
+	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner with her device cookie at the shared address")
+	want429(t, s.loginWith(t, owner, "victim9@example.com", password), "900", "the owner's browser, for an account the cookie is not for")
+}
