@@ -33,9 +33,9 @@ type sessStore struct {
 	updates      atomic.Int64 // UpdatePasswordHash calls that changed a hash
 
 	// Failure injection, set before the calls they affect.
-	failUpdate    error  // UpdatePasswordHash fails with it
-	failGeneration error // SessionGeneration fails with it
-	beforeUpdate  func() // runs at the start of UpdatePasswordHash
+	failUpdate     error  // UpdatePasswordHash fails with it
+	failGeneration error  // SessionGeneration fails with it
+	beforeUpdate   func() // runs at the start of UpdatePasswordHash
 }
 
 var (

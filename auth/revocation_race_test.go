@@ -116,3 +116,35 @@ func hookEveryRead(store *interleavingStore, f func()) func() {
 	}
 	return hook
 }
+
+// TestChangePasswordDuringRevocation checks that a revocation landing
+// while a password change runs ends the session the change returns: the
+// password is changed, and the caller gets ErrSessionsRevoked instead of a
+// session.
+func TestChangePasswordDuringRevocation(t *testing.T) {
+	ctx := context.Background()
+	store := &interleavingStore{Store: memstore.New()}
+	s, _ := e2eServiceOn(t, store, auth.Config{})
+	const email, password, next = "owner@example.com", "correct horse battery", "a new passphrase, long"
+	signup, err := s.Signup(ctx, auth.NewUser{Name: "Owner", Email: email, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	store.arm(func() {
+		once.Do(func() {
+			store.arm(nil)
+			if err := s.RevokeSessions(ctx, signup.User.ID); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	sess, err := s.ChangePassword(ctx, signup.User.ID, password, next)
+	store.arm(nil)
+	if !errors.Is(err, auth.ErrSessionsRevoked) {
+		t.Fatalf("ChangePassword during a revocation = %+v, %v; want ErrSessionsRevoked", sess, err)
+	}
+	if _, err := s.Login(ctx, email, next); err != nil {
+		t.Errorf("login with the new password: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
 // TestCustomClaimsShadowing: a Config.CustomClaims that returns a claim of
@@ -27,12 +28,14 @@ func TestCustomClaimsShadowing(t *testing.T) {
 		{"u\u017ferId", "victim"}, // long s: encoding/json folds it to s
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newServer(t, nil, auth.Config{
+			store := memstore.New()
+			newServer(t, store, auth.Config{}).signup(t, "Mallory", "mallory@example.com", password)
+			s := newServer(t, store, auth.Config{
 				CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
 					return map[string]any{"roles": []string{"user"}, tt.name: tt.value}, nil
 				},
 			})
-			signup := s.post(t, "/api/user/signup", `{"name":"Mallory","email":"mallory@example.com","password":"`+password+`"}`)
+			signup := s.post(t, "/api/user/signup", `{"name":"Trudy","email":"trudy@example.com","password":"`+password+`"}`)
 			login := s.post(t, "/api/user/login", loginBody("mallory@example.com", password))
 			for _, r := range []response{signup, login} {
 				if r.status != http.StatusInternalServerError {
@@ -41,6 +44,9 @@ func TestCustomClaimsShadowing(t *testing.T) {
 				if p := problemBody(t, r); p["detail"] != "internal error" || strings.Contains(r.body, "token") || strings.Contains(r.body, "eyJ") {
 					t.Errorf("body %s: want the bare 500 problem, no token", r.body)
 				}
+			}
+			if n := countUsers(t, store, "trudy@example.com"); n != 0 {
+				t.Errorf("the failed sign-up stored %d account(s)", n)
 			}
 			if !strings.Contains(s.logs.String(), "invalid config") {
 				t.Errorf("the failure is not logged: %s", s.logs)

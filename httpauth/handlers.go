@@ -402,6 +402,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Sessio
 		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
 	case errors.Is(err, auth.ErrInvalidToken):
 		writeProblem(w, http.StatusUnauthorized, "invalid or expired refresh token", "")
+	case errors.Is(err, auth.ErrSessionsRevoked):
+		// A password change whose new session a concurrent revocation
+		// ended: the password is changed; the caller logs in again.
+		writeProblem(w, http.StatusUnauthorized, "sessions revoked; log in again", "")
 	case errors.Is(err, errors.ErrUnsupported):
 		writeProblem(w, http.StatusNotFound, "not enabled on this server", "")
 	case errors.Is(err, auth.ErrBusy):

@@ -23,16 +23,26 @@ func TestSessionFamilies(t *testing.T) {
 	ctx := t.Context()
 	at := time.Date(2024, time.May, 17, 13, 45, 30, 123456000, time.UTC)
 	const fam = "0123456789abcdef0123456789abcdef"
+	user := auth.User{
+		ID:           "fedcba9876543210fedcba9876543210",
+		Email:        "families@example.com",
+		Name:         "Families",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+		CreatedAt:    at,
+	}
 	tok := func(n int) auth.RefreshToken {
 		return auth.RefreshToken{
 			Hash:      fmt.Sprintf("%064x", n),
 			Family:    fam,
-			UserID:    "fedcba9876543210fedcba9876543210",
+			UserID:    user.ID,
 			IssuedAt:  at,
 			ExpiresAt: at.Add(time.Hour),
 		}
 	}
 	s := memstore.New()
+	if err := s.CreateUser(ctx, user); err != nil {
+		t.Fatalf("CreateUser = %v; want nil", err)
+	}
 	create := func(tk auth.RefreshToken) {
 		t.Helper()
 		if err := s.CreateRefreshToken(ctx, tk, 0); err != nil {

@@ -37,6 +37,9 @@ func replicas(t *testing.T, n int) []*pgstore.Store {
 func TestSessionsReplicas(t *testing.T) {
 	const n, each, rounds = 4, 10, 5
 	stores := replicas(t, n)
+	if err := stores[0].CreateUser(t.Context(), sampleUser); err != nil {
+		t.Fatal(err)
+	}
 	base := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 	for round := range rounds {
 		fam := familyID(round)
@@ -47,7 +50,7 @@ func TestSessionsReplicas(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				errs[i] = stores[i%n].CreateRefreshToken(t.Context(), auth.RefreshToken{
-					Hash: tokenHash(round*1000 + i), Family: fam, UserID: "u",
+					Hash: tokenHash(round*1000 + i), Family: fam, UserID: sampleUser.ID,
 					IssuedAt: base, ExpiresAt: base.Add(time.Hour),
 				}, 0)
 			})
@@ -107,13 +110,16 @@ func TestSessionsPruneWhileCreating(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateUser(ctx, sampleUser); err != nil {
+		t.Fatal(err)
+	}
 	t0 := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
-	old := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: "u", IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	old := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: sampleUser.ID, IssuedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 	if err := s.CreateRefreshToken(ctx, old, 0); err != nil {
 		t.Fatal(err)
 	}
 	now := old.ExpiresAt
-	next := auth.RefreshToken{Hash: tokenHash(2), Family: old.Family, UserID: "u", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+	next := auth.RefreshToken{Hash: tokenHash(2), Family: old.Family, UserID: old.UserID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -237,6 +243,7 @@ func TestSessionsStorageFormat(t *testing.T) {
 		"auth_refresh_tokens.used_at timestamp with time zone YES ",
 		"auth_revocations.user_id text NO C",
 		"auth_revocations.revoked_at timestamp with time zone NO ",
+		"auth_revocations.generation bigint NO ",
 		"auth_sessions.id text NO C",
 		"auth_sessions.user_id text NO C",
 		"auth_sessions.expires_at timestamp with time zone NO ",

@@ -14,6 +14,10 @@ import (
 func tokenHash(n int) string { return fmt.Sprintf("%064x", n) }
 func familyID(n int) string  { return fmt.Sprintf("%032x", n) }
 
+// sessionUser is the user of the tokens of the tests below that need
+// only one: CreateRefreshToken refuses a token of a user not stored.
+var sessionUser = auth.User{ID: "u", Email: "u@example.com", Name: "U", PasswordHash: "h", CreatedAt: time.Unix(1e9, 0).UTC()}
+
 // TestSessionsStorageFormat checks the session columns as the package
 // documentation shows them: times as INTEGER unix microseconds, NULL
 // while a token is unused or its family live.
@@ -24,9 +28,12 @@ func TestSessionsStorageFormat(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateUser(ctx, sessionUser); err != nil {
+		t.Fatal(err)
+	}
 	ist := time.FixedZone("IST", 5*3600+1800)
 	at := time.Date(2024, 5, 17, 19, 15, 30, 654321987, ist)
-	tok := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: "u", IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
+	tok := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: sessionUser.ID, IssuedAt: at, ExpiresAt: at.Add(time.Hour)}
 	if err := s.CreateRefreshToken(ctx, tok, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +104,15 @@ func TestSessionsTwoStores(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := stores[0].CreateUser(t.Context(), sessionUser); err != nil {
+		t.Fatal(err)
+	}
 	base := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 	n := len(stores) * each
 	for round := range rounds {
 		hash := tokenHash(round)
 		if err := stores[0].CreateRefreshToken(t.Context(), auth.RefreshToken{
-			Hash: hash, Family: familyID(round), UserID: "u", IssuedAt: base, ExpiresAt: base.Add(time.Hour),
+			Hash: hash, Family: familyID(round), UserID: sessionUser.ID, IssuedAt: base, ExpiresAt: base.Add(time.Hour),
 		}, 0); err != nil {
 			t.Fatal(err)
 		}
