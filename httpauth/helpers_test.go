@@ -77,6 +77,12 @@ type response struct {
 // do sends a request to the server and reads the whole response.
 func (s *server) do(t *testing.T, method, path, contentType, body string, header ...string) response {
 	t.Helper()
+	return s.doWith(t, s.Client(), method, path, contentType, body, header...)
+}
+
+// doWith is do through the client c.
+func (s *server) doWith(t *testing.T, c *http.Client, method, path, contentType, body string, header ...string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +93,7 @@ func (s *server) do(t *testing.T, method, path, contentType, body string, header
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
-	resp, err := s.Client().Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package httpauth_test
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -60,24 +59,7 @@ func clientAt(t *testing.T, ip string, jar http.CookieJar) *http.Client {
 // (name, value, ...).
 func (s *server) loginWith(t *testing.T, c *http.Client, email, pw string, header ...string) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL+loginPath, strings.NewReader(loginJSON(email, pw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, string(b)}
+	return s.doWith(t, c, http.MethodPost, loginPath, "application/json", loginJSON(email, pw), header...)
 }
 
 // deviceCookie returns the device cookie that r sets, checking its
