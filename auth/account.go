@@ -40,8 +40,8 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 // the field "newPassword" ("currentPassword" for a current password that
 // could never be valid). A wrong current password is
 // [ErrInvalidCredentials], and counts as a failed login of the account,
-// throttled as Login is (a [*ThrottledError]), so that a stolen access
-// token cannot be used to guess the password. The store must implement
+// throttled as Login is (a [*throttle.ThrottledError]), so that a stolen
+// access token cannot be used to guess the password. The store must implement
 // [PasswordStore]; otherwise ChangePassword returns an error wrapping
 // errors.ErrUnsupported. A password changed concurrently by another call
 // makes this one fail with ErrInvalidCredentials. If the user's sessions
@@ -75,7 +75,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err := samePassword(pw, cur, u); err != nil {
 		return nil, err
 	}
-	counted, err := s.countLogin(ctx, u.Email, u.ID)
+	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: u.Email, Reason: "wrong current password"})
 		return nil, ErrInvalidCredentials
 	}
-	s.resetLogin(ctx, counted)
+	succeeded()
 	switch err := s.passwords.UpdatePasswordHash(ctx, u.ID, u.PasswordHash, hash); {
 	case errors.Is(err, ErrNotFound):
 		return nil, ErrInvalidCredentials // changed (or deleted) meanwhile

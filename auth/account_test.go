@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -101,7 +102,7 @@ func TestChangePasswordWithoutSessions(t *testing.T) {
 
 func TestChangePasswordWrongCurrent(t *testing.T) {
 	ctx := context.Background()
-	f := newSessFixture(t, Config{LoginBackoffAfter: 2})
+	f := newSessFixture(t, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 2}})
 	a := f.signup(t)
 	hash := f.store.get(t, sessEmail).PasswordHash
 	for i := range 2 {

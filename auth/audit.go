@@ -16,7 +16,7 @@ const (
 	EventSignupFailed  EventKind = "signup_failed"  // the email was already registered
 	EventLogin         EventKind = "login"          // a login succeeded
 	EventLoginFailed   EventKind = "login_failed"   // wrong password or unknown email
-	EventThrottled     EventKind = "throttled"      // an attempt was refused with a ThrottledError
+	EventThrottled     EventKind = "throttled"      // an attempt was refused with a throttle.ThrottledError
 	EventTokenRejected EventKind = "token_rejected" // VerifyToken refused a token
 
 	EventRefresh          EventKind = "refresh"           // a refresh token was traded for a new pair
@@ -57,7 +57,7 @@ type clientIPKey struct{}
 // WithClientIP returns a context that carries the client's address, which
 // the Service copies into the [Event]s of calls made with it and by which
 // Login tells clients apart for throttling (see
-// Config.LoginBackoffAfter). Package httpauth sets it; other front ends
+// Config.LoginThrottle). Package httpauth sets it; other front ends
 // (gRPC, say) should too: calls without an address are all one client.
 func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // TestAuditEvents walks through every kind of audit event and checks what
@@ -23,10 +25,10 @@ func TestAuditEvents(t *testing.T) {
 	clk := newClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	secret := []byte("audit secret, at least 32 bytes long!")
 	s := newTestService(t, newFakeStore(), Config{
-		Secret:            secret,
-		Now:               clk.Now,
-		LoginBackoffAfter: 2,
-		Logger:            slog.New(slog.NewJSONHandler(&logs, nil)),
+		Secret:        secret,
+		Now:           clk.Now,
+		LoginThrottle: throttle.LoginConfig{BackoffAfter: 2},
+		Logger:        slog.New(slog.NewJSONHandler(&logs, nil)),
 		OnEvent: func(_ context.Context, ev Event) {
 			mu.Lock()
 			events = append(events, ev)

@@ -36,7 +36,7 @@ type deviceTokenKey struct{}
 // WithDeviceToken returns a context that carries a device token the client
 // presented, which [Service.Login] (and [Service.ChangePassword]) honour
 // if it is valid for the account named: the attempt is then throttled
-// under that device's own counter only (see Config.MaxAccountLoginFailures).
+// under that device's own counter only (see Config.LoginThrottle).
 // An invalid, expired or foreign token is ignored, as if none were given.
 // Device tokens come from [Session.DeviceToken]; package httpauth keeps
 // them in a cookie.

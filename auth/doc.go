@@ -73,19 +73,18 @@
 // # Throttling
 //
 // Login counts failures per account key, the normalised email, whether or
-// not an account has it, in two ways. Per account key and client: after
-// Config.LoginBackoffAfter (5) consecutive failures from one client, each
-// further attempt of that client must wait, 1 second at first, doubling
-// with each failure up to a minute, and after
-// Config.MaxClientLoginFailures (20) the client waits until
-// Config.LoginFailureWindow (an hour) has passed since its last failure; a
-// successful login, or an hour without attempts, clears the client's
-// count. Per account key, from all clients together: once
-// Config.MaxAccountLoginFailures (100) have failed in one hour of the clock,
-// clients without a device token for the account are refused until the
-// hour ends. One client cannot reach that limit on its own, so one client
-// hammering an account slows only itself; it takes at least five clients
-// together (100 / 20) to slow the account for others.
+// not an account has it, in two ways (a [throttle.LoginPolicy],
+// configured by Config.LoginThrottle). Per account key and client: after
+// 5 consecutive failures from one client, each further attempt of that
+// client must wait, 1 second at first, doubling with each failure up to a
+// minute, and after 20 the client waits until an hour has passed since
+// its last failure; a successful login, or an hour without attempts,
+// clears the client's count. Per account key, from all clients together:
+// once 100 have failed in one hour of the clock, clients without a device
+// token for the account are refused until the hour ends. One client
+// cannot reach that limit on its own, so one client hammering an account
+// slows only itself; it takes at least five clients together (100 / 20)
+// to slow the account for others.
 //
 // The client is the device of a valid device token for the account, if
 // the call carries one ([WithDeviceToken]); otherwise the address the
@@ -101,18 +100,19 @@
 // password. A device token that fails too often is slowed like any
 // client.
 //
-// An attempt refused gets a [*ThrottledError] (it wraps [ErrThrottled] and
-// says how long to wait) before the email is looked up or anything is
-// hashed.
+// An attempt refused gets a [*throttle.ThrottledError] (it wraps
+// [ErrThrottled] and says how long to wait) before the email is looked up
+// or anything is hashed.
 //
-// The counters are kept by an [AttemptStore]: the UserStore itself when
-// it has that ability (every store of this module does, so replicas on one
-// database share them), otherwise a bounded in-memory store
-// ([NewMemoryAttemptStore]). Keys are HMACs keyed with the secret, so the
-// store holds no email. Throttling fails closed: if the counter cannot be
-// read or written, Login fails with that error. [Service.NewLimiter] makes
-// the same machinery available for other limits, such as the per-IP
-// limits of package httpauth.
+// The counters are kept by a [throttle.Store] (Config.Attempts): the
+// UserStore itself when it has that ability (every store of this module
+// does, so replicas on one database share them), otherwise a bounded
+// in-memory store ([throttle.NewMemoryStore]). Keys are HMACs under a key
+// derived from the secret, so the store holds no email. Throttling fails
+// closed: if the counter cannot be read or written, Login fails with that
+// error. [Service.NewLimiter] makes a [throttle.Limiter] on the same
+// counters for other limits, such as the per-IP limits of package
+// httpauth.
 //
 // # Audit
 //

@@ -2,7 +2,8 @@ package auth
 
 import (
 	"errors"
-	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // Sentinel errors. Every error returned by this package and by conforming
@@ -51,10 +52,10 @@ var (
 	// [ErrInvalidCredentials].
 	ErrSessionsRevoked = errors.New("auth: sessions revoked")
 
-	// ErrThrottled is wrapped by every [*ThrottledError]: too many
-	// attempts were made for an account or by a client, and this one was
-	// refused without being checked.
-	ErrThrottled = errors.New("auth: too many attempts")
+	// ErrThrottled is wrapped by every [*throttle.ThrottledError]: too
+	// many attempts were made for an account or by a client, and this one
+	// was refused without being checked. It is [throttle.ErrThrottled].
+	ErrThrottled = throttle.ErrThrottled
 )
 
 // FieldError reports an input field that failed validation. It wraps
@@ -70,22 +71,3 @@ func (e *FieldError) Error() string {
 
 // Unwrap returns [ErrInvalidField].
 func (e *FieldError) Unwrap() error { return ErrInvalidField }
-
-// ThrottledError reports an attempt refused because of earlier ones: by
-// [Service.Login] when the client is in backoff or at its cap for the
-// account key (Config.LoginBackoffAfter, Config.MaxClientLoginFailures)
-// or the account key has reached Config.MaxAccountLoginFailures, and by a
-// [Limiter]. It wraps [ErrThrottled]; use [errors.As] to learn how long to
-// wait. Its text is the same for every account, existing or not.
-type ThrottledError struct {
-	// RetryAfter is how long from now the same attempt will not be
-	// refused for the same reason. It is always positive.
-	RetryAfter time.Duration
-}
-
-func (e *ThrottledError) Error() string {
-	return "auth: too many attempts; retry after " + e.RetryAfter.String()
-}
-
-// Unwrap returns [ErrThrottled].
-func (e *ThrottledError) Unwrap() error { return ErrThrottled }

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // Config configures a [Service]. Only Secret is required; every zero field
@@ -18,7 +20,7 @@ import (
 type Config struct {
 	// Secret is the HS256 signing key, unless Keys is set, and always the
 	// key of the HMACs that name login-throttling counters (see
-	// [AttemptStore]) and sign device tokens. Required: at least 32 bytes,
+	// [throttle.Store]) and sign device tokens. Required: at least 32 bytes,
 	// and it should be random (32 bytes from crypto/rand, say). Every
 	// replica of a service must share it. New copies it. Tokens it signs
 	// carry no kid, as in the seed API.
@@ -118,68 +120,29 @@ type Config struct {
 	// giving up with [ErrBusy]. Default: 1 second.
 	HashWait time.Duration
 
-	// LoginBackoffAfter is the number of consecutive failed logins for one
-	// account key (the normalised email, whether or not an account has it,
-	// so that throttling says nothing about which accounts exist) from one
-	// client after which every further attempt of that client must wait:
-	// LoginBackoff after the LoginBackoffAfter-th failure, twice that
-	// after the next, and so on up to LoginBackoffMax, counted from the
-	// latest failure. The client is the device of a valid device token
-	// for the account ([WithDeviceToken]) if the call carries one, and
-	// otherwise the address the caller gave with [WithClientIP] (an IPv4
-	// address, or the /64 network of an IPv6 one); calls with neither are
-	// all one client. An attempt made too early is refused with a
-	// [*ThrottledError], without being checked or counted. A successful
-	// login from the client, or LoginFailureWindow without an attempt,
-	// clears its count; other clients' counts for the account are their
-	// own. Default: 5. Negative: no backoff.
-	LoginBackoffAfter int
-
-	// LoginBackoff is the first wait of the backoff. Default: 1 second.
-	LoginBackoff time.Duration
-
-	// LoginBackoffMax caps the backoff's wait. Default: 1 minute. It must
-	// be at least LoginBackoff and at most LoginFailureWindow.
-	LoginBackoffMax time.Duration
-
-	// MaxClientLoginFailures is the number of consecutive failed logins
-	// for one account key from one client (as for LoginBackoffAfter)
-	// after which every attempt of that client for the account is refused
-	// with a [*ThrottledError] until LoginFailureWindow has passed since
-	// the latest: no client gets more than this many passwords checked
-	// for one account key in any LoginFailureWindow. Default: 20.
-	// Negative: no cap, which requires MaxAccountLoginFailures to be
-	// negative too.
-	MaxClientLoginFailures int
-
-	// MaxAccountLoginFailures is the number of failed logins for one
-	// account key, from all clients together, after which every attempt
-	// for it from a client without a valid device token for the account
-	// is refused with a [*ThrottledError] until the current window ends.
-	// The windows are consecutive intervals of LoginFailureWindow counted
-	// from the zero time, so with the default hour, the hours of the
-	// clock (UTC). Attempts with a device token count too, but are not
-	// refused for it. It must be more than MaxClientLoginFailures, so
-	// that no client can reach it on its own: with the defaults, refusing
-	// an account to clients without a device token takes failures from
-	// at least 5 clients (addresses) in one hour, and clients without a
-	// device token get at most 100 passwords checked per account key in
-	// an hour of the clock. Default: 100. Negative: no limit.
-	MaxAccountLoginFailures int
-
-	// LoginFailureWindow is how long a client's count of failed logins
-	// for an account key lasts without a new attempt, and the length of
-	// the windows of MaxAccountLoginFailures. Default: 1 hour. At most
-	// [AttemptRetention].
-	LoginFailureWindow time.Duration
+	// LoginThrottle is the throttling of Login (and of the current
+	// password of ChangePassword) per account key, the normalised email,
+	// whether or not an account has it, and client, and per account key
+	// from all clients together: see [throttle.LoginConfig]. The client is
+	// the device of a valid device token for the account
+	// ([WithDeviceToken]) if the call carries one, which also exempts it
+	// from the account-wide limit (MaxAccountFailures), and otherwise the
+	// address the caller gave with [WithClientIP] (an IPv4 address, or the
+	// /64 network of an IPv6 one); calls with neither are all one client.
+	// Defaults, field by field: BackoffAfter 5 consecutive failures
+	// (negative: no backoff), Backoff 1 second, doubling up to BackoffMax
+	// 1 minute, MaxClientFailures 20 (negative: no cap),
+	// MaxAccountFailures 100 (negative: no limit), Window 1 hour (at most
+	// [throttle.Retention]).
+	LoginThrottle throttle.LoginConfig
 
 	// Attempts keeps the counters of login attempts per account key, and
 	// those of the Limiters made by [Service.NewLimiter]. Default: the
-	// UserStore itself if it implements [AttemptStore] (every store of
+	// UserStore itself if it implements [throttle.Store] (every store of
 	// this module does, so replicas sharing a database share the
-	// counters), otherwise NewMemoryAttemptStore(0), local to this
+	// counters), otherwise throttle.NewMemoryStore(0), local to this
 	// Service.
-	Attempts AttemptStore
+	Attempts throttle.Store
 
 	// Logger receives an audit record of every sign-up, login success and
 	// failure, throttled attempt and rejected token (see [Event]): failed
@@ -219,10 +182,10 @@ type Service struct {
 	hashMemory    sync.Pool     // of *hashMemory for params.Memory
 	hashWait      time.Duration
 	rand          io.Reader
-	attempts      AttemptStore
+	attempts      throttle.Store
 	attemptKeyMAC []byte
 	deviceKey     []byte // keys device tokens' MACs
-	login         loginPolicy
+	login         *throttle.LoginPolicy
 	passwords     PasswordStore // nil if the store cannot change hashes
 	sessions      SessionStore  // nil unless RefreshTokens or CheckRevocation
 	refresh       refreshPolicy
@@ -273,16 +236,17 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	login, err := newLoginPolicy(&cfg)
-	if err != nil {
-		return bad("%v", err)
-	}
 	if cfg.Attempts == nil {
-		if as, ok := store.(AttemptStore); ok {
+		if as, ok := store.(throttle.Store); ok {
 			cfg.Attempts = as
 		} else {
-			cfg.Attempts = NewMemoryAttemptStore(0)
+			cfg.Attempts = throttle.NewMemoryStore(0)
 		}
+	}
+	attemptKeyMAC := newAttemptKeyMAC(cfg.Secret)
+	login, err := throttle.NewLoginPolicy(cfg.Attempts, attemptKeyMAC, cfg.LoginThrottle)
+	if err != nil {
+		return bad("%v", err)
 	}
 	if cfg.Keys == nil {
 		key, err := NewKey("", cfg.Secret)
@@ -329,62 +293,13 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		hashWait:      cfg.HashWait,
 		rand:          cfg.Rand,
 		attempts:      cfg.Attempts,
-		attemptKeyMAC: newAttemptKeyMAC(cfg.Secret),
+		attemptKeyMAC: attemptKeyMAC,
 		deviceKey:     newDeviceKey(cfg.Secret),
 		login:         login,
 		passwords:     passwords,
 		sessions:      sessions,
 		refresh:       refresh,
 	}, nil
-}
-
-// newLoginPolicy checks cfg's login throttling fields and returns the
-// policy they make, defaults filled in.
-func newLoginPolicy(cfg *Config) (loginPolicy, error) {
-	p := loginPolicy{
-		backoffAfter: cfg.LoginBackoffAfter,
-		backoff:      cfg.LoginBackoff,
-		backoffMax:   cfg.LoginBackoffMax,
-		clientMax:    cfg.MaxClientLoginFailures,
-		accountMax:   cfg.MaxAccountLoginFailures,
-		window:       cfg.LoginFailureWindow,
-	}
-	if p.backoff < 0 || p.backoffMax < 0 || p.window < 0 {
-		return p, errors.New("negative LoginBackoff, LoginBackoffMax or LoginFailureWindow")
-	}
-	orDefault := func(n *int, def int) {
-		switch {
-		case *n == 0:
-			*n = def
-		case *n < 0:
-			*n = 0
-		}
-	}
-	orDefault(&p.backoffAfter, 5)
-	orDefault(&p.clientMax, 20)
-	orDefault(&p.accountMax, 100)
-	if p.backoff == 0 {
-		p.backoff = time.Second
-	}
-	if p.backoffMax == 0 {
-		p.backoffMax = time.Minute
-	}
-	if p.window == 0 {
-		p.window = time.Hour
-	}
-	switch {
-	case p.window > AttemptRetention:
-		return p, fmt.Errorf("LoginFailureWindow %v is longer than AttemptRetention (%v)", p.window, AttemptRetention)
-	case p.backoffAfter > 0 && p.backoffMax < p.backoff:
-		return p, fmt.Errorf("LoginBackoffMax %v is shorter than LoginBackoff %v", p.backoffMax, p.backoff)
-	case p.backoffAfter > 0 && p.backoffMax > p.window:
-		return p, fmt.Errorf("LoginBackoffMax %v is longer than LoginFailureWindow %v", p.backoffMax, p.window)
-	case p.accountMax > 0 && p.clientMax == 0:
-		return p, errors.New("MaxAccountLoginFailures needs MaxClientLoginFailures, or one client could reach it alone")
-	case p.accountMax > 0 && p.accountMax <= p.clientMax:
-		return p, fmt.Errorf("MaxAccountLoginFailures %d is not more than MaxClientLoginFailures %d: one client could reach it alone", p.accountMax, p.clientMax)
-	}
-	return p, nil
 }
 
 // Session is what a successful Signup, Login, Refresh or ChangePassword
@@ -400,7 +315,7 @@ type Session struct {
 	// account, valid for [DeviceTokenLifetime]: a client that keeps it
 	// and presents it at its next logins ([WithDeviceToken]) is throttled
 	// on its own, apart from other clients (see
-	// Config.MaxAccountLoginFailures). It is a credential for throttling
+	// Config.LoginThrottle). It is a credential for throttling
 	// only; it logs nobody in. Package httpauth keeps it in a cookie.
 	DeviceToken string
 }
@@ -487,22 +402,22 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 // one hash more); a failed replacement is logged and the login succeeds.
 //
 // Logins are throttled per account key, the normalised email, whether or
-// not an account has it, and client (see Config.LoginBackoffAfter and
-// Config.MaxClientLoginFailures), and per account key from all clients
-// together (Config.MaxAccountLoginFailures), except for clients that
-// present a device token for the account ([WithDeviceToken]): so one
-// client's failures slow that client, and only many together slow the
-// account for others. An attempt refused by either is a [*ThrottledError]
+// not an account has it, and client (see Config.LoginThrottle, whose
+// BackoffAfter and MaxClientFailures apply), and per account key from all
+// clients together (MaxAccountFailures), except for clients that present
+// a device token for the account ([WithDeviceToken]): so one client's
+// failures slow that client, and only many together slow the account for
+// others. An attempt refused by either is a [*throttle.ThrottledError]
 // before the store is asked about the email and before any hashing. Every
 // other attempt is counted before its password is checked, whatever its
 // outcome, and a successful login clears its client's count and is not
 // taken for a failure of the account: so concurrent attempts cannot
 // together get more passwords checked than the policy allows, on any
-// number of replicas, but more than Config.LoginBackoffAfter logins from
-// one client at the same moment, or in a row that fail for want of hashing
-// capacity or a working store, see the backoff too. If a counter cannot be
-// read or written, Login fails with that error, wrapped, and checks
-// nothing: throttling fails closed. A successful Login returns a new
+// number of replicas, but more than Config.LoginThrottle.BackoffAfter
+// logins from one client at the same moment, or in a row that fail for
+// want of hashing capacity or a working store, see the backoff too. If a
+// counter cannot be read or written, Login fails with that error, wrapped,
+// and checks nothing: throttling fails closed. A successful Login returns a new
 // device token in [Session.DeviceToken].
 func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
 	email, err := NormalizeEmail(email)
@@ -513,7 +428,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	if err != nil {
 		return nil, err
 	}
-	counted, err := s.countLogin(ctx, email, "")
+	succeeded, err := s.countLogin(ctx, email, "")
 	if err != nil {
 		return nil, err
 	}
@@ -548,7 +463,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		s.record(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
-	s.resetLogin(ctx, counted)
+	succeeded()
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
 	if upgraded != "" {
 		s.upgradeHash(ctx, u, upgraded)

@@ -69,7 +69,7 @@ func ownerLogin(t *testing.T, s *Service, clk *clock, ctx context.Context, email
 // hour, ignoring every refusal. The owner logging in every 3 s from
 // another address, and from the attacker's own address with the device
 // token of an earlier login there, is never refused; the attacker gets no
-// more than MaxClientLoginFailures (20) passwords checked.
+// more than MaxClientFailures (20) passwords checked.
 func TestLoginOneClientCannotLockOwner(t *testing.T) {
 	s, clk, store := throttleService(t, Config{})
 	const email = "ada@example.com"
@@ -137,7 +137,7 @@ func TestLoginOneAddressManyAccounts(t *testing.T) {
 // TestLoginDistributedGuesser guesses one account's password from 50
 // addresses in turn, one attempt a second, for three hours of the clock.
 // The account is slowed for everyone: no more than
-// MaxAccountLoginFailures (100) passwords are checked in any hour of the
+// MaxAccountFailures (100) passwords are checked in any hour of the
 // clock, nor 200 in any 60 minutes, and a new address is refused until
 // the hour ends, the same for an email no account has. The owner with a
 // device token is never refused.
@@ -200,7 +200,7 @@ func TestLoginDistributedGuesser(t *testing.T) {
 
 // TestLoginAccountLimitNeedsFiveAddresses checks the number of addresses it
 // takes to slow an account for everyone with the defaults:
-// MaxAccountLoginFailures (100) / MaxClientLoginFailures (20) = 5. Four
+// MaxAccountFailures (100) / MaxClientFailures (20) = 5. Four
 // addresses guessing without pause for three hours never get a new
 // address refused; five do.
 func TestLoginAccountLimitNeedsFiveAddresses(t *testing.T) {

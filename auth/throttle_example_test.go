@@ -9,13 +9,14 @@ import (
 	"net/netip"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // After five wrong passwords in a row for one account key from one client
 // (here the one client of calls that name no address), that client must
 // wait before its next attempt; the error says how long. An email nobody
 // has signed up with is throttled exactly alike.
-func ExampleThrottledError() {
+func ExampleService_Login_throttled() {
 	now := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 	svc, err := auth.New(newMemStore(), auth.Config{
 		Secret: []byte("an example secret of 32 bytes or more"),
@@ -27,7 +28,7 @@ func ExampleThrottledError() {
 	ctx := context.Background()
 	for i := 1; i <= 6; i++ {
 		_, err := svc.Login(ctx, "nobody@example.com", "a guess")
-		var te *auth.ThrottledError
+		var te *throttle.ThrottledError
 		switch {
 		case errors.As(err, &te):
 			fmt.Printf("attempt %d: throttled, retry in %v\n", i, te.RetryAfter)
@@ -55,10 +56,9 @@ func ExampleThrottledError() {
 func ExampleWithDeviceToken() {
 	now := time.Date(2024, 5, 17, 12, 30, 0, 0, time.UTC)
 	svc, err := auth.New(newMemStore(), auth.Config{
-		Secret:                  []byte("an example secret of 32 bytes or more"),
-		Now:                     func() time.Time { return now },
-		MaxClientLoginFailures:  1,
-		MaxAccountLoginFailures: 2,
+		Secret:        []byte("an example secret of 32 bytes or more"),
+		Now:           func() time.Time { return now },
+		LoginThrottle: throttle.LoginConfig{MaxClientFailures: 1, MaxAccountFailures: 2},
 	})
 	if err != nil {
 		panic(err)
@@ -83,16 +83,16 @@ func ExampleWithDeviceToken() {
 	fmt.Println("Ada with her device token:", err)
 	// Output:
 	// guess from 198.51.100.1: auth: invalid email or password
-	// guess from 198.51.100.1: auth: too many attempts; retry after 1h0m0s
+	// guess from 198.51.100.1: throttle: too many attempts; retry after 1h0m0s
 	// guess from 198.51.100.2: auth: invalid email or password
-	// Ada on a new device: auth: too many attempts; retry after 30m0s
+	// Ada on a new device: throttle: too many attempts; retry after 30m0s
 	// Ada with her device token: <nil>
 }
 
 // A Limiter limits events per key for front ends of their own, here
 // failed logins per gRPC peer: the attempt is admitted (or refused) before
 // it runs, and counted once its outcome is known.
-func ExampleLimiter() {
+func ExampleService_NewLimiter() {
 	svc, err := auth.New(newMemStore(), auth.Config{Secret: []byte("an example secret of 32 bytes or more")})
 	if err != nil {
 		panic(err)

@@ -99,10 +99,10 @@
 // address. Requests whose RemoteAddr is not an IP address (a Unix socket)
 // share one counter.
 //
-// The counters live in the Service's [auth.AttemptStore]: with the SQL
-// stores of this module, in the database, so replicas share them. If the
-// counters cannot be read or written, the request fails with 500 rather
-// than go uncounted.
+// The counters live in the Service's attempt store (auth.Config.Attempts,
+// a [throttle.Store]): with the SQL stores of this module, in the
+// database, so replicas share them. If the counters cannot be read or
+// written, the request fails with 500 rather than go uncounted.
 //
 // # Device cookie
 //

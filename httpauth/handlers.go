@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // Config configures a [Handler]. Every zero field takes the default stated
@@ -49,7 +50,7 @@ type Config struct {
 	MaxLoginFailuresPerIP int
 
 	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
-	// Default: 15 minutes. At most [auth.AttemptRetention].
+	// Default: 15 minutes. At most [throttle.Retention].
 	LoginFailureWindowPerIP time.Duration
 
 	// MaxSignupsPerIP is the number of sign-ups from one client after
@@ -61,7 +62,7 @@ type Config struct {
 	MaxSignupsPerIP int
 
 	// SignupWindowPerIP: see MaxSignupsPerIP. Default: 1 hour. At most
-	// [auth.AttemptRetention].
+	// [throttle.Retention].
 	SignupWindowPerIP time.Duration
 
 	// TrustedProxies are the networks of the reverse proxies and load
@@ -100,17 +101,17 @@ type Handler struct {
 	maxBody  int64
 	log      *slog.Logger
 	trusted  []netip.Prefix
-	secure   bool          // Config.DeviceCookieSecure
-	loginIP  *auth.Limiter // nil: no limit
-	signupIP *auth.Limiter // nil: no limit
+	secure   bool              // Config.DeviceCookieSecure
+	loginIP  *throttle.Limiter // nil: no limit
+	signupIP *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
 // MaxBodyBytes, per-IP limits or TrustedProxies are not acceptable.
 //
-// The per-IP counters live in svc's [auth.AttemptStore] (see
-// [auth.Config]), so replicas on one database share them, under the
-// limiter names "login-ip" and "signup-ip".
+// The per-IP counters live in svc's attempt store (auth.Config.Attempts,
+// a [throttle.Store]), so replicas on one database share them, under the
+// limiter names "login-ip" and "signup-ip" (see [auth.Service.NewLimiter]).
 func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("httpauth: nil *auth.Service")
@@ -147,7 +148,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 
 // limiter returns the Limiter for a per-IP limit of Config, or nil if max
 // is negative, filling in the defaults.
-func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow time.Duration) (*auth.Limiter, error) {
+func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow time.Duration) (*throttle.Limiter, error) {
 	if max < 0 {
 		return nil, nil
 	}
@@ -344,7 +345,7 @@ func (h *Handler) respondEmpty(w http.ResponseWriter, r *http.Request, err error
 // be counted, a failure is answered with that error (a failure that goes
 // uncounted must not be answered as usual), while a success stands and the
 // error is logged.
-func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *auth.Limiter,
+func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Limiter,
 	counts func(error) bool, call func(context.Context) (*auth.Session, error)) {
 	ctx, client := h.client(r)
 	release := func(bool) error { return nil }
@@ -387,7 +388,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Sessio
 		return
 	}
 	var fe *auth.FieldError
-	var te *auth.ThrottledError
+	var te *throttle.ThrottledError
 	switch {
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", retryAfter(te.RetryAfter))

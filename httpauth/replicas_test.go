@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/gatehouse-go/gatehouse/store/pgstore"
 )
@@ -42,7 +43,7 @@ func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName 
 		// TestDatabaseFault logs one account in over and over while the
 		// database fails, and attempts that fail count towards it (the
 		// replicas' shared counters have tests in throttle_test.go).
-		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginBackoffAfter: -1, MaxClientLoginFailures: -1, MaxAccountLoginFailures: -1}))
+		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginThrottle: throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}}))
 		wg.Go(func() { errs[i] = store.Migrate(context.Background()) }) // replicas start at once
 	}
 	wg.Wait()

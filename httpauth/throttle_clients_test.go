@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"golang.org/x/crypto/bcrypt"
@@ -26,7 +27,7 @@ import (
 // throttling does not look at the hash.
 type cheapStore struct {
 	auth.UserStore
-	auth.AttemptStore
+	throttle.Store
 }
 
 func newCheapStore() cheapStore {

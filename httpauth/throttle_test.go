@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
@@ -182,14 +183,14 @@ func TestThrottleCredentialStuffing(t *testing.T) {
 // TestThrottleBruteForceRotatingIPs guesses one account's password from
 // a new address each time: no address fails often enough to be slowed,
 // but the account's own limit stops the guesses once the account has had
-// MaxAccountLoginFailures (here 6) failures this hour, with Retry-After
+// LoginThrottle.MaxAccountFailures (here 6) failures this hour, with Retry-After
 // until the hour ends, the same way whether or not the account exists;
 // the right password is accepted once the hour is over.
 func TestThrottleBruteForceRotatingIPs(t *testing.T) {
 	for _, st := range throttleStores {
 		t.Run(st.name, func(t *testing.T) {
 			clk := newTestClock()
-			s := newThrottleServer(t, st.new(t), clk, auth.Config{MaxClientLoginFailures: 2, MaxAccountLoginFailures: 6},
+			s := newThrottleServer(t, st.new(t), clk, auth.Config{LoginThrottle: throttle.LoginConfig{MaxClientFailures: 2, MaxAccountFailures: 6}},
 				httpauth.Config{TrustedProxies: loopback})
 			s.signup(t, "Ada", "ada@example.com", password)
 			ip := 0
@@ -312,7 +313,7 @@ func TestThrottleReplicas(t *testing.T) {
 		if err := store.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		r[i] = newThrottleServer(t, store, clk, auth.Config{LoginBackoffAfter: 2, MaxClientLoginFailures: 3, MaxAccountLoginFailures: 6},
+		r[i] = newThrottleServer(t, store, clk, auth.Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 2, MaxClientFailures: 3, MaxAccountFailures: 6}},
 			httpauth.Config{MaxLoginFailuresPerIP: 4, TrustedProxies: loopback})
 	}
 	r[0].signup(t, "Ada", "ada@example.com", password)
@@ -367,17 +368,17 @@ func TestThrottleAttemptStoreDown(t *testing.T) {
 	}
 }
 
-// downAttempts is an AttemptStore that always fails.
+// downAttempts is a throttle.Store that always fails.
 type downAttempts struct{}
 
 var errAttemptsDown = fmt.Errorf("attempt store unreachable")
 
-func (downAttempts) Attempts(context.Context, string) (auth.Attempts, error) {
-	return auth.Attempts{}, errAttemptsDown
+func (downAttempts) Attempts(context.Context, string) (throttle.Attempts, error) {
+	return throttle.Attempts{}, errAttemptsDown
 }
 
-func (downAttempts) AddAttempt(context.Context, string, time.Time, time.Duration) (auth.Attempts, error) {
-	return auth.Attempts{}, errAttemptsDown
+func (downAttempts) AddAttempt(context.Context, string, time.Time, time.Duration) (throttle.Attempts, error) {
+	return throttle.Attempts{}, errAttemptsDown
 }
 
 func (downAttempts) ResetAttempts(context.Context, string) error { return errAttemptsDown }
@@ -391,7 +392,7 @@ func TestThrottleConfigRejected(t *testing.T) {
 		"window over a day":  {LoginFailureWindowPerIP: 25 * time.Hour},
 		"negative window":    {SignupWindowPerIP: -time.Second},
 		"invalid proxy":      {TrustedProxies: []netip.Prefix{{}}},
-		"signup window long": {SignupWindowPerIP: auth.AttemptRetention + 1},
+		"signup window long": {SignupWindowPerIP: throttle.Retention + 1},
 	} {
 		if h, err := httpauth.New(svc, cfg); err == nil {
 			t.Errorf("%s: New = %v, nil; want an error", name, h)
@@ -409,7 +410,7 @@ func TestThrottleConfigRejected(t *testing.T) {
 func TestThrottleCountFails(t *testing.T) {
 	clk := newTestClock()
 	store := memstore.New()
-	s := newThrottleServer(t, store, clk, auth.Config{Attempts: addFails{auth.NewMemoryAttemptStore(0)}}, httpauth.Config{})
+	s := newThrottleServer(t, store, clk, auth.Config{Attempts: addFails{throttle.NewMemoryStore(0)}}, httpauth.Config{})
 	r := s.post(t, signupPath, `{"name":"A","email":"a@example.com","password":"`+password+`"}`)
 	wantStatus(t, r, 200, "a sign-up whose count fails")
 	if n := countUsers(t, store, "a@example.com"); n != 1 {
@@ -421,9 +422,9 @@ func TestThrottleCountFails(t *testing.T) {
 	wantStatus(t, s.post(t, loginPath, loginJSON("a@example.com", password)), 500, "a login whose count fails")
 }
 
-// addFails is an AttemptStore whose AddAttempt fails.
-type addFails struct{ auth.AttemptStore }
+// addFails is a throttle.Store whose AddAttempt fails.
+type addFails struct{ throttle.Store }
 
-func (addFails) AddAttempt(context.Context, string, time.Time, time.Duration) (auth.Attempts, error) {
-	return auth.Attempts{}, errAttemptsDown
+func (addFails) AddAttempt(context.Context, string, time.Time, time.Duration) (throttle.Attempts, error) {
+	return throttle.Attempts{}, errAttemptsDown
 }

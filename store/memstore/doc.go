@@ -14,10 +14,9 @@
 // Users are stored and returned by value, so callers never share memory
 // with the store.
 //
-// A Store is also an [auth.AttemptStore]: it keeps the attempt counters
-// of login throttling in memory too, at most
-// [auth.DefaultMemoryAttemptKeys] of them, as
-// [auth.NewMemoryAttemptStore] does.
+// A Store is also a [throttle.Store]: it keeps the attempt counters of
+// login throttling in memory too, at most 100,000 of them, as
+// [throttle.NewMemoryStore] does.
 //
 // A Store is also an [auth.PasswordStore]: UpdatePasswordHash compares
 // the stored hash with oldHash byte for byte, under the Store's lock.

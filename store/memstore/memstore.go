@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // errDuplicateID is returned, wrapped, by CreateUser for an ID that is
 // already taken. It is deliberately not [auth.ErrDuplicateEmail].
 var errDuplicateID = errors.New("user ID already taken")
 
-// Store is an in-memory [auth.UserStore], [auth.AttemptStore],
+// Store is an in-memory [auth.UserStore], [throttle.Store],
 // [auth.PasswordStore] and [auth.SessionStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
@@ -27,7 +28,7 @@ type Store struct {
 	families map[string]family
 	// generations holds the users' session generations; 0 if absent.
 	generations map[string]int64
-	attempts    auth.AttemptStore
+	attempts    throttle.Store
 }
 
 // family is the state of a session: whose it is, when it was revoked
@@ -41,13 +42,13 @@ type family struct {
 
 var (
 	_ auth.UserStore     = (*Store)(nil)
-	_ auth.AttemptStore  = (*Store)(nil)
+	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 )
 
 // New returns an empty Store. Its attempt counters are those of
-// auth.NewMemoryAttemptStore(0): at most [auth.DefaultMemoryAttemptKeys].
+// [throttle.NewMemoryStore](0): at most 100,000.
 func New() *Store {
 	return &Store{
 		byID:        make(map[string]auth.User),
@@ -55,7 +56,7 @@ func New() *Store {
 		tokens:      make(map[string]auth.RefreshToken),
 		families:    make(map[string]family),
 		generations: make(map[string]int64),
-		attempts:    auth.NewMemoryAttemptStore(0),
+		attempts:    throttle.NewMemoryStore(0),
 	}
 }
 
@@ -112,21 +113,21 @@ func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 }
 
 // Attempts returns the attempt counter under key, or the zero
-// auth.Attempts if there is none.
-func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+// throttle.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
 	a, err := s.attempts.Attempts(ctx, key)
 	if err != nil {
-		return auth.Attempts{}, fmt.Errorf("memstore: attempts: %w", err)
+		return throttle.Attempts{}, fmt.Errorf("memstore: attempts: %w", err)
 	}
 	return a, nil
 }
 
 // AddAttempt counts an attempt under key at now, restarting the counter
 // if its last attempt is expiry old, and returns the counter.
-func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	a, err := s.attempts.AddAttempt(ctx, key, now, expiry)
 	if err != nil {
-		return auth.Attempts{}, fmt.Errorf("memstore: add attempt: %w", err)
+		return throttle.Attempts{}, fmt.Errorf("memstore: add attempt: %w", err)
 	}
 	return a, nil
 }

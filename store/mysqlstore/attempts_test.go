@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/gatehouse-go/gatehouse/store/mysqlstore"
 )
@@ -15,7 +15,7 @@ import (
 func key(n int) string { return fmt.Sprintf("%064x", n) }
 
 // TestAttemptsPrune checks the prune statement: AddAttempt deletes
-// counters idle for auth.AttemptRetention and keeps the others.
+// counters idle for throttle.Retention and keeps the others.
 func TestAttemptsPrune(t *testing.T) {
 	ctx := t.Context()
 	s, db := newStore(t)
@@ -25,7 +25,7 @@ func TestAttemptsPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.AddAttempt(ctx, key(2), t0.Add(auth.AttemptRetention+30*time.Minute), time.Hour); err != nil {
+	if _, err := s.AddAttempt(ctx, key(2), t0.Add(throttle.Retention+30*time.Minute), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []int{0, 1, 1} {

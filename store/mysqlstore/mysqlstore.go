@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/store/internal/sqlstore"
 )
 
@@ -35,7 +36,7 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 ) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
 
 // AttemptsSchema is the MySQL/MariaDB DDL of the attempt counters' table
-// (see [auth.AttemptStore]), with its index on last_at, by which idle
+// (see [throttle.Store]), with its index on last_at, by which idle
 // counters are pruned. Like [Schema], it is idempotent; [Store.Migrate]
 // executes it after Schema. last_at holds the UTC date and time.
 const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
@@ -265,7 +266,7 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// Store is an [auth.UserStore], [auth.AttemptStore], [auth.PasswordStore]
+// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore]
 // and [auth.SessionStore] in the tables of a MySQL or MariaDB database
 // (see the package documentation). Create one with [New]; it is safe for concurrent use,
 // and any number of Stores, in any number of processes, may share one
@@ -277,7 +278,7 @@ type Store struct {
 
 var (
 	_ auth.UserStore     = (*Store)(nil)
-	_ auth.AttemptStore  = (*Store)(nil)
+	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 )
@@ -398,8 +399,8 @@ func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 }
 
 // Attempts returns the attempt counter under key, or the zero
-// auth.Attempts if there is none.
-func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+// throttle.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
 	return dialect.Attempts(ctx, s.db, key)
 }
 
@@ -407,9 +408,9 @@ func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error)
 // if its last attempt is expiry old, and returns the counter: an INSERT
 // ... ON DUPLICATE KEY UPDATE and a SELECT in one transaction, committed
 // only if ctx is still live. Now and then it also deletes counters idle
-// for longer than [auth.AttemptRetention]. A key longer than 64 bytes is
+// for longer than [throttle.Retention]. A key longer than 64 bytes is
 // an error.
-func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	return dialect.AddAttempt(ctx, s.db, &s.prune, key, now, expiry)
 }
 

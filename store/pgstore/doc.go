@@ -84,7 +84,7 @@
 //
 // # Attempt counters
 //
-// A Store is also an [auth.AttemptStore], so an [auth.Service] on it keeps
+// A Store is also a [throttle.Store], so an [auth.Service] on it keeps
 // the counters of login throttling, and of the per-IP limits of package
 // httpauth, in auth_attempts, where every replica sees them. There is one
 // row per key (a 64-digit hex HMAC, never an email or address), counted
@@ -92,7 +92,7 @@
 // RETURNING statement; last_at only ever moves forward, so a replica with
 // a slow clock cannot shorten a wait. So that the table does not grow
 // without bound, AddAttempt also deletes, at most once a minute per Store
-// and 1,000 rows at a time, counters idle for [auth.AttemptRetention] (a
+// and 1,000 rows at a time, counters idle for [throttle.Retention] (a
 // day); counters are never needed for longer.
 //
 // # Passwords and sessions

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/store/internal/sqlstore"
 )
 
@@ -27,7 +28,7 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 )`
 
 // AttemptsSchema is the PostgreSQL DDL of the attempt counters' table
-// (see [auth.AttemptStore]) and of its index on last_at, by which idle
+// (see [throttle.Store]) and of its index on last_at, by which idle
 // counters are pruned. Like [Schema], it is idempotent; [Store.Migrate]
 // executes it after Schema, in the same transaction.
 const AttemptsSchema = `CREATE TABLE IF NOT EXISTS auth_attempts (
@@ -152,7 +153,7 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED
 	(SELECT id FROM auth_sessions WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
-// Store is an [auth.UserStore], [auth.AttemptStore], [auth.PasswordStore]
+// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore]
 // and [auth.SessionStore] in the tables of a PostgreSQL database (see the
 // package documentation). Create one with [New]; it is safe for concurrent use, and any
 // number of Stores, in any number of processes, may share one database.
@@ -163,7 +164,7 @@ type Store struct {
 
 var (
 	_ auth.UserStore     = (*Store)(nil)
-	_ auth.AttemptStore  = (*Store)(nil)
+	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 )
@@ -230,16 +231,16 @@ func (s *Store) UserByID(ctx context.Context, id string) (auth.User, error) {
 }
 
 // Attempts returns the attempt counter under key, or the zero
-// auth.Attempts if there is none.
-func (s *Store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+// throttle.Attempts if there is none.
+func (s *Store) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
 	return dialect.Attempts(ctx, s.db, key)
 }
 
 // AddAttempt counts an attempt under key at now, restarting the counter
 // if its last attempt is expiry old, and returns the counter, in one
 // INSERT ... ON CONFLICT DO UPDATE. Now and then it also deletes counters
-// idle for longer than [auth.AttemptRetention].
-func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+// idle for longer than [throttle.Retention].
+func (s *Store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	return dialect.AddAttempt(ctx, s.db, &s.prune, key, now, expiry)
 }
 

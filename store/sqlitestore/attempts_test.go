@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/store/sqlitestore"
 )
 
 func key(n int) string { return fmt.Sprintf("%064x", n) }
 
 // TestAttemptsPrune checks that AddAttempt deletes counters idle for
-// auth.AttemptRetention, in batches of 1000, at most once a minute unless
+// throttle.Retention, in batches of 1000, at most once a minute unless
 // the previous batch was full.
 func TestAttemptsPrune(t *testing.T) {
 	ctx := t.Context()
@@ -54,15 +54,15 @@ func TestAttemptsPrune(t *testing.T) {
 		}
 	}
 
-	idle(2500, now.Add(-auth.AttemptRetention))              // due at now, just
-	idle(10, now.Add(-auth.AttemptRetention+45*time.Second)) // due 45 seconds later
+	idle(2500, now.Add(-throttle.Retention))              // due at now, just
+	idle(10, now.Add(-throttle.Retention+45*time.Second)) // due 45 seconds later
 	step(0, 2511-1000, "on a store with 2500 counters due for pruning (one batch goes)")
 	step(time.Second, 2511-2000, "a second later (the previous batch was full: prune again)")
 	step(time.Second, 11, "another second later (the last batch)")
-	idle(5, now.Add(-2*auth.AttemptRetention))
+	idle(5, now.Add(-2*throttle.Retention))
 	step(30*time.Second, 16, "30 seconds later (the last batch was not full: no prune for a minute)")
 	step(30*time.Second, 1, "a minute after the last prune")
-	idle(5, now.Add(-2*auth.AttemptRetention))
+	idle(5, now.Add(-2*throttle.Retention))
 	step(59*time.Second, 6, "59 seconds after the last prune")
 	now = now.Add(-time.Hour) // a clock that went back does not stop pruning
 	step(0, 1, "with a clock an hour behind")

@@ -89,13 +89,13 @@
 //
 // # Attempt counters
 //
-// A Store is also an [auth.AttemptStore], so an [auth.Service] on it keeps
+// A Store is also a [throttle.Store], so an [auth.Service] on it keeps
 // the counters of login throttling in auth_attempts, one row per key (a
 // 64-digit hex HMAC, never an email or address). AddAttempt is one INSERT
 // ... ON CONFLICT (key_hash) DO UPDATE ... RETURNING statement, queued with
 // the Store's other writes. So that the table does not grow without bound,
 // AddAttempt also deletes, at most once a minute and 1,000 rows at a time,
-// counters idle for [auth.AttemptRetention] (a day); counters are never
+// counters idle for [throttle.Retention] (a day); counters are never
 // needed for longer.
 //
 // # Passwords and sessions

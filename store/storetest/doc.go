@@ -35,7 +35,7 @@
 //     wrapping [context.Canceled] or [context.DeadlineExceeded], and a
 //     CreateUser that failed that way stored nothing.
 //
-// For a store that also implements [auth.AttemptStore], the optional
+// For a store that also implements [throttle.Store], the optional
 // ability behind login throttling, the subtests named Attempts... check
 // its contract:
 //

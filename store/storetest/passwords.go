@@ -18,7 +18,7 @@ type passwordStore interface {
 }
 
 // passwordTests are the subtests of the auth.PasswordStore ability, run
-// by Run after the AttemptStore ones.
+// by Run after the throttle.Store ones.
 var passwordTests = []abilityTest[passwordStore]{
 	{"PasswordUpdate", testPasswordUpdate},
 	{"PasswordUpdateToSameHash", testPasswordUpdateToSameHash},

@@ -18,7 +18,7 @@ import (
 const concurrency = 50
 
 // Run checks that the stores made by newStore implement the contract of
-// [auth.UserStore], and those of [auth.AttemptStore],
+// [auth.UserStore], and those of [throttle.Store],
 // [auth.PasswordStore] and [auth.SessionStore] for the stores that have
 // these optional abilities. It runs one subtest per rule (see the package
 // documentation for the list), each on its own store from newStore, and
@@ -44,7 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 		{"CanceledContext", testDoneContext(context.Canceled, "context.Canceled", canceledContext)},
 		{"ExpiredContext", testDoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
 	}
-	tests = append(tests, withAbility("auth.AttemptStore", attemptTests)...)
+	tests = append(tests, withAbility("throttle.Store", attemptTests)...)
 	tests = append(tests, withAbility("auth.PasswordStore", passwordTests)...)
 	tests = append(tests, withAbility("auth.SessionStore", sessionTests)...)
 	for _, tt := range tests {

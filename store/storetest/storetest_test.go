@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/store/storetest"
 )
 
@@ -59,19 +60,19 @@ const (
 	flawGenerationGlobal      = "generation-global"       // one generation for every user
 )
 
-// fakeStore is a map-based auth.UserStore, auth.AttemptStore,
+// fakeStore is a map-based auth.UserStore, throttle.Store,
 // auth.PasswordStore and auth.SessionStore that can be broken on purpose.
 type fakeStore struct {
 	flaw     string
 	mu       sync.Mutex
 	byID     map[string]auth.User
 	byEmail  map[string]string
-	attempts map[string]auth.Attempts
+	attempts map[string]throttle.Attempts
 	sessions
 }
 
 func newFakeStore(flaw string) *fakeStore {
-	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]auth.Attempts{},
+	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]throttle.Attempts{},
 		sessions: newSessions()}
 }
 
@@ -156,18 +157,18 @@ func (s *fakeStore) UserByID(ctx context.Context, id string) (auth.User, error) 
 	return u, nil
 }
 
-func (s *fakeStore) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+func (s *fakeStore) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
 	if err := s.ctxErr(ctx); err != nil {
-		return auth.Attempts{}, err
+		return throttle.Attempts{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.attempts[key], nil
 }
 
-func (s *fakeStore) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+func (s *fakeStore) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	if err := s.ctxErr(ctx); err != nil {
-		return auth.Attempts{}, err
+		return throttle.Attempts{}, err
 	}
 	s.mu.Lock()
 	a := s.attempts[key]
@@ -179,7 +180,7 @@ func (s *fakeStore) AddAttempt(ctx context.Context, key string, now time.Time, e
 	defer s.mu.Unlock()
 	switch {
 	case a.Count == 0 || (s.flaw != flawNoExpiry && !a.Last.After(now.Add(-expiry))):
-		a = auth.Attempts{Count: 1, Last: now}
+		a = throttle.Attempts{Count: 1, Last: now}
 	default:
 		a.Count++
 		if now.After(a.Last) || s.flaw == flawLastGoesBack {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 )
 
 // MaxKeyBytes is the longest attempt key AddAttempt accepts. The
@@ -19,9 +19,9 @@ const MaxKeyBytes = 64
 // Pruning of idle attempt counters: after an AddAttempt, at most every
 // PruneEvery (by the clock of the times AddAttempt is given), or at once
 // if the previous prune deleted a full batch, a Store deletes up to
-// PruneBatch counters idle for longer than [auth.AttemptRetention]. As
+// PruneBatch counters idle for longer than [throttle.Retention]. As
 // every AddAttempt adds at most one counter, the table cannot outgrow the
-// counters used within AttemptRetention by more than a batch.
+// counters used within Retention by more than a batch.
 const (
 	PruneEvery = time.Minute
 	PruneBatch = 1000
@@ -35,36 +35,36 @@ type Pruner struct {
 	more bool       // it deleted a full batch
 }
 
-// Attempts returns the counter under key, or the zero auth.Attempts if
+// Attempts returns the counter under key, or the zero throttle.Attempts if
 // there is none.
-func (d *Dialect) Attempts(ctx context.Context, db *sql.DB, key string) (auth.Attempts, error) {
+func (d *Dialect) Attempts(ctx context.Context, db *sql.DB, key string) (throttle.Attempts, error) {
 	const op = "attempts"
 	if err := ctx.Err(); err != nil {
-		return auth.Attempts{}, d.wrap(ctx, op, err)
+		return throttle.Attempts{}, d.wrap(ctx, op, err)
 	}
 	a, err := d.scanAttempts(db.QueryRowContext(ctx, d.AttemptsGet, key))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return auth.Attempts{}, nil
+		return throttle.Attempts{}, nil
 	case err != nil:
-		return auth.Attempts{}, d.wrap(ctx, op, err)
+		return throttle.Attempts{}, d.wrap(ctx, op, err)
 	}
 	return a, nil
 }
 
-// AddAttempt counts an attempt under key as [auth.AttemptStore] says, and
+// AddAttempt counts an attempt under key as [throttle.Store] says, and
 // then, now and then, prunes idle counters (see [PruneEvery]); a failed
 // prune is not reported, and is tried again at the next one.
-func (d *Dialect) AddAttempt(ctx context.Context, db *sql.DB, p *Pruner, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+func (d *Dialect) AddAttempt(ctx context.Context, db *sql.DB, p *Pruner, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	const op = "add attempt"
 	if err := ctx.Err(); err != nil {
-		return auth.Attempts{}, d.wrap(ctx, op, err)
+		return throttle.Attempts{}, d.wrap(ctx, op, err)
 	}
 	if len(key) > MaxKeyBytes {
-		return auth.Attempts{}, d.wrap(ctx, op, fmt.Errorf("key is %d bytes long; at most %d are accepted", len(key), MaxKeyBytes))
+		return throttle.Attempts{}, d.wrap(ctx, op, fmt.Errorf("key is %d bytes long; at most %d are accepted", len(key), MaxKeyBytes))
 	}
 	args := []any{key, d.EncodeTime(now), d.EncodeTime(now.Add(-expiry)), d.EncodeTime(now)}
-	var a auth.Attempts
+	var a throttle.Attempts
 	var err error
 	if d.AttemptsAddInTx {
 		a, err = d.addInTx(ctx, db, key, args)
@@ -72,14 +72,14 @@ func (d *Dialect) AddAttempt(ctx context.Context, db *sql.DB, p *Pruner, key str
 		a, err = d.scanAttempts(db.QueryRowContext(ctx, d.AttemptsAdd, args...))
 	}
 	if err != nil {
-		return auth.Attempts{}, d.wrap(ctx, op, err)
+		return throttle.Attempts{}, d.wrap(ctx, op, err)
 	}
 	d.prune(ctx, db, p, now)
 	return a, nil
 }
 
-func (d *Dialect) addInTx(ctx context.Context, db *sql.DB, key string, args []any) (auth.Attempts, error) {
-	var a auth.Attempts
+func (d *Dialect) addInTx(ctx context.Context, db *sql.DB, key string, args []any) (throttle.Attempts, error) {
+	var a throttle.Attempts
 	err := inTx(ctx, db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, d.AttemptsAdd, args...); err != nil {
 			return err
@@ -89,7 +89,7 @@ func (d *Dialect) addInTx(ctx context.Context, db *sql.DB, key string, args []an
 		return err
 	})
 	if err != nil {
-		return auth.Attempts{}, err
+		return throttle.Attempts{}, err
 	}
 	return a, nil
 }
@@ -106,11 +106,11 @@ func (d *Dialect) ResetAttempts(ctx context.Context, db *sql.DB, key string) err
 	return nil
 }
 
-func (d *Dialect) scanAttempts(row *sql.Row) (auth.Attempts, error) {
-	var a auth.Attempts
+func (d *Dialect) scanAttempts(row *sql.Row) (throttle.Attempts, error) {
+	var a throttle.Attempts
 	var n int64
 	if err := row.Scan(&n, timeScanner{col: "last_at", decode: d.DecodeTime, t: &a.Last}); err != nil {
-		return auth.Attempts{}, err
+		return throttle.Attempts{}, err
 	}
 	a.Count = int(n)
 	return a, nil
@@ -127,7 +127,7 @@ func (d *Dialect) prune(ctx context.Context, db *sql.DB, p *Pruner, now time.Tim
 		return
 	}
 	p.last, p.more = now, false
-	res, err := db.ExecContext(ctx, d.AttemptsPrune, d.EncodeTime(now.Add(-auth.AttemptRetention)))
+	res, err := db.ExecContext(ctx, d.AttemptsPrune, d.EncodeTime(now.Add(-throttle.Retention)))
 	if err != nil {
 		return
 	}

@@ -1,6 +1,6 @@
 // Package sqlstore is the code the SQL user stores (sqlitestore, pgstore,
 // mysqlstore) share: the CreateUser flow, the two lookups, the
-// [auth.PasswordStore], [auth.AttemptStore] and [auth.SessionStore]
+// [auth.PasswordStore], [throttle.Store] and [auth.SessionStore]
 // methods, scanning rows and wrapping errors. What differs between
 // databases (the SQL text, how times are encoded, how a taken email shows
 // up, which values a column cannot hold) is described by a [Dialect],
@@ -9,7 +9,7 @@
 // Every store keeps these tables, whatever their column types:
 //
 //   - auth_users: id, email, name, password_hash, created_at;
-//   - auth_attempts, the [auth.AttemptStore]: key_hash, attempts, last_at;
+//   - auth_attempts, the [throttle.Store]: key_hash, attempts, last_at;
 //   - auth_sessions, one row per session (family of refresh tokens): id,
 //     user_id, expires_at (the latest expires_at of its tokens) and
 //     revoked_at (NULL while live);

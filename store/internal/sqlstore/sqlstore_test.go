@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/store/internal/sqlstore"
 	"github.com/gatehouse-go/gatehouse/store/storetest"
 )
@@ -156,7 +157,7 @@ var dialects = map[string]*sqlstore.Dialect{
 	}),
 }
 
-// store is an auth.UserStore and auth.AttemptStore made of a Dialect and
+// store is an auth.UserStore and throttle.Store made of a Dialect and
 // a database.
 type store struct {
 	d     *sqlstore.Dialect
@@ -166,11 +167,11 @@ type store struct {
 
 func newStore(d *sqlstore.Dialect, db *sql.DB) store { return store{d, db, new(sqlstore.Pruner)} }
 
-func (s store) Attempts(ctx context.Context, key string) (auth.Attempts, error) {
+func (s store) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
 	return s.d.Attempts(ctx, s.db, key)
 }
 
-func (s store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (auth.Attempts, error) {
+func (s store) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	return s.d.AddAttempt(ctx, s.db, s.prune, key, now, expiry)
 }
 
