@@ -38,8 +38,9 @@
 // token, changes the password with or without -refresh; with it, the
 // user's other sessions end. With -refresh the server deletes expired
 // refresh tokens every hour (auth.Service.PruneSessions), until it shuts
-// down; replicas on one database may all do so. Without -refresh, the
-// responses are the seed API's exactly: userId, email, userName and token.
+// down; replicas on one database may all do so. Without -refresh, sign-up
+// and login answer exactly the wire contract's userId, email, userName
+// and token.
 //
 // # Environment and files
 //

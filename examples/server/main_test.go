@@ -715,8 +715,8 @@ func post(t *testing.T, target, token, body string) (int, map[string]any) {
 }
 
 // refreshPair posts body to target and checks the answer, a session with
-// refresh tokens on: 200, the seed's four members and refreshToken. It
-// returns the two tokens.
+// refresh tokens on: 200, the wire contract's four members and
+// refreshToken. It returns the two tokens.
 func refreshPair(t *testing.T, what, target, body string) (access, refresh string) {
 	t.Helper()
 	status, m := post(t, target, "", body)
@@ -730,7 +730,7 @@ func refreshPair(t *testing.T, what, target, body string) (access, refresh strin
 
 // TestRefreshFlag runs the server with -refresh: sign-up and login return
 // refresh tokens, which refresh, log out and are revoked by logout-all;
-// and without it: the seed's four members, no refresh endpoint.
+// and without it: the wire contract's four members, no refresh endpoint.
 func TestRefreshFlag(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "refresh.db")
 	secret := strings.Repeat("r", 32)
@@ -747,8 +747,8 @@ func TestRefreshFlag(t *testing.T) {
 	if status != 200 || me["email"] != "admin1@user.com" {
 		t.Fatalf("me with the refreshed access token: %d %v", status, me)
 	}
-	// A token of the seed's shape issued a minute ago, as an older
-	// implementation sharing the secret would have: before the logout-all
+	// A token of the wire contract's shape issued a minute ago, as another
+	// implementation sharing the secret issues them: before the logout-all
 	// below, whatever the clock's second.
 	older := hs256(t, secret, map[string]any{"userId": me["userId"], "userName": "admin1", "email": "admin1@user.com",
 		"iat": time.Now().Unix() - 60, "exp": time.Now().Unix() + 3540})
@@ -784,7 +784,7 @@ func TestRefreshFlag(t *testing.T) {
 		t.Fatalf("graceful shutdown: %v", err)
 	}
 
-	// The same database without -refresh: the seed's API exactly.
+	// The same database without -refresh: exactly the wire contract.
 	base, stop = start(t, dbPath, env)
 	defer stop()
 	status, in := call(t, "POST", base+"/api/user/login", "", login)
