@@ -38,8 +38,9 @@
 // token, changes the password with or without -refresh; with it, the
 // user's other sessions end. With -refresh the server deletes expired
 // refresh tokens every hour (auth.Service.PruneSessions), until it shuts
-// down; replicas on one database may all do so. Without -refresh, the
-// responses are the seed API's exactly: userId, email, userName and token.
+// down; replicas on one database may all do so. Without -refresh, sign-up
+// and login answer exactly the wire contract's userId, email, userName
+// and token.
 //
 // # Environment and files
 //
@@ -58,9 +59,31 @@
 // ECDSA P-256 or RSA 3072 bits) on the first start and keeps it, in
 // PKCS #8 PEM, next to the database file as <db>.jwt-eddsa.pem,
 // <db>.jwt-es256.pem or <db>.jwt-rs256.pem (mode 0600), one file per
-// algorithm; switching -alg therefore invalidates earlier tokens. The
-// server warns on start-up when a kept file is readable by group or
-// others.
+// algorithm. The server warns on start-up when a kept file is readable by
+// group or others.
+//
+// # Switching -alg
+//
+// On SQLite, restarting with another -alg logs nobody out. The server
+// signs with the key of -alg and keeps every other key it holds for the
+// database (the secret's HS256 key, ID "", which verifies tokens without
+// a kid, and the key in each existing <db>.jwt-<alg>.pem) as a
+// verify-only key for one token lifetime (1 hour) after it stopped
+// signing; after that, no token it signed can still be valid, and the
+// server drops it, from the running service too. <db>.jwt-state.json
+// (mode 0600) records which key signs and when each other key stopped
+// signing, taken to be the first start with another -alg. A key the file
+// does not record, or every key if the file is missing, counts as having
+// stopped at this start. Switching back to an algorithm reuses its kept
+// key. A key file that no longer verifies may be deleted (the server says
+// so on start-up); deleting one earlier ends its tokens at once. The
+// secret stays: it keys the login throttle whatever -alg is.
+//
+// With a database URL the server keeps no files: it signs and verifies
+// with the key of -alg alone, so switching -alg makes the previous key's
+// tokens invalid at once. So does switching away from a key given in
+// AUTH_JWT_PRIVATE_KEY, which the server does not keep. A running service
+// can rotate keys without logging anyone out: auth.KeySet documents how.
 //
 // It logs in logfmt on standard error, never a password, hash, token,
 // secret or private key, and shuts down gracefully on SIGINT or SIGTERM.
@@ -86,11 +109,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -109,16 +135,17 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, os.Args[1:], os.Getenv, log, nil); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, time.Now, log, nil); err != nil {
 		log.Error("server stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
 // run starts the server and blocks until ctx is done, then shuts down
-// gracefully. ready, if not nil, is called with the listening address once
-// requests can be served.
-func run(ctx context.Context, args []string, getenv func(string) string, log *slog.Logger, ready func(addr string)) error {
+// gracefully. now is the clock of the service and of key rotation. ready,
+// if not nil, is called with the listening address once requests can be
+// served.
+func run(ctx context.Context, args []string, getenv func(string) string, now func() time.Time, log *slog.Logger, ready func(addr string)) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := flags.String("addr", ":8080", "`address` to listen on")
 	dbPath := flags.String("db", "gatehouse.db", "SQLite database `file` (created if missing), or a postgres:// or mysql:// URL")
@@ -134,7 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	if err != nil {
 		return err
 	}
-	keys, err := loadKeys(getenv, *alg, *dbPath, log)
+	keys, retiring, err := loadKeys(getenv, *alg, *dbPath, secret, now(), log)
 	if err != nil {
 		return err
 	}
@@ -146,12 +173,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, log *sl
 	svc, err := auth.New(store, auth.Config{
 		Secret:          secret,
 		Keys:            keys,
+		TokenTTL:        tokenTTL,
 		Logger:          log,
 		RefreshTokens:   *refresh,
 		CheckRevocation: *refresh,
+		Now:             now,
 	})
 	if err != nil {
 		return err
+	}
+	if len(retiring) > 0 {
+		tick := time.NewTicker(time.Minute)
+		retireCtx, stopRetiring := context.WithCancel(ctx)
+		retired := make(chan struct{})
+		go func() {
+			defer close(retired)
+			retireKeys(retireCtx, keys, retiring, tick.C, now, log)
+		}()
+		defer func() { stopRetiring(); tick.Stop(); <-retired }()
 	}
 	if *refresh {
 		// Stopped, and waited for, before the database is closed.
@@ -378,32 +417,233 @@ var newPrivateKey = map[string]func() (crypto.Signer, error){
 	"RS256": func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 3072) },
 }
 
-// loadKeys returns the signing key set for -alg, or nil for HS256, where
-// the service signs with its secret. The private key comes from
+// tokenTTL is how long the server's access tokens are valid, and so how
+// long a key that stopped signing keeps verifying.
+const tokenTTL = time.Hour
+
+// loadKeys returns the key set of the service and the keys of it that are
+// to be removed once their tokens have expired (see retireKeys).
+//
+// The active key, which signs, is the one -alg names: for HS256 the secret
+// (ID "", so that its tokens carry no kid); otherwise the private key from
 // AUTH_JWT_PRIVATE_KEY or, on SQLite, from the file kept next to the
-// database (see privateKeyPEM); its type must match alg.
-func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*auth.KeySet, error) {
+// database (see privateKeyPEM), whose type must match alg.
+//
+// On SQLite the set also holds, as verify-only keys, the other keys the
+// server keeps (the secret's HS256 key and each existing
+// <db>.jwt-<alg>.pem) while tokens they signed can still be valid: until
+// tokenTTL after they stopped signing, as the key state file records (see
+// recordKeys).
+func loadKeys(getenv func(string) string, alg, db string, secret []byte, now time.Time, log *slog.Logger) (*auth.KeySet, []retiringKey, error) {
+	active, err := activeKey(getenv, alg, db, secret, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("signing tokens", "alg", alg, "kid", active.ID())
+	if dbURL(db) {
+		set, err := auth.NewKeySet(active)
+		return set, nil, err
+	}
+	kept, err := otherKeys(db, secret, active)
+	if err != nil {
+		return nil, nil, err
+	}
+	retired, err := recordKeys(stateFile(db), active, kept, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	set := []*auth.Key{active}
+	var retiring []retiringKey
+	for _, k := range kept {
+		until := retired[k.key.ID()].Add(tokenTTL)
+		if !now.Before(until) {
+			if k.file != "" {
+				log.Info("key file no longer verifies tokens: every token it signed has expired; it may be deleted",
+					"file", k.file, "alg", k.key.Algorithm(), "kid", k.key.ID())
+			}
+			continue
+		}
+		log.Info("a previous signing key verifies the tokens it signed until they expire",
+			"alg", k.key.Algorithm(), "kid", k.key.ID(), "until", until.UTC().Format(time.RFC3339))
+		set = append(set, k.key)
+		retiring = append(retiring, retiringKey{id: k.key.ID(), until: until})
+	}
+	ks, err := auth.NewKeySet(set...)
+	return ks, retiring, err
+}
+
+// activeKey returns the key that signs tokens for alg (see loadKeys).
+func activeKey(getenv func(string) string, alg, db string, secret []byte, log *slog.Logger) (*auth.Key, error) {
 	if alg == "HS256" {
 		if getenv("AUTH_JWT_PRIVATE_KEY") != "" {
 			log.Warn("AUTH_JWT_PRIVATE_KEY is ignored with -alg HS256")
 		}
-		return nil, nil
+		return auth.NewKey("", secret)
 	}
 	data, source, err := privateKeyPEM(getenv, alg, db, log)
 	if err != nil {
 		return nil, err
 	}
+	return parsePrivateKey(data, source, alg, "-alg is "+alg)
+}
+
+// parsePrivateKey parses the PEM private key for alg that source (a file
+// or variable name) holds; why says, in messages, why alg is expected.
+func parsePrivateKey(data []byte, source, alg, why string) (*auth.Key, error) {
 	key, err := auth.ParseKeyPEM("", data)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", source, err)
 	case key.Algorithm() != alg:
-		return nil, fmt.Errorf("%s holds an %s key, but -alg is %s", source, key.Algorithm(), alg)
+		return nil, fmt.Errorf("%s holds an %s key, but %s", source, key.Algorithm(), why)
 	case !key.CanSign():
 		return nil, fmt.Errorf("%s holds a public key; the server needs the private key to sign tokens", source)
 	}
-	log.Info("signing tokens", "alg", alg, "kid", key.ID())
-	return auth.NewKeySet(key)
+	return key, nil
+}
+
+// An otherKey is a key the server keeps for a SQLite database, and the file
+// it is kept in ("" for the secret, which the server always needs).
+type otherKey struct {
+	key  *auth.Key
+	file string
+}
+
+// otherKeys returns the keys kept for the SQLite database db other than
+// active: the secret's HS256 key, and the key of each <db>.jwt-<alg>.pem
+// that exists.
+func otherKeys(db string, secret []byte, active *auth.Key) ([]otherKey, error) {
+	var kept []otherKey
+	if active.Algorithm() != "HS256" {
+		k, err := auth.NewKey("", secret)
+		if err != nil {
+			return nil, err
+		}
+		kept = append(kept, otherKey{key: k})
+	}
+	for _, alg := range slices.Sorted(maps.Keys(newPrivateKey)) {
+		path := keyFile(db, alg)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("reading %s signing key: %w", alg, err)
+		}
+		k, err := parsePrivateKey(data, path, alg, "its name says "+alg)
+		if err != nil {
+			return nil, err
+		}
+		if k.ID() != active.ID() {
+			kept = append(kept, otherKey{key: k, file: path})
+		}
+	}
+	return kept, nil
+}
+
+// stateFile names the file that records, next to the SQLite database db,
+// which key signs and when each other key stopped signing.
+func stateFile(db string) string { return db + ".jwt-state.json" }
+
+// keyState is the content of the key state file. Times are those of the
+// server's clock at the start that made the change.
+type keyState struct {
+	Active  string               `json:"active"`  // ID of the key that signs; "" is the secret's
+	Retired map[string]time.Time `json:"retired"` // ID of a key that signed before → when it stopped
+}
+
+// recordKeys updates the key state file path for a start at now whose
+// active key is active and whose other kept keys are kept, and returns
+// when each kept key stopped signing. The previously active key stops
+// now. So does a kept key the file does not know, and every kept key if
+// there is no file yet (one written before it, say): as if each had
+// signed until now, which keeps its tokens valid. Entries are never
+// dropped, so that a key file left in place stays retired.
+func recordKeys(path string, active *auth.Key, kept []otherKey, now time.Time) (map[string]time.Time, error) {
+	now = now.UTC()
+	st := keyState{Retired: map[string]time.Time{}}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &st); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if st.Retired == nil {
+			st.Retired = map[string]time.Time{}
+		}
+		if st.Active != active.ID() {
+			st.Retired[st.Active] = now
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("reading the key state: %w", err)
+	}
+	delete(st.Retired, active.ID())
+	st.Active = active.ID()
+	for _, k := range kept {
+		if _, ok := st.Retired[k.key.ID()]; !ok {
+			st.Retired[k.key.ID()] = now
+		}
+	}
+	out, err := json.MarshalIndent(st, "", "\t")
+	if err != nil {
+		return nil, err
+	}
+	if out = append(out, '\n'); !bytes.Equal(out, data) {
+		if err := replaceFile(path, out); err != nil {
+			return nil, fmt.Errorf("saving the key state: %w", err)
+		}
+	}
+	return st.Retired, nil
+}
+
+// replaceFile writes data to path, mode 0600, through a temporary file
+// renamed over it, so that path always holds a whole version.
+func replaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// A retiringKey is a verify-only key of the set, to be removed once every
+// token it signed has expired.
+type retiringKey struct {
+	id    string
+	until time.Time
+}
+
+// retireKeys removes each key of retiring from keys at the first tick at
+// which now() has reached its until, and returns once none is left or ctx
+// is done.
+func retireKeys(ctx context.Context, keys *auth.KeySet, retiring []retiringKey, tick <-chan time.Time, now func() time.Time, log *slog.Logger) {
+	for len(retiring) > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+		t := now()
+		retiring = slices.DeleteFunc(retiring, func(r retiringKey) bool {
+			if t.Before(r.until) {
+				return false
+			}
+			if err := keys.Remove(r.id); err != nil {
+				log.Warn("removing a previous signing key failed", "kid", r.id, "error", err)
+			} else {
+				log.Info("a previous signing key no longer verifies: every token it signed has expired", "kid", r.id)
+			}
+			return true
+		})
+	}
 }
 
 // privateKeyPEM returns the PEM text of the private key for alg and where

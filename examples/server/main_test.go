@@ -41,13 +41,19 @@ import (
 // reports run's result.
 func start(t *testing.T, dbPath string, env map[string]string, args ...string) (string, func() error) {
 	t.Helper()
+	return startAt(t, time.Now, dbPath, env, args...)
+}
+
+// startAt is start with the clock now.
+func startAt(t *testing.T, now func() time.Time, dbPath string, env map[string]string, args ...string) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	go func() {
 		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, args...),
-			func(k string) string { return env[k] }, log, func(a string) { addr <- a })
+			func(k string) string { return env[k] }, now, log, func(a string) { addr <- a })
 	}()
 	select {
 	case a := <-addr:
@@ -150,8 +156,8 @@ func TestQuickStart(t *testing.T) {
 
 // TestDatabaseFileModes starts the server on a fresh directory under
 // umask 022 and signs up, so that the WAL exists: the database, its -wal
-// and -shm files and the secret next to them are readable by their owner
-// only.
+// and -shm files and the secret and key state file next to them are
+// readable by their owner only.
 func TestDatabaseFileModes(t *testing.T) {
 	old := syscall.Umask(0o022)
 	t.Cleanup(func() { syscall.Umask(old) })
@@ -162,7 +168,7 @@ func TestDatabaseFileModes(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("signup: %d %v", status, up)
 	}
-	for _, path := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", dbPath + ".secret"} {
+	for _, path := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", dbPath + ".secret", dbPath + ".jwt-state.json"} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Errorf("%s: %v", filepath.Base(path), err)
@@ -243,7 +249,7 @@ func TestDatabaseURLs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dbURL := newURL(t)
 			err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", dbURL},
-				func(string) string { return "" }, slog.New(slog.DiscardHandler), nil)
+				func(string) string { return "" }, time.Now, slog.New(slog.DiscardHandler), nil)
 			if err == nil || !strings.Contains(err.Error(), "AUTH_JWT_SECRET must be set") {
 				t.Errorf("without AUTH_JWT_SECRET: %v, want a refusal", err)
 			}
@@ -269,7 +275,7 @@ func TestDatabaseURLs(t *testing.T) {
 func TestBadDatabaseURL(t *testing.T) {
 	for _, db := range []string{"redis://127.0.0.1/0", "mysql://%zz"} {
 		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", db},
-			func(string) string { return strings.Repeat("k", 32) }, slog.New(slog.DiscardHandler), nil)
+			func(string) string { return strings.Repeat("k", 32) }, time.Now, slog.New(slog.DiscardHandler), nil)
 		if err == nil {
 			t.Errorf("-db %s: started", db)
 		}
@@ -294,7 +300,7 @@ func TestSecretFromEnvironment(t *testing.T) {
 	}
 
 	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-db", dbPath},
-		func(string) string { return "too short" }, slog.New(slog.DiscardHandler), nil)
+		func(string) string { return "too short" }, time.Now, slog.New(slog.DiscardHandler), nil)
 	if err == nil || !strings.Contains(err.Error(), "at least 32") {
 		t.Errorf("short secret: %v, want an error saying 32 bytes are needed", err)
 	}
@@ -417,6 +423,8 @@ func TestStartupRefusals(t *testing.T) {
 			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": encodePEM(t, "PRIVATE KEY", ed)}, want: "holds an EdDSA key, but -alg is RS256"},
 		{name: "kept key of another type", args: []string{"-alg", "ES256"},
 			file: encodePEM(t, "PRIVATE KEY", ed), want: "test.db.jwt-es256.pem holds an EdDSA key, but -alg is ES256"},
+		{name: "previous key of another type", args: []string{"-alg", "HS256"},
+			file: encodePEM(t, "PRIVATE KEY", ed), want: "test.db.jwt-es256.pem holds an EdDSA key, but its name says ES256"},
 		{name: "public key", args: []string{"-alg", "EdDSA"},
 			env: map[string]string{"AUTH_JWT_PRIVATE_KEY": encodePEM(t, "PUBLIC KEY", ed.Public())}, want: "the server needs the private key"},
 		{name: "not PEM", args: []string{"-alg", "EdDSA"},
@@ -436,7 +444,7 @@ func TestStartupRefusals(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			args := append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, tc.args...)
-			err := run(ctx, args, func(k string) string { return tc.env[k] },
+			err := run(ctx, args, func(k string) string { return tc.env[k] }, time.Now,
 				slog.New(slog.DiscardHandler), func(string) { t.Error("the server started"); cancel() })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
@@ -707,8 +715,8 @@ func post(t *testing.T, target, token, body string) (int, map[string]any) {
 }
 
 // refreshPair posts body to target and checks the answer, a session with
-// refresh tokens on: 200, the seed's four members and refreshToken. It
-// returns the two tokens.
+// refresh tokens on: 200, the wire contract's four members and
+// refreshToken. It returns the two tokens.
 func refreshPair(t *testing.T, what, target, body string) (access, refresh string) {
 	t.Helper()
 	status, m := post(t, target, "", body)
@@ -722,7 +730,7 @@ func refreshPair(t *testing.T, what, target, body string) (access, refresh strin
 
 // TestRefreshFlag runs the server with -refresh: sign-up and login return
 // refresh tokens, which refresh, log out and are revoked by logout-all;
-// and without it: the seed's four members, no refresh endpoint.
+// and without it: the wire contract's four members, no refresh endpoint.
 func TestRefreshFlag(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "refresh.db")
 	secret := strings.Repeat("r", 32)
@@ -739,8 +747,8 @@ func TestRefreshFlag(t *testing.T) {
 	if status != 200 || me["email"] != "admin1@user.com" {
 		t.Fatalf("me with the refreshed access token: %d %v", status, me)
 	}
-	// A token of the seed's shape issued a minute ago, as an older
-	// implementation sharing the secret would have: before the logout-all
+	// A token of the wire contract's shape issued a minute ago, as another
+	// implementation sharing the secret issues them: before the logout-all
 	// below, whatever the clock's second.
 	older := hs256(t, secret, map[string]any{"userId": me["userId"], "userName": "admin1", "email": "admin1@user.com",
 		"iat": time.Now().Unix() - 60, "exp": time.Now().Unix() + 3540})
@@ -776,7 +784,7 @@ func TestRefreshFlag(t *testing.T) {
 		t.Fatalf("graceful shutdown: %v", err)
 	}
 
-	// The same database without -refresh: the seed's API exactly.
+	// The same database without -refresh: exactly the wire contract.
 	base, stop = start(t, dbPath, env)
 	defer stop()
 	status, in := call(t, "POST", base+"/api/user/login", "", login)
@@ -821,13 +829,12 @@ func TestPruneSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	now := time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
-	var mu sync.Mutex
+	clock := newTestClock()
 	svc, err := auth.New(store, auth.Config{
 		Secret:        []byte(strings.Repeat("k", 32)),
 		RefreshTokens: true,
 		Logger:        slog.New(slog.DiscardHandler),
-		Now:           func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Now:           clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -836,9 +843,7 @@ func TestPruneSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(31 * 24 * time.Hour) // past the default RefreshTTL of 30 days
-	mu.Unlock()
+	clock.Add(31 * 24 * time.Hour) // past the default RefreshTTL of 30 days
 	fresh, err := svc.Login(ctx, "a@example.com", "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
@@ -852,8 +857,8 @@ func TestPruneSessions(t *testing.T) {
 		defer close(done)
 		pruneSessions(loopCtx, svc, tick, slog.New(slog.NewTextHandler(&logs, nil)))
 	}()
-	tick <- now
-	tick <- now // taken only once the first tick's pruning is done
+	tick <- clock.Now()
+	tick <- clock.Now() // taken only once the first tick's pruning is done
 	cancel()
 	<-done
 
@@ -873,4 +878,222 @@ func TestPruneSessions(t *testing.T) {
 func sha256Hex(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// A testClock is a clock that moves only when told to, safe for
+// concurrent use.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{now: time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+// TestSwitchAlgorithm restarts the server on one SQLite database with
+// another -alg: tokens of the previous key keep working, new logins get
+// tokens of the new one, and once every token the previous key signed
+// has expired (tokenTTL after the switch) the previous key no longer
+// verifies anything, even a token it signed with a later exp.
+func TestSwitchAlgorithm(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		noState  bool // delete the key state file before the switch
+	}{
+		{from: "HS256", to: "EdDSA"},
+		{from: "EdDSA", to: "HS256"},
+		{from: "HS256", to: "EdDSA", noState: true},
+	} {
+		name := tc.from + " to " + tc.to
+		if tc.noState {
+			name += " without a key state file"
+		}
+		t.Run(name, func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "switch.db")
+			clock := newTestClock()
+			const login = `{"email":"admin1@user.com","password":"correct horse battery staple"}`
+
+			base, stop := startAt(t, clock.Now, dbPath, nil, "-alg", tc.from)
+			status, up := call(t, "POST", base+"/api/user/signup", "", signupBody)
+			if status != 200 {
+				t.Fatalf("signup: %d %v", status, up)
+			}
+			old := up["token"].(string)
+			oldHeader := tokenHeader(t, old)
+			if oldHeader["alg"] != tc.from {
+				t.Fatalf("token header %v, want alg %s", oldHeader, tc.from)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			// A token of the previous key that outlives the switch by far:
+			// only the key's removal can refuse it.
+			forged := signWithKept(t, dbPath, tc.from, oldHeader["kid"], map[string]any{
+				"userId": up["userId"], "userName": "admin1", "email": "admin1@user.com",
+				"iat": clock.Now().Unix(), "exp": clock.Now().Add(24 * time.Hour).Unix()})
+
+			if tc.noState {
+				if err := os.Remove(dbPath + ".jwt-state.json"); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			clock.Add(time.Minute)
+			base, stop = startAt(t, clock.Now, dbPath, nil, "-alg", tc.to)
+			for name, token := range map[string]string{"token issued before the switch": old, "long-lived token of the previous key": forged} {
+				if status, me := call(t, "GET", base+"/api/user/me", token, ""); status != 200 || me["userId"] != up["userId"] {
+					t.Errorf("me with a %s: %d %v, want 200", name, status, me)
+				}
+			}
+			status, in := call(t, "POST", base+"/api/user/login", "", login)
+			if status != 200 {
+				t.Fatalf("login after the switch: %d %v", status, in)
+			}
+			newHeader := tokenHeader(t, in["token"].(string))
+			if newHeader["alg"] != tc.to {
+				t.Errorf("token header after the switch %v, want alg %s", newHeader, tc.to)
+			}
+			// The JWKS publishes the asymmetric key of either side, for the
+			// services verifying with it.
+			_, published := fetchJWKS(t, base)
+			if kid := asymmetricKid(oldHeader, newHeader); len(published) != 1 || published[0]["kid"] != kid {
+				t.Errorf("JWKS after the switch: %v, want the EdDSA key %v alone", published, kid)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+
+			clock.Add(tokenTTL - time.Second)
+			base, stop = startAt(t, clock.Now, dbPath, nil, "-alg", tc.to)
+			if status, _ := call(t, "GET", base+"/api/user/me", forged, ""); status != 200 {
+				t.Errorf("me with the long-lived token a second before the previous key's tokens expire: %d, want 200", status)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+
+			clock.Add(time.Second)
+			base, stop = startAt(t, clock.Now, dbPath, nil, "-alg", tc.to)
+			defer stop()
+			if status, _ := call(t, "GET", base+"/api/user/me", forged, ""); status != 401 {
+				t.Errorf("me with the long-lived token once the previous key's tokens have expired: %d, want 401", status)
+			}
+			status, in = call(t, "POST", base+"/api/user/login", "", login)
+			if status != 200 {
+				t.Fatalf("login: %d %v", status, in)
+			}
+			if status, _ := call(t, "GET", base+"/api/user/me", in["token"].(string), ""); status != 200 {
+				t.Errorf("me with a new token: %d, want 200", status)
+			}
+			if _, published := fetchJWKS(t, base); tc.to == "HS256" && len(published) != 0 {
+				t.Errorf("JWKS %v, want no keys: the EdDSA key no longer verifies", published)
+			}
+		})
+	}
+}
+
+// asymmetricKid returns the kid of whichever of two token headers has one.
+func asymmetricKid(a, b map[string]any) any {
+	if a["kid"] != nil {
+		return a["kid"]
+	}
+	return b["kid"]
+}
+
+// signWithKept signs payload as a JWT with the key the server keeps for
+// alg next to dbPath (the secret for HS256), without package auth.
+func signWithKept(t *testing.T, dbPath, alg string, kid any, payload map[string]any) string {
+	t.Helper()
+	if alg == "HS256" {
+		secret, err := os.ReadFile(dbPath + ".secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hs256(t, strings.TrimSpace(string(secret)), payload)
+	}
+	key, ok := keptKey(t, dbPath+".jwt-"+strings.ToLower(alg)+".pem").(ed25519.PrivateKey)
+	if !ok {
+		t.Fatalf("signWithKept: %s is not supported", alg)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	h, err := json.Marshal(map[string]any{"alg": alg, "kid": kid, "typ": "JWT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := b64(h) + "." + b64(p)
+	return signed + "." + b64(ed25519.Sign(key, []byte(signed)))
+}
+
+// TestRetireKeys drives the loop that removes previous keys from a
+// running server's key set: each goes at the first tick at or after the
+// moment its tokens have all expired, and the loop returns once none is
+// left.
+func TestRetireKeys(t *testing.T) {
+	clock := newTestClock()
+	newKey := func(id string) *auth.Key {
+		k, err := auth.NewKey(id, []byte(strings.Repeat(id, 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	keys, err := auth.NewKeySet(newKey("a"), newKey("b"), newKey("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func() string {
+		var s []string
+		for _, k := range keys.Keys() {
+			s = append(s, k.ID())
+		}
+		return strings.Join(s, ",")
+	}
+	var logs bytes.Buffer
+	tick := make(chan time.Time)
+	done := make(chan struct{})
+	retiring := []retiringKey{
+		{id: "b", until: clock.Now().Add(time.Hour)},
+		{id: "c", until: clock.Now().Add(2 * time.Hour)},
+	}
+	go func() {
+		defer close(done)
+		retireKeys(t.Context(), keys, retiring, tick, clock.Now, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+
+	// send ticks, unless the loop has returned.
+	send := func(now time.Time) {
+		select {
+		case tick <- now:
+		case <-done:
+		}
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		want    string
+	}{
+		{time.Hour - time.Second, "a,b,c"},
+		{time.Second, "a,c"},
+		{time.Hour - time.Second, "a,c"},
+		{time.Second, "a"},
+	} {
+		clock.Add(step.advance)
+		send(clock.Now())
+		send(clock.Now()) // taken once the previous tick is handled
+		if got := ids(); got != step.want {
+			t.Errorf("at %v: keys %s, want %s", clock.Now(), got, step.want)
+		}
+	}
+	<-done // the loop returns after its last removal
+	if n := strings.Count(logs.String(), "a previous signing key no longer verifies"); n != 2 {
+		t.Errorf("log: %s; want two removals logged", logs.String())
+	}
 }
