@@ -236,13 +236,7 @@ func testSessionsPruneWhileCreating(t *testing.T, tg Target) {
 // statements once the locks are released.
 func testDeadlineWhileBlocked(t *testing.T, tg Target) {
 	ctx := t.Context()
-	s, db := tg.newStore(t)
-	if err := s.CreateUser(ctx, sampleUser); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateRefreshToken(ctx, sampleToken, 0); err != nil {
-		t.Fatal(err)
-	}
+	s, db := tg.newStoreWithToken(t)
 	before := snapshot(t, db)
 
 	locker, err := db.Conn(ctx)

@@ -172,6 +172,20 @@ func (tg Target) newStore(t *testing.T) (Store, *sql.DB) {
 	return s, db
 }
 
+// newStoreWithToken returns a migrated Store on a fresh database holding
+// sampleUser and sampleToken, and the database.
+func (tg Target) newStoreWithToken(t *testing.T) (Store, *sql.DB) {
+	t.Helper()
+	s, db := tg.newStore(t)
+	if err := s.CreateUser(t.Context(), sampleUser); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRefreshToken(t.Context(), sampleToken, 0); err != nil {
+		t.Fatal(err)
+	}
+	return s, db
+}
+
 // replicas returns n migrated Stores on one fresh database, each with its
 // own pool, as the replicas of a service would have.
 func (tg Target) replicas(t *testing.T, n int) []Store {

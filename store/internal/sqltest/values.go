@@ -234,13 +234,7 @@ func sessionCases(t *testing.T, l Limits) []callCase {
 // largest values they can hold round-trip.
 func testSessionValuesTheTablesCannotHold(t *testing.T, tg Target) {
 	ctx := t.Context()
-	s, db := tg.newStore(t)
-	if err := s.CreateUser(ctx, sampleUser); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateRefreshToken(ctx, sampleToken, 0); err != nil {
-		t.Fatal(err)
-	}
+	s, db := tg.newStoreWithToken(t)
 	before := snapshot(t, db)
 	for _, tt := range sessionCases(t, tg.Limits) {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
