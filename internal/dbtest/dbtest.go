@@ -25,8 +25,15 @@
 // the *sql.DB from [NewPostgres], [NewMySQL] or [Open] is closed). Tests,
 // and packages tested in parallel, never see one another's tables.
 //
-// The package registers the drivers it uses: github.com/jackc/pgx/v5/stdlib
-// as [PostgresDriver] and github.com/go-sql-driver/mysql as [MySQLDriver].
+// # Drivers
+//
+// The package imports no driver of its own: a test that opens PostgreSQL
+// imports github.com/jackc/pgx/v5/stdlib, which registers
+// [PostgresDriver], and one that opens MySQL imports
+// github.com/go-sql-driver/mysql, which registers [MySQLDriver]. The one
+// exception is pgx.go, which registers pgx for the tests of packages
+// outside the stores (httpauth's) that open PostgreSQL through this
+// package and import no driver themselves.
 package dbtest
 
 import (
@@ -34,6 +41,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -41,9 +49,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 )
 
 // The environment variables that hold the servers' DSNs.
@@ -159,11 +164,11 @@ func NewPostgres(t testing.TB) *sql.DB {
 func NewMySQLDSN(t testing.TB) string {
 	t.Helper()
 	base := MySQLDSN(t)
-	cfg, err := mysql.ParseDSN(base)
+	name := uniqueName(t)
+	dsn, err := withDBName(base, name)
 	if err != nil {
 		t.Fatalf("%s: %v", MySQLEnv, err)
 	}
-	name := uniqueName(t)
 	admin := openAdmin(t, MySQLEnv, MySQLDriver, base)
 	if err := execAdmin(admin, "CREATE DATABASE `"+name+"`"); err != nil {
 		t.Fatalf("on the server of %s: %v", MySQLEnv, err)
@@ -173,8 +178,25 @@ func NewMySQLDSN(t testing.TB) string {
 			t.Errorf("on the server of %s: %v", MySQLEnv, err)
 		}
 	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
+	return dsn
+}
+
+// withDBName returns the github.com/go-sql-driver/mysql DSN dsn,
+// [user[:password]@][net[(addr)]]/dbname[?params], with name in place of
+// its dbname. As the driver does, it takes the last '/' for the one before
+// dbname (a password or address may hold one; the params, escaped, do
+// not).
+func withDBName(dsn, name string) (string, error) {
+	i := strings.LastIndexByte(dsn, '/')
+	if i < 0 {
+		return "", errors.New("the DSN has no '/' before a database name")
+	}
+	rest := dsn[i+1:]
+	params := ""
+	if j := strings.IndexByte(rest, '?'); j >= 0 {
+		params = rest[j:]
+	}
+	return dsn[:i+1] + name + params, nil
 }
 
 // NewMySQL opens a fresh database from [NewMySQLDSN] and returns a *sql.DB

@@ -8,6 +8,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql" // registers "mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 func TestWithSearchPath(t *testing.T) {
@@ -23,6 +26,37 @@ func TestWithSearchPath(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("withSearchPath(%q, \"s1\") = %q, %v; want %q", tt.dsn, got, err, tt.want)
 		}
+	}
+}
+
+// TestWithDBName checks withDBName against the driver's own parser: the
+// DSN it returns parses to the same configuration with the new database.
+func TestWithDBName(t *testing.T) {
+	for _, dsn := range []string{
+		"root@tcp(127.0.0.1:3306)/test",
+		"root@tcp(127.0.0.1:3306)/",
+		"u:p/a?s@tcp(h:3306)/test?parseTime=true&loc=America%2FNew_York",
+		"u@unix(/run/mysqld/mysqld.sock)/test?charset=utf8mb4",
+		"/test",
+		"/",
+	} {
+		got, err := withDBName(dsn, "db2")
+		if err != nil {
+			t.Errorf("withDBName(%q) = %v", dsn, err)
+			continue
+		}
+		want, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			t.Fatalf("ParseDSN(%q): %v", dsn, err)
+		}
+		want.DBName = "db2"
+		cfg, err := mysql.ParseDSN(got)
+		if err != nil || cfg.FormatDSN() != want.FormatDSN() {
+			t.Errorf("withDBName(%q, \"db2\") = %q, which parses to %v (%v); want %q", dsn, got, cfg, err, want.FormatDSN())
+		}
+	}
+	if got, err := withDBName("root@tcp(h:3306)", "db2"); err == nil {
+		t.Errorf("withDBName of a DSN without '/' = %q; want an error", got)
 	}
 }
 

@@ -1,0 +1,103 @@
+package sqltest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth"
+)
+
+// testErrors checks that every method fails on a database without the
+// tables, with an error that is neither of the sentinels and says so,
+// and that each sentinel is returned where it is due.
+func testErrors(t *testing.T, tg Target) {
+	ctx := t.Context()
+	u := auth.User{ID: "id1", Email: "a@example.com", Name: "A", PasswordHash: "h", CreatedAt: time.Unix(0, 0)}
+
+	// Without Migrate the tables are missing: every method must fail, and
+	// with an error that is neither of the sentinels.
+	db, _ := tg.NewDB(t)
+	unmigrated := tg.New(db)
+	migrated, _ := tg.newStore(t)
+	if err := migrated.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	sameIDAndEmail := u
+	sameIDAndEmail.Name = "B"
+	token := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: u.ID, IssuedAt: time.Unix(1e9, 0), ExpiresAt: time.Unix(1e9+3600, 0)}
+	missing := tg.MissingTable
+
+	tests := []struct {
+		name      string
+		call      func() error
+		wantIs    error // nil: must wrap neither sentinel
+		wantInMsg string
+	}{
+		{"CreateUser without table", func() error { return unmigrated.CreateUser(ctx, u) }, nil, missing},
+		{"UserByEmail without table", func() error { _, err := unmigrated.UserByEmail(ctx, u.Email); return err }, nil, missing},
+		{"UserByID without table", func() error { _, err := unmigrated.UserByID(ctx, u.ID); return err }, nil, missing},
+		{"CreateUser with taken ID", func() error {
+			v := u
+			v.Email = "b@example.com"
+			return migrated.CreateUser(ctx, v)
+		}, nil, tg.TakenID},
+		// When both are taken, the email is what is reported.
+		{"CreateUser with taken ID and email", func() error { return migrated.CreateUser(ctx, sameIDAndEmail) }, auth.ErrDuplicateEmail, ""},
+		{"CreateUser with taken email", func() error {
+			v := u
+			v.ID = "id2"
+			return migrated.CreateUser(ctx, v)
+		}, auth.ErrDuplicateEmail, ""},
+		{"UserByEmail unknown", func() error { _, err := migrated.UserByEmail(ctx, "b@example.com"); return err }, auth.ErrNotFound, ""},
+		{"UserByID unknown", func() error { _, err := migrated.UserByID(ctx, "id2"); return err }, auth.ErrNotFound, ""},
+		// The session tables are missing too: a failed statement is
+		// neither a mismatch nor an unknown token, nor "never revoked".
+		{"UpdatePasswordHash without table", func() error { return unmigrated.UpdatePasswordHash(ctx, u.ID, "h", "h2") }, nil, missing},
+		{"UpdatePasswordHash to the same hash without table", func() error { return unmigrated.UpdatePasswordHash(ctx, u.ID, "h", "h") }, nil, missing},
+		{"CreateRefreshToken without table", func() error { return unmigrated.CreateRefreshToken(ctx, token, 0) }, nil, missing},
+		{"UseRefreshToken without table", func() error { _, err := unmigrated.UseRefreshToken(ctx, token.Hash, token.IssuedAt); return err }, nil, missing},
+		{"RefreshToken without table", func() error { _, err := unmigrated.RefreshToken(ctx, token.Hash); return err }, nil, missing},
+		{"RevokeFamily without table", func() error { return unmigrated.RevokeFamily(ctx, token.Family, token.IssuedAt) }, nil, missing},
+		{"RevokeSessions without table", func() error { return unmigrated.RevokeSessions(ctx, u.ID, token.IssuedAt) }, nil, missing},
+		{"SessionGeneration without table", func() error { _, err := unmigrated.SessionGeneration(ctx, u.ID); return err }, nil, missing},
+		{"DeleteExpiredRefreshTokens without table", func() error { _, err := unmigrated.DeleteExpiredRefreshTokens(ctx, token.IssuedAt); return err }, nil, missing},
+		{"UpdatePasswordHash unknown user", func() error { return migrated.UpdatePasswordHash(ctx, "id2", "h", "h2") }, auth.ErrNotFound, ""},
+		{"UpdatePasswordHash wrong hash", func() error { return migrated.UpdatePasswordHash(ctx, u.ID, "h2", "h3") }, auth.ErrNotFound, ""},
+		{"UseRefreshToken unknown", func() error { _, err := migrated.UseRefreshToken(ctx, token.Hash, token.IssuedAt); return err }, auth.ErrNotFound, ""},
+		{"RefreshToken unknown", func() error { _, err := migrated.RefreshToken(ctx, token.Hash); return err }, auth.ErrNotFound, ""},
+		{"Migrate with canceled context", func() error {
+			ctx, cancel := context.WithCancel(ctx)
+			cancel()
+			return migrated.Migrate(ctx)
+		}, context.Canceled, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil {
+				t.Fatal("err = nil; want an error")
+			}
+			if !strings.HasPrefix(err.Error(), tg.Name+": ") {
+				t.Errorf("err = %q; want the prefix %q", err, tg.Name+": ")
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v; want errors.Is(err, %v)", err, tt.wantIs)
+			}
+			if tt.wantIs == nil && isSentinel(err) {
+				t.Errorf("err = %v; want an error wrapping neither auth.ErrDuplicateEmail nor auth.ErrNotFound", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantInMsg) {
+				t.Errorf("err = %q; want it to mention %q", err, tt.wantInMsg)
+			}
+		})
+	}
+}
+
+// isSentinel reports whether err wraps auth.ErrDuplicateEmail or
+// auth.ErrNotFound.
+func isSentinel(err error) bool {
+	return errors.Is(err, auth.ErrDuplicateEmail) || errors.Is(err, auth.ErrNotFound)
+}
