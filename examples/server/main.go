@@ -96,6 +96,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/mysqlstore"
 	"github.com/gatehouse-go/gatehouse/store/pgstore"
@@ -382,7 +383,7 @@ var newPrivateKey = map[string]func() (crypto.Signer, error){
 // the service signs with its secret. The private key comes from
 // AUTH_JWT_PRIVATE_KEY or, on SQLite, from the file kept next to the
 // database (see privateKeyPEM); its type must match alg.
-func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*auth.KeySet, error) {
+func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*token.KeySet, error) {
 	if alg == "HS256" {
 		if getenv("AUTH_JWT_PRIVATE_KEY") != "" {
 			log.Warn("AUTH_JWT_PRIVATE_KEY is ignored with -alg HS256")
@@ -393,7 +394,7 @@ func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*au
 	if err != nil {
 		return nil, err
 	}
-	key, err := auth.ParseKeyPEM("", data)
+	key, err := token.ParseKeyPEM("", data)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", source, err)
@@ -403,7 +404,7 @@ func loadKeys(getenv func(string) string, alg, db string, log *slog.Logger) (*au
 		return nil, fmt.Errorf("%s holds a public key; the server needs the private key to sign tokens", source)
 	}
 	log.Info("signing tokens", "alg", alg, "kid", key.ID())
-	return auth.NewKeySet(key)
+	return token.NewKeySet(key)
 }
 
 // privateKeyPEM returns the PEM text of the private key for alg and where

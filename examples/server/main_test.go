@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/go-sql-driver/mysql"
 )
@@ -541,20 +542,20 @@ func publishedKey(t *testing.T, base, alg string) ([]byte, string) {
 
 // verifyWithJWKS verifies token as another service would: with a
 // verifier that knows nothing but the published JWKS document.
-func verifyWithJWKS(doc []byte, token string) (*auth.Claims, error) {
-	keys, err := auth.ParseJWKS(doc)
+func verifyWithJWKS(doc []byte, tok string) (*token.Claims, error) {
+	keys, err := token.ParseJWKS(doc)
 	if err != nil {
 		return nil, err
 	}
-	set, err := auth.NewKeySet(keys...)
+	set, err := token.NewKeySet(keys...)
 	if err != nil {
 		return nil, err
 	}
-	v, err := auth.NewVerifier(set, auth.VerifierConfig{})
+	v, err := token.NewVerifier(set, token.Config{})
 	if err != nil {
 		return nil, err
 	}
-	return v.VerifyToken(context.Background(), token)
+	return v.VerifyToken(context.Background(), tok)
 }
 
 // tokenHeader decodes the JOSE header of a JWT.

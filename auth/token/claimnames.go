@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 //   - the Verifier refuses a payload with a top-level member whose name is
 //     a claim of [Claims] (reservedClaims) in another case, or two
 //     members whose names differ only in case (checkClaimNames);
-//   - IssueToken refuses custom claims named so (checkCustomNames).
+//   - KeySet.Sign refuses custom claims named so (checkCustomNames).
 //
 // With neither in a payload, encoding/json reads each field of Claims, and
 // each field of what Claims.Decode fills, from members of one name only.

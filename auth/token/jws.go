@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"bytes"
@@ -74,8 +74,8 @@ var payloadBufs = sync.Pool{New: func() any { return new([]byte) }}
 // verifyJWS verifies token, already checked to be of the right size and
 // alphabet, against the keys of st and the Verifier's rules at time now,
 // and returns its claims and the key that verified it. An expired token's
-// error is ErrTokenExpired; the caller wraps every error in
-// ErrInvalidToken.
+// error is ErrExpired; the caller wraps every error in
+// ErrInvalid.
 func (v *Verifier) verifyJWS(token string, st *keyState, now time.Time) (*Claims, *Key, error) {
 	header, rest, ok := strings.Cut(token, ".")
 	if !ok {
@@ -531,7 +531,7 @@ func (v *Verifier) checkClaims(c *Claims, now time.Time) error {
 	case c.ExpiresAt == nil:
 		return errors.New("exp claim is required")
 	case !now.Before(c.ExpiresAt.Time):
-		return ErrTokenExpired
+		return ErrExpired
 	case c.NotBefore != nil && now.Before(c.NotBefore.Time):
 		return errors.New("token is not valid yet")
 	}
