@@ -3,7 +3,6 @@ package token
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -77,18 +76,6 @@ func (c *Claims) userID() string {
 		return ""
 	}
 	return c.UserID
-}
-
-// Validate implements jwt.ClaimsValidator; it runs after the time, issuer
-// and audience checks and requires a user ID that agrees with sub.
-func (c *Claims) Validate() error {
-	if c.UserID == "" {
-		return errors.New("missing userId")
-	}
-	if c.Subject != "" && c.Subject != c.UserID {
-		return errors.New("sub does not match userId")
-	}
-	return nil
 }
 
 // reservedClaims are the claim names custom claims cannot take, in this
