@@ -11,6 +11,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// The Verifier checks revocations with the Service's SessionStore.
+var _ token.SessionGenerations = SessionStore(nil)
+
 // IssueToken signs an access token for u with the active key of the
 // Service's [token.KeySet], valid from now for Config.TokenTTL, and
 // returns it with its expiry time. The token's header carries the key's

@@ -9,10 +9,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// SessionGenerations reports users' session generations: the number a
-// user's revocations have reached (auth.SessionStore implements it). A
-// token of an older generation than its user's belongs to a session that
-// was revoked.
+// SessionGenerations reports users' session generations: per user, a
+// counter that starts at 0 and that each revocation of all the user's
+// sessions increments (auth.SessionStore implements it). A token of an
+// older generation than its user's belongs to a session that was revoked.
 type SessionGenerations interface {
 	SessionGeneration(ctx context.Context, userID string) (int64, error)
 }
