@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// cacheEntries counts the entries of the Service's token cache.
+// cacheEntries counts the entries of the service's token cache.
 func cacheEntries(s *service) int {
 	n := 0
 	for i := range s.verifier.cache.shards {

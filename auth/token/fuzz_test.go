@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzVerifyToken: VerifyToken never panics, every failure wraps
-// ErrInvalid, and no string verifies except the tokens the Service
+// ErrInvalid, and no string verifies except the tokens the service
 // signed itself, byte for byte: a mutation of a valid token (padding,
 // stray bits, other algorithms, edited claims) must not verify.
 func FuzzVerifyToken(f *testing.F) {

@@ -44,7 +44,7 @@ func wantIDs(t *testing.T, ks *KeySet, ids ...string) {
 	}
 }
 
-// issue returns a token the Service issues for u1 and checks its kid.
+// issue returns a token the service issues for u1 and checks its kid.
 func issue(t *testing.T, s *service, kid string) string {
 	t.Helper()
 	tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})

@@ -244,7 +244,7 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 	}
 	// iss and aud that are not configured are not checked.
 	if _, err := plain.VerifyToken(ctx, own); err != nil {
-		t.Errorf("a Service without iss/aud rejects a token with them: %v", err)
+		t.Errorf("a service without iss/aud rejects a token with them: %v", err)
 	}
 
 	plainTok, _, err := plain.IssueToken(context.Background(), User{ID: "u1"})

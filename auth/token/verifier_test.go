@@ -137,10 +137,10 @@ func signRS256(t testing.TB, k *rsa.PrivateKey) func([]byte) []byte {
 	return signRSA(t, k, crypto.SHA256, false)
 }
 
-// keyFixture is a Service whose KeySet holds an EdDSA key "ed" (active),
+// keyFixture is a service whose KeySet holds an EdDSA key "ed" (active),
 // an ES256 key "ec", an RS256 key "rsa" and the HS256 key of testSecret
 // with ID "" (so that tokens without kid are HS256 tokens, as in the seed
-// API), and a standalone Verifier made from the Service's JWKS, which has
+// API), and a standalone Verifier made from the service's JWKS, which has
 // the three public keys only.
 type keyFixture struct {
 	svc        *service
@@ -159,7 +159,7 @@ func newKeyFixture(t *testing.T, cfg serviceConfig, vcfg Config) *keyFixture {
 	f.svc, f.clk = tokenService(t, cfg)
 	pub, err := ParseJWKS(f.svc.Keys().JWKS())
 	if err != nil {
-		t.Fatalf("ParseJWKS(the Service's JWKS): %v", err)
+		t.Fatalf("ParseJWKS(the service's JWKS): %v", err)
 	}
 	vcfg.Now = f.clk.Now
 	if f.standalone, err = NewVerifier(mustKeySet(t, pub...), vcfg); err != nil {
@@ -169,7 +169,7 @@ func newKeyFixture(t *testing.T, cfg serviceConfig, vcfg Config) *keyFixture {
 }
 
 // verifiers are the two ways of verifying the fixture's tokens: the
-// Service's own Verifier and the standalone one.
+// service's own Verifier and the standalone one.
 func (f *keyFixture) verifiers() []struct {
 	name string
 	v    *Verifier
@@ -193,7 +193,7 @@ func TestVerifierAccepts(t *testing.T) {
 		"EdDSA with jku and x5u": jws(`{"alg":"EdDSA","kid":"ed","jku":"`+srv.URL+`/jwks","x5u":"`+srv.URL+`/cert"}`, payload, signEd(f.ed)),
 		"EdDSA with another jwk": jws(`{"alg":"EdDSA","kid":"ed","jwk":{"kty":"OKP","crv":"Ed25519","x":"`+rawURL(attacker[32:])+`"}}`, payload, signEd(f.ed)),
 	}
-	// Tokens the Service issues with each of its asymmetric keys active.
+	// Tokens the service issues with each of its asymmetric keys active.
 	for _, id := range []string{"rsa", "ec", "ed"} {
 		if err := f.svc.Keys().Promote(id); err != nil {
 			t.Fatal(err)
@@ -221,14 +221,14 @@ func TestVerifierAccepts(t *testing.T) {
 		}
 	}
 
-	// The HS256 key of the secret is no part of the JWKS: the Service
+	// The HS256 key of the secret is no part of the JWKS: the service
 	// accepts its tokens, the standalone Verifier does not.
 	hs := jws(seedHeader, payload, signHS256(testSecret))
 	if _, err := f.svc.VerifyToken(t.Context(), hs); err != nil {
-		t.Errorf("Service: HS256 token without kid: %v", err)
+		t.Errorf("service: HS256 token without kid: %v", err)
 	}
 	if _, err := f.standalone.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalid) {
-		t.Errorf("standalone Verifier: HS256 token signed with the Service's secret: %v, want ErrInvalid", err)
+		t.Errorf("standalone Verifier: HS256 token signed with the service's secret: %v, want ErrInvalid", err)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the verifiers fetched jku/x5u %d times", n)
@@ -248,7 +248,7 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, hits
 }
 
-// TestVerifierRejects: each token is refused by the Service and by the
+// TestVerifierRejects: each token is refused by the service and by the
 // standalone Verifier, with ErrInvalid and not ErrExpired.
 func TestVerifierRejects(t *testing.T) {
 	f := newKeyFixture(t, serviceConfig{}, Config{})
@@ -372,7 +372,7 @@ func TestVerifierRejects(t *testing.T) {
 		jws(`{"alg":"HS256","kid":""}`, payload, signHS256(testSecret)),
 	} {
 		if _, err := f.standalone.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
-			t.Errorf("standalone: HS256 token %s signed with the Service's secret: %v, want ErrInvalid", tok, err)
+			t.Errorf("standalone: HS256 token %s signed with the service's secret: %v, want ErrInvalid", tok, err)
 		}
 	}
 	if n := hits.Load(); n != 0 {
@@ -502,7 +502,7 @@ func TestVerifierIssuerAudience(t *testing.T) {
 	}
 
 	// A Verifier without Issuer and Audience checks neither; one with
-	// others refuses the Service's tokens.
+	// others refuses the service's tokens.
 	keys := mustKeySet(t, mustKey(t, "ed", f.ed.Public()))
 	for _, tt := range []struct {
 		name string
@@ -522,7 +522,7 @@ func TestVerifierIssuerAudience(t *testing.T) {
 			}
 			_, err = v.VerifyToken(ctx, own)
 			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrInvalid) {
-				t.Errorf("VerifyToken(the Service's token) = %v, want ok: %v", err, tt.ok)
+				t.Errorf("VerifyToken(the service's token) = %v, want ok: %v", err, tt.ok)
 			}
 		})
 	}
