@@ -63,7 +63,7 @@ func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }
 
-// auditor reports Events; Service and Verifier share it.
+// auditor reports the Service's Events.
 type auditor struct {
 	log     *slog.Logger
 	onEvent func(context.Context, Event)

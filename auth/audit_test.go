@@ -89,7 +89,7 @@ func TestAuditEvents(t *testing.T) {
 		}
 		got.Time = time.Time{}
 		if w.Kind == EventTokenRejected {
-			if !strings.HasPrefix(got.Reason, "auth: invalid token") {
+			if !strings.HasPrefix(got.Reason, "token: invalid token") {
 				t.Errorf("event %d: Reason %q, want the verification error", i, got.Reason)
 			}
 			got.Reason = ""

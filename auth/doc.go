@@ -14,25 +14,29 @@
 // carries userId, userName, email, iat and exp (exp - iat equals the
 // lifetime), plus sub and jti, iss and aud when configured, and the
 // application's own claims (Config.CustomClaims, read back with
-// [Claims.Decode]). By default they are HS256, signed with Config.Secret,
-// with no kid: a token carrying only the seed API's fields, signed with the
-// same secret by any HS256 implementation, is accepted, so a service can
-// replace an older implementation without logging anyone out.
-// Verification requires exp, rejects tokens longer than
+// [token.Claims.Decode]). By default they are HS256, signed with
+// Config.Secret, with no kid: a token carrying only the seed API's fields,
+// signed with the same secret by any HS256 implementation, is accepted, so
+// a service can replace an older implementation without logging anyone
+// out. Verification requires exp, rejects tokens longer than
 // Config.MaxTokenBytes before parsing them and decodes base64 strictly.
+// Package [github.com/gatehouse-go/gatehouse/auth/token] holds the keys,
+// the signing and the [token.Verifier]; the Service composes them.
 //
 // # Keys
 //
-// Config.Keys replaces the secret with a [KeySet]: one active key that
-// signs, plus verify-only keys, each an HS256 secret or an EdDSA (Ed25519),
-// ES256 or RS256 key ([NewKey], [ParseKeyPEM]) bound to that one algorithm
-// and named by a kid written into the token header. A token is verified by
-// the key its kid names, under that key's algorithm only; no header can
-// point the verifier at another key. Keys rotate on a running service
-// ([KeySet.Rotate], [KeySet.Promote], [KeySet.Remove]); [KeySet.JWKS]
+// Config.Keys replaces the secret with a [token.KeySet]: one active key
+// that signs, plus verify-only keys, each an HS256 secret or an EdDSA
+// (Ed25519), ES256 or RS256 key ([token.NewKey], [token.ParseKeyPEM])
+// bound to that one algorithm and named by a kid written into the token
+// header. A token is verified by the key its kid names, under that key's
+// algorithm only; no header can point the verifier at another key. Keys
+// rotate on a running service ([token.KeySet.Rotate],
+// [token.KeySet.Promote], [token.KeySet.Remove]); [token.KeySet.JWKS]
 // publishes the public keys (package httpauth serves them), and services
-// that only verify make a [Verifier] from them ([ParseJWKS], [NewVerifier])
-// without holding any signing key.
+// that only verify make a [token.Verifier] from them ([token.ParseJWKS],
+// [token.NewVerifier]) without holding any signing key, and without
+// linking this package or its password hashing.
 //
 // # Sessions
 //

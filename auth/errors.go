@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // Sentinel errors. Every error returned by this package and by conforming
@@ -30,12 +31,14 @@ var (
 	// apart.
 	ErrInvalidCredentials = errors.New("auth: invalid email or password")
 
-	// ErrInvalidToken is wrapped by every token verification failure.
-	ErrInvalidToken = errors.New("auth: invalid token")
+	// ErrInvalidToken is wrapped by every token verification failure and
+	// by every refusal of a refresh token. It is [token.ErrInvalid], so
+	// that errors.Is finds it in errors of package token too.
+	ErrInvalidToken = token.ErrInvalid
 
 	// ErrTokenExpired is wrapped, together with ErrInvalidToken, when a
-	// token's exp has passed.
-	ErrTokenExpired = errors.New("auth: token expired")
+	// token's exp has passed. It is [token.ErrExpired].
+	ErrTokenExpired = token.ErrExpired
 
 	// ErrBusy means the password hashing capacity stayed exhausted for
 	// longer than Config.HashWait; the caller should retry later.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // Config configures a [Service]. Only Secret is required; every zero field
@@ -28,18 +29,19 @@ type Config struct {
 
 	// Keys, if set, are the keys that sign and verify tokens instead of
 	// Secret: its active key signs, and every key verifies the tokens
-	// whose kid names it (see [KeySet], which also says how to rotate
-	// keys on a running service). Its active key must be able to sign.
-	// Default: nil, for a set of one HS256 key made of Secret with ID "";
-	// [Service.Keys] returns it, so that even this set can be rotated.
-	Keys *KeySet
+	// whose kid names it (see [token.KeySet], which also says how to
+	// rotate keys on a running service). Its active key must be able to
+	// sign. Default: nil, for a set of one HS256 key made of Secret with
+	// ID ""; [Service.Keys] returns it, so that even this set can be
+	// rotated.
+	Keys *token.KeySet
 
 	// CustomClaims, if set, is called each time a token is issued for a
 	// user (by Signup, Login or IssueToken) and returns claims to add to
 	// the token's payload, such as the user's roles; handlers read them
-	// back with [Claims.Decode]. The registered claims and those of
-	// [Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
-	// email) are reserved: returning one of them, under its own name or
+	// back with [token.Claims.Decode]. The registered claims and those of
+	// [token.Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
+	// email, gen) are reserved: returning one of them, under its own name or
 	// in another case ("UserId", "EXP"; as strings.EqualFold compares), or
 	// two names that differ only in case ("role" and "Role"), makes
 	// issuing fail with an error wrapping [ErrInvalidConfig] (the Verifier
@@ -94,7 +96,7 @@ type Config struct {
 
 	// TokenCacheSize is how many verified access tokens VerifyToken
 	// remembers, so that a token seen again skips the signature check
-	// (see VerifierConfig.CacheSize). Default: 4096. Negative: no cache.
+	// (see token.Config.CacheSize). Default: 4096. Negative: no cache.
 	TokenCacheSize int
 
 	// MaxTokenBytes caps the length of a token accepted for verification;
@@ -171,8 +173,8 @@ type Config struct {
 type Service struct {
 	auditor
 	store         UserStore
-	keys          *KeySet
-	verifier      *Verifier
+	keys          *token.KeySet
+	verifier      *token.Verifier
 	customClaims  func(context.Context, User) (map[string]any, error)
 	ttl           time.Duration
 	issuer        string
@@ -249,11 +251,11 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		return bad("%v", err)
 	}
 	if cfg.Keys == nil {
-		key, err := NewKey("", cfg.Secret)
+		key, err := token.NewKey("", cfg.Secret)
 		if err != nil {
-			return nil, err
+			return bad("%v", err)
 		}
-		cfg.Keys, _ = NewKeySet(key)
+		cfg.Keys, _ = token.NewKeySet(key)
 	} else if !cfg.Keys.Active().CanSign() {
 		return bad("the active key %q of Keys cannot sign: it is a public key", cfg.Keys.Active().ID())
 	}
@@ -261,26 +263,27 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if err != nil {
 		return bad("%v", err)
 	}
-	var revocations SessionStore
-	if cfg.CheckRevocation {
-		revocations = sessions
-	}
-	passwords, _ := store.(PasswordStore)
-	verifier, err := NewVerifier(cfg.Keys, VerifierConfig{
-		Revocations:   revocations,
+	audit := auditor{log: cfg.Logger, onEvent: cfg.OnEvent, now: cfg.Now}
+	vcfg := token.Config{
 		Issuer:        cfg.Issuer,
 		Audience:      cfg.Audience,
 		MaxTokenBytes: cfg.MaxTokenBytes,
 		CacheSize:     cfg.TokenCacheSize,
-		Logger:        cfg.Logger,
-		OnEvent:       cfg.OnEvent,
-		Now:           cfg.Now,
-	})
+		Rejected: func(ctx context.Context, userID string, err error) {
+			audit.record(ctx, Event{Kind: EventTokenRejected, UserID: userID, Reason: err.Error()})
+		},
+		Now: cfg.Now,
+	}
+	if cfg.CheckRevocation {
+		vcfg.Revocations = sessions
+	}
+	passwords, _ := store.(PasswordStore)
+	verifier, err := token.NewVerifier(cfg.Keys, vcfg)
 	if err != nil {
-		return nil, err
+		return bad("%v", err)
 	}
 	return &Service{
-		auditor:       verifier.auditor,
+		auditor:       audit,
 		store:         store,
 		keys:          cfg.Keys,
 		verifier:      verifier,

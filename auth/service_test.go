@@ -55,8 +55,8 @@ func TestNewDefaults(t *testing.T) {
 	if s.ttl != time.Hour {
 		t.Errorf("TokenTTL = %v, want 1h", s.ttl)
 	}
-	if s.verifier.maxTokenBytes != 4096 {
-		t.Errorf("MaxTokenBytes = %d, want 4096", s.verifier.maxTokenBytes)
+	if n := maxTokenBytes(t, s); n != 4096 {
+		t.Errorf("MaxTokenBytes = %d, want 4096", n)
 	}
 	if s.params != DefaultParams() {
 		t.Errorf("Params = %+v, want %+v", s.params, DefaultParams())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -30,8 +31,8 @@ const (
 
 var seedUser = auth.User{ID: seedUserID, Name: seedUserName, Email: seedEmail}
 
-// discard is the logger given to our Service and Verifier, so that no
-// benchmark pays for logging.
+// discard is the logger given to our Service, so that no benchmark pays
+// for logging.
 var discard = slog.New(slog.DiscardHandler)
 
 // seedClaims is the payload of the seed API's tokens, plus optional iss and
@@ -106,20 +107,20 @@ func ourService(tb testing.TB, issuer, audience string, cached bool) *auth.Servi
 	return svc
 }
 
-// ourVerifier returns a standalone auth.Verifier over a KeySet of the one
-// HMAC key with ID "" (tokens without kid), logger discarded; with cached
-// false, its verified-token cache is off.
-func ourVerifier(tb testing.TB, cached bool) *auth.Verifier {
+// ourVerifier returns a standalone token.Verifier over a KeySet of the one
+// HMAC key with ID "" (tokens without kid), which reports nothing; with
+// cached false, its verified-token cache is off.
+func ourVerifier(tb testing.TB, cached bool) *token.Verifier {
 	tb.Helper()
-	key, err := auth.NewKey("", secret)
+	key, err := token.NewKey("", secret)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	keys, err := auth.NewKeySet(key)
+	keys, err := token.NewKeySet(key)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	v, err := auth.NewVerifier(keys, auth.VerifierConfig{CacheSize: cacheSize(cached), Logger: discard})
+	v, err := token.NewVerifier(keys, token.Config{CacheSize: cacheSize(cached)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func ourVerifier(tb testing.TB, cached bool) *auth.Verifier {
 }
 
 // jwtClaims is the typed claims struct given to golang-jwt: the seed's
-// fields next to the registered claims, as our auth.Claims has them.
+// fields next to the registered claims, as our token.Claims has them.
 type jwtClaims struct {
 	UserID   string `json:"userId"`
 	UserName string `json:"userName"`

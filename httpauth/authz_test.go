@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"github.com/golang-jwt/jwt/v5"
@@ -176,7 +177,7 @@ func TestAuthzRoles(t *testing.T) {
 	for _, name := range []string{"admin", "ops", "senior", "unauthenticated"} {
 		ran[name] = new(atomic.Int64)
 	}
-	senior := func(c *auth.Claims) bool { // a predicate RequireClaim cannot say: a number compared
+	senior := func(c *token.Claims) bool { // a predicate RequireClaim cannot say: a number compared
 		var app appClaims
 		return c.Decode(&app) == nil && app.Level >= 2
 	}
@@ -188,7 +189,7 @@ func TestAuthzRoles(t *testing.T) {
 		mux.Handle("GET /senior", httpauth.Authenticate(a.svc.Verifier())(httpauth.Require(senior)(counted(ran["senior"]))))
 		// Require without any authentication in front: a mistake it must
 		// not turn into open access.
-		mux.Handle("GET /unauthenticated", httpauth.Require(func(*auth.Claims) bool { return true })(counted(ran["unauthenticated"])))
+		mux.Handle("GET /unauthenticated", httpauth.Require(func(*token.Claims) bool { return true })(counted(ran["unauthenticated"])))
 		mux.Handle("GET /profile", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := httpauth.ClaimsFromContext(r.Context())
 			var app appClaims
@@ -355,7 +356,7 @@ func TestRequireClaimMatching(t *testing.T) {
 }
 
 // TestAuthzResourceService runs a second service, a resource server,
-// that holds no key of the issuer's: only an auth.Verifier over the keys
+// that holds no key of the issuer's: only a token.Verifier over the keys
 // of the issuer's GET /.well-known/jwks.json. It accepts the issuer's
 // EdDSA tokens, with their custom claims; it refuses the tokens the issuer
 // signed with its HS256 secret (which the issuer itself still accepts),
@@ -388,7 +389,7 @@ func TestAuthzResourceService(t *testing.T) {
 
 	// The resource service.
 	set := mustKeySet(t, fetchJWKS(t, issuer.URL+jwksPath)...)
-	v, err := auth.NewVerifier(set, auth.VerifierConfig{Logger: slog.New(slog.DiscardHandler)})
+	v, err := token.NewVerifier(set, token.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +490,7 @@ func TestAuthzResourceService(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		token string
-		key   *auth.Key
+		key   *token.Key
 	}{{newer, next}, {admin["token"], ed}} {
 		if r := resource.do(t, http.MethodGet, "/orders", "", "", bearer(tt.token)...); r.status != 200 {
 			t.Errorf("after the refresh, a token of key %q: %d, want 200", tt.key.ID(), r.status)
@@ -497,9 +498,9 @@ func TestAuthzResourceService(t *testing.T) {
 	}
 }
 
-// fetchJWKS gets a JWKS over HTTP and returns the keys auth.ParseJWKS
+// fetchJWKS gets a JWKS over HTTP and returns the keys token.ParseJWKS
 // reads from it.
-func fetchJWKS(t *testing.T, url string) []*auth.Key {
+func fetchJWKS(t *testing.T, url string) []*token.Key {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -513,7 +514,7 @@ func fetchJWKS(t *testing.T, url string) []*auth.Key {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/jwk-set+json" {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	keys, err := auth.ParseJWKS(doc.Bytes())
+	keys, err := token.ParseJWKS(doc.Bytes())
 	if err != nil {
 		t.Fatalf("ParseJWKS(%s): %v", doc.Bytes(), err)
 	}

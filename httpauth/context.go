@@ -3,7 +3,7 @@ package httpauth
 import (
 	"context"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // contextKey is unexported and compared by pointer, so no other package can
@@ -15,11 +15,11 @@ var claimsKey = &contextKey{"claims"}
 // ClaimsFromContext returns the verified claims that [Authenticate] or
 // [Handler.Middleware] stored in ctx, and whether there were any. It never panics; handlers that
 // the middleware did not wrap get (nil, false).
-func ClaimsFromContext(ctx context.Context) (*auth.Claims, bool) {
-	c, ok := ctx.Value(claimsKey).(*auth.Claims)
+func ClaimsFromContext(ctx context.Context) (*token.Claims, bool) {
+	c, ok := ctx.Value(claimsKey).(*token.Claims)
 	return c, ok && c != nil
 }
 
-func withClaims(ctx context.Context, c *auth.Claims) context.Context {
+func withClaims(ctx context.Context, c *token.Claims) context.Context {
 	return context.WithValue(ctx, claimsKey, c)
 }

@@ -127,7 +127,7 @@
 // # Middleware
 //
 // [Handler.Middleware] reads "Authorization: Bearer <token>" only, verifies
-// the token with the Service's [auth.Verifier] and stores the claims in the
+// the token with the Service's [token.Verifier] and stores the claims in the
 // request context for [ClaimsFromContext]. All failures get one 401 body.
 // [Authenticate] does the same with any Verifier, for a service that only
 // verifies tokens.
@@ -149,8 +149,8 @@
 //	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
 //
 //	// in the other service, with doc fetched from that URL:
-//	keys, err := auth.ParseJWKS(doc)
-//	set, err := auth.NewKeySet(keys...)
-//	v, err := auth.NewVerifier(set, auth.VerifierConfig{})
+//	keys, err := token.ParseJWKS(doc)
+//	set, err := token.NewKeySet(keys...)
+//	v, err := token.NewVerifier(set, token.Config{})
 //	mux.Handle("GET /orders", httpauth.Authenticate(v)(ordersHandler))
 package httpauth

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -281,7 +282,7 @@ func FuzzMiddleware(f *testing.F) {
 		}
 		var (
 			ran    bool
-			claims *auth.Claims
+			claims *token.Claims
 		)
 		rec := httptest.NewRecorder()
 		h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

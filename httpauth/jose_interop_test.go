@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
@@ -34,7 +35,7 @@ func TestJoseInterop(t *testing.T) {
 	interopNode(t, "jose") // skip (or fail under CI) once, not per subtest
 	for i, tc := range joseAlgs {
 		t.Run(tc.alg, func(t *testing.T) {
-			newKey := func(id string) *auth.Key {
+			newKey := func(id string) *token.Key {
 				t.Helper()
 				k := signingKey(t, tc.alg, id)
 				if k.Algorithm() != tc.alg {
@@ -43,7 +44,7 @@ func TestJoseInterop(t *testing.T) {
 				return k
 			}
 			k1 := newKey("") // kid: the RFC 7638 thumbprint
-			keys, err := auth.NewKeySet(k1)
+			keys, err := token.NewKeySet(k1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +71,7 @@ func TestJoseInterop(t *testing.T) {
 			})
 
 			t.Run("jose refuses a token of another key under the same kid", func(t *testing.T) {
-				other, err := auth.NewKeySet(newKey(k1.ID()))
+				other, err := token.NewKeySet(newKey(k1.ID()))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,7 +157,7 @@ type jwksServer struct {
 	fetches atomic.Int64
 }
 
-func newJWKSServer(t *testing.T, keys *auth.KeySet) *jwksServer {
+func newJWKSServer(t *testing.T, keys *token.KeySet) *jwksServer {
 	t.Helper()
 	store := memstore.New()
 	logs := new(bytes.Buffer)
@@ -277,7 +278,7 @@ func (p *joseProcess) verify(token string) joseResult {
 
 // checkJoseVerified checks that jose verified a token carrying the
 // session's identity, signed by key.
-func checkJoseVerified(t *testing.T, r joseResult, sess map[string]string, key *auth.Key) {
+func checkJoseVerified(t *testing.T, r joseResult, sess map[string]string, key *token.Key) {
 	t.Helper()
 	if r.Error != "" {
 		t.Fatalf("jose refused the token: %s: %s", r.Error, r.Message)

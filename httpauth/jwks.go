@@ -7,17 +7,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // JWKSMaxAge is how long, in seconds, clients may cache the document that
 // [JWKS] serves (Cache-Control: max-age). When rotating keys across
 // services that verify with it, wait at least this long between adding a
-// key and promoting it (see [auth.KeySet]).
+// key and promoting it (see [token.KeySet]).
 const JWKSMaxAge = 300
 
 // JWKS returns a handler that serves keys' public keys as an RFC 7517 JWK
-// Set ([auth.KeySet.JWKS]), for services that verify this one's tokens
+// Set ([token.KeySet.JWKS]), for services that verify this one's tokens
 // without holding its signing key. Mount it at the conventional path:
 //
 //	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
@@ -27,7 +27,7 @@ const JWKSMaxAge = 300
 // an ETag; a request whose If-None-Match has that ETag gets 304. Other
 // methods get 405. HMAC secrets are never published: a set of HMAC keys
 // only serves {"keys":[]}.
-func JWKS(keys *auth.KeySet) http.Handler {
+func JWKS(keys *token.KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")

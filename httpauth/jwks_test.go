@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
@@ -78,11 +79,11 @@ func TestJWKSHandler(t *testing.T) {
 
 	// The document is one that ParseJWKS reads back into the same public
 	// keys, under the same kids and algorithms, the HMAC key left out.
-	parsed, err := auth.ParseJWKS([]byte(r.body))
+	parsed, err := token.ParseJWKS([]byte(r.body))
 	if err != nil {
 		t.Fatalf("ParseJWKS(%s): %v", r.body, err)
 	}
-	want := []*auth.Key{ed, ec, rs}
+	want := []*token.Key{ed, ec, rs}
 	if len(parsed) != len(want) {
 		t.Fatalf("ParseJWKS found %d keys, want %d (EdDSA, ES256, RS256): %s", len(parsed), len(want), r.body)
 	}
@@ -295,7 +296,7 @@ func TestJWKSHMACOnly(t *testing.T) {
 		checkNoSecret(t, r.body+fmt.Sprint(r.header), testSecret)
 	}
 	body := serveJWKS(httpauth.JWKS(svc.Keys()), http.MethodGet).body
-	if _, err := auth.ParseJWKS([]byte(body)); !errors.Is(err, auth.ErrInvalidConfig) {
+	if _, err := token.ParseJWKS([]byte(body)); !errors.Is(err, token.ErrInvalidConfig) {
 		t.Errorf("ParseJWKS(%s) = %v, want an error wrapping ErrInvalidConfig (no usable key)", body, err)
 	}
 
@@ -360,7 +361,7 @@ func checkNoSecret(t *testing.T, text string, secret []byte) {
 // order.
 func publishedKIDs(t *testing.T, doc string) []string {
 	t.Helper()
-	keys, err := auth.ParseJWKS([]byte(doc))
+	keys, err := token.ParseJWKS([]byte(doc))
 	if err != nil {
 		t.Fatalf("ParseJWKS(%s): %v", doc, err)
 	}
@@ -373,7 +374,7 @@ func publishedKIDs(t *testing.T, doc string) []string {
 
 // signingKey returns a new private key for alg (EdDSA, ES256 or RS256),
 // named id, or by its thumbprint if id is "".
-func signingKey(t *testing.T, alg, id string) *auth.Key {
+func signingKey(t *testing.T, alg, id string) *token.Key {
 	t.Helper()
 	var material any
 	var err error
@@ -393,18 +394,18 @@ func signingKey(t *testing.T, alg, id string) *auth.Key {
 	return mustKey(t, id, material)
 }
 
-func mustKey(t *testing.T, id string, material any) *auth.Key {
+func mustKey(t *testing.T, id string, material any) *token.Key {
 	t.Helper()
-	k, err := auth.NewKey(id, material)
+	k, err := token.NewKey(id, material)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-func mustKeySet(t *testing.T, keys ...*auth.Key) *auth.KeySet {
+func mustKeySet(t *testing.T, keys ...*token.Key) *token.KeySet {
 	t.Helper()
-	ks, err := auth.NewKeySet(keys...)
+	ks, err := token.NewKeySet(keys...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +432,7 @@ func jwsHeader(token string) (map[string]any, error) {
 
 // signedBy reports whether token's header names key: its kid (none at all
 // for a key with ID "") and its algorithm.
-func signedBy(token string, key *auth.Key) error {
+func signedBy(token string, key *token.Key) error {
 	h, err := jwsHeader(token)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // Middleware returns next wrapped so that it runs only for requests with a
@@ -23,7 +23,11 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 // Bearer <token>" header (scheme case-insensitive). Handlers read the
 // verified identity with [ClaimsFromContext]. A service that only verifies
 // tokens, with the issuer's published keys, uses it with its own
-// [auth.Verifier]; the issuing service uses [Handler.Middleware].
+// [token.Verifier]; the issuing service uses [Handler.Middleware].
+// Refused tokens are reported as v's Config.Rejected says: the Verifier of
+// an auth.Service records an auth.EventTokenRejected audit event, a
+// Verifier of token.NewVerifier reports nothing unless its
+// token.Config.Rejected is set.
 //
 // Every other request is answered 401 with the same problem+json body and a
 // WWW-Authenticate header per RFC 6750: `Bearer realm="api"` when no
@@ -38,23 +42,23 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 //
 // Its shape, func(http.Handler) http.Handler, fits chi's Use and With, and
 // any router that takes such middleware.
-func Authenticate(v *auth.Verifier) func(http.Handler) http.Handler {
+func Authenticate(v *token.Verifier) func(http.Handler) http.Handler {
 	if v == nil {
-		panic("httpauth: Authenticate with a nil *auth.Verifier")
+		panic("httpauth: Authenticate with a nil *token.Verifier")
 	}
 	return func(next http.Handler) http.Handler { return authenticate(v, slog.Default(), next) }
 }
 
-func authenticate(v *auth.Verifier, log *slog.Logger, next http.Handler) http.Handler {
+func authenticate(v *token.Verifier, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, sent := bearerToken(r.Header)
-		if token == "" {
+		tok, sent := bearerToken(r.Header)
+		if tok == "" {
 			unauthorized(w, sent)
 			return
 		}
-		claims, err := v.VerifyToken(r.Context(), token)
+		claims, err := v.VerifyToken(r.Context(), tok)
 		switch {
-		case errors.Is(err, auth.ErrInvalidToken):
+		case errors.Is(err, token.ErrInvalid):
 			unauthorized(w, true)
 			return
 		case err != nil:
@@ -73,7 +77,7 @@ func authenticate(v *auth.Verifier, log *slog.Logger, next http.Handler) http.Ha
 // that allow refuses is answered 403 (with `WWW-Authenticate: Bearer
 // realm="api", error="insufficient_scope"`, per RFC 6750); a request
 // without verified claims in its context, 401, as by Authenticate.
-func Require(allow func(*auth.Claims) bool) func(http.Handler) http.Handler {
+func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := ClaimsFromContext(r.Context())
@@ -97,10 +101,10 @@ func Require(allow func(*auth.Claims) bool) func(http.Handler) http.Handler {
 //	admin := httpauth.RequireClaim("roles", "admin")
 //	mux.Handle("GET /admin/", h.Middleware(admin(adminHandler)))
 func RequireClaim(name, value string) func(http.Handler) http.Handler {
-	return Require(func(c *auth.Claims) bool { return hasClaim(c, name, value) })
+	return Require(func(c *token.Claims) bool { return hasClaim(c, name, value) })
 }
 
-func hasClaim(c *auth.Claims, name, value string) bool {
+func hasClaim(c *token.Claims, name, value string) bool {
 	var payload map[string]json.RawMessage
 	if c.Decode(&payload) != nil {
 		return false

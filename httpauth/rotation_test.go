@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -170,7 +171,7 @@ func (st *rotationStream) failed() []string {
 // that step began must carry oldKey's kid and algorithm, one sent after it
 // was taken newKey's, one in between either. Each replica must have signed
 // with both (so the rotation happened, and the stream spanned it).
-func (st *rotationStream) checkSigners(t *testing.T, oldKey, newKey *auth.Key, promotedBy []int) {
+func (st *rotationStream) checkSigners(t *testing.T, oldKey, newKey *token.Key, promotedBy []int) {
 	t.Helper()
 	olds, news := make([]int, len(st.replicas)), make([]int, len(st.replicas))
 	for _, l := range st.logins {
@@ -211,9 +212,9 @@ func TestRotationUnderLoad(t *testing.T) {
 	const clients, perSegment = 4, 4 // 32 logins per case
 	for _, tt := range []struct {
 		name string
-		keys func(t *testing.T) *auth.KeySet // nil: the default set, made of Config.Secret
+		keys func(t *testing.T) *token.KeySet // nil: the default set, made of Config.Secret
 	}{
-		{"EdDSA to EdDSA", func(t *testing.T) *auth.KeySet { return mustKeySet(t, signingKey(t, "EdDSA", "ed-old")) }},
+		{"EdDSA to EdDSA", func(t *testing.T) *token.KeySet { return mustKeySet(t, signingKey(t, "EdDSA", "ed-old")) }},
 		{"HS256 secret to EdDSA", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,7 +299,7 @@ func TestRotationUnderLoad(t *testing.T) {
 // fresh memory store if nil), each with its own KeySet holding only the
 // key made of oldKey, as two processes that each load the same key file
 // would.
-func newReplicas(t *testing.T, store auth.UserStore, oldKey ed25519.PrivateKey) (apps []*keyApp, keys []*auth.KeySet) {
+func newReplicas(t *testing.T, store auth.UserStore, oldKey ed25519.PrivateKey) (apps []*keyApp, keys []*token.KeySet) {
 	t.Helper()
 	if store == nil {
 		store = memstore.New()

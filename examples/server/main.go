@@ -83,7 +83,7 @@
 // with the key of -alg alone, so switching -alg makes the previous key's
 // tokens invalid at once. So does switching away from a key given in
 // AUTH_JWT_PRIVATE_KEY, which the server does not keep. A running service
-// can rotate keys without logging anyone out: auth.KeySet documents how.
+// can rotate keys without logging anyone out: token.KeySet documents how.
 //
 // It logs in logfmt on standard error, never a password, hash, token,
 // secret or private key, and shuts down gracefully on SIGINT or SIGTERM.
@@ -122,6 +122,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/mysqlstore"
 	"github.com/gatehouse-go/gatehouse/store/pgstore"
@@ -434,14 +435,14 @@ const tokenTTL = time.Hour
 // <db>.jwt-<alg>.pem) while tokens they signed can still be valid: until
 // tokenTTL after they stopped signing, as the key state file records (see
 // recordKeys).
-func loadKeys(getenv func(string) string, alg, db string, secret []byte, now time.Time, log *slog.Logger) (*auth.KeySet, []retiringKey, error) {
+func loadKeys(getenv func(string) string, alg, db string, secret []byte, now time.Time, log *slog.Logger) (*token.KeySet, []retiringKey, error) {
 	active, err := activeKey(getenv, alg, db, secret, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	log.Info("signing tokens", "alg", alg, "kid", active.ID())
 	if dbURL(db) {
-		set, err := auth.NewKeySet(active)
+		set, err := token.NewKeySet(active)
 		return set, nil, err
 	}
 	kept, err := otherKeys(db, secret, active)
@@ -452,7 +453,7 @@ func loadKeys(getenv func(string) string, alg, db string, secret []byte, now tim
 	if err != nil {
 		return nil, nil, err
 	}
-	set := []*auth.Key{active}
+	set := []*token.Key{active}
 	var retiring []retiringKey
 	for _, k := range kept {
 		until := retired[k.key.ID()].Add(tokenTTL)
@@ -468,17 +469,17 @@ func loadKeys(getenv func(string) string, alg, db string, secret []byte, now tim
 		set = append(set, k.key)
 		retiring = append(retiring, retiringKey{id: k.key.ID(), until: until})
 	}
-	ks, err := auth.NewKeySet(set...)
+	ks, err := token.NewKeySet(set...)
 	return ks, retiring, err
 }
 
 // activeKey returns the key that signs tokens for alg (see loadKeys).
-func activeKey(getenv func(string) string, alg, db string, secret []byte, log *slog.Logger) (*auth.Key, error) {
+func activeKey(getenv func(string) string, alg, db string, secret []byte, log *slog.Logger) (*token.Key, error) {
 	if alg == "HS256" {
 		if getenv("AUTH_JWT_PRIVATE_KEY") != "" {
 			log.Warn("AUTH_JWT_PRIVATE_KEY is ignored with -alg HS256")
 		}
-		return auth.NewKey("", secret)
+		return token.NewKey("", secret)
 	}
 	data, source, err := privateKeyPEM(getenv, alg, db, log)
 	if err != nil {
@@ -489,8 +490,8 @@ func activeKey(getenv func(string) string, alg, db string, secret []byte, log *s
 
 // parsePrivateKey parses the PEM private key for alg that source (a file
 // or variable name) holds; why says, in messages, why alg is expected.
-func parsePrivateKey(data []byte, source, alg, why string) (*auth.Key, error) {
-	key, err := auth.ParseKeyPEM("", data)
+func parsePrivateKey(data []byte, source, alg, why string) (*token.Key, error) {
+	key, err := token.ParseKeyPEM("", data)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", source, err)
@@ -505,17 +506,17 @@ func parsePrivateKey(data []byte, source, alg, why string) (*auth.Key, error) {
 // An otherKey is a key the server keeps for a SQLite database, and the file
 // it is kept in ("" for the secret, which the server always needs).
 type otherKey struct {
-	key  *auth.Key
+	key  *token.Key
 	file string
 }
 
 // otherKeys returns the keys kept for the SQLite database db other than
 // active: the secret's HS256 key, and the key of each <db>.jwt-<alg>.pem
 // that exists.
-func otherKeys(db string, secret []byte, active *auth.Key) ([]otherKey, error) {
+func otherKeys(db string, secret []byte, active *token.Key) ([]otherKey, error) {
 	var kept []otherKey
 	if active.Algorithm() != "HS256" {
-		k, err := auth.NewKey("", secret)
+		k, err := token.NewKey("", secret)
 		if err != nil {
 			return nil, err
 		}
@@ -558,7 +559,7 @@ type keyState struct {
 // there is no file yet (one written before it, say): as if each had
 // signed until now, which keeps its tokens valid. Entries are never
 // dropped, so that a key file left in place stays retired.
-func recordKeys(path string, active *auth.Key, kept []otherKey, now time.Time) (map[string]time.Time, error) {
+func recordKeys(path string, active *token.Key, kept []otherKey, now time.Time) (map[string]time.Time, error) {
 	now = now.UTC()
 	st := keyState{Retired: map[string]time.Time{}}
 	data, err := os.ReadFile(path)
@@ -624,7 +625,7 @@ type retiringKey struct {
 // retireKeys removes each key of retiring from keys at the first tick at
 // which now() has reached its until, and returns once none is left or ctx
 // is done.
-func retireKeys(ctx context.Context, keys *auth.KeySet, retiring []retiringKey, tick <-chan time.Time, now func() time.Time, log *slog.Logger) {
+func retireKeys(ctx context.Context, keys *token.KeySet, retiring []retiringKey, tick <-chan time.Time, now func() time.Time, log *slog.Logger) {
 	for len(retiring) > 0 {
 		select {
 		case <-ctx.Done():

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/go-sql-driver/mysql"
 )
@@ -549,20 +550,20 @@ func publishedKey(t *testing.T, base, alg string) ([]byte, string) {
 
 // verifyWithJWKS verifies token as another service would: with a
 // verifier that knows nothing but the published JWKS document.
-func verifyWithJWKS(doc []byte, token string) (*auth.Claims, error) {
-	keys, err := auth.ParseJWKS(doc)
+func verifyWithJWKS(doc []byte, tok string) (*token.Claims, error) {
+	keys, err := token.ParseJWKS(doc)
 	if err != nil {
 		return nil, err
 	}
-	set, err := auth.NewKeySet(keys...)
+	set, err := token.NewKeySet(keys...)
 	if err != nil {
 		return nil, err
 	}
-	v, err := auth.NewVerifier(set, auth.VerifierConfig{})
+	v, err := token.NewVerifier(set, token.Config{})
 	if err != nil {
 		return nil, err
 	}
-	return v.VerifyToken(context.Background(), token)
+	return v.VerifyToken(context.Background(), tok)
 }
 
 // tokenHeader decodes the JOSE header of a JWT.
@@ -1039,14 +1040,14 @@ func signWithKept(t *testing.T, dbPath, alg string, kid any, payload map[string]
 // left.
 func TestRetireKeys(t *testing.T) {
 	clock := newTestClock()
-	newKey := func(id string) *auth.Key {
-		k, err := auth.NewKey(id, []byte(strings.Repeat(id, 32)))
+	newKey := func(id string) *token.Key {
+		k, err := token.NewKey(id, []byte(strings.Repeat(id, 32)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return k
 	}
-	keys, err := auth.NewKeySet(newKey("a"), newKey("b"), newKey("c"))
+	keys, err := token.NewKeySet(newKey("a"), newKey("b"), newKey("c"))
 	if err != nil {
 		t.Fatal(err)
 	}

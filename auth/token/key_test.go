@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"bytes"
@@ -269,7 +269,7 @@ func TestNewKeyRejects(t *testing.T) {
 func TestNewKeyCopiesSecret(t *testing.T) {
 	secret := bytes.Clone(testSecret)
 	k := mustKey(t, "", secret)
-	s, clk := tokenService(t, Config{Keys: mustKeySet(t, k)})
+	s, clk := tokenService(t, serviceConfig{Keys: mustKeySet(t, k)})
 	payload := validPayload(clk.Now())
 	before := jws(seedHeader, payload, signHS256(testSecret))
 
@@ -279,8 +279,8 @@ func TestNewKeyCopiesSecret(t *testing.T) {
 	if _, err := s.VerifyToken(t.Context(), before); err != nil {
 		t.Errorf("token of the original secret, after the caller cleared its copy: %v", err)
 	}
-	if _, err := s.VerifyToken(t.Context(), jws(seedHeader, payload, signHS256(secret))); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("token HMAC'd with the cleared slice: %v, want ErrInvalidToken", err)
+	if _, err := s.VerifyToken(t.Context(), jws(seedHeader, payload, signHS256(secret))); !errors.Is(err, ErrInvalid) {
+		t.Errorf("token HMAC'd with the cleared slice: %v, want ErrInvalid", err)
 	}
 	tok := issue(t, s, "") // an HMAC key with ID "" writes no kid
 	if !bytes.Equal(tokenSignature(t, tok), signHS256(testSecret)(signingInput(tok))) {
@@ -298,7 +298,7 @@ func TestNewKeyCopiesEd25519(t *testing.T) {
 	clear(priv)
 	clear(pub)
 
-	s, clk := tokenService(t, Config{Keys: mustKeySet(t, signer)})
+	s, clk := tokenService(t, serviceConfig{Keys: mustKeySet(t, signer)})
 	tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func TestNewKeyCopiesEd25519(t *testing.T) {
 	if !ed25519.Verify(testEdKey(2).Public().(ed25519.PublicKey), signingInput(tok), tokenSignature(t, tok)) {
 		t.Errorf("after the caller cleared its private key, the key signs with another")
 	}
-	v, err := NewVerifier(mustKeySet(t, verifier), VerifierConfig{Now: clk.Now, Logger: discardLogger})
+	v, err := NewVerifier(mustKeySet(t, verifier), Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

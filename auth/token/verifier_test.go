@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"context"
@@ -17,11 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,10 +27,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// discardLogger keeps the audit records of rejected tokens out of the test
-// output.
-var discardLogger = slog.New(slog.DiscardHandler)
 
 // validPayload is the payload of a token for user u1 issued at now, valid
 // for ten minutes.
@@ -143,13 +137,13 @@ func signRS256(t testing.TB, k *rsa.PrivateKey) func([]byte) []byte {
 	return signRSA(t, k, crypto.SHA256, false)
 }
 
-// keyFixture is a Service whose KeySet holds an EdDSA key "ed" (active),
+// keyFixture is a service whose KeySet holds an EdDSA key "ed" (active),
 // an ES256 key "ec", an RS256 key "rsa" and the HS256 key of testSecret
 // with ID "" (so that tokens without kid are HS256 tokens, as in the seed
-// API), and a standalone Verifier made from the Service's JWKS, which has
+// API), and a standalone Verifier made from the service's JWKS, which has
 // the three public keys only.
 type keyFixture struct {
-	svc        *Service
+	svc        *service
 	clk        *clock
 	ed         ed25519.PrivateKey
 	ec         *ecdsa.PrivateKey
@@ -157,19 +151,17 @@ type keyFixture struct {
 	standalone *Verifier
 }
 
-func newKeyFixture(t *testing.T, cfg Config, vcfg VerifierConfig) *keyFixture {
+func newKeyFixture(t *testing.T, cfg serviceConfig, vcfg Config) *keyFixture {
 	t.Helper()
 	f := &keyFixture{ed: testEdKey(10), ec: testECKey(t, 10), rsa: testRSAKey(t, 0)}
 	cfg.Keys = mustKeySet(t,
 		mustKey(t, "ed", f.ed), mustKey(t, "ec", f.ec), mustKey(t, "rsa", f.rsa), mustKey(t, "", testSecret))
-	cfg.Logger = discardLogger
 	f.svc, f.clk = tokenService(t, cfg)
 	pub, err := ParseJWKS(f.svc.Keys().JWKS())
 	if err != nil {
-		t.Fatalf("ParseJWKS(the Service's JWKS): %v", err)
+		t.Fatalf("ParseJWKS(the service's JWKS): %v", err)
 	}
 	vcfg.Now = f.clk.Now
-	vcfg.Logger = discardLogger
 	if f.standalone, err = NewVerifier(mustKeySet(t, pub...), vcfg); err != nil {
 		t.Fatalf("NewVerifier: %v", err)
 	}
@@ -177,7 +169,7 @@ func newKeyFixture(t *testing.T, cfg Config, vcfg VerifierConfig) *keyFixture {
 }
 
 // verifiers are the two ways of verifying the fixture's tokens: the
-// Service's own Verifier and the standalone one.
+// service's own Verifier and the standalone one.
 func (f *keyFixture) verifiers() []struct {
 	name string
 	v    *Verifier
@@ -189,7 +181,7 @@ func (f *keyFixture) verifiers() []struct {
 }
 
 func TestVerifierAccepts(t *testing.T) {
-	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	f := newKeyFixture(t, serviceConfig{}, Config{})
 	payload := validPayload(f.clk.Now())
 	attacker := testEdKey(0xa7)
 	srv, hits := countingServer(t)
@@ -201,7 +193,7 @@ func TestVerifierAccepts(t *testing.T) {
 		"EdDSA with jku and x5u": jws(`{"alg":"EdDSA","kid":"ed","jku":"`+srv.URL+`/jwks","x5u":"`+srv.URL+`/cert"}`, payload, signEd(f.ed)),
 		"EdDSA with another jwk": jws(`{"alg":"EdDSA","kid":"ed","jwk":{"kty":"OKP","crv":"Ed25519","x":"`+rawURL(attacker[32:])+`"}}`, payload, signEd(f.ed)),
 	}
-	// Tokens the Service issues with each of its asymmetric keys active.
+	// Tokens the service issues with each of its asymmetric keys active.
 	for _, id := range []string{"rsa", "ec", "ed"} {
 		if err := f.svc.Keys().Promote(id); err != nil {
 			t.Fatal(err)
@@ -229,14 +221,14 @@ func TestVerifierAccepts(t *testing.T) {
 		}
 	}
 
-	// The HS256 key of the secret is no part of the JWKS: the Service
+	// The HS256 key of the secret is no part of the JWKS: the service
 	// accepts its tokens, the standalone Verifier does not.
 	hs := jws(seedHeader, payload, signHS256(testSecret))
 	if _, err := f.svc.VerifyToken(t.Context(), hs); err != nil {
-		t.Errorf("Service: HS256 token without kid: %v", err)
+		t.Errorf("service: HS256 token without kid: %v", err)
 	}
-	if _, err := f.standalone.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("standalone Verifier: HS256 token signed with the Service's secret: %v, want ErrInvalidToken", err)
+	if _, err := f.standalone.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalid) {
+		t.Errorf("standalone Verifier: HS256 token signed with the service's secret: %v, want ErrInvalid", err)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the verifiers fetched jku/x5u %d times", n)
@@ -256,10 +248,10 @@ func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, hits
 }
 
-// TestVerifierRejects: each token is refused by the Service and by the
-// standalone Verifier, with ErrInvalidToken and not ErrTokenExpired.
+// TestVerifierRejects: each token is refused by the service and by the
+// standalone Verifier, with ErrInvalid and not ErrExpired.
 func TestVerifierRejects(t *testing.T) {
-	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	f := newKeyFixture(t, serviceConfig{}, Config{})
 	payload := validPayload(f.clk.Now())
 	srv, hits := countingServer(t)
 	der := mustDER(t)
@@ -365,11 +357,11 @@ func TestVerifierRejects(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(v.name+"/"+tt.name, func(t *testing.T) {
 				c, err := v.v.VerifyToken(t.Context(), tt.token)
-				if c != nil || !errors.Is(err, ErrInvalidToken) {
-					t.Fatalf("VerifyToken = %+v, %v; want nil, ErrInvalidToken", c, err)
+				if c != nil || !errors.Is(err, ErrInvalid) {
+					t.Fatalf("VerifyToken = %+v, %v; want nil, ErrInvalid", c, err)
 				}
-				if errors.Is(err, ErrTokenExpired) {
-					t.Errorf("error %v wraps ErrTokenExpired", err)
+				if errors.Is(err, ErrExpired) {
+					t.Errorf("error %v wraps ErrExpired", err)
 				}
 			})
 		}
@@ -379,8 +371,8 @@ func TestVerifierRejects(t *testing.T) {
 		jws(seedHeader, payload, signHS256(testSecret)),
 		jws(`{"alg":"HS256","kid":""}`, payload, signHS256(testSecret)),
 	} {
-		if _, err := f.standalone.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalidToken) {
-			t.Errorf("standalone: HS256 token %s signed with the Service's secret: %v, want ErrInvalidToken", tok, err)
+		if _, err := f.standalone.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
+			t.Errorf("standalone: HS256 token %s signed with the service's secret: %v, want ErrInvalid", tok, err)
 		}
 	}
 	if n := hits.Load(); n != 0 {
@@ -394,7 +386,7 @@ func TestVerifierRejects(t *testing.T) {
 // its key's, even where the key's type fits the algorithm (RSA keys for
 // PS256, RS384 and RS512; HMAC secrets for HS384 and HS512).
 func TestKeyFuncPinsAlgorithm(t *testing.T) {
-	f := newKeyFixture(t, Config{}, VerifierConfig{})
+	f := newKeyFixture(t, serviceConfig{}, Config{})
 	payload := validPayload(f.clk.Now())
 	hmacWith := func(h func() hash.Hash) func([]byte) []byte {
 		return func(in []byte) []byte {
@@ -420,20 +412,20 @@ func TestKeyFuncPinsAlgorithm(t *testing.T) {
 			if _, err := lax.ParseWithClaims(tt.token, new(Claims), func(*jwt.Token) (any, error) { return tt.key, nil }); err != nil {
 				t.Fatalf("control: the token does not verify with its key: %v", err)
 			}
-			if _, err := lax.ParseWithClaims(tt.token, new(Claims), f.svc.Verifier().keys.load().keyfunc(nil)); err == nil {
+			if _, err := lax.ParseWithClaims(tt.token, new(Claims), f.svc.Verifier().keys.load().keyfunc()); err == nil {
 				t.Errorf("the key function accepts it with a permissive parser")
 			}
 		})
 	}
 	// And the key function does accept the tokens of its keys.
 	rs := jws(`{"alg":"RS256","kid":"rsa"}`, payload, signRS256(t, f.rsa))
-	if _, err := lax.ParseWithClaims(rs, new(Claims), f.svc.Verifier().keys.load().keyfunc(nil)); err != nil {
+	if _, err := lax.ParseWithClaims(rs, new(Claims), f.svc.Verifier().keys.load().keyfunc()); err != nil {
 		t.Errorf("RS256 token of the RSA key: %v", err)
 	}
 }
 
 func TestVerifierExpired(t *testing.T) {
-	f := newKeyFixture(t, Config{TokenTTL: 10 * time.Minute}, VerifierConfig{})
+	f := newKeyFixture(t, serviceConfig{TokenTTL: 10 * time.Minute}, Config{})
 	issued, exp, err := f.svc.IssueToken(t.Context(), User{ID: "u1"})
 	if err != nil {
 		t.Fatal(err)
@@ -449,8 +441,8 @@ func TestVerifierExpired(t *testing.T) {
 		for name, tok := range tokens {
 			t.Run(v.name+"/"+name, func(t *testing.T) {
 				_, err := v.v.VerifyToken(t.Context(), tok)
-				if !errors.Is(err, ErrTokenExpired) || !errors.Is(err, ErrInvalidToken) {
-					t.Errorf("VerifyToken after exp: %v, want ErrTokenExpired and ErrInvalidToken", err)
+				if !errors.Is(err, ErrExpired) || !errors.Is(err, ErrInvalid) {
+					t.Errorf("VerifyToken after exp: %v, want ErrExpired and ErrInvalid", err)
 				}
 			})
 		}
@@ -468,7 +460,7 @@ func TestVerifierExpired(t *testing.T) {
 
 func TestVerifierIssuerAudience(t *testing.T) {
 	const iss, aud = "https://auth.example.com", "api"
-	f := newKeyFixture(t, Config{Issuer: iss, Audience: aud}, VerifierConfig{Issuer: iss, Audience: aud})
+	f := newKeyFixture(t, serviceConfig{Issuer: iss, Audience: aud}, Config{Issuer: iss, Audience: aud})
 	ctx := t.Context()
 	now := f.clk.Now().Unix()
 	ed := func(extra string) string {
@@ -502,35 +494,35 @@ func TestVerifierIssuerAudience(t *testing.T) {
 	for _, v := range f.verifiers() {
 		for _, tt := range rejects {
 			t.Run(v.name+"/"+tt.name, func(t *testing.T) {
-				if _, err := v.v.VerifyToken(ctx, tt.token); !errors.Is(err, ErrInvalidToken) {
-					t.Errorf("VerifyToken = %v, want ErrInvalidToken", err)
+				if _, err := v.v.VerifyToken(ctx, tt.token); !errors.Is(err, ErrInvalid) {
+					t.Errorf("VerifyToken = %v, want ErrInvalid", err)
 				}
 			})
 		}
 	}
 
 	// A Verifier without Issuer and Audience checks neither; one with
-	// others refuses the Service's tokens.
+	// others refuses the service's tokens.
 	keys := mustKeySet(t, mustKey(t, "ed", f.ed.Public()))
 	for _, tt := range []struct {
 		name string
-		cfg  VerifierConfig
+		cfg  Config
 		ok   bool
 	}{
-		{"neither configured", VerifierConfig{}, true},
-		{"other issuer", VerifierConfig{Issuer: "https://other.example.com"}, false},
-		{"other audience", VerifierConfig{Audience: "web"}, false},
-		{"same issuer, other audience", VerifierConfig{Issuer: iss, Audience: "web"}, false},
+		{"neither configured", Config{}, true},
+		{"other issuer", Config{Issuer: "https://other.example.com"}, false},
+		{"other audience", Config{Audience: "web"}, false},
+		{"same issuer, other audience", Config{Issuer: iss, Audience: "web"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.Now, tt.cfg.Logger = f.clk.Now, discardLogger
+			tt.cfg.Now = f.clk.Now
 			v, err := NewVerifier(keys, tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = v.VerifyToken(ctx, own)
-			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrInvalidToken) {
-				t.Errorf("VerifyToken(the Service's token) = %v, want ok: %v", err, tt.ok)
+			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrInvalid) {
+				t.Errorf("VerifyToken(the service's token) = %v, want ok: %v", err, tt.ok)
 			}
 		})
 	}
@@ -541,10 +533,10 @@ func TestNewVerifier(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		keys *KeySet
-		cfg  VerifierConfig
+		cfg  Config
 	}{
-		{"nil KeySet", nil, VerifierConfig{}},
-		{"negative MaxTokenBytes", keys, VerifierConfig{MaxTokenBytes: -1}},
+		{"nil KeySet", nil, Config{}},
+		{"negative MaxTokenBytes", keys, Config{MaxTokenBytes: -1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v, err := NewVerifier(tt.keys, tt.cfg)
@@ -558,7 +550,7 @@ func TestNewVerifier(t *testing.T) {
 	// before parsing, one at the cap is verified.
 	clk := newClock(time.Unix(seedIat, 0))
 	tok := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(1)))
-	v, err := NewVerifier(keys, VerifierConfig{Now: clk.Now, Logger: discardLogger})
+	v, err := NewVerifier(keys, Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,219 +564,67 @@ func TestNewVerifier(t *testing.T) {
 		max int
 		ok  bool
 	}{{len(tok), true}, {len(tok) - 1, false}} {
-		v, err := NewVerifier(keys, VerifierConfig{MaxTokenBytes: tt.max, Now: clk.Now, Logger: discardLogger})
+		v, err := NewVerifier(keys, Config{MaxTokenBytes: tt.max, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.VerifyToken(t.Context(), tok); tt.ok != (err == nil) || err != nil && !errors.Is(err, ErrInvalidToken) {
+		if _, err := v.VerifyToken(t.Context(), tok); tt.ok != (err == nil) || err != nil && !errors.Is(err, ErrInvalid) {
 			t.Errorf("MaxTokenBytes %d, token of %d bytes: %v", tt.max, len(tok), err)
 		}
 	}
 }
 
-// TestVerifierAudit: a standalone Verifier reports refused tokens as a
-// Service does, without the token.
-func TestVerifierAudit(t *testing.T) {
-	var events []Event
+// TestVerifierRejected: Config.Rejected hears of every refused token,
+// with the user ID when the token is otherwise valid, and never the token;
+// not of accepted tokens, nor of a failure of Config.Revocations.
+func TestVerifierRejected(t *testing.T) {
+	type report struct {
+		userID string
+		err    error
+	}
+	var reports []report
+	gens := new(generations)
 	clk := newClock(time.Unix(seedIat, 0))
-	v, err := NewVerifier(mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public())), VerifierConfig{
-		Now:     clk.Now,
-		Logger:  discardLogger,
-		OnEvent: func(_ context.Context, e Event) { events = append(events, e) },
+	v, err := NewVerifier(mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public())), Config{
+		Now:         clk.Now,
+		Revocations: gens,
+		Rejected: func(ctx context.Context, userID string, err error) {
+			if ctx.Value(ctxKey{}) != "req-1" {
+				t.Errorf("Rejected got a context without the caller's value")
+			}
+			reports = append(reports, report{userID, err})
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.WithValue(t.Context(), ctxKey{}, "req-1")
+	good := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(1)))
 	bad := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(2)))
-	if _, err := v.VerifyToken(t.Context(), bad); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("VerifyToken = %v, want ErrInvalidToken", err)
+	if _, err := v.VerifyToken(ctx, good); err != nil {
+		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].Kind != EventTokenRejected || !events[0].Time.Equal(clk.Now()) {
-		t.Fatalf("events = %+v, want one %s at the verifier's time", events, EventTokenRejected)
+	if len(reports) != 0 {
+		t.Fatalf("an accepted token was reported: %+v", reports)
 	}
-	if sig := bad[strings.LastIndexByte(bad, '.')+1:]; strings.Contains(events[0].Reason, sig) {
-		t.Errorf("event reason %q holds the token's signature", events[0].Reason)
+	_, err = v.VerifyToken(ctx, bad)
+	if !errors.Is(err, ErrInvalid) || len(reports) != 1 || reports[0].err != err || reports[0].userID != "" {
+		t.Fatalf("bad signature: VerifyToken = %v; reports %+v, want that error once, without a user ID", err, reports)
 	}
-}
-
-func TestNewWithPublicActiveKey(t *testing.T) {
-	keys := mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public()))
-	s, err := New(newFakeStore(), Config{Secret: testSecret, Keys: keys})
-	if s != nil || !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("New with a public active key = %v, %v; want nil, ErrInvalidConfig", s, err)
+	if sig := bad[strings.LastIndexByte(bad, '.')+1:]; strings.Contains(reports[0].err.Error(), sig) {
+		t.Errorf("reported error %q holds the token's signature", reports[0].err)
 	}
-}
-
-func TestServiceKeys(t *testing.T) {
-	t.Run("default", func(t *testing.T) {
-		s, _ := tokenService(t, Config{})
-		keys := s.Keys().Keys()
-		if len(keys) != 1 || keys[0].ID() != "" || keys[0].Algorithm() != "HS256" || !keys[0].CanSign() {
-			t.Fatalf("default Keys = %v, want one HS256 key with ID \"\"", keys)
-		}
-		if string(s.Keys().JWKS()) != `{"keys":[]}` {
-			t.Errorf("JWKS of the default set = %s", s.Keys().JWKS())
-		}
-		// Even the default set rotates.
-		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Keys().Rotate(mustKey(t, "ed", testEdKey(1))); err != nil {
-			t.Fatal(err)
-		}
-		next, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h := tokenHeader(t, next); h["alg"] != "EdDSA" || h["kid"] != "ed" {
-			t.Errorf("after Rotate, header = %v", h)
-		}
-		for _, tok := range []string{tok, next} {
-			if _, err := s.Verifier().VerifyToken(t.Context(), tok); err != nil {
-				t.Errorf("Service.Verifier: %v", err)
-			}
-		}
-	})
-	t.Run("configured", func(t *testing.T) {
-		keys := mustKeySet(t, mustKey(t, "ed", testEdKey(1)))
-		s, _ := tokenService(t, Config{Keys: keys})
-		if s.Keys() != keys {
-			t.Errorf("Service.Keys() is not Config.Keys")
-		}
-		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The secret signs nothing and verifies nothing when Keys is set.
-		if h := tokenHeader(t, tok); h["alg"] != "EdDSA" || h["kid"] != "ed" {
-			t.Errorf("header = %v", h)
-		}
-		hs := handToken(seedHeader, validPayload(time.Unix(seedIat+10, 0)))
-		if _, err := s.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalidToken) {
-			t.Errorf("HS256 token of the Secret, with Keys set: %v, want ErrInvalidToken", err)
-		}
-	})
+	gens.revoke("u1")
+	if _, err := v.VerifyToken(ctx, good); !errors.Is(err, ErrInvalid) || len(reports) != 2 || reports[1].userID != "u1" {
+		t.Fatalf("revoked session: VerifyToken = %v; reports %+v, want a second with user ID u1", err, reports)
+	}
+	gens.err = errors.New("store down")
+	if _, err := v.VerifyToken(ctx, good); err == nil || errors.Is(err, ErrInvalid) || len(reports) != 2 {
+		t.Errorf("store down: VerifyToken = %v; reports %+v, want the store's error, unreported", err, reports)
+	}
 }
 
 type ctxKey struct{}
-
-func TestCustomClaims(t *testing.T) {
-	var calls []string
-	s, _ := tokenService(t, Config{
-		Logger: discardLogger,
-		CustomClaims: func(ctx context.Context, u User) (map[string]any, error) {
-			calls = append(calls, fmt.Sprint(ctx.Value(ctxKey{}), "/", u.ID))
-			roles := []string{"reader"}
-			if u.Name == "Ada" {
-				roles = append(roles, "admin")
-			}
-			return map[string]any{"roles": roles, "tenant": "acme", "level": 3, "https://example.com/claim": true}, nil
-		},
-	})
-	ctx := context.WithValue(t.Context(), ctxKey{}, "req-1")
-	tok, _, err := s.IssueToken(ctx, User{ID: "u1", Name: "Ada", Email: "ada@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(calls, []string{"req-1/u1"}) {
-		t.Errorf("CustomClaims calls = %q, want the caller's ctx and user once", calls)
-	}
-	if m := tokenPayload(t, tok); fmt.Sprint(m["roles"]) != "[reader admin]" || m["tenant"] != "acme" || m["userId"] != "u1" {
-		t.Errorf("payload = %v", m)
-	}
-	c, err := s.VerifyToken(t.Context(), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var app struct {
-		Roles  []string `json:"roles"`
-		Tenant string   `json:"tenant"`
-		Level  int      `json:"level"`
-		URI    bool     `json:"https://example.com/claim"`
-		UserID string   `json:"userId"`
-	}
-	if err := c.Decode(&app); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(app.Roles, []string{"reader", "admin"}) || app.Tenant != "acme" || app.Level != 3 || !app.URI || app.UserID != "u1" {
-		t.Errorf("Decode = %+v", app)
-	}
-	if c.UserID != "u1" || c.UserName != "Ada" || c.Email != "ada@example.com" || c.Subject != "u1" {
-		t.Errorf("claims = %+v", c)
-	}
-	// A type that does not fit is an error of Decode, not a panic.
-	var wrong struct {
-		Roles int `json:"roles"`
-	}
-	if err := c.Decode(&wrong); err == nil {
-		t.Errorf("Decode of roles into an int: no error")
-	}
-
-	// Sign-up and login issue tokens through the same hook.
-	sess, err := s.Signup(ctx, NewUser{Name: "Bob", Email: "bob@example.com", Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
-		t.Errorf("sign-up token payload = %v", m)
-	}
-	sess, err = s.Login(ctx, "bob@example.com", "correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
-		t.Errorf("login token payload = %v", m)
-	}
-}
-
-func TestCustomClaimsReserved(t *testing.T) {
-	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email"} {
-		t.Run(name, func(t *testing.T) {
-			s, _ := tokenService(t, Config{
-				CustomClaims: func(context.Context, User) (map[string]any, error) {
-					return map[string]any{"roles": []string{"admin"}, name: "attacker"}, nil
-				},
-			})
-			tok, exp, err := s.IssueToken(t.Context(), User{ID: "u1"})
-			if tok != "" || !exp.IsZero() || !errors.Is(err, ErrInvalidConfig) {
-				t.Errorf("IssueToken = %q, %v, %v; want no token, ErrInvalidConfig", tok, exp, err)
-			}
-		})
-	}
-	// The names of header parameters are not reserved. (Reserved names in
-	// other cases are: TestCustomClaimsCase.)
-	s, _ := tokenService(t, Config{
-		CustomClaims: func(context.Context, User) (map[string]any, error) {
-			return map[string]any{"kid": "x", "alg": "x", "typ": "x"}, nil
-		},
-	})
-	if _, _, err := s.IssueToken(t.Context(), User{ID: "u1"}); err != nil {
-		t.Errorf("IssueToken with header parameter names: %v", err)
-	}
-}
-
-func TestCustomClaimsError(t *testing.T) {
-	errHook := errors.New("roles: database down")
-	s, _ := tokenService(t, Config{
-		CustomClaims: func(context.Context, User) (map[string]any, error) { return nil, errHook },
-	})
-	tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
-	if tok != "" || !errors.Is(err, errHook) {
-		t.Errorf("IssueToken = %q, %v; want no token, an error wrapping the hook's", tok, err)
-	}
-	// A hook returning no claims adds none.
-	s, _ = tokenService(t, Config{
-		CustomClaims: func(context.Context, User) (map[string]any, error) { return nil, nil },
-	})
-	tok, _, err = s.IssueToken(t.Context(), User{ID: "u1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := tokenPayload(t, tok); len(m) != 7 {
-		t.Errorf("payload with a hook returning nil = %v, want the 7 standard claims", m)
-	}
-}
 
 func TestClaimsDecode(t *testing.T) {
 	t.Run("not from a token", func(t *testing.T) {
@@ -808,7 +648,7 @@ func TestClaimsDecode(t *testing.T) {
 		}
 	})
 	t.Run("token without custom claims", func(t *testing.T) {
-		s, _ := tokenService(t, Config{})
+		s, _ := tokenService(t, serviceConfig{})
 		tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
 		if err != nil {
 			t.Fatal(err)

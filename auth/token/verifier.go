@@ -1,16 +1,25 @@
-package auth
+package token
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// VerifierConfig configures a [Verifier]. Every zero field takes the
-// default stated beside it.
-type VerifierConfig struct {
+// SessionGenerations reports users' session generations: per user, a
+// counter that starts at 0 and that each revocation of all the user's
+// sessions increments (auth.SessionStore implements it). A token of an
+// older generation than its user's belongs to a session that was revoked.
+type SessionGenerations interface {
+	SessionGeneration(ctx context.Context, userID string) (int64, error)
+}
+
+// Config configures a [Verifier]. Every zero field takes the default stated
+// beside it.
+type Config struct {
 	// Issuer, if set, is required as the iss of every token. Default:
 	// empty (iss not checked).
 	Issuer string
@@ -36,37 +45,36 @@ type VerifierConfig struct {
 	// Revocations, if set, makes verification stateful: a token whose
 	// session generation (Claims.Generation) is older than its user's, as
 	// Revocations.SessionGeneration reports, is refused: its session was
-	// revoked, or began before a revocation ended it. That
-	// costs one store read per verification; if it fails, VerifyToken
-	// returns its error, wrapped, and not [ErrInvalidToken]. Default: nil,
-	// no such check (see auth.Config.CheckRevocation).
-	Revocations SessionStore
+	// revoked, or began before a revocation ended it. That costs one
+	// store read per verification; if it fails, VerifyToken returns its
+	// error, wrapped, and not [ErrInvalid]. Default: nil, no such check.
+	Revocations SessionGenerations
 
-	// Logger receives an [EventTokenRejected] record, at level Info, for
-	// every token refused. Default: slog.Default(). To turn them off, pass
-	// slog.New(slog.DiscardHandler).
-	Logger *slog.Logger
-
-	// OnEvent, if set, is called with every audit event, synchronously.
-	// Default: nil.
-	OnEvent func(context.Context, Event)
+	// Rejected, if set, is called, synchronously, with every error of
+	// VerifyToken that wraps [ErrInvalid], and the user ID of the token
+	// when it is known (a valid token of a revoked session), "" otherwise:
+	// the place for an audit record (package auth records an
+	// auth.EventTokenRejected there). Default: nil, nothing is reported.
+	Rejected func(ctx context.Context, userID string, err error)
 
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 }
 
-// A Verifier checks access tokens against a [KeySet]. Every [Service] has
-// one ([Service.Verifier]); a service that only verifies tokens, and holds
-// no signing key, makes its own from public keys, for instance those of
-// the issuer's published JWKS ([ParseJWKS]). It is safe for concurrent
-// use.
+// A Verifier checks access tokens against a [KeySet]. Every auth.Service
+// has one (auth.Service.Verifier); a service that only verifies tokens,
+// and holds no signing key, makes its own from public keys, for instance
+// those of the issuer's published JWKS ([ParseJWKS]). It is safe for
+// concurrent use.
 type Verifier struct {
-	auditor
 	keys          *KeySet
 	issuer        string
 	audience      string
 	maxTokenBytes int
-	revocations   SessionStore
+	revocations   SessionGenerations
+	rejected      func(context.Context, string, error)
+	now           func() time.Time
+	parser        *jwt.Parser
 	cache         *tokenCache // nil: none
 }
 
@@ -74,7 +82,7 @@ type Verifier struct {
 // [KeySet] for how a token's key is chosen), which may change while it is
 // in use. It returns an error wrapping [ErrInvalidConfig] for a nil key
 // set or a negative MaxTokenBytes.
-func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
+func NewVerifier(keys *KeySet, cfg Config) (*Verifier, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("%w: nil KeySet", ErrInvalidConfig)
 	}
@@ -90,16 +98,15 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	return &Verifier{
-		auditor:       auditor{log: cfg.Logger, onEvent: cfg.OnEvent, now: cfg.Now},
 		keys:          keys,
 		issuer:        cfg.Issuer,
 		audience:      cfg.Audience,
 		maxTokenBytes: cfg.MaxTokenBytes,
 		revocations:   cfg.Revocations,
+		rejected:      cfg.Rejected,
+		now:           cfg.Now,
+		parser:        parser(cfg),
 		cache:         newTokenCache(cfg.CacheSize),
 	}, nil
 }
@@ -110,25 +117,26 @@ func NewVerifier(keys *KeySet, cfg VerifierConfig) (*Verifier, error) {
 // tokens without one) under that key's own algorithm, without a crit
 // header, with an exp that has not passed, an nbf (if present) that has
 // (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings,
-// from 0 to 253402300799, the last second of the year 9999), a userId,
-// and the configured iss and aud when those are set. Claims are read by
-// their exact names: a payload in which a claim of [Claims] appears under
-// another case ("UserId", "EXP"), or two member names differ only in
-// case, is refused, since readers that match names case-insensitively
-// (encoding/json) and exactly (most JWT libraries) would read it
-// differently. Every failure wraps [ErrInvalidToken]; an expired token
-// also wraps [ErrTokenExpired].
-// Each failure is recorded as an [EventTokenRejected] audit event, with
-// the client address ctx carries, if any. With VerifierConfig.Revocations,
-// a token of a revoked session is refused too.
+// from 0 to 253402300799, the last second of the year 9999), a userId
+// (and a sub, if any, equal to it), and the configured iss and aud when
+// those are set. Claims are read by their exact names: a payload in which
+// a claim of [Claims] appears under another case ("UserId", "EXP"), or
+// two member names differ only in case, is refused, since readers that
+// match names case-insensitively (encoding/json) and exactly (most JWT
+// libraries) would read it differently. With Config.Revocations, a token
+// of a revoked session is refused too.
+//
+// Every refusal wraps [ErrInvalid] and is reported to Config.Rejected; an
+// expired token's error also wraps [ErrExpired]. A failure of
+// Config.Revocations is returned wrapped, and wraps neither.
 func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.verify(token)
 	if err == nil && v.revocations != nil {
 		err = v.checkRevocation(ctx, c)
 	}
 	if err != nil {
-		if errors.Is(err, ErrInvalidToken) {
-			v.record(ctx, Event{Kind: EventTokenRejected, UserID: c.userID(), Reason: err.Error()})
+		if v.rejected != nil && errors.Is(err, ErrInvalid) {
+			v.rejected(ctx, c.userID(), err)
 		}
 		return nil, err
 	}
@@ -136,21 +144,21 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, erro
 }
 
 // checkRevocation refuses c if it is of an older session generation
-// than its user's: its session was revoked (see SessionStore).
+// than its user's: its session was revoked.
 func (v *Verifier) checkRevocation(ctx context.Context, c *Claims) error {
 	gen, err := v.revocations.SessionGeneration(ctx, c.UserID)
 	if err != nil {
-		return fmt.Errorf("auth: checking revocation: %w", err)
+		return fmt.Errorf("token: checking revocation: %w", err)
 	}
 	if c.Generation < gen {
-		return fmt.Errorf("%w: its session was revoked", ErrInvalidToken)
+		return fmt.Errorf("%w: its session was revoked", ErrInvalid)
 	}
 	return nil
 }
 
 func (v *Verifier) verify(token string) (*Claims, error) {
 	if len(token) > v.maxTokenBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidToken, v.maxTokenBytes)
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalid, v.maxTokenBytes)
 	}
 	st := v.keys.load()
 	now := v.now()
@@ -160,14 +168,11 @@ func (v *Verifier) verify(token string) (*Claims, error) {
 		}
 	}
 	if !isTokenText(token) {
-		return nil, fmt.Errorf("%w: character outside base64url and '.'", ErrInvalidToken)
+		return nil, fmt.Errorf("%w: character outside base64url and '.'", ErrInvalid)
 	}
-	c, key, err := v.verifyJWS(token, st, now)
+	c, key, err := v.parse(token, st)
 	if err != nil {
-		if errors.Is(err, ErrTokenExpired) {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrTokenExpired)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+		return nil, err
 	}
 	if v.cache != nil {
 		v.cache.put(token, c, key)

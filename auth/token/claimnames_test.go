@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // read the last of "userId" and "UserId" as the user ID; golang-jwt's
 // MapClaims and Node's jose read only "userId".
 func TestVerifyTokenClaimNameCase(t *testing.T) {
-	s, clk := tokenService(t, Config{Logger: discardLogger})
+	s, clk := tokenService(t, serviceConfig{})
 	now := clk.Now().Unix()
 	exp := now + 600
 	p := func(members string) string { return handToken(seedHeader, "{"+members+"}") }
@@ -46,8 +46,8 @@ func TestVerifyTokenClaimNameCase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := s.VerifyToken(t.Context(), tt.token)
-			if c != nil || !errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrTokenExpired) {
-				t.Fatalf("VerifyToken = %+v, %v; want nil, ErrInvalidToken (not expired)", c, err)
+			if c != nil || !errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
+				t.Fatalf("VerifyToken = %+v, %v; want nil, ErrInvalid (not expired)", c, err)
 			}
 		})
 	}
@@ -77,17 +77,15 @@ func TestVerifyTokenClaimNameCase(t *testing.T) {
 // TestVerifyTokenClaimNameCaseRevocation: an "Iat" in the future does not
 // carry a token past the revocation of its user's sessions.
 func TestVerifyTokenClaimNameCaseRevocation(t *testing.T) {
-	clk := newClock(time.Unix(seedIat+10, 0))
-	s := newTestService(t, newSessStore(), Config{CheckRevocation: true, Now: clk.Now, Logger: discardLogger})
+	gens := new(generations)
+	s, clk := tokenService(t, serviceConfig{Revocations: gens})
 	now := clk.Now().Unix()
 	tok := handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"Iat":1e10}`, now, now+3600))
 	clk.Add(time.Second)
-	if err := s.RevokeSessions(t.Context(), "u1"); err != nil {
-		t.Fatal(err)
-	}
+	gens.revoke("u1")
 	clk.Add(time.Second)
-	if c, err := s.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("a token with iat before the revocation and Iat after it: %+v, %v; want ErrInvalidToken", c, err)
+	if c, err := s.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a token with iat before the revocation and Iat after it: %+v, %v; want ErrInvalid", c, err)
 	}
 }
 
@@ -102,7 +100,7 @@ func TestCustomClaimsCase(t *testing.T) {
 		{"role", "Role"}, {"kid", "\u212aid"}, {"a", "b", "A"},
 	} {
 		t.Run(strings.Join(names, ","), func(t *testing.T) {
-			s, _ := tokenService(t, Config{
+			s, _ := tokenService(t, serviceConfig{
 				CustomClaims: func(_ context.Context, u User) (map[string]any, error) {
 					m := map[string]any{"roles": []string{"admin"}}
 					for _, n := range names {
@@ -118,7 +116,7 @@ func TestCustomClaimsCase(t *testing.T) {
 		})
 	}
 	// Names alike to the eye only are custom claims.
-	s, _ := tokenService(t, Config{
+	s, _ := tokenService(t, serviceConfig{
 		CustomClaims: func(context.Context, User) (map[string]any, error) {
 			return map[string]any{"\u0130ss": "x", "userId ": "x", "userIds": "x", "kid": "x", "alg": "x", "Role": "x"}, nil
 		},
@@ -136,7 +134,7 @@ func TestCustomClaimsCase(t *testing.T) {
 // whose name it matches: the claims of Claims exactly, a custom claim in
 // whatever case it has.
 func TestClaimsDecodeCase(t *testing.T) {
-	s, clk := tokenService(t, Config{Logger: discardLogger})
+	s, clk := tokenService(t, serviceConfig{})
 	now := clk.Now().Unix()
 	c, err := s.VerifyToken(t.Context(), handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"Role":"admin"}`, now+60)))
 	if err != nil {

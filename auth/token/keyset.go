@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"encoding/json"
@@ -21,7 +21,7 @@ import (
 // a running service:
 //
 //	keys.Rotate(next) // next signs from now on; the old key still verifies
-//	// ... once every token the old key signed has expired (Config.TokenTTL):
+//	// ... once every token the old key signed has expired (auth.Config.TokenTTL):
 //	keys.Remove(old.ID())
 //
 // Rotate suits a single service whose tokens only it verifies. With
@@ -34,7 +34,8 @@ import (
 //     5 minutes; clients such as Node's jose also refuse to refetch more
 //     often than every 30 seconds).
 //  2. Promote it on every replica.
-//  3. After Config.TokenTTL, Remove the old key on every replica.
+//  3. After the tokens' lifetime (auth.Config.TokenTTL), Remove the old
+//     key on every replica.
 type KeySet struct {
 	mu    sync.Mutex // serialises changes; readers use state alone
 	state atomic.Pointer[keyState]
@@ -49,8 +50,8 @@ type keyState struct {
 
 // NewKeySet returns a set of keys. The first key is the active one; the
 // others only verify. Key IDs must be unique. A set whose active key
-// cannot sign (public keys only) serves a [Verifier], not a [Service].
-// Errors wrap [ErrInvalidConfig].
+// cannot sign (public keys only) serves a [Verifier] but signs nothing
+// ([KeySet.Sign]). Errors wrap [ErrInvalidConfig].
 func NewKeySet(keys ...*Key) (*KeySet, error) {
 	st, err := newKeyState(keys)
 	if err != nil {
@@ -163,10 +164,10 @@ func (ks *KeySet) Remove(id string) error {
 }
 
 // Reset replaces every key of the set, as [NewKeySet] would make it. On a
-// Service's set the first key must be able to sign, or issuing fails with
-// ErrInvalidConfig. A
-// service that verifies with another's published keys calls it with the
-// keys of each fresh copy of the JWKS document ([ParseJWKS]).
+// set that signs, the first key must be able to sign, or [KeySet.Sign]
+// fails with ErrInvalidConfig. A service that verifies with another's
+// published keys calls it with the keys of each fresh copy of the JWKS
+// document ([ParseJWKS]).
 func (ks *KeySet) Reset(keys ...*Key) error {
 	return ks.change(func([]*Key) ([]*Key, error) { return slices.Clone(keys), nil })
 }

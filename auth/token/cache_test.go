@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// cacheEntries counts the entries of the Service's token cache.
-func cacheEntries(s *Service) int {
+// cacheEntries counts the entries of the service's token cache.
+func cacheEntries(s *service) int {
 	n := 0
 	for i := range s.verifier.cache.shards {
 		sh := &s.verifier.cache.shards[i]
@@ -26,7 +26,7 @@ func TestTokenCache(t *testing.T) {
 	u := User{ID: "u1", Email: "a@example.com", Name: "A"}
 
 	t.Run("a hit returns the same claims, as a copy", func(t *testing.T) {
-		s, _ := tokenService(t, Config{Audience: "api"})
+		s, _ := tokenService(t, serviceConfig{Audience: "api"})
 		tok, exp, err := s.IssueToken(ctx, u)
 		if err != nil {
 			t.Fatal(err)
@@ -62,32 +62,32 @@ func TestTokenCache(t *testing.T) {
 	})
 
 	t.Run("only the very same token", func(t *testing.T) {
-		s, _ := tokenService(t, Config{})
+		s, _ := tokenService(t, serviceConfig{})
 		tok, _, _ := s.IssueToken(ctx, u)
 		if _, err := s.VerifyToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		for _, forged := range []string{flipLastChar(tok), tok + "A", tok[:len(tok)-1]} {
-			if _, err := s.VerifyToken(ctx, forged); !errors.Is(err, ErrInvalidToken) {
-				t.Errorf("a token differing from a cached one: %v, want ErrInvalidToken", err)
+			if _, err := s.VerifyToken(ctx, forged); !errors.Is(err, ErrInvalid) {
+				t.Errorf("a token differing from a cached one: %v, want ErrInvalid", err)
 			}
 		}
 	})
 
 	t.Run("never after exp", func(t *testing.T) {
-		s, clk := tokenService(t, Config{})
+		s, clk := tokenService(t, serviceConfig{})
 		tok, _, _ := s.IssueToken(ctx, u)
 		if _, err := s.VerifyToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		clk.Add(time.Hour)
-		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrTokenExpired) {
-			t.Errorf("a cached token at its exp: %v, want ErrTokenExpired", err)
+		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrExpired) {
+			t.Errorf("a cached token at its exp: %v, want ErrExpired", err)
 		}
 	})
 
 	t.Run("never after its key is removed", func(t *testing.T) {
-		s, _ := tokenService(t, Config{})
+		s, _ := tokenService(t, serviceConfig{})
 		tok, _, _ := s.IssueToken(ctx, u)
 		if _, err := s.VerifyToken(ctx, tok); err != nil {
 			t.Fatal(err)
@@ -105,30 +105,26 @@ func TestTokenCache(t *testing.T) {
 		if err := s.Keys().Remove(""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
-			t.Errorf("a cached token of a removed key: %v, want ErrInvalidToken", err)
+		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a cached token of a removed key: %v, want ErrInvalid", err)
 		}
 	})
 
 	t.Run("revocation still checked", func(t *testing.T) {
-		store := newSessStore()
-		clk := newClock(time.Unix(seedIat+10, 0))
-		s := newTestService(t, store, Config{CheckRevocation: true, Now: clk.Now})
+		gens := new(generations)
+		s, _ := tokenService(t, serviceConfig{Revocations: gens})
 		tok, _, _ := s.IssueToken(ctx, u)
 		if _, err := s.VerifyToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
-		clk.Add(time.Second)
-		if err := s.RevokeSessions(ctx, u.ID); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalidToken) {
-			t.Errorf("a cached token of revoked sessions: %v, want ErrInvalidToken", err)
+		gens.revoke(u.ID)
+		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a cached token of revoked sessions: %v, want ErrInvalid", err)
 		}
 	})
 
 	t.Run("bounded", func(t *testing.T) {
-		s, _ := tokenService(t, Config{TokenCacheSize: 64})
+		s, _ := tokenService(t, serviceConfig{TokenCacheSize: 64})
 		for i := range 500 {
 			tok, _, err := s.IssueToken(ctx, User{ID: fmt.Sprint("u", i)})
 			if err != nil {
@@ -144,7 +140,7 @@ func TestTokenCache(t *testing.T) {
 	})
 
 	t.Run("off", func(t *testing.T) {
-		s, _ := tokenService(t, Config{TokenCacheSize: -1})
+		s, _ := tokenService(t, serviceConfig{TokenCacheSize: -1})
 		if s.verifier.cache != nil {
 			t.Fatal("TokenCacheSize -1 left a cache")
 		}

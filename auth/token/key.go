@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"crypto"
@@ -51,8 +51,7 @@ type Key struct {
 
 // NewKey returns the key named id for material (see [Key] for the accepted
 // types). For an HMAC secret, which NewKey copies, id may be empty: tokens
-// it signs then carry no kid, as in the seed API, and it verifies tokens
-// without one. For an asymmetric key, an empty id means the key's RFC 7638
+// it signs then carry no kid, and it verifies tokens without one. For an asymmetric key, an empty id means the key's RFC 7638
 // thumbprint ([Key.Thumbprint]), so that every replica loading the same key
 // names it alike. An id is at most 128 printable ASCII characters.
 //
@@ -77,7 +76,8 @@ func NewKey(id string, material any) (*Key, error) {
 
 // setID names the key and makes the header of the tokens it signs,
 // {"alg":...,"kid":...,"typ":"JWT"} with the members in json.Marshal's
-// order, without kid for the ID "": the seed's header for an HMAC key.
+// order, without kid for the ID "": {"alg":"HS256","typ":"JWT"} for an
+// HMAC key named so.
 // IDs are printable ASCII (checkKeyID), which strconv.Quote writes as
 // valid JSON.
 func (k *Key) setID(id string) {
@@ -244,7 +244,7 @@ func ParseKeyPEM(id string, data []byte) (*Key, error) {
 // Format prints the key's ID and algorithm, and never its material, with
 // every verb: keys end up in logs and error messages.
 func (k *Key) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "auth.Key{ID: %q, Algorithm: %q}", k.id, k.method.Alg())
+	fmt.Fprintf(f, "token.Key{ID: %q, Algorithm: %q}", k.id, k.method.Alg())
 }
 
 // ID returns the key's ID, written as kid into the header of the tokens it

@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"bytes"
@@ -44,8 +44,8 @@ func wantIDs(t *testing.T, ks *KeySet, ids ...string) {
 	}
 }
 
-// issue returns a token the Service issues for u1 and checks its kid.
-func issue(t *testing.T, s *Service, kid string) string {
+// issue returns a token the service issues for u1 and checks its kid.
+func issue(t *testing.T, s *service, kid string) string {
 	t.Helper()
 	tok, _, err := s.IssueToken(t.Context(), User{ID: "u1"})
 	if err != nil {
@@ -58,17 +58,17 @@ func issue(t *testing.T, s *Service, kid string) string {
 	return tok
 }
 
-func wantTokenValid(t *testing.T, s *Service, name, tok string) {
+func wantTokenValid(t *testing.T, s *service, name, tok string) {
 	t.Helper()
 	if _, err := s.VerifyToken(t.Context(), tok); err != nil {
 		t.Errorf("%s: VerifyToken: %v", name, err)
 	}
 }
 
-func wantTokenInvalid(t *testing.T, s *Service, name, tok string) {
+func wantTokenInvalid(t *testing.T, s *service, name, tok string) {
 	t.Helper()
-	if _, err := s.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("%s: VerifyToken = %v, want ErrInvalidToken", name, err)
+	if _, err := s.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
+		t.Errorf("%s: VerifyToken = %v, want ErrInvalid", name, err)
 	}
 }
 
@@ -125,7 +125,7 @@ func TestKeySetKeysIsACopy(t *testing.T) {
 
 func TestKeySetAdd(t *testing.T) {
 	signer := testEdKey(2)
-	s, clk := tokenService(t, Config{Keys: mustKeySet(t, mustKey(t, "a", testEdKey(1)))})
+	s, clk := tokenService(t, serviceConfig{Keys: mustKeySet(t, mustKey(t, "a", testEdKey(1)))})
 	ks := s.Keys()
 	payload := validPayload(clk.Now())
 	tokB := jws(`{"alg":"EdDSA","kid":"b"}`, payload, signEd(signer))
@@ -160,7 +160,7 @@ func TestKeySetAdd(t *testing.T) {
 
 func TestKeySetPromote(t *testing.T) {
 	ks := mustKeySet(t, mustKey(t, "a", testEdKey(1)), mustKey(t, "b", testECKey(t, 2)), mustKey(t, "p", testEdKey(3).Public()))
-	s, _ := tokenService(t, Config{Keys: ks})
+	s, _ := tokenService(t, serviceConfig{Keys: ks})
 	tokA := issue(t, s, "a")
 
 	for _, tt := range []struct{ name, id string }{
@@ -201,7 +201,7 @@ func TestKeySetPromote(t *testing.T) {
 func TestKeySetRotate(t *testing.T) {
 	a, b := mustKey(t, "a", testEdKey(1)), mustKey(t, "b", testECKey(t, 2))
 	ks := mustKeySet(t, a)
-	s, _ := tokenService(t, Config{Keys: ks})
+	s, _ := tokenService(t, serviceConfig{Keys: ks})
 	tokA := issue(t, s, "a")
 
 	for _, tt := range []struct {
@@ -244,7 +244,7 @@ func TestKeySetRotate(t *testing.T) {
 func TestKeySetRemove(t *testing.T) {
 	bKey := testEdKey(2)
 	ks := mustKeySet(t, mustKey(t, "a", testEdKey(1)), mustKey(t, "b", bKey), mustKey(t, "c", testEdKey(3)))
-	s, clk := tokenService(t, Config{Keys: ks})
+	s, clk := tokenService(t, serviceConfig{Keys: ks})
 	tokA := issue(t, s, "a")
 	tokB := jws(`{"alg":"EdDSA","kid":"b"}`, validPayload(clk.Now()), signEd(bKey))
 	wantTokenValid(t, s, "token of b", tokB)
@@ -288,7 +288,7 @@ func TestKeySetRemove(t *testing.T) {
 
 func TestKeySetReset(t *testing.T) {
 	ks := mustKeySet(t, mustKey(t, "a", testEdKey(1)), mustKey(t, "b", testEdKey(2)))
-	s, _ := tokenService(t, Config{Keys: ks})
+	s, _ := tokenService(t, serviceConfig{Keys: ks})
 	tokA := issue(t, s, "a")
 	c, d := mustKey(t, "c", testECKey(t, 3)), mustKey(t, "d", testEdKey(4))
 
@@ -396,7 +396,7 @@ func TestKeySetJWKS(t *testing.T) {
 func TestKeySetConcurrentRotate(t *testing.T) {
 	base := testEdKey(200)
 	ks := mustKeySet(t, mustKey(t, "base", base))
-	s, clk := tokenService(t, Config{Keys: ks, Logger: discardLogger})
+	s, clk := tokenService(t, serviceConfig{Keys: ks})
 	baseTok := issue(t, s, "base")
 	handTok := jws(`{"alg":"EdDSA","kid":"base"}`, validPayload(clk.Now()), signEd(base))
 

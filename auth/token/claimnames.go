@@ -1,7 +1,8 @@
-package auth
+package token
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,7 +22,7 @@ import (
 //   - the Verifier refuses a payload with a top-level member whose name is
 //     a claim of [Claims] (reservedClaims) in another case, or two
 //     members whose names differ only in case (checkClaimNames);
-//   - IssueToken refuses custom claims named so (checkCustomNames).
+//   - KeySet.Sign refuses custom claims named so (checkCustomNames).
 //
 // With neither in a payload, encoding/json reads each field of Claims, and
 // each field of what Claims.Decode fills, from members of one name only.
@@ -72,15 +73,18 @@ func caseVariant(name []byte) string {
 }
 
 // checkClaimNames reads the names of the top-level members of payload, the
-// JSON text of a token's payload, already known to be valid, and refuses
-// it if one is a reserved claim in another case, or if two differ only in
-// case. Exact duplicates are left to the decoder, which keeps the last.
+// JSON text of a token's payload, which encoding/json has already decoded
+// (so it is valid JSON), and refuses it if one is a reserved claim in
+// another case, or if two differ only in case. Exact duplicates are left
+// to the decoder, which keeps the last.
 func checkClaimNames(payload []byte) error {
 	i := skipSpace(payload, 0)
 	if i >= len(payload) || payload[i] != '{' {
 		return nil // not an object: decoding refuses it
 	}
-	// As in parseHeader: "name" : value, separated by commas.
+	// payload is valid JSON: after '{' come members "name" : value,
+	// separated by commas, then '}'. The scan relies on that, and stays
+	// within payload whatever payload is.
 	var stack [16][]byte
 	custom := stack[:0] // the names that are not reserved
 	i = skipSpace(payload, i+1)
@@ -166,4 +170,92 @@ func foldKey(s []byte) string {
 		k = utf8.AppendRune(k, least)
 	}
 	return string(k)
+}
+
+// skipSpace returns the index of the first byte of data at or after i that
+// is not JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index just after the JSON string that starts at
+// data[i], a quote.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// skipValue returns the index just after the JSON value that starts at
+// data[i].
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	// A number, true, false or null.
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// jsonString returns the value of raw, a JSON value, if it is a string:
+// raw's own bytes between the quotes when they need no decoding (no
+// escape, ASCII only), else those of encoding/json's decoding, which
+// replaces invalid UTF-8 as it does for the claims.
+func jsonString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, b := range inner {
+		if b == '\\' || b >= 0x80 {
+			var s string
+			if err := json.Unmarshal(bytes.Clone(raw), &s); err != nil {
+				return nil, false
+			}
+			return []byte(s), true
+		}
+	}
+	return inner, true
 }

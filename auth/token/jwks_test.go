@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"bytes"
@@ -70,7 +70,7 @@ func TestParseJWKSRoundTrip(t *testing.T) {
 	ed, ec, rk := testEdKey(21), testECKey(t, 21), testRSAKey(t, 1)
 	originals := []*Key{mustKey(t, "ed", ed), mustKey(t, "", ec), mustKey(t, "rsa", rk)}
 	ks := mustKeySet(t, append(originals, mustKey(t, "", testSecret))...)
-	s, clk := tokenService(t, Config{Keys: ks, Logger: discardLogger})
+	s, clk := tokenService(t, serviceConfig{Keys: ks})
 
 	keys, err := ParseJWKS(ks.JWKS())
 	if err != nil {
@@ -93,7 +93,7 @@ func TestParseJWKSRoundTrip(t *testing.T) {
 	if !bytes.Equal(set.JWKS(), ks.JWKS()) {
 		t.Errorf("JWKS of the parsed keys differs:\n got %s\nwant %s", set.JWKS(), ks.JWKS())
 	}
-	v, err := NewVerifier(set, VerifierConfig{Now: clk.Now, Logger: discardLogger})
+	v, err := NewVerifier(set, Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"crypto/ecdsa"
@@ -28,9 +28,9 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // ParseJWKS returns the public keys of an RFC 7517 JWK Set document, such
 // as the one [KeySet.JWKS] writes, for a [KeySet] that only verifies:
 //
-//	keys, err := auth.ParseJWKS(doc)
+//	keys, err := token.ParseJWKS(doc)
 //	...
-//	set, err := auth.NewKeySet(keys...)
+//	set, err := token.NewKeySet(keys...)
 //
 // Each key's algorithm comes from its type and curve (OKP Ed25519: EdDSA;
 // EC P-256: ES256; RSA: RS256) and must agree with its alg member, if any.

@@ -1,4 +1,4 @@
-package auth
+package token
 
 import (
 	"hash/maphash"
@@ -102,10 +102,16 @@ func equalText(a, b string) bool {
 	return diff == 0
 }
 
+// datedClaims holds Claims and their dates in one allocation.
+type datedClaims struct {
+	Claims
+	dates [3]jwt.NumericDate
+}
+
 // clone returns a deep copy of c: nothing a caller does to it (or did to
 // c) reaches the cache. The claims and their dates share one allocation.
 func (c *Claims) clone() *Claims {
-	d := &decodedClaims{Claims: *c}
+	d := &datedClaims{Claims: *c}
 	d.Audience = slices.Clone(c.Audience)
 	for i, p := range [...]**jwt.NumericDate{&d.ExpiresAt, &d.NotBefore, &d.IssuedAt} {
 		if *p != nil {
