@@ -94,8 +94,12 @@ const DeviceCookie = "gatehouse_device"
 
 // Handler serves the sign-up and login endpoints of an [auth.Service] and
 // provides the middleware that protects other routes with its tokens.
+// It is an [http.Handler] of the endpoints under Config.Prefix, so any
+// router mounts them in one line (mux.Handle("/api/user/", h));
+// [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
+	routes   *http.ServeMux // the endpoints, as Mount registers them
 	svc      *auth.Service
 	prefix   string
 	maxBody  int64
@@ -143,7 +147,21 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.signupIP, err = limiter(svc, "signup-ip", cfg.MaxSignupsPerIP, 20, cfg.SignupWindowPerIP, time.Hour); err != nil {
 		return nil, err
 	}
+	h.routes = http.NewServeMux()
+	h.Mount(h.routes)
 	return h, nil
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// ServeHTTP serves the endpoints that [Handler.Mount] registers, with the
+// same answers; any other path gets 404 with a problem body.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.routes.Handler(r); pattern == "" {
+		writeProblem(w, http.StatusNotFound, "no such endpoint", "")
+		return
+	}
+	h.routes.ServeHTTP(w, r)
 }
 
 // limiter returns the Limiter for a per-IP limit of Config, or nil if max

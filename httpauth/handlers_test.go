@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
 const (
@@ -271,5 +272,37 @@ func TestSignupIssueFailureStoresNothing(t *testing.T) {
 	}
 	if r := s.post(t, signupPath, body); r.status != http.StatusOK {
 		t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.status, r.body)
+	}
+}
+
+// TestHandlerIsHTTPHandler serves a Handler as the whole server, as a
+// router other than http.ServeMux would mount it: the endpoints answer as
+// Mount's do, and other paths get a 404 problem.
+func TestHandlerIsHTTPHandler(t *testing.T) {
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpauth.New(svc, httpauth.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s := &server{Server: srv, svc: svc}
+	s.signup(t, "Ada", "handler@example.com", password)
+	if r := s.post(t, loginPath, loginBody("handler@example.com", password)); r.status != http.StatusOK {
+		t.Errorf("login through the Handler: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, http.MethodGet, loginPath, "", ""); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
+		t.Errorf("GET login: %d, Allow %q; want 405 and Allow: POST", r.status, r.header.Get("Allow"))
+	}
+	for _, path := range []string{"/api/user/nope", "/api/user", "/", "/other/login"} {
+		r := s.post(t, path, "{}")
+		if r.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", path, r.status)
+			continue
+		}
+		problemBody(t, r)
 	}
 }
