@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"golang.org/x/crypto/argon2"
 )
@@ -59,7 +60,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 		t.Skip("load test: with GOGC=off the heap is not expected to stay bounded")
 	}
 	const clients = 200
-	params := auth.DefaultParams()
+	params := authpassword.DefaultParams()
 	limit := runtime.GOMAXPROCS(0) // the documented default of MaxConcurrentHashes
 	s := newServer(t, nil, auth.Config{HashWait: 5 * time.Minute})
 
@@ -152,7 +153,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 // oneHashTime is the time of one argon2id hash with p, computed directly
 // with golang.org/x/crypto/argon2, one at a time, in steady state
 // (testing.Benchmark: about a second of hashing).
-func oneHashTime(p auth.Params) time.Duration {
+func oneHashTime(p authpassword.Params) time.Duration {
 	salt := make([]byte, p.SaltLen)
 	r := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {
