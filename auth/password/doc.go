@@ -55,15 +55,15 @@
 // it returns context.Cause(ctx) if ctx is done while it waits. Each hash
 // allocates its parameters' Memory KiB of work memory (19 MiB by default)
 // inside x/crypto's argon2, which is garbage once the hash is done. So the
-// live work memory is at most MaxConcurrent × Memory (a stored hash with a
-// larger m, up to the 1 GiB bound, takes its own), and between two garbage
-// collections finished hashes add up to GOGC percent of the live heap (as
-// much again by default): a flood of logins peaks at about
-// (1 + GOGC/100) × MaxConcurrent × Memory above the rest of the program,
-// however many wait. The package never changes the garbage collector's
-// settings; an application that wants a firmer ceiling sets one with
-// GOMEMLIMIT or runtime/debug.SetMemoryLimit. BENCHMARKS.md at the
-// repository's root has the measurements.
+// live work memory is at most MaxConcurrent × Memory however many callers
+// wait (a stored hash with a larger m, up to the 1 GiB bound, takes its
+// own), and between two garbage collections the garbage adds up to GOGC
+// percent of the live heap: with the default GOGC=100, hashing at full
+// tilt takes about 2 × MaxConcurrent × Memory, on top of what the waiting
+// callers hold themselves. The package never changes the garbage
+// collector's settings; an application that wants a firmer ceiling sets
+// one with GOMEMLIMIT or runtime/debug.SetMemoryLimit. BENCHMARKS.md at
+// the repository's root has the measurements.
 //
 // # Errors
 //
