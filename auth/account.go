@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 // upgradeHash replaces u's stored hash with upgraded, made with the
@@ -20,8 +20,8 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 	switch {
 	case err == nil:
 		from := "argon2id"
-		if isBcrypt(u.PasswordHash) {
-			from = "bcrypt"
+		if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+			from = "bcrypt" // the only other kind password.CheckHash accepts
 		}
 		s.record(ctx, Event{Kind: EventPasswordUpgraded, UserID: u.ID, Email: u.Email, Reason: "from " + from})
 	case !errors.Is(err, ErrNotFound):
@@ -51,13 +51,8 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if s.passwords == nil {
 		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
 	}
-	cur, err := preparePassword(current, false)
-	if err != nil {
-		return nil, renameField(err, "currentPassword")
-	}
-	pw, err := preparePassword(next, true)
-	if err != nil {
-		return nil, renameField(err, "newPassword")
+	if err := checkPassword(current, "currentPassword"); err != nil {
+		return nil, err
 	}
 	// The generation is read before the hash, as in Login: a revocation
 	// by anyone else after this read ends the session returned too.
@@ -72,21 +67,18 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	case err != nil:
 		return nil, fmt.Errorf("auth: looking up user: %w", err)
 	}
-	if err := samePassword(pw, cur, u); err != nil {
+	if err := checkNewPassword(next, u.Email, u.Name, "newPassword"); err != nil {
 		return nil, err
+	}
+	n, _ := password.Normalize(next) // both checked above
+	if c, _ := password.Normalize(current); n == c {
+		return nil, &FieldError{Field: "newPassword", Reason: "must differ from the current password"}
 	}
 	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	var match bool
-	var hash string
-	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
-		if match, err = checkPassword(h, cur, current, u.PasswordHash); match && err == nil {
-			hash, err = hashPassword(h, s.rand, pw, s.params)
-		}
-		return err
-	})
+	match, hash, err := s.hasher.VerifyAndHash(ctx, current, u.PasswordHash, next)
 	if err != nil {
 		return nil, err
 	}
@@ -113,30 +105,26 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	return s.startSession(ctx, u, gen)
 }
 
-// samePassword rejects a new password equal to the current one, the
-// email or the name.
-func samePassword(pw, cur []byte, u User) error {
-	switch {
-	case string(pw) == string(cur):
-		return &FieldError{Field: "newPassword", Reason: "must differ from the current password"}
-	case isIdentity(pw, u.Email, u.Name):
-		return &FieldError{Field: "newPassword", Reason: "must not be the same as the email or name"}
-	}
-	return nil
+// checkPassword returns a [*FieldError] for field if pw could never be a
+// password (see [password.Normalize]).
+func checkPassword(pw, field string) error {
+	_, err := password.Normalize(pw)
+	return fieldError(err, field)
 }
 
-// isIdentity reports whether a prepared password is, ignoring case, the
-// (normalised) email or the name.
-func isIdentity(pw []byte, email, name string) bool {
-	p := strings.ToLower(string(pw))
-	return p == email || p == strings.ToLower(norm.NFKC.String(name))
+// checkNewPassword returns a [*FieldError] for field if the password
+// policy refuses pw as the new password of the account with the
+// normalised email and name (see [password.CheckNew]).
+func checkNewPassword(pw, email, name, field string) error {
+	return fieldError(password.CheckNew(pw, email, name), field)
 }
 
-// renameField returns err with the field of a *FieldError renamed.
-func renameField(err error, field string) error {
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return &FieldError{Field: field, Reason: fe.Reason}
+// fieldError returns err, if it is a *password.PolicyError, as a
+// *FieldError for field; otherwise err itself.
+func fieldError(err error, field string) error {
+	var pe *password.PolicyError
+	if errors.As(err, &pe) {
+		return &FieldError{Field: field, Reason: pe.Reason}
 	}
 	return err
 }
@@ -167,7 +155,7 @@ func (s *Service) ImportUser(ctx context.Context, u User) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if err := checkStoredHash(u.PasswordHash); err != nil {
+	if err := password.CheckHash(u.PasswordHash); err != nil {
 		return User{}, &FieldError{Field: "passwordHash", Reason: "neither argon2id (PHC) nor bcrypt within bounds"}
 	}
 	if u.ID == "" {

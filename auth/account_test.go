@@ -14,6 +14,8 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 const newPassword = "a brand new passphrase"
@@ -40,11 +42,11 @@ func TestChangePassword(t *testing.T) {
 	if stored == oldHash {
 		t.Fatal("the stored hash did not change")
 	}
-	if p, _, _, err := decodePHC(stored); err != nil || p != sessParams {
-		t.Errorf("new hash params = %+v, %v; want %+v", p, err, sessParams)
+	if p := phcParams(t, stored); p != sessParams {
+		t.Errorf("new hash params = %+v; want %+v", p, sessParams)
 	}
-	if ok, err := verifyPassword(nil, []byte(newPassword), stored); !ok || err != nil {
-		t.Errorf("the new hash does not verify the new password: %v, %v", ok, err)
+	if !verifies(t, newPassword, stored) {
+		t.Errorf("the new hash does not verify the new password")
 	}
 
 	// The returned session works: its access token passes revocation,
@@ -230,10 +232,7 @@ func TestChangePasswordConcurrentChange(t *testing.T) {
 	f := newSessFixture(t, Config{})
 	a := f.signup(t)
 	// Another change lands between the Service's read and its write.
-	other, err := hashPassword(nil, rand.Reader, []byte("changed elsewhere"), cheapParams)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := phcHash(t, "changed elsewhere", password.Params{Memory: 8, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32})
 	f.store.beforeUpdate = func() {
 		u := f.store.get(t, sessEmail)
 		u.PasswordHash = other
@@ -266,24 +265,24 @@ func TestChangePasswordStoreFailure(t *testing.T) {
 // upgradeCase is a stored argon2id hash and whether Login must replace it.
 type upgradeCase struct {
 	name    string
-	stored  Params // the stored hash's parameters
-	cfg     Params // Config.Params
+	stored  password.Params // the stored hash's parameters
+	cfg     password.Params // Config.Params
 	upgrade bool
 }
 
 func TestLoginUpgradesHash(t *testing.T) {
 	// sessParams: m=7168, t=5 (m×t = 35840).
 	tests := []upgradeCase{
-		{"fewer passes", Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, true},
-		{"more memory, smaller product", Params{Memory: 12288, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, true},
-		{"shorter salt", Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 8, KeyLen: 32}, sessParams, true},
-		{"shorter key", Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 16}, sessParams, true},
-		{"the brief's m=12288,t=3 under the defaults", Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}, DefaultParams(), true},
+		{"fewer passes", password.Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, true},
+		{"more memory, smaller product", password.Params{Memory: 12288, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, true},
+		{"shorter salt", password.Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 8, KeyLen: 32}, sessParams, true},
+		{"shorter key", password.Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 16}, sessParams, true},
+		{"the brief's m=12288,t=3 under the defaults", password.Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}, password.DefaultParams(), true},
 		{"the same", sessParams, sessParams, false},
-		{"more passes", Params{Memory: 7168, Iterations: 6, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
-		{"fewer passes, larger product", Params{Memory: 36864, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
-		{"m=12288,t=3 under sessParams", Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
-		{"longer salt and key", Params{Memory: 7168, Iterations: 5, Parallelism: 2, SaltLen: 32, KeyLen: 64}, sessParams, false},
+		{"more passes", password.Params{Memory: 7168, Iterations: 6, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
+		{"fewer passes, larger product", password.Params{Memory: 36864, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
+		{"m=12288,t=3 under sessParams", password.Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}, sessParams, false},
+		{"longer salt and key", password.Params{Memory: 7168, Iterations: 5, Parallelism: 2, SaltLen: 32, KeyLen: 64}, sessParams, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -297,14 +296,7 @@ func testUpgrade(t *testing.T, tt upgradeCase) {
 	rnd := &countingReader{r: rand.Reader}
 	f := newSessFixture(t, Config{Params: tt.cfg, Rand: rnd})
 	const pw = "\ufb01ne old passphrase" // the hash is of its NFKC form
-	prepared, err := preparePassword(pw, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := hashPassword(nil, rand.Reader, prepared, tt.stored)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := phcHash(t, pw, tt.stored)
 	f.store.put(User{ID: "u1", Email: sessEmail, Name: "Ada", PasswordHash: old})
 
 	before := rnd.n.Load()
@@ -335,12 +327,11 @@ func testUpgrade(t *testing.T, tt upgradeCase) {
 	if got == old {
 		t.Fatalf("the weaker hash was not replaced")
 	}
-	p, salt, _, err := decodePHC(got)
-	if err != nil || p != tt.cfg || len(salt) != int(tt.cfg.SaltLen) {
-		t.Errorf("upgraded hash params = %+v, %v; want %+v", p, err, tt.cfg)
+	if p := phcParams(t, got); p != tt.cfg {
+		t.Errorf("upgraded hash params = %+v; want %+v", p, tt.cfg)
 	}
-	if ok, err := verifyPassword(nil, prepared, got); !ok || err != nil {
-		t.Errorf("the upgraded hash does not verify the password: %v, %v", ok, err)
+	if !verifies(t, pw, got) {
+		t.Errorf("the upgraded hash does not verify the password")
 	}
 	if len(events) != 1 || events[0].UserID != "u1" || !strings.Contains(events[0].Reason, "argon2id") {
 		t.Errorf("EventPasswordUpgraded events = %+v, want one for u1", events)
@@ -360,18 +351,10 @@ func testUpgrade(t *testing.T, tt upgradeCase) {
 	}
 }
 
-// weakHash returns a hash of the prepared pw weaker than sessParams (m=7168, t=4).
+// weakHash returns a hash of pw weaker than sessParams (m=7168, t=4).
 func weakHash(t *testing.T, pw string) string {
 	t.Helper()
-	prepared, err := preparePassword(pw, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hashPassword(nil, rand.Reader, prepared, Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return phcHash(t, pw, password.Params{Memory: 7168, Iterations: 4, Parallelism: 1, SaltLen: 16, KeyLen: 32})
 }
 
 func TestLoginUpgradeNeedsPasswordStore(t *testing.T) {

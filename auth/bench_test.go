@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 // Token benchmarks: the per-request cost of the middleware is dominated by
@@ -80,7 +82,7 @@ func BenchmarkVerifyToken(b *testing.B) {
 //	go test -run '^$' -bench PasswordFlows -benchmem -count 8 ./auth
 func BenchmarkPasswordFlows(b *testing.B) {
 	ctx := context.Background()
-	p := DefaultParams()
+	p := password.DefaultParams()
 	const pw = "correct horse battery staple"
 	b.Run("argon2id", func(b *testing.B) {
 		salt := make([]byte, p.SaltLen)

@@ -52,13 +52,16 @@
 //
 // # Passwords
 //
+// Package [github.com/gatehouse-go/gatehouse/auth/password] does the
+// hashing and holds the policy; the Service configures it with
+// Config.Params, Config.MaxConcurrentHashes and Config.HashWait.
 // Passwords are NFKC-normalised, then hashed with argon2id and stored in
 // PHC string form ($argon2id$v=19$m=19456,t=2,p=1$salt$hash) with a 16-byte
-// random salt; see [DefaultParams]. Comparison is constant-time. Parameters
-// decoded from stored hashes are bounds-checked (at most 1 GiB of memory,
-// 64 passes, 64 lanes) so a corrupted row cannot exhaust the machine, and at
-// most Config.MaxConcurrentHashes hashes run at once; beyond that, callers
-// wait up to Config.HashWait and then get [ErrBusy].
+// random salt; see [password.DefaultParams]. Comparison is constant-time.
+// Parameters decoded from stored hashes are bounds-checked (at most 1 GiB
+// of memory, 64 passes, 64 lanes) so a corrupted row cannot exhaust the
+// machine, and at most Config.MaxConcurrentHashes hashes run at once;
+// beyond that, callers wait up to Config.HashWait and then get [ErrBusy].
 //
 // A new password must be at least 8 code points and at most 1024 bytes
 // long, differ from the email and the name, and not be on the built-in list

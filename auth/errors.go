@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 
+	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 )
@@ -41,12 +42,14 @@ var (
 	ErrTokenExpired = token.ErrExpired
 
 	// ErrBusy means the password hashing capacity stayed exhausted for
-	// longer than Config.HashWait; the caller should retry later.
-	ErrBusy = errors.New("auth: hashing capacity exhausted")
+	// longer than Config.HashWait; the caller should retry later. It is
+	// [password.ErrBusy].
+	ErrBusy = password.ErrBusy
 
 	// ErrInvalidHash means a stored password hash could not be decoded or
-	// its parameters are outside the accepted bounds.
-	ErrInvalidHash = errors.New("auth: invalid password hash")
+	// its parameters are outside the accepted bounds. It is
+	// [password.ErrInvalidHash].
+	ErrInvalidHash = password.ErrInvalidHash
 
 	// ErrSessionsRevoked means the user's sessions were revoked after
 	// the operation read the account: a login in flight during a password

@@ -169,8 +169,7 @@ func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 var errNoEntropy = errors.New("test: entropy source failed")
 
 // asciiRand is a deterministic Rand whose bytes are ASCII letters and
-// digits, so that a salt drawn from it can be passed to the argon2 CLI as an
-// argument.
+// digits.
 type asciiRand struct{ r *mrand.Rand }
 
 func newASCIIRand(seed uint64) *asciiRand {
@@ -185,10 +184,6 @@ func (a *asciiRand) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// cheapParams are far below the floor New enforces; they keep tests of the
-// PHC plumbing fast. Only hashPassword and verifyPassword see them.
-var cheapParams = Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
 
 // wantFieldError fails the test unless err is a *FieldError for field that
 // wraps ErrInvalidField and does not repeat secret.

@@ -15,8 +15,6 @@ const (
 	maxEmailBytes     = 254 // RFC 5321 path limit
 	maxLocalPartBytes = 64
 	maxNameRunes      = 100
-	minPasswordRunes  = 8
-	maxPasswordBytes  = 1024
 )
 
 // NormalizeEmail returns the form of email that is stored, looked up and
@@ -185,38 +183,4 @@ func normalizeName(name string) (string, error) {
 		}
 	}
 	return n, nil
-}
-
-// preparePassword returns the bytes that are hashed for password: its NFKC
-// normalisation, so that the same password typed on different keyboards or
-// platforms matches. Sign-up applies the policy (policy == true): at least 8
-// code points and at most 1024 bytes, never silently truncated, and not on
-// the built-in list of common passwords (compared case-insensitively; see
-// commonpw.go). Login only rejects what could never have been accepted, so
-// an over-long password costs no hash, and applies no policy: a password
-// set before the policy tightened (or imported) still logs in.
-func preparePassword(password string, policy bool) ([]byte, error) {
-	bad := func(reason string) ([]byte, error) {
-		return nil, &FieldError{Field: "password", Reason: reason}
-	}
-	if password == "" {
-		return bad("required")
-	}
-	if !utf8.ValidString(password) {
-		return bad("not valid UTF-8")
-	}
-	if len(password) > maxPasswordBytes {
-		return bad("longer than 1024 bytes")
-	}
-	p := norm.NFKC.String(password)
-	if len(p) > maxPasswordBytes {
-		return bad("longer than 1024 bytes")
-	}
-	if policy && utf8.RuneCountInString(p) < minPasswordRunes {
-		return bad("shorter than 8 characters")
-	}
-	if policy && isCommonPassword(p) {
-		return bad("is a commonly used password")
-	}
-	return []byte(p), nil
 }

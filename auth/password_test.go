@@ -1,466 +1,186 @@
 package auth
 
 import (
-	"bytes"
-	crand "crypto/rand"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
-	"io"
-	"os"
-	"os/exec"
-	"runtime"
-	"strconv"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
-// argon2KAT is a known answer: the PHC string of password, hashed with
-// salt and params.
-type argon2KAT struct {
-	password string
-	salt     string
-	params   Params
-	phc      string
+// Stored hashes for the Service's tests. The hashing itself is package
+// password's, tested there; these helpers plant hashes with any
+// parameters a stored hash may have (weaker than New accepts, too) and
+// read back what the Service stored.
+
+// defaultParams are password.DefaultParams(), for tests with a local
+// variable named password.
+var defaultParams = password.DefaultParams()
+
+// m12288t3 are the parameters of OWASP's m=12288 KiB, t=3: valid for a
+// stored hash, weaker than the defaults.
+var m12288t3 = password.Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
+// phcHash returns the argon2id PHC string of pw, NFKC-normalised as the
+// Service hashes it, with p and a random salt, computed with
+// golang.org/x/crypto/argon2 directly.
+func phcHash(t testing.TB, pw string, p password.Params) string {
+	t.Helper()
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		t.Fatal(err)
+	}
+	key := argon2.IDKey([]byte(norm.NFKC.String(pw)), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+	b64 := base64.RawStdEncoding.EncodeToString
+	h := fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Iterations, p.Parallelism, b64(salt), b64(key))
+	if err := password.CheckHash(h); err != nil {
+		t.Fatalf("phcHash(%+v) = %q: %v", p, h, err)
+	}
+	return h
 }
 
-// argon2KATs are known answers from the reference implementation's CLI
-// (Debian package argon2, version 0~20171227-0.3+deb12u1), produced with the
-// command above each one. The salt is the CLI's argument, as bytes.
-var argon2KATs = []argon2KAT{
-	{
-		// echo -n 'correct horse battery staple' | argon2 somesaltsomesalt -id -t 2 -k 19456 -p 1 -l 32 -e
-		password: "correct horse battery staple",
-		salt:     "somesaltsomesalt",
-		params:   Params{Memory: 19456, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32},
-		phc:      "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y",
-	},
-	{
-		// printf 'p\xc3\xa4ssw\xc3\xb6rd-\xc3\xbcn\xc3\xafcode' | argon2 saltsaltsaltsalt -id -t 3 -k 12288 -p 1 -l 32 -e
-		password: "p\u00e4ssw\u00f6rd-\u00fcn\u00efcode",
-		salt:     "saltsaltsaltsalt",
-		params:   Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32},
-		phc:      "$argon2id$v=19$m=12288,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$cXfgi2U66lPioOJLInMBSb4mfLLHXn+h1WQgSzFsjAA",
-	},
-	{
-		// echo -n 'password' | argon2 abcdefgh -id -t 1 -m 10 -p 4 -l 16 -e
-		password: "password",
-		salt:     "abcdefgh",
-		params:   Params{Memory: 1024, Iterations: 1, Parallelism: 4, SaltLen: 8, KeyLen: 16},
-		phc:      "$argon2id$v=19$m=1024,t=1,p=4$YWJjZGVmZ2g$/SFuOfWsSmJS+e91yEWCHg",
-	},
-	{
-		// echo -n 'Tr0ub4dor&3' | argon2 0123456789abcdef0123456789abcdef -id -t 2 -k 19456 -p 2 -l 64 -e
-		password: "Tr0ub4dor&3",
-		salt:     "0123456789abcdef0123456789abcdef",
-		params:   Params{Memory: 19456, Iterations: 2, Parallelism: 2, SaltLen: 32, KeyLen: 64},
-		phc:      "$argon2id$v=19$m=19456,t=2,p=2$MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY$sBQyxxiGGu1/jT6yHg6poIiJ2NxSuAkMLQo57nrEeTq6C+OAhqvwMFAAP5c7wTEfi78/rcLUARJbL0rtVDth7w",
-	},
+// phcParams returns the parameters of hash, an argon2id PHC string that
+// password.CheckHash accepts, failing the test otherwise.
+func phcParams(t testing.TB, hash string) password.Params {
+	t.Helper()
+	if err := password.CheckHash(hash); err != nil || !strings.HasPrefix(hash, "$argon2id$") {
+		t.Fatalf("stored hash %.40q... is not argon2id: %v", hash, err)
+	}
+	f := strings.Split(hash, "$") // "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	var p password.Params
+	if _, err := fmt.Sscanf(f[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Iterations, &p.Parallelism); err != nil {
+		t.Fatalf("stored hash %.40q...: %v", hash, err)
+	}
+	salt, _ := base64.RawStdEncoding.DecodeString(f[4])
+	key, _ := base64.RawStdEncoding.DecodeString(f[5])
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	return p
 }
 
-// TestArgon2KnownAnswers checks every known answer in temporary memory
-// and in one hashing slot's memory reused by all of them (with other m, t
-// and p in between, larger and smaller), as a Service computes them.
-func TestArgon2KnownAnswers(t *testing.T) {
-	slot := &hashMemory{max: maxMemory}
-	for _, h := range []*hashMemory{nil, slot} {
-		for _, kat := range argon2KATs {
-			name := "temporary/" + kat.phc[:30]
-			if h != nil {
-				name = "reused/" + kat.phc[:30]
-			}
-			t.Run(name, func(t *testing.T) { testArgon2KnownAnswer(t, h, kat) })
-		}
-	}
-}
-
-// testArgon2KnownAnswer checks one known answer, hashing in h's memory.
-func testArgon2KnownAnswer(t *testing.T, h *hashMemory, kat argon2KAT) {
-	ok, err := verifyPassword(h, []byte(kat.password), kat.phc)
-	if err != nil || !ok {
-		t.Errorf("verifyPassword(right password) = %v, %v; want true, nil", ok, err)
-	}
-	ok, err = verifyPassword(h, []byte(kat.password+"!"), kat.phc)
-	if err != nil || ok {
-		t.Errorf("verifyPassword(wrong password) = %v, %v; want false, nil", ok, err)
-	}
-
-	p, salt, key, err := decodePHC(kat.phc)
-	if err != nil {
-		t.Fatalf("decodePHC: %v", err)
-	}
-	if p != kat.params {
-		t.Errorf("decodePHC params = %+v, want %+v", p, kat.params)
-	}
-	if string(salt) != kat.salt {
-		t.Errorf("decodePHC salt = %q, want %q", salt, kat.salt)
-	}
-	if got := encodePHC(kat.params, []byte(kat.salt), key); got != kat.phc {
-		t.Errorf("encodePHC = %q\n                want %q", got, kat.phc)
-	}
-
-	// The whole key is compared: a hash that differs only in its
-	// last byte, or its first, does not match.
-	for _, i := range []int{0, len(key) - 1} {
-		bad := append([]byte(nil), key...)
-		bad[i] ^= 1
-		if ok, err := verifyPassword(h, []byte(kat.password), encodePHC(p, salt, bad)); ok || err != nil {
-			t.Errorf("verifyPassword with key byte %d changed = %v, %v; want false, nil", i, ok, err)
-		}
-	}
-
-	// From scratch: the salt as the only bytes rand has to give.
-	got, err := hashPassword(h, strings.NewReader(kat.salt), []byte(kat.password), kat.params)
-	if err != nil {
-		t.Fatalf("hashPassword: %v", err)
-	}
-	if got != kat.phc {
-		t.Errorf("hashPassword = %q\n                   want %q", got, kat.phc)
-	}
-}
-
-// TestArgon2ReferenceCLI hashes passwords with hashPassword and with the
-// reference implementation's CLI (Debian package argon2) and compares the
-// PHC strings. The salts come from a deterministic source of ASCII letters
-// and digits, as the CLI takes the salt as an argument. Every hash is made
-// in one reused hashing slot's memory, as a Service makes them.
-func TestArgon2ReferenceCLI(t *testing.T) {
-	bin, err := exec.LookPath("argon2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("argon2 CLI not found (%v); CI must run this test: apt-get install argon2", err)
-		}
-		t.Skipf("argon2 CLI not found (%v); install the Debian package argon2 to cross-check against the reference implementation", err)
-	}
-	cases := []struct {
-		password string
-		params   Params
-	}{
-		{"correct horse battery staple", DefaultParams()},
-		{"p\u00e4ssw\u00f6rd \U0001F511 \u65e5\u672c", DefaultParams()},
-		{"x", Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32}},
-		{"  spaces, \"quotes\" and\ttabs  ", Params{Memory: 1024, Iterations: 1, Parallelism: 2, SaltLen: 8, KeyLen: 16}},
-		{strings.Repeat("long-password/", 8), Params{Memory: 4096, Iterations: 4, Parallelism: 4, SaltLen: 32, KeyLen: 64}},
-		{"\x00\x01 binary \xff", Params{Memory: 256, Iterations: 2, Parallelism: 1, SaltLen: 64, KeyLen: 24}},
-	}
-	rand := newASCIIRand(1)
-	slot := &hashMemory{max: maxMemory}
-	for _, c := range cases {
-		ours, err := hashPassword(slot, rand, []byte(c.password), c.params)
-		if err != nil {
-			t.Fatalf("hashPassword(%q): %v", c.password, err)
-		}
-		_, salt, _, err := decodePHC(ours)
-		if err != nil {
-			t.Fatalf("decodePHC(%q): %v", ours, err)
-		}
-		cmd := exec.Command(bin, string(salt), "-id",
-			"-t", strconv.FormatUint(uint64(c.params.Iterations), 10),
-			"-k", strconv.FormatUint(uint64(c.params.Memory), 10),
-			"-p", strconv.FormatUint(uint64(c.params.Parallelism), 10),
-			"-l", strconv.FormatUint(uint64(c.params.KeyLen), 10),
-			"-e")
-		cmd.Stdin = strings.NewReader(c.password)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("%v: %v: %s", cmd.Args, err, stderr.Bytes())
-		}
-		if ref := strings.TrimSpace(string(out)); ours != ref {
-			t.Errorf("password %q, salt %q:\nours      %s\nreference %s", c.password, salt, ours, ref)
-		}
-	}
-}
-
-func TestHashPasswordRoundTrip(t *testing.T) {
-	a, err := hashPassword(nil, newASCIIRand(2), []byte("hunter22"), cheapParams)
+// verifies reports whether hash verifies pw.
+func verifies(t testing.TB, pw, hash string) bool {
+	t.Helper()
+	h, err := password.New(password.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := hashPassword(nil, newASCIIRand(3), []byte("hunter22"), cheapParams)
+	ok, err := h.Verify(context.Background(), pw, hash)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Verify(%.40q...): %v", hash, err)
 	}
-	if a == b {
-		t.Errorf("two salts gave the same hash %q", a)
-	}
-	if !strings.HasPrefix(a, "$argon2id$v=19$m=64,t=1,p=1$") {
-		t.Errorf("hash %q has the wrong prefix", a)
-	}
-	for _, h := range []string{a, b} {
-		if ok, err := verifyPassword(nil, []byte("hunter22"), h); !ok || err != nil {
-			t.Errorf("verifyPassword(right, %q) = %v, %v", h, ok, err)
-		}
-		for _, wrong := range []string{"hunter2", "hunter222", "Hunter22", ""} {
-			if ok, err := verifyPassword(nil, []byte(wrong), h); ok || err != nil {
-				t.Errorf("verifyPassword(%q, %q) = %v, %v; want false, nil", wrong, h, ok, err)
-			}
-		}
-	}
+	return ok
 }
 
-func TestHashPasswordRandFailure(t *testing.T) {
-	h, err := hashPassword(nil, errReader{errNoEntropy}, []byte("password"), cheapParams)
-	if !errors.Is(err, errNoEntropy) || h != "" {
-		t.Errorf("hashPassword(failing rand) = %q, %v; want \"\", error wrapping %v", h, err, errNoEntropy)
-	}
-	h, err = hashPassword(nil, strings.NewReader("short"), []byte("password"), cheapParams)
-	if !errors.Is(err, io.ErrUnexpectedEOF) || h != "" {
-		t.Errorf("hashPassword(short rand) = %q, %v; want \"\", error wrapping io.ErrUnexpectedEOF", h, err)
-	}
-}
-
-func TestDecodePHCRejects(t *testing.T) {
-	const valid = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y"
-	const salt, key = "c29tZXNhbHRzb21lc2FsdA", "ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y"
-	// with rewrites valid's parameter section.
-	with := func(params string) string {
-		return "$argon2id$v=19$" + params + "$" + salt + "$" + key
-	}
-	tests := []struct {
-		name, phc string
-	}{
-		{"empty", ""},
-		{"prefix only", "$argon2id$v=19$"},
-		{"argon2i", strings.Replace(valid, "argon2id", "argon2i", 1)},
-		{"argon2d", strings.Replace(valid, "argon2id", "argon2d", 1)},
-		{"upper case algorithm", strings.Replace(valid, "argon2id", "ARGON2ID", 1)},
-		{"bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
-		{"v=16", strings.Replace(valid, "v=19", "v=16", 1)},
-		{"v=019", strings.Replace(valid, "v=19", "v=019", 1)},
-		{"missing version", "$argon2id$m=19456,t=2,p=1$" + salt + "$" + key},
-		{"leading space", " " + valid},
-		{"t before m", with("t=2,m=19456,p=1")},
-		{"p before t", with("m=19456,p=1,t=2")},
-		{"missing p", with("m=19456,t=2")},
-		{"extra keyid", with("m=19456,t=2,p=1,keyid=abc")},
-		{"empty params", with("")},
-		{"trailing comma", with("m=19456,t=2,p=1,")},
-		{"upper-case name", with("M=19456,t=2,p=1")},
-		{"m leading zero", with("m=019456,t=2,p=1")},
-		{"t leading zero", with("m=19456,t=02,p=1")},
-		{"p leading zero", with("m=19456,t=2,p=01")},
-		{"m plus sign", with("m=+19456,t=2,p=1")},
-		{"t minus sign", with("m=19456,t=-2,p=1")},
-		{"m space", with("m= 19456,t=2,p=1")},
-		{"m hex", with("m=0x4c00,t=2,p=1")},
-		{"m underscore", with("m=19_456,t=2,p=1")},
-		{"m empty", with("m=,t=2,p=1")},
-		{"m overflows uint32", with("m=4294967296,t=2,p=1")},
-		{"m eleven digits", with("m=10000000000,t=2,p=1")},
-		{"t overflows uint64", with("m=19456,t=18446744073709551617,p=1")},
-		{"m above 1 GiB", with("m=1048577,t=2,p=1")},
-		{"m max uint32", with("m=4294967295,t=2,p=1")},
-		{"m below 8p", with("m=15,t=2,p=2")},
-		{"m=0", with("m=0,t=2,p=1")},
-		{"t=0", with("m=19456,t=0,p=1")},
-		{"t=65", with("m=19456,t=65,p=1")},
-		{"p=0", with("m=19456,t=2,p=0")},
-		{"p=65", with("m=19456,t=2,p=65")},
-		{"p=255", with("m=19456,t=2,p=255")},
-		{"p=257 (1 as uint8)", with("m=19456,t=2,p=257")},
-		{"salt 7 bytes", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbA$" + key},
-		{"salt 65 bytes", "$argon2id$v=19$m=19456,t=2,p=1$" + b64.EncodeToString(make([]byte, 65)) + "$" + key},
-		{"salt empty", "$argon2id$v=19$m=19456,t=2,p=1$$" + key},
-		{"key 15 bytes", "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$" + b64.EncodeToString(make([]byte, 15))},
-		{"key 65 bytes", "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$" + b64.EncodeToString(make([]byte, 65))},
-		{"key empty", "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$"},
-		{"padded salt", strings.Replace(valid, salt, salt+"==", 1)},
-		{"padded key", valid + "="},
-		{"salt trailing bits set", strings.Replace(valid, salt, salt[:len(salt)-1]+"B", 1)},
-		{"key trailing bits set", valid[:len(valid)-1] + "Z"},
-		{"url-safe alphabet", "$argon2id$v=19$m=12288,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$cXfgi2U66lPioOJLInMBSb4mfLLHXn-h1WQgSzFsjAA"},
-		{"non-ASCII in salt", strings.Replace(valid, salt, salt[:10]+"é"+salt[12:], 1)},
-		{"newline in salt", strings.Replace(valid, salt, salt[:8]+"\n"+salt[8:], 1)},
-		{"carriage return in key", strings.Replace(valid, key, key[:8]+"\r"+key[8:], 1)},
-		{"trailing newline", valid + "\n"},
-		{"trailing CRLF", valid + "\r\n"},
-		{"extra field", valid + "$" + key},
-		{"trailing dollar", valid + "$"},
-		{"missing key", "$argon2id$v=19$m=19456,t=2,p=1$" + salt},
-		{"missing salt and key", "$argon2id$v=19$m=19456,t=2,p=1"},
-		{"salt with dollar data", "$argon2id$v=19$m=19456,t=2,p=1$" + salt + "$$" + key},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, s, k, err := decodePHC(tt.phc)
-			if !errors.Is(err, ErrInvalidHash) {
-				t.Errorf("decodePHC(%q) = %+v, %x, %x, %v; want error wrapping ErrInvalidHash", tt.phc, p, s, k, err)
-			}
-			if err != nil && (p != Params{} || s != nil || k != nil) {
-				t.Errorf("decodePHC(%q) returned values with its error: %+v, %x, %x", tt.phc, p, s, k)
-			}
-			// verifyPassword must fail the same way, without hashing.
-			if ok, err := verifyPassword(nil, []byte("correct horse battery staple"), tt.phc); ok || !errors.Is(err, ErrInvalidHash) {
-				t.Errorf("verifyPassword(%q) = %v, %v; want false, ErrInvalidHash", tt.phc, ok, err)
-			}
-		})
-	}
-}
-
-func TestDecodePHCAccepts(t *testing.T) {
-	salt8 := b64.EncodeToString([]byte("saltsalt"))
-	salt64 := b64.EncodeToString(bytes.Repeat([]byte{0xfb}, 64))
-	key16 := b64.EncodeToString(bytes.Repeat([]byte{0xff}, 16))
-	key64 := b64.EncodeToString(bytes.Repeat([]byte{0x3e}, 64))
-	tests := []struct {
-		phc  string
-		want Params
-	}{
-		{"$argon2id$v=19$m=8,t=1,p=1$" + salt8 + "$" + key16, Params{8, 1, 1, 8, 16}},
-		{"$argon2id$v=19$m=1048576,t=64,p=64$" + salt64 + "$" + key64, Params{1 << 20, 64, 64, 64, 64}},
-		{"$argon2id$v=19$m=512,t=3,p=64$" + salt8 + "$" + key64, Params{512, 3, 64, 8, 64}},
-	}
-	for _, kat := range argon2KATs {
-		tests = append(tests, struct {
-			phc  string
-			want Params
-		}{kat.phc, kat.params})
-	}
-	for _, tt := range tests {
-		p, salt, key, err := decodePHC(tt.phc)
-		if err != nil {
-			t.Errorf("decodePHC(%q): %v", tt.phc, err)
-			continue
-		}
-		if p != tt.want {
-			t.Errorf("decodePHC(%q) params = %+v, want %+v", tt.phc, p, tt.want)
-		}
-		if got := encodePHC(p, salt, key); got != tt.phc {
-			t.Errorf("encodePHC(decodePHC(%q)) = %q", tt.phc, got)
-		}
-	}
-}
-
-func TestParamsCheck(t *testing.T) {
-	p := func(m, t uint32, par uint8, salt, key uint32) Params {
-		return Params{Memory: m, Iterations: t, Parallelism: par, SaltLen: salt, KeyLen: key}
-	}
-	// OWASP Password Storage Cheat Sheet, argon2id: any of these.
-	owasp := []Params{
-		DefaultParams(),
-		p(47104, 1, 1, 16, 32),
-		p(19456, 2, 1, 16, 32),
-		p(12288, 3, 1, 16, 32),
-		p(9216, 4, 1, 16, 32),
-		p(7168, 5, 1, 16, 32),
-		p(65536, 3, 4, 32, 64),
-	}
-	for _, params := range owasp {
-		if err := params.check(true); err != nil {
-			t.Errorf("%+v.check(true) = %v, want nil", params, err)
-		}
-		if err := params.check(false); err != nil {
-			t.Errorf("%+v.check(false) = %v, want nil", params, err)
-		}
-	}
-	if got := DefaultParams(); got != p(19456, 2, 1, 16, 32) {
-		t.Errorf("DefaultParams() = %+v", got)
-	}
-
-	// Usable for stored hashes, too weak for new ones.
-	weak := []Params{
-		p(19456, 1, 1, 16, 32), // m·t below the floor
-		p(7168, 4, 1, 16, 32),
-		p(7167, 5, 1, 16, 32), // memory below 7 MiB
-		p(4096, 10, 1, 16, 32),
-		p(19456, 2, 1, 8, 32), // short salt
-		p(8, 1, 1, 8, 16),
-	}
-	for _, params := range weak {
-		if err := params.check(true); err == nil {
-			t.Errorf("%+v.check(true) = nil, want an error", params)
-		}
-		if err := params.check(false); err != nil {
-			t.Errorf("%+v.check(false) = %v, want nil", params, err)
-		}
-	}
-
-	// Out of bounds either way.
-	bad := []Params{
-		{},
-		p(19456, 2, 0, 16, 32),
-		p(19456, 2, 65, 16, 32),
-		p(19456, 2, 255, 16, 32),
-		p(19456, 0, 1, 16, 32),
-		p(19456, 65, 1, 16, 32),
-		p(1<<20+1, 2, 1, 16, 32),
-		p(15, 2, 2, 16, 32),
-		p(19456, 2, 1, 7, 32),
-		p(19456, 2, 1, 65, 32),
-		p(19456, 2, 1, 16, 15),
-		p(19456, 2, 1, 16, 65),
-		p(19456, 2, 1, 0, 0),
-	}
-	for _, params := range bad {
-		if err := params.check(false); err == nil {
-			t.Errorf("%+v.check(false) = nil, want an error", params)
-		}
-		if err := params.check(true); err == nil {
-			t.Errorf("%+v.check(true) = nil, want an error", params)
-		}
-	}
-}
-
-// TestHashMemory checks that a hashing slot's memory is reused by hashes
-// that need at most its max, and that a hash needing more (a stored hash
-// made with larger parameters) is computed in temporary memory, which the
-// slot does not keep; and that both give the same keys as temporary
-// memory. Memory is judged by the bytes the heap allocated during a hash.
-func TestHashMemory(t *testing.T) {
-	const kib = 1024
-	h := &hashMemory{max: 1024}
-	password, salt := []byte("correct horse battery staple"), []byte("somesaltsomesalt")
-	idKey := func(p Params) (key []byte, allocated uint64) {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		key = h.idKey(password, salt, p)
-		runtime.ReadMemStats(&after)
-		if want := (*hashMemory)(nil).idKey(password, salt, p); !bytes.Equal(key, want) {
-			t.Errorf("idKey(%+v) = %x in the slot's memory, %x in temporary memory", p, key, want)
-		}
-		return key, after.TotalAlloc - before.TotalAlloc
-	}
-	p := Params{Memory: 1024, Iterations: 1, Parallelism: 1, KeyLen: 32}
-	if _, n := idKey(p); n < 1024*kib {
-		t.Errorf("first hash allocated %d bytes; want the slot's 1024 KiB", n)
-	}
-	for _, q := range []Params{p, {Memory: 512, Iterations: 3, Parallelism: 2, KeyLen: 16}, p} {
-		if _, n := idKey(q); n >= 512*kib {
-			t.Errorf("hash with %+v allocated %d bytes; want the slot's memory reused", q, n)
-		}
-	}
-	large := Params{Memory: 4096, Iterations: 1, Parallelism: 1, KeyLen: 32}
-	for i := range 2 {
-		if _, n := idKey(large); n < 4096*kib {
-			t.Errorf("hash %d with m=%d over the slot's max %d allocated %d bytes; want temporary memory each time", i, large.Memory, h.max, n)
-		}
-	}
-	if _, n := idKey(p); n >= 512*kib {
-		t.Errorf("after the large hashes, hash with %+v allocated %d bytes; want the slot's memory reused", p, n)
-	}
-}
-
-// BenchmarkHashPassword is one hash with the default parameters, in
-// temporary memory (as x/crypto's argon2.IDKey computes) and in a reused
-// hashing slot's memory (as a Service computes).
-//
-//	go test -run '^$' -bench HashPassword -benchmem -count 8 ./auth
-func BenchmarkHashPassword(b *testing.B) {
-	p := DefaultParams()
-	for _, bm := range []struct {
-		name string
-		h    *hashMemory
-	}{
-		{"memory=temporary", nil},
-		{"memory=slot", &hashMemory{max: p.Memory}},
+// TestSignupRejectsCommonPasswords: sign-up refuses passwords on the list
+// however they are cased or typed, before any hashing and without storing
+// anything, while login (which applies no policy) still admits a user whose
+// common password was set before, for example by an import.
+func TestSignupRejectsCommonPasswords(t *testing.T) {
+	ctx := context.Background()
+	store := newFakeStore()
+	s := newTestService(t, store, Config{})
+	for _, pw := range []string{
+		"password",
+		"12345678",
+		"Password1",
+		"PASSWORD1",
+		"iloveyou",
+		"qwertyuiop",
+		"\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44",             // fullwidth "password"
+		"\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10", // fullwidth "1234567890"
+		"\u0131LOVEYOU", // dotless ı
 	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := hashPassword(bm.h, crand.Reader, []byte("correct horse battery staple"), p); err != nil {
-					b.Fatal(err)
-				}
+		sess, err := s.Signup(ctx, NewUser{Name: "Mallory", Email: "mallory@example.com", Password: pw})
+		if sess != nil {
+			t.Errorf("Signup with %q returned a session", pw)
+		}
+		secret := pw
+		if pw == "password" {
+			secret = "" // the word is in every password error
+		}
+		wantFieldError(t, err, "password", secret)
+		if !isCommonPasswordError(err) {
+			t.Errorf("Signup with %q: %v; want the reason to say it is a common password", pw, err)
+		}
+	}
+	if _, err := store.UserByEmail(ctx, "mallory@example.com"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a rejected sign-up stored the user: %v", err)
+	}
+
+	// A near miss is fine.
+	if _, err := s.Signup(ctx, NewUser{Name: "Ok", Email: "ok@example.com", Password: "password1!"}); err != nil {
+		t.Errorf("Signup with a password that is not on the list: %v", err)
+	}
+
+	// Imported users with common passwords still log in.
+	for i, pw := range []string{"password", "Password1", "12345678"} {
+		h := phcHash(t, pw, password.DefaultParams())
+		email := string(rune('a'+i)) + "@imported.example"
+		store.put(User{ID: "imported" + email, Email: email, Name: "Imported", PasswordHash: h})
+		sess, err := s.Login(ctx, email, pw)
+		if err != nil || sess.User.Email != email {
+			t.Errorf("Login of an imported user with common password %q: %v, %v", pw, sess, err)
+		}
+		if _, err := s.Login(ctx, email, pw+"x"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("Login of an imported user with a wrong password: %v", err)
+		}
+	}
+}
+
+// gateRand is a Config.Rand that can hold a hashing slot of its Service:
+// the first read after occupySlot arms it waits until the slot is
+// released. Otherwise it reads crypto/rand.
+type gateRand struct {
+	next atomic.Pointer[gate]
+}
+
+type gate struct{ entered, release chan struct{} }
+
+func (g *gateRand) Read(p []byte) (int, error) {
+	if gt := g.next.Swap(nil); gt != nil {
+		close(gt.entered)
+		<-gt.release
+	}
+	return rand.Read(p)
+}
+
+// occupySlot takes one of s's hashing slots until the returned release is
+// called (or the test ends). s must have been made with Rand g: a login
+// of an unknown email hashes the password, which holds a slot while it
+// reads the salt, which waits at g.
+func occupySlot(t *testing.T, s *Service, g *gateRand) (release func()) {
+	t.Helper()
+	gt := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	g.next.Store(gt)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Login(context.Background(), "slot-holder@example.com", "password 123")
+		done <- err
+	}()
+	<-gt.entered
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(gt.release)
+			if err := <-done; !errors.Is(err, ErrInvalidCredentials) {
+				t.Errorf("the login holding the slot: %v, want ErrInvalidCredentials", err)
 			}
 		})
 	}
+	t.Cleanup(release)
+	return release
+}
+
+func isCommonPasswordError(err error) bool {
+	var fe *FieldError
+	return errors.As(err, &fe) && fe.Field == "password" && fe.Reason == "is a commonly used password"
 }

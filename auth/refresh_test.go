@@ -12,11 +12,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 // sessParams are the cheapest argon2id parameters New accepts (m=7168
 // KiB, t=5: OWASP's weakest configuration), to keep these tests fast.
-var sessParams = Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+var sessParams = password.Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
 
 // sessStore is a fakeStore that is also a PasswordStore and a
 // SessionStore, kept as simply as the contracts allow so that the Service
@@ -241,7 +243,7 @@ func newSessFixture(t *testing.T, cfg Config) *sessFixture {
 	t.Helper()
 	f := &sessFixture{store: newSessStore(), clk: newClock(sessStart), events: &sessEvents{}}
 	cfg.RefreshTokens = true
-	if cfg.Params == (Params{}) {
+	if cfg.Params == (password.Params{}) {
 		cfg.Params = sessParams
 	}
 	if cfg.Now == nil {

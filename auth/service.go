@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"sync"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 )
@@ -104,22 +103,21 @@ type Config struct {
 	MaxTokenBytes int
 
 	// Params are the argon2id parameters for new password hashes. Default:
-	// [DefaultParams] when Params is the zero value; otherwise every field
+	// [password.DefaultParams] (m=19456 KiB, t=2, p=1, 16-byte salt,
+	// 32-byte key) when Params is the zero value; otherwise every field
 	// must be set. New rejects parameters weaker than OWASP's minimum.
-	Params Params
+	Params password.Params
 
 	// MaxConcurrentHashes bounds the argon2id computations running at once
-	// in this Service, and with it the memory they use: each takes
-	// Params.Memory KiB of work memory, which later hashes reuse (a
-	// sync.Pool keeps it while hashing goes on and lets the garbage
-	// collector have it once hashing stops), so that a stream of logins
-	// leaves no garbage behind. A stored hash made with more memory than
-	// Params.Memory is checked in temporary memory, which is not kept.
-	// Default: runtime.GOMAXPROCS(0) at the time of New.
+	// in this Service, and with it the hashing memory that is live: each
+	// allocates Params.Memory KiB of work memory (a stored hash made with
+	// more, that much), garbage once it is done (see "Concurrency and
+	// memory" in package password). Default: runtime.GOMAXPROCS(0) at the
+	// time of New.
 	MaxConcurrentHashes int
 
-	// HashWait is how long Signup and Login wait for a hashing slot before
-	// giving up with [ErrBusy]. Default: 1 second.
+	// HashWait is how long Signup, Login and ChangePassword wait for a
+	// hashing slot before giving up with [ErrBusy]. Default: 1 second.
 	HashWait time.Duration
 
 	// LoginThrottle is the throttling of Login (and of the current
@@ -179,10 +177,7 @@ type Service struct {
 	ttl           time.Duration
 	issuer        string
 	audience      string
-	params        Params
-	hashSlots     chan struct{} // one value per hash running
-	hashMemory    sync.Pool     // of *hashMemory for params.Memory
-	hashWait      time.Duration
+	hasher        *password.Hasher
 	rand          io.Reader
 	attempts      throttle.Store
 	attemptKeyMAC []byte
@@ -217,23 +212,20 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if cfg.MaxTokenBytes == 0 {
 		cfg.MaxTokenBytes = 4096
 	}
-	if cfg.Params == (Params{}) {
-		cfg.Params = DefaultParams()
-	}
-	if err := cfg.Params.check(true); err != nil {
-		return bad("argon2id params: %v", err)
-	}
-	if cfg.MaxConcurrentHashes == 0 {
-		cfg.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
-	}
-	if cfg.HashWait == 0 {
-		cfg.HashWait = time.Second
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	hasher, err := password.New(password.Config{
+		Params:        cfg.Params,
+		MaxConcurrent: cfg.MaxConcurrentHashes,
+		Wait:          cfg.HashWait,
+		Rand:          cfg.Rand,
+	})
+	if err != nil {
+		return bad("%v", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -291,9 +283,7 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		ttl:           cfg.TokenTTL,
 		issuer:        cfg.Issuer,
 		audience:      cfg.Audience,
-		params:        cfg.Params,
-		hashSlots:     make(chan struct{}, cfg.MaxConcurrentHashes),
-		hashWait:      cfg.HashWait,
+		hasher:        hasher,
 		rand:          cfg.Rand,
 		attempts:      cfg.Attempts,
 		attemptKeyMAC: attemptKeyMAC,
@@ -348,22 +338,15 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	password, err := preparePassword(nu.Password, true)
-	if err != nil {
+	if err := checkNewPassword(nu.Password, email, name, "password"); err != nil {
 		return nil, err
-	}
-	if isIdentity(password, email, name) {
-		return nil, &FieldError{Field: "password", Reason: "must not be the same as the email or name"}
 	}
 	var id [16]byte
 	if err := s.random(id[:]); err != nil {
 		return nil, err
 	}
 	u := User{ID: hex.EncodeToString(id[:]), Email: email, Name: name, CreatedAt: s.now()}
-	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
-		u.PasswordHash, err = hashPassword(h, s.rand, password, s.params)
-		return err
-	})
+	u.PasswordHash, err = s.hasher.Hash(ctx, nu.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -427,8 +410,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	if err != nil {
 		return nil, err
 	}
-	pw, err := preparePassword(password, false)
-	if err != nil {
+	if err := checkPassword(password, "password"); err != nil {
 		return nil, err
 	}
 	succeeded, err := s.countLogin(ctx, email, "")
@@ -441,20 +423,17 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		return nil, err
 	}
 	var match bool
-	var upgraded string // a hash of pw with the current parameters, if the stored one is weaker
-	err = s.withHashSlot(ctx, func(h *hashMemory) (err error) {
-		if !found {
-			// Same work as a real check, so response time says nothing
-			// about whether the account exists.
-			_, err = hashPassword(h, s.rand, pw, s.params)
-			return err
-		}
-		match, err = checkPassword(h, pw, password, u.PasswordHash)
-		if match && s.passwords != nil && s.params.weaker(u.PasswordHash) {
-			upgraded, err = hashPassword(h, s.rand, pw, s.params)
-		}
-		return err
-	})
+	var upgraded string // a hash of password with the current parameters, if the stored one is weaker
+	switch {
+	case !found:
+		// Same work as a real check, so response time says nothing
+		// about whether the account exists.
+		_, err = s.hasher.Hash(ctx, password)
+	case s.passwords != nil && s.hasher.NeedsRehash(u.PasswordHash):
+		match, upgraded, err = s.hasher.VerifyAndHash(ctx, password, u.PasswordHash, password)
+	default:
+		match, err = s.hasher.Verify(ctx, password, u.PasswordHash)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -541,32 +520,6 @@ func (s *Service) createUser(ctx context.Context, u User) error {
 		}
 	}
 	return s.store.CreateUser(ctx, u)
-}
-
-// withHashSlot runs f while holding one of the MaxConcurrentHashes slots,
-// waiting at most HashWait for one, and passes f work memory for its
-// hashes (see hashMemory), taken from the Service's pool.
-func (s *Service) withHashSlot(ctx context.Context, f func(*hashMemory) error) error {
-	select {
-	case s.hashSlots <- struct{}{}:
-	default:
-		t := time.NewTimer(s.hashWait)
-		defer t.Stop()
-		select {
-		case s.hashSlots <- struct{}{}:
-		case <-t.C:
-			return ErrBusy
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-	defer func() { <-s.hashSlots }()
-	h, _ := s.hashMemory.Get().(*hashMemory)
-	if h == nil {
-		h = &hashMemory{max: s.params.Memory}
-	}
-	defer s.hashMemory.Put(h)
-	return f(h)
 }
 
 func (s *Service) random(b []byte) error {

@@ -5,14 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/internal/testenv"
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 func TestNewRejects(t *testing.T) {
@@ -26,12 +23,12 @@ func TestNewRejects(t *testing.T) {
 		{"no secret", newFakeStore(), Config{}},
 		{"empty secret", newFakeStore(), Config{Secret: []byte{}}},
 		{"31-byte secret", newFakeStore(), Config{Secret: secret31}},
-		{"weak params (m=4096,t=2)", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 4096, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
-		{"weak params (m=19456,t=1)", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
-		{"8-byte salt", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 2, Parallelism: 1, SaltLen: 8, KeyLen: 32}}},
-		{"memory above 1 GiB", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 1<<20 + 1, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
-		{"p=0", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 19456, Iterations: 2, SaltLen: 16, KeyLen: 32}}},
-		{"partial params are not filled in", newFakeStore(), Config{Secret: testSecret, Params: Params{Memory: 65536}}},
+		{"weak params (m=4096,t=2)", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 4096, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"weak params (m=19456,t=1)", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 19456, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"8-byte salt", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 19456, Iterations: 2, Parallelism: 1, SaltLen: 8, KeyLen: 32}}},
+		{"memory above 1 GiB", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 1<<20 + 1, Iterations: 2, Parallelism: 1, SaltLen: 16, KeyLen: 32}}},
+		{"p=0", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 19456, Iterations: 2, SaltLen: 16, KeyLen: 32}}},
+		{"partial params are not filled in", newFakeStore(), Config{Secret: testSecret, Params: password.Params{Memory: 65536}}},
 		{"negative TokenTTL", newFakeStore(), Config{Secret: testSecret, TokenTTL: -time.Second}},
 		{"negative HashWait", newFakeStore(), Config{Secret: testSecret, HashWait: -1}},
 		{"negative MaxTokenBytes", newFakeStore(), Config{Secret: testSecret, MaxTokenBytes: -1}},
@@ -58,14 +55,10 @@ func TestNewDefaults(t *testing.T) {
 	if n := maxTokenBytes(t, s); n != 4096 {
 		t.Errorf("MaxTokenBytes = %d, want 4096", n)
 	}
-	if s.params != DefaultParams() {
-		t.Errorf("Params = %+v, want %+v", s.params, DefaultParams())
-	}
-	if got, want := cap(s.hashSlots), runtime.GOMAXPROCS(0); got != want {
-		t.Errorf("MaxConcurrentHashes = %d, want GOMAXPROCS = %d", got, want)
-	}
-	if s.hashWait != time.Second {
-		t.Errorf("HashWait = %v, want 1s", s.hashWait)
+	// MaxConcurrentHashes and HashWait pass to password.New as they are:
+	// its tests check their defaults.
+	if s.hasher.Params() != defaultParams {
+		t.Errorf("Params = %+v, want %+v", s.hasher.Params(), defaultParams)
 	}
 	if s.rand != rand.Reader {
 		t.Errorf("Rand = %v, want crypto/rand.Reader", s.rand)
@@ -145,8 +138,8 @@ func TestSignupLogin(t *testing.T) {
 	if !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Errorf("stored hash %q is not argon2id with the default parameters", stored.PasswordHash)
 	}
-	if p, salt, _, err := decodePHC(stored.PasswordHash); err != nil || p != DefaultParams() || len(salt) != 16 {
-		t.Errorf("decodePHC(stored hash) = %+v, salt %d bytes, %v", p, len(salt), err)
+	if p := phcParams(t, stored.PasswordHash); p != defaultParams {
+		t.Errorf("stored hash params = %+v, want %+v", p, defaultParams)
 	}
 	if strings.Contains(stored.PasswordHash, password) {
 		t.Errorf("stored hash contains the password")
@@ -188,8 +181,8 @@ func TestLoginInvalidCredentials(t *testing.T) {
 	_, errUnknown := s.Login(ctx, "nobody@example.com", "open sesame")
 	// The unknown email must cost a hash with the current parameters: a
 	// fresh salt is the visible sign of it.
-	if n := rnd.n.Load() - before; n != int64(DefaultParams().SaltLen) {
-		t.Errorf("unknown email read %d random bytes, want %d (a dummy hash)", n, DefaultParams().SaltLen)
+	if n := rnd.n.Load() - before; n != int64(defaultParams.SaltLen) {
+		t.Errorf("unknown email read %d random bytes, want %d (a dummy hash)", n, defaultParams.SaltLen)
 	}
 	_, errShort := s.Login(ctx, "bob@example.com", "short") // below the sign-up minimum: still just wrong
 
@@ -293,10 +286,7 @@ func TestStoredASCIIDomain(t *testing.T) {
 	store := newFakeStore()
 	s := newTestService(t, store, Config{})
 	const password = "first password"
-	h, err := hashPassword(nil, rand.Reader, []byte(password), DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := phcHash(t, password, defaultParams)
 	store.put(User{ID: "stored", Email: "admin1@xn--usr-cma.com", Name: "Admin", PasswordHash: h})
 
 	spellings := []string{"admin1@us\u00e9r.com", "admin1@xn--usr-cma.com", "ADMIN1@US\u00c9R.COM", "admin1@use\u0301r.com"}
@@ -362,10 +352,7 @@ func TestLoginStoredHash(t *testing.T) {
 
 	// A hash made with other (valid) parameters still logs in: changing
 	// Config.Params locks nobody out.
-	old, err := hashPassword(nil, rand.Reader, []byte(password), Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 16, KeyLen: 32})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := phcHash(t, password, m12288t3)
 	store.put(User{ID: "old", Email: "old@example.com", Name: "Old", PasswordHash: old})
 	if sess, err := s.Login(ctx, "old@example.com", password); err != nil || sess.User.ID != "old" {
 		t.Errorf("Login with an m=12288,t=3 hash: %v", err)
@@ -402,14 +389,14 @@ func TestLoginStoredHash(t *testing.T) {
 func TestSignupParams(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	p := Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 24, KeyLen: 48}
+	p := password.Params{Memory: 12288, Iterations: 3, Parallelism: 1, SaltLen: 24, KeyLen: 48}
 	s := newTestService(t, store, Config{Params: p})
 	if _, err := s.Signup(ctx, NewUser{Name: "F", Email: "f@example.com", Password: "password 123"}); err != nil {
 		t.Fatal(err)
 	}
 	h := store.get(t, "f@example.com").PasswordHash
-	if got, _, _, err := decodePHC(h); err != nil || got != p {
-		t.Errorf("stored hash %q: params %+v, %v; want %+v", h, got, err, p)
+	if got := phcParams(t, h); got != p {
+		t.Errorf("stored hash %q: params %+v; want %+v", h, got, p)
 	}
 	// Another Service with the defaults, on the same store, logs the user in.
 	s2 := newTestService(t, store, Config{})
@@ -438,42 +425,16 @@ func TestLoginUnicodeEquivalence(t *testing.T) {
 	}
 }
 
-// occupySlot takes one of s's hash slots until the returned release is
-// called (or the test ends).
-func occupySlot(t *testing.T, s *Service) (release func()) {
-	t.Helper()
-	entered, unblock := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- s.withHashSlot(context.Background(), func(*hashMemory) error {
-			close(entered)
-			<-unblock
-			return nil
-		})
-	}()
-	<-entered
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			close(unblock)
-			if err := <-done; err != nil {
-				t.Errorf("withHashSlot holding the slot: %v", err)
-			}
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 func TestHashSlotBusy(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
+	g := &gateRand{}
+	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond, Rand: g})
 	if _, err := s.Signup(ctx, NewUser{Name: "I", Email: "i@example.com", Password: "password 123"}); err != nil {
 		t.Fatal(err)
 	}
 
-	release := occupySlot(t, s)
+	release := occupySlot(t, s, g)
 	if _, err := s.Login(ctx, "i@example.com", "password 123"); !errors.Is(err, ErrBusy) {
 		t.Errorf("Login with the slot taken: %v, want ErrBusy", err)
 	}
@@ -486,10 +447,6 @@ func TestHashSlotBusy(t *testing.T) {
 	if _, err := store.UserByEmail(ctx, "j@example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a busy Signup created the user")
 	}
-	called := false
-	if err := s.withHashSlot(ctx, func(*hashMemory) error { called = true; return nil }); !errors.Is(err, ErrBusy) || called {
-		t.Errorf("withHashSlot = %v, called = %v; want ErrBusy, not called", err, called)
-	}
 
 	release()
 	if _, err := s.Login(ctx, "i@example.com", "password 123"); err != nil {
@@ -497,28 +454,12 @@ func TestHashSlotBusy(t *testing.T) {
 	}
 }
 
-func TestHashSlotReleasedOnError(t *testing.T) {
-	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: 1, HashWait: time.Millisecond})
-	boom := errors.New("boom")
-	for i := range 3 {
-		if err := s.withHashSlot(context.Background(), func(*hashMemory) error { return boom }); err != boom {
-			t.Fatalf("call %d: withHashSlot = %v, want f's error", i, err)
-		}
-	}
-	func() {
-		defer func() { _ = recover() }()
-		_ = s.withHashSlot(context.Background(), func(*hashMemory) error { panic("boom") })
-	}()
-	if err := s.withHashSlot(context.Background(), func(*hashMemory) error { return nil }); err != nil {
-		t.Errorf("after f panicked: withHashSlot = %v", err)
-	}
-}
-
 func TestHashSlotContextCanceled(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore() // ignores ctx, so Login gets as far as the slot
-	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Hour})
-	occupySlot(t, s)
+	g := &gateRand{}
+	s := newTestService(t, store, Config{MaxConcurrentHashes: 1, HashWait: time.Hour, Rand: g})
+	occupySlot(t, s, g)
 
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -527,97 +468,6 @@ func TestHashSlotContextCanceled(t *testing.T) {
 	}
 	if _, err := s.Signup(canceled, NewUser{Name: "K", Email: "k@example.com", Password: "password 123"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Signup with a canceled ctx while waiting: %v, want context.Canceled", err)
-	}
-
-	// Canceled while already waiting: whether cancel lands before or after
-	// the wait begins, the answer is the same, so no sleep is needed.
-	waiting, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.withHashSlot(waiting, func(*hashMemory) error { return nil }) }()
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("withHashSlot canceled while waiting: %v, want context.Canceled", err)
-	}
-
-	// A cause is passed on.
-	cause := errors.New("client went away")
-	withCause, cancelCause := context.WithCancelCause(ctx)
-	cancelCause(cause)
-	if err := s.withHashSlot(withCause, func(*hashMemory) error { return nil }); !errors.Is(err, cause) {
-		t.Errorf("withHashSlot with a cancel cause: %v, want %v", err, cause)
-	}
-}
-
-func TestHashSlotBound(t *testing.T) {
-	const limit, workers = 3, 24
-	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: limit, HashWait: time.Hour})
-	var active, peak atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- s.withHashSlot(context.Background(), func(*hashMemory) error {
-				n := active.Add(1)
-				for {
-					p := peak.Load()
-					if n <= p || peak.CompareAndSwap(p, n) {
-						break
-					}
-				}
-				runtime.Gosched()
-				active.Add(-1)
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("withHashSlot: %v", err)
-		}
-	}
-	if p := peak.Load(); p > limit {
-		t.Errorf("%d hashes ran at once, limit %d", p, limit)
-	}
-}
-
-// TestHashSlotMemory checks that withHashSlot hands f work memory bounded
-// by Config.Params.Memory, and that hashes in a row reuse it rather than
-// each making its own.
-func TestHashSlotMemory(t *testing.T) {
-	params := Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
-	s := newTestService(t, newFakeStore(), Config{MaxConcurrentHashes: 2, Params: params})
-	var got []*hashMemory
-	for range 4 {
-		if err := s.withHashSlot(context.Background(), func(h *hashMemory) error {
-			got = append(got, h)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, h := range got {
-		if h == nil || h.max != params.Memory {
-			t.Fatalf("call %d: work memory %+v, want one bounded at Params.Memory = %d KiB", i, h, params.Memory)
-		}
-	}
-	// A sync.Pool may drop what it holds at a garbage collection, but
-	// none runs here, so the memory of the first call comes back; except
-	// under the race detector, whose Pool drops items at random on purpose.
-	if testenv.RaceEnabled() {
-		return
-	}
-	reused := 0
-	for _, h := range got[1:] {
-		if h == got[0] {
-			reused++
-		}
-	}
-	if reused == 0 {
-		t.Errorf("4 calls in a row used %d distinct work memories; want reuse", len(got))
 	}
 }
 

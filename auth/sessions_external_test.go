@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -49,7 +50,7 @@ func e2eServiceOn(t *testing.T, store auth.UserStore, cfg auth.Config) (*auth.Se
 	cfg.Secret = []byte("an end-to-end secret, 32 bytes..")
 	cfg.RefreshTokens = true
 	cfg.CheckRevocation = true
-	cfg.Params = auth.Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	cfg.Params = password.Params{Memory: 7168, Iterations: 5, Parallelism: 1, SaltLen: 16, KeyLen: 32}
 	cfg.Now = clk.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	s, err := auth.New(store, cfg)

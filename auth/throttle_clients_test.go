@@ -2,12 +2,13 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/auth/password"
 )
 
 // These tests play attackers against the default login throttling for
@@ -20,14 +21,7 @@ import (
 // throttlePassword, whose hash is quick to check.
 func cheapAccount(t *testing.T, store *fakeStore, email string) {
 	t.Helper()
-	prepared, err := preparePassword(throttlePassword, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hashPassword(nil, rand.Reader, prepared, Params{Memory: 8, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := phcHash(t, throttlePassword, password.Params{Memory: 8, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32})
 	store.put(User{ID: "id-" + email, Email: email, Name: "Owner", PasswordHash: h})
 }
 

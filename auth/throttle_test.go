@@ -181,7 +181,8 @@ func TestLoginThrottleUnknownEmail(t *testing.T) {
 // hashing slot taken.
 func TestLoginThrottledDoesNoWork(t *testing.T) {
 	ctx := context.Background()
-	rnd := &countingReader{r: rand.Reader}
+	g := &gateRand{}
+	rnd := &countingReader{r: g}
 	s, _, store := throttleService(t, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 1}, MaxConcurrentHashes: 1, HashWait: time.Millisecond, Rand: rnd})
 	lookups := &countingStore{UserStore: store}
 	s.store = lookups
@@ -189,8 +190,7 @@ func TestLoginThrottledDoesNoWork(t *testing.T) {
 		_, err := s.Login(ctx, email, "wrong password")
 		wantInvalid(t, err, email+": first failure")
 	}
-	s.hashSlots <- struct{}{} // every slot taken: hashing now would be ErrBusy
-	defer func() { <-s.hashSlots }()
+	occupySlot(t, s, g) // every slot taken: hashing now would be ErrBusy
 	before, n := rnd.n.Load(), lookups.n.Load()
 	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
 		_, err := s.Login(ctx, email, throttlePassword)

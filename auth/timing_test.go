@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,10 +38,7 @@ func TestLoginTimingUnknownEmail(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
 	s := newTestService(t, store, Config{}) // DefaultParams, like production
-	hash, err := hashPassword(nil, rand.Reader, []byte("the right password"), s.params)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash := phcHash(t, "the right password", s.hasher.Params())
 	next := 0
 	existing := func() string { // a fresh account, with a real hash of the default cost
 		next++

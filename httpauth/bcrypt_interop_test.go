@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
 )
@@ -93,7 +94,7 @@ func storedHash(t *testing.T, s *sessionServer, email string) string {
 
 // checkCurrentArgon2 checks, without package auth's code, that phc is an
 // argon2id PHC string of the NFKC form of password with
-// auth.DefaultParams.
+// password.DefaultParams.
 func checkCurrentArgon2(t *testing.T, phc, password string) {
 	t.Helper()
 	parts := strings.Split(phc, "$")
@@ -105,7 +106,7 @@ func checkCurrentArgon2(t *testing.T, phc, password string) {
 		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", m, tm, p) {
 		t.Fatalf("stored hash %q: parameters %q do not parse (%v)", phc, parts[3], err)
 	}
-	want := auth.DefaultParams()
+	want := authpassword.DefaultParams()
 	if m != want.Memory || tm != want.Iterations || p != uint32(want.Parallelism) {
 		t.Errorf("stored hash %q has m=%d,t=%d,p=%d; want the current m=%d,t=%d,p=%d",
 			phc, m, tm, p, want.Memory, want.Iterations, want.Parallelism)

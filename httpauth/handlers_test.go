@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
@@ -191,7 +192,7 @@ func (g *gateRand) Read(p []byte) (int, error) {
 // stopped inside it, and checks that a concurrent login is answered 503
 // with Retry-After instead of queueing without bound.
 func TestHashingCapacity503(t *testing.T) {
-	params := auth.DefaultParams()
+	params := authpassword.DefaultParams()
 	params.SaltLen = 24 // distinguishes the salt read from other random reads
 	g := &gateRand{n: 24, entered: make(chan struct{}), release: make(chan struct{})}
 	s := newServer(t, nil, auth.Config{Params: params, Rand: g, MaxConcurrentHashes: 1, HashWait: 1})

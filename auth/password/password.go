@@ -1,4 +1,4 @@
-package auth
+package password
 
 import (
 	"crypto/subtle"
@@ -9,14 +9,14 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/gatehouse-go/gatehouse/internal/argon2"
 )
 
-// Params are the argon2id parameters used to hash new passwords.
-// Hashes already stored keep the parameters they were made with (they are
-// part of the PHC string), so changing Params never locks anyone out.
+// Params are the argon2id parameters of a hash. A [Hasher] makes new
+// hashes with those of its [Config]; hashes already stored keep the
+// parameters they were made with (they are part of the PHC string), so
+// changing the configured Params never locks anyone out.
 type Params struct {
 	Memory      uint32 // memory in KiB; default 19456 (19 MiB)
 	Iterations  uint32 // passes over memory (t); default 2
@@ -33,10 +33,10 @@ func DefaultParams() Params {
 }
 
 // Bounds on parameters. Stored hashes may be anything argon2id allows up to
-// the maxima, so a corrupted or hostile hash cannot make a login allocate
-// gigabytes or spin for minutes; Config.Params must in addition be at least as
-// strong as the weakest OWASP argon2id configuration (m=7168 KiB with t=5, or
-// the same memory-time product).
+// the maxima, so a corrupted or hostile hash cannot make a check allocate
+// gigabytes or spin for minutes; Config.Params must in addition be at least
+// as strong as the weakest OWASP argon2id configuration (m=7168 KiB with
+// t=5, or the same memory-time product) and have a 16-byte salt.
 const (
 	maxMemory        = 1 << 20 // KiB: 1 GiB
 	maxIterations    = 64
@@ -78,35 +78,6 @@ func (p Params) check(strong bool) error {
 
 const phcPrefix = "$argon2id$v=19$"
 
-// hashMemory is the argon2id work memory of one hashing slot (see
-// Service.withHashSlot): every hash made while holding the slot computes
-// in it, so a hash leaves no Params.Memory KiB of garbage behind for the
-// collector to catch up with. The memory is allocated at the slot's first
-// hash and kept for the Service's lifetime: once every slot has hashed, a
-// Service holds MaxConcurrentHashes × Params.Memory KiB, busy or idle,
-// and hashing needs no more under any load, but for the exception below.
-//
-// It grows to at most max KiB, Config.Params.Memory. A stored hash made
-// with more memory (with larger Params of the past, or a hostile one, up
-// to the 1 GiB bound of decodePHC) is checked in temporary memory, garbage
-// once that hash is done, so that it cannot make the slot's memory grow
-// for good.
-type hashMemory struct {
-	mem argon2.Memory
-	max uint32 // KiB
-}
-
-// idKey derives p.KeyLen bytes from password and salt with argon2id and
-// p, in h's memory or, if h is nil or p needs more than h.max, in
-// temporary memory.
-func (h *hashMemory) idKey(password, salt []byte, p Params) []byte {
-	var mem *argon2.Memory // nil: temporary memory
-	if h != nil && p.Memory <= h.max {
-		mem = &h.mem
-	}
-	return argon2.IDKey(mem, password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
-}
-
 var b64 = base64.RawStdEncoding.Strict()
 
 // hashPassword derives an argon2id key from password with a fresh salt read
@@ -115,13 +86,20 @@ var b64 = base64.RawStdEncoding.Strict()
 //	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
 //
 // with salt and key in unpadded standard base64, as the reference argon2
-// implementation writes them. It hashes in h's memory (nil: temporary).
-func hashPassword(h *hashMemory, rand io.Reader, password []byte, p Params) (string, error) {
+// implementation writes them.
+func hashPassword(rand io.Reader, password []byte, p Params) (string, error) {
 	salt := make([]byte, p.SaltLen)
 	if _, err := io.ReadFull(rand, salt); err != nil {
-		return "", fmt.Errorf("auth: reading salt: %w", err)
+		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	return encodePHC(p, salt, h.idKey(password, salt, p)), nil
+	return encodePHC(p, salt, idKey(password, salt, p)), nil
+}
+
+// idKey derives p.KeyLen bytes from password and salt with argon2id and
+// p, by golang.org/x/crypto/argon2, which allocates p.Memory KiB of work
+// memory for the call.
+func idKey(password, salt []byte, p Params) []byte {
+	return argon2.IDKey(password, salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
 }
 
 func encodePHC(p Params, salt, key []byte) string {
@@ -206,22 +184,21 @@ func isCanonicalUint(s string) bool {
 }
 
 // verifyPassword reports whether password matches the PHC string phc,
-// comparing in constant time, and hashing in h's memory (nil: temporary).
-// A hash it cannot decode is an error wrapping ErrInvalidHash, never a
-// match.
-func verifyPassword(h *hashMemory, password []byte, phc string) (bool, error) {
+// comparing in constant time. A hash it cannot decode is an error wrapping
+// ErrInvalidHash, never a match.
+func verifyPassword(password []byte, phc string) (bool, error) {
 	p, salt, key, err := decodePHC(phc)
 	if err != nil {
 		return false, err
 	}
-	got := h.idKey(password, salt, p)
+	got := idKey(password, salt, p)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
 // Legacy hashes. Accounts imported from other systems may carry bcrypt
 // hashes ($2a$, $2b$ or $2y$, as Node, Ruby, PHP and Django leave them);
-// they are checked as those systems checked them and replaced with
-// argon2id at the next successful login (see Service.Login).
+// they are checked as those systems checked them, and NeedsRehash reports
+// them, so that the caller replaces them with argon2id.
 const (
 	bcryptMaxBytes = 72 // bcrypt reads no further into a password
 	maxBcryptCost  = 16 // 2^16 rounds, a few seconds: beyond, a stored hash could stall logins
@@ -281,19 +258,20 @@ func checkBcrypt(hash string) error {
 
 // checkPassword reports whether a password matches a stored hash:
 // argon2id (of the NFKC-normalised password, prepared) or bcrypt (of the
-// password as typed, raw, as the system that made it hashed it). argon2id
-// hashes in h's memory (nil: temporary).
-func checkPassword(h *hashMemory, prepared []byte, raw, hash string) (bool, error) {
+// password as typed, raw, as the system that made it hashed it).
+func checkPassword(prepared []byte, raw, hash string) (bool, error) {
 	if strings.HasPrefix(hash, "$2") {
 		return verifyBcrypt(raw, hash)
 	}
-	return verifyPassword(h, prepared, hash)
+	return verifyPassword(prepared, hash)
 }
 
-// checkStoredHash reports why hash cannot be stored as a password hash:
-// it must be an argon2id PHC string within bounds or a bcrypt hash of an
-// accepted cost.
-func checkStoredHash(hash string) error {
+// CheckHash reports why hash cannot be stored as a password hash, in an
+// error wrapping [ErrInvalidHash], or returns nil: it must be an argon2id
+// PHC string within the bounds on stored hashes, or a bcrypt hash ($2a$,
+// $2b$ or $2y$) of cost 4 to 16. It runs no hashing: use it to check
+// hashes imported from another system before storing them.
+func CheckHash(hash string) error {
 	if strings.HasPrefix(hash, "$2") {
 		return checkBcrypt(hash)
 	}

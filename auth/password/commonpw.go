@@ -1,6 +1,6 @@
-package auth
+package password
 
-// The built-in list of common passwords that sign-up rejects.
+// The built-in list of common passwords that CheckNew rejects.
 //
 // commonpw.txt holds the 17950 entries of the passwords dictionary of the
 // npm package @zxcvbn-ts/language-common 4.1.3 (MIT licence, see
@@ -15,10 +15,10 @@ package auth
 // The file is reproduced from the npm package with commonpw_gen.go:
 //
 //	cd "$(mktemp -d)" && npm install @zxcvbn-ts/language-common@4.1.3
-//	cd /path/to/gatehouse/auth && go run commonpw_gen.go -pkg "$OLDPWD/node_modules/@zxcvbn-ts/language-common"
+//	cd /path/to/gatehouse/auth/password && go run commonpw_gen.go -pkg "$OLDPWD/node_modules/@zxcvbn-ts/language-common"
 //
-// Cost: the embedded text adds about 165 KiB to binaries that link package
-// auth. The list is parsed on the first sign-up, not at start-up, into a
+// Cost: the embedded text adds about 165 KiB to binaries that link this
+// package. The list is parsed on the first CheckNew, not at start-up, into a
 // sorted slice of strings that point into the embedded text: one
 // allocation of 288 KiB (the string headers) and well under a millisecond.
 // A lookup is a case fold and a binary search of about 15 comparisons,

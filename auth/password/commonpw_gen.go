@@ -4,10 +4,10 @@
 // copy of the npm package @zxcvbn-ts/language-common:
 //
 //	cd "$(mktemp -d)" && npm install @zxcvbn-ts/language-common@4.1.3
-//	cd /path/to/gatehouse/auth && go run commonpw_gen.go -pkg "$OLDPWD/node_modules/@zxcvbn-ts/language-common"
+//	cd /path/to/gatehouse/auth/password && go run commonpw_gen.go -pkg "$OLDPWD/node_modules/@zxcvbn-ts/language-common"
 //
 // It keeps the entries of the package's passwords dictionary
-// (src/passwords.json, ordered by frequency) that the sign-up policy could
+// (src/passwords.json, ordered by frequency) that the password policy could
 // otherwise accept, at least 8 code points after NFKC, in the form the
 // policy compares: NFKC, then upper case, then lower case. The result is deduplicated and
 // sorted bytewise, one entry per line, after a header of "#" lines that
@@ -80,7 +80,7 @@ func main() {
 	licence = bytes.TrimSpace(licence)
 
 	var txt bytes.Buffer
-	header := fmt.Sprintf("Common passwords that gatehouse's sign-up policy rejects (package auth):\n"+
+	header := fmt.Sprintf("Common passwords that gatehouse's password policy rejects (package auth/password):\n"+
 		"%d of the %d entries of %s,\n"+
 		"those of at least %d code points after NFKC, NFKC-normalised, case-folded,\n"+
 		"deduplicated and sorted bytewise; one per line after this header.\n"+

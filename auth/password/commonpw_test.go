@@ -1,8 +1,6 @@
-package auth
+package password
 
 import (
-	"context"
-	"crypto/rand"
 	"errors"
 	"os"
 	"strings"
@@ -62,23 +60,23 @@ func TestCommonPasswordFile(t *testing.T) {
 		case utf8.RuneCountInString(e) < minPasswordRunes || len(e) > maxPasswordBytes:
 			t.Fatalf("entry %d %q could never pass the length rules", i, e)
 		}
-		if _, err := preparePassword(e, false); err != nil {
+		if _, err := Normalize(e); err != nil {
 			t.Fatalf("entry %d %q: rejected at login: %v", i, e, err)
 		}
-		if _, err := preparePassword(e, true); !isCommonPasswordError(err) {
-			t.Fatalf("entry %d %q: preparePassword = %v, want the common-password error", i, e, err)
+		if err := CheckNew(e, "", ""); !isCommonPasswordError(err) {
+			t.Fatalf("entry %d %q: CheckNew = %v, want the common-password error", i, e, err)
 		}
 	}
 }
 
 func isCommonPasswordError(err error) bool {
-	var fe *FieldError
-	return errors.As(err, &fe) && fe.Field == "password" && fe.Reason == "is a commonly used password"
+	var pe *PolicyError
+	return errors.As(err, &pe) && pe.Reason == "is a commonly used password"
 }
 
 func TestIsCommonPassword(t *testing.T) {
 	tests := []struct {
-		in     string // as preparePassword returns it: NFKC
+		in     string // as Normalize returns it: NFKC
 		common bool
 	}{
 		{"password", true},
@@ -104,65 +102,6 @@ func TestIsCommonPassword(t *testing.T) {
 	for _, tt := range tests {
 		if got := isCommonPassword(tt.in); got != tt.common {
 			t.Errorf("isCommonPassword(%q) = %v, want %v", tt.in, got, tt.common)
-		}
-	}
-}
-
-// TestSignupRejectsCommonPasswords: sign-up refuses passwords on the list
-// however they are cased or typed, before any hashing and without storing
-// anything, while login (which applies no policy) still admits a user whose
-// common password was set before, for example by an import.
-func TestSignupRejectsCommonPasswords(t *testing.T) {
-	ctx := context.Background()
-	store := newFakeStore()
-	s := newTestService(t, store, Config{})
-	for _, pw := range []string{
-		"password",
-		"12345678",
-		"Password1",
-		"PASSWORD1",
-		"iloveyou",
-		"qwertyuiop",
-		"\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44",             // fullwidth "password"
-		"\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10", // fullwidth "1234567890"
-		"\u0131LOVEYOU", // dotless ı
-	} {
-		sess, err := s.Signup(ctx, NewUser{Name: "Mallory", Email: "mallory@example.com", Password: pw})
-		if sess != nil {
-			t.Errorf("Signup with %q returned a session", pw)
-		}
-		secret := pw
-		if pw == "password" {
-			secret = "" // the word is in every password error
-		}
-		wantFieldError(t, err, "password", secret)
-		if !isCommonPasswordError(err) {
-			t.Errorf("Signup with %q: %v; want the reason to say it is a common password", pw, err)
-		}
-	}
-	if _, err := store.UserByEmail(ctx, "mallory@example.com"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("a rejected sign-up stored the user: %v", err)
-	}
-
-	// A near miss is fine.
-	if _, err := s.Signup(ctx, NewUser{Name: "Ok", Email: "ok@example.com", Password: "password1!"}); err != nil {
-		t.Errorf("Signup with a password that is not on the list: %v", err)
-	}
-
-	// Imported users with common passwords still log in.
-	for i, pw := range []string{"password", "Password1", "12345678"} {
-		h, err := hashPassword(nil, rand.Reader, []byte(pw), DefaultParams())
-		if err != nil {
-			t.Fatal(err)
-		}
-		email := string(rune('a'+i)) + "@imported.example"
-		store.put(User{ID: "imported" + email, Email: email, Name: "Imported", PasswordHash: h})
-		sess, err := s.Login(ctx, email, pw)
-		if err != nil || sess.User.Email != email {
-			t.Errorf("Login of an imported user with common password %q: %v, %v", pw, sess, err)
-		}
-		if _, err := s.Login(ctx, email, pw+"x"); !errors.Is(err, ErrInvalidCredentials) {
-			t.Errorf("Login of an imported user with a wrong password: %v", err)
 		}
 	}
 }

@@ -1,0 +1,187 @@
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// Config configures a [Hasher]. Every zero field takes the default stated
+// beside it.
+type Config struct {
+	// Params are the argon2id parameters of new hashes. Default:
+	// [DefaultParams] when Params is the zero value; otherwise every field
+	// must be set, and [New] refuses parameters outside the bounds or
+	// weaker than OWASP's minimum (m=7168 KiB with t=5, or the same
+	// memory × passes; a 16-byte salt).
+	Params Params
+
+	// MaxConcurrent bounds the hashes that compute at once in this
+	// Hasher, and with them the work memory that is live: each takes the
+	// Memory KiB of its parameters (see "Concurrency and memory" in the
+	// package documentation). Default: runtime.GOMAXPROCS(0) at the time
+	// of New. Negative: New fails.
+	MaxConcurrent int
+
+	// Wait is how long a call waits for a hashing slot before failing
+	// with [ErrBusy]. Default: 1 second. Negative: New fails.
+	Wait time.Duration
+
+	// Rand is the source of salts. Default: crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// Hasher hashes and verifies passwords, at most Config.MaxConcurrent at a
+// time. It is safe for concurrent use; create one with [New] and share
+// it.
+//
+// Every method that hashes takes one hashing slot for the whole call,
+// waiting at most Config.Wait for one (then it returns [ErrBusy]) and
+// returning context.Cause(ctx) if ctx is done while it waits. A method
+// takes its password as the user typed it: argon2id hashes its
+// [Normalize]d form, and a password that Normalize refuses is that
+// [*PolicyError], with nothing hashed.
+type Hasher struct {
+	params Params
+	slots  chan struct{} // one value per hash running
+	wait   time.Duration
+	rand   io.Reader
+}
+
+// New returns a Hasher for cfg, or an error if cfg cannot be used (see
+// [Config]).
+func New(cfg Config) (*Hasher, error) {
+	if cfg.Params == (Params{}) {
+		cfg.Params = DefaultParams()
+	}
+	if err := cfg.Params.check(true); err != nil {
+		return nil, fmt.Errorf("password: argon2id params: %v", err)
+	}
+	switch {
+	case cfg.MaxConcurrent < 0:
+		return nil, errors.New("password: negative MaxConcurrent")
+	case cfg.MaxConcurrent == 0:
+		cfg.MaxConcurrent = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case cfg.Wait < 0:
+		return nil, errors.New("password: negative Wait")
+	case cfg.Wait == 0:
+		cfg.Wait = time.Second
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Hasher{
+		params: cfg.Params,
+		slots:  make(chan struct{}, cfg.MaxConcurrent),
+		wait:   cfg.Wait,
+		rand:   cfg.Rand,
+	}, nil
+}
+
+// Params returns the parameters of the hashes h makes.
+func (h *Hasher) Params() Params { return h.params }
+
+// Hash returns the argon2id PHC string of password, made with h's
+// parameters and a fresh salt:
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
+//
+// It applies no policy beyond [Normalize]'s: check a new password with
+// [CheckNew] first. Hashing a password and throwing the hash away costs
+// what [Hasher.Verify] costs against a hash made with h's parameters:
+// that is the work to do for an account that does not exist, so that the
+// time taken says nothing about whether it does.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	p, err := Normalize(password)
+	if err != nil {
+		return "", err
+	}
+	var hash string
+	err = h.do(ctx, func() (err error) {
+		hash, err = hashPassword(h.rand, []byte(p), h.params)
+		return err
+	})
+	return hash, err
+}
+
+// Verify reports whether password matches stored, an argon2id PHC string
+// (compared in constant time) or a bcrypt hash (compared as bcrypt does,
+// on the password as typed, up to its first 72 bytes). A hash that
+// [CheckHash] refuses is an error wrapping [ErrInvalidHash], before any
+// hashing, and never a match; a wrong password is false and no error.
+func (h *Hasher) Verify(ctx context.Context, password, stored string) (bool, error) {
+	ok, _, err := h.verify(ctx, password, stored, nil)
+	return ok, err
+}
+
+// VerifyAndHash is [Hasher.Verify] followed, if password matches, by
+// [Hasher.Hash] of next, in one hashing slot: for replacing a stored hash
+// once the password it was made from is known, with the same password
+// (to upgrade a hash that [Hasher.NeedsRehash] reports) or a new one. It
+// returns the new hash, or "" if password does not match.
+func (h *Hasher) VerifyAndHash(ctx context.Context, password, stored, next string) (bool, string, error) {
+	return h.verify(ctx, password, stored, &next)
+}
+
+func (h *Hasher) verify(ctx context.Context, password, stored string, next *string) (bool, string, error) {
+	p, err := Normalize(password)
+	if err != nil {
+		return false, "", err
+	}
+	var n string
+	if next != nil {
+		if n, err = Normalize(*next); err != nil {
+			return false, "", err
+		}
+	}
+	if err := CheckHash(stored); err != nil {
+		return false, "", err
+	}
+	var ok bool
+	var hash string
+	err = h.do(ctx, func() (err error) {
+		ok, err = checkPassword([]byte(p), password, stored)
+		if ok && err == nil && next != nil {
+			hash, err = hashPassword(h.rand, []byte(n), h.params)
+		}
+		return err
+	})
+	if err != nil {
+		return false, "", err
+	}
+	return ok, hash, nil
+}
+
+// NeedsRehash reports whether stored, a hash that [CheckHash] accepts,
+// should be replaced with one made with h's parameters: it is bcrypt, or
+// argon2id with a smaller memory × passes product, salt or key. A hash
+// that CheckHash refuses is not reported (it never matches).
+func (h *Hasher) NeedsRehash(stored string) bool {
+	return CheckHash(stored) == nil && h.params.weaker(stored)
+}
+
+// do runs f while holding one of h's slots, waiting at most h.wait for
+// one.
+func (h *Hasher) do(ctx context.Context, f func() error) error {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		select {
+		case h.slots <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	defer func() { <-h.slots }()
+	return f()
+}

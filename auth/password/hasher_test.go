@@ -1,0 +1,380 @@
+package password
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestNewDefaults(t *testing.T) {
+	h, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Params() != DefaultParams() {
+		t.Errorf("Params() = %+v, want %+v", h.Params(), DefaultParams())
+	}
+	if got, want := cap(h.slots), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("MaxConcurrent = %d, want GOMAXPROCS = %d", got, want)
+	}
+	if h.wait != time.Second {
+		t.Errorf("Wait = %v, want 1s", h.wait)
+	}
+	if h.rand != crand.Reader {
+		t.Errorf("Rand = %v, want crypto/rand.Reader", h.rand)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	p := func(m, t uint32, par uint8, salt, key uint32) Params {
+		return Params{Memory: m, Iterations: t, Parallelism: par, SaltLen: salt, KeyLen: key}
+	}
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"weak params (m=4096,t=2)", Config{Params: p(4096, 2, 1, 16, 32)}},
+		{"weak params (m=19456,t=1)", Config{Params: p(19456, 1, 1, 16, 32)}},
+		{"8-byte salt", Config{Params: p(19456, 2, 1, 8, 32)}},
+		{"memory above 1 GiB", Config{Params: p(1<<20+1, 2, 1, 16, 32)}},
+		{"p=0", Config{Params: p(19456, 2, 0, 16, 32)}},
+		{"partial params are not filled in", Config{Params: Params{Memory: 65536}}},
+		{"negative MaxConcurrent", Config{MaxConcurrent: -1}},
+		{"negative Wait", Config{Wait: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if h, err := New(tt.cfg); h != nil || err == nil {
+				t.Errorf("New = %v, %v; want nil and an error", h, err)
+			}
+		})
+	}
+}
+
+func TestHashVerify(t *testing.T) {
+	ctx := context.Background()
+	h := newHasher(t, Config{})
+	const pw = "caf\u00e9 au lait"
+	a, err := h.Hash(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := h.Hash(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Errorf("two hashes of one password are the same: %q", a)
+	}
+	for _, hash := range []string{a, b} {
+		if p, salt, _, err := decodePHC(hash); err != nil || p != testParams || len(salt) != 16 {
+			t.Errorf("Hash = %q: %+v, %v; want argon2id with %+v", hash, p, err, testParams)
+		}
+		// The same password, typed decomposed: NFKC makes it match.
+		for _, right := range []string{pw, "cafe\u0301 au lait"} {
+			if ok, err := h.Verify(ctx, right, hash); !ok || err != nil {
+				t.Errorf("Verify(%q) = %v, %v; want true", right, ok, err)
+			}
+		}
+		for _, wrong := range []string{"cafe au lait", "Caf\u00e9 au lait", pw + " "} {
+			if ok, err := h.Verify(ctx, wrong, hash); ok || err != nil {
+				t.Errorf("Verify(%q) = %v, %v; want false, nil", wrong, ok, err)
+			}
+		}
+		if h.NeedsRehash(hash) {
+			t.Errorf("NeedsRehash(a hash of h's own) = true")
+		}
+	}
+}
+
+// TestHasherRefusesPasswords: what Normalize refuses is a *PolicyError from
+// every method, and nothing is hashed (no salt is drawn).
+func TestHasherRefusesPasswords(t *testing.T) {
+	ctx := context.Background()
+	rnd := &countingReader{r: crand.Reader}
+	h := newHasher(t, Config{Rand: rnd})
+	stored, err := h.Hash(ctx, "a fine password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rnd.n.Load()
+	for _, bad := range []string{"", "pass\xffword", strings.Repeat("a", 1025)} {
+		if hash, err := h.Hash(ctx, bad); hash != "" {
+			t.Errorf("Hash(%.20q) = %q, %v", bad, hash, err)
+		} else {
+			wantPolicyError(t, err, bad)
+		}
+		ok, err := h.Verify(ctx, bad, stored)
+		if ok {
+			t.Errorf("Verify(%.20q) = true", bad)
+		}
+		wantPolicyError(t, err, bad)
+		ok, hash, err := h.VerifyAndHash(ctx, "a fine password", stored, bad)
+		if ok || hash != "" {
+			t.Errorf("VerifyAndHash(next %.20q) = %v, %q", bad, ok, hash)
+		}
+		wantPolicyError(t, err, bad)
+	}
+	if n := rnd.n.Load() - before; n != 0 {
+		t.Errorf("refused passwords read %d random bytes: something was hashed", n)
+	}
+}
+
+func TestVerifyAndHash(t *testing.T) {
+	ctx := context.Background()
+	rnd := &countingReader{r: crand.Reader}
+	h := newHasher(t, Config{Rand: rnd})
+	stored, err := h.Hash(ctx, "the current password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rnd.n.Load()
+	ok, hash, err := h.VerifyAndHash(ctx, "a wrong password", stored, "the next password")
+	if ok || hash != "" || err != nil {
+		t.Errorf("VerifyAndHash(wrong password) = %v, %q, %v; want false, \"\", nil", ok, hash, err)
+	}
+	if n := rnd.n.Load() - before; n != 0 {
+		t.Errorf("a wrong password read %d random bytes: a hash was made for nothing", n)
+	}
+	ok, hash, err = h.VerifyAndHash(ctx, "the current password", stored, "the next password")
+	if !ok || err != nil {
+		t.Fatalf("VerifyAndHash(right password) = %v, %q, %v", ok, hash, err)
+	}
+	if ok, err := h.Verify(ctx, "the next password", hash); !ok || err != nil {
+		t.Errorf("the new hash does not verify the next password: %v, %v", ok, err)
+	}
+	if ok, err := h.Verify(ctx, "the current password", hash); ok || err != nil {
+		t.Errorf("the new hash verifies the current password: %v, %v", ok, err)
+	}
+
+	// A salt that cannot be drawn fails the call, match or not.
+	failing := newHasher(t, Config{Rand: errReader{errNoEntropy}})
+	if ok, hash, err := failing.VerifyAndHash(ctx, "the current password", stored, "the next password"); ok || hash != "" || !errors.Is(err, errNoEntropy) {
+		t.Errorf("VerifyAndHash with a failing Rand = %v, %q, %v; want false, \"\", %v", ok, hash, err, errNoEntropy)
+	}
+}
+
+func TestNeedsRehash(t *testing.T) {
+	p := func(m, t uint32, par uint8, salt, key uint32) Params {
+		return Params{Memory: m, Iterations: t, Parallelism: par, SaltLen: salt, KeyLen: key}
+	}
+	// testParams: m=7168, t=5 (m×t = 35840).
+	tests := []struct {
+		name   string
+		stored Params // the stored hash's parameters
+		cfg    Params // Config.Params
+		rehash bool
+	}{
+		{"fewer passes", p(7168, 4, 1, 16, 32), testParams, true},
+		{"more memory, smaller product", p(12288, 2, 1, 16, 32), testParams, true},
+		{"shorter salt", p(7168, 5, 1, 8, 32), testParams, true},
+		{"shorter key", p(7168, 5, 1, 16, 16), testParams, true},
+		{"m=12288,t=3 under the defaults", p(12288, 3, 1, 16, 32), DefaultParams(), true},
+		{"the same", testParams, testParams, false},
+		{"more passes", p(7168, 6, 1, 16, 32), testParams, false},
+		{"fewer passes, larger product", p(36864, 1, 1, 16, 32), testParams, false},
+		{"m=12288,t=3 under testParams", p(12288, 3, 1, 16, 32), testParams, false},
+		{"longer salt and key", p(7168, 5, 2, 32, 64), testParams, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHasher(t, Config{Params: tt.cfg})
+			stored := encodePHC(tt.stored, make([]byte, tt.stored.SaltLen), make([]byte, tt.stored.KeyLen))
+			if got := h.NeedsRehash(stored); got != tt.rehash {
+				t.Errorf("NeedsRehash(%s) under %+v = %v, want %v", stored, tt.cfg, got, tt.rehash)
+			}
+		})
+	}
+	h := newHasher(t, Config{})
+	for _, bad := range []string{"", "not a hash", "$argon2id$v=19$m=19456,t=0,p=1$c29tZXNhbHRzb21lc2FsdA$ISO7kkvFzh19GM8qB7patN3C3Y9HHsjlVTfEZ9T600Y"} {
+		if h.NeedsRehash(bad) {
+			t.Errorf("NeedsRehash(%q) = true for a hash that never matches", bad)
+		}
+	}
+}
+
+// occupySlot takes one of h's slots until the returned release is called
+// (or the test ends).
+func occupySlot(t *testing.T, h *Hasher) (release func()) {
+	t.Helper()
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- h.do(context.Background(), func() error {
+			close(entered)
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(unblock)
+			if err := <-done; err != nil {
+				t.Errorf("do holding the slot: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func TestHashSlotBusy(t *testing.T) {
+	ctx := context.Background()
+	h := newHasher(t, Config{MaxConcurrent: 1, Wait: time.Millisecond})
+	stored, err := h.Hash(ctx, "password 123")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	release := occupySlot(t, h)
+	if hash, err := h.Hash(ctx, "password 123"); hash != "" || !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash with the slot taken = %q, %v; want ErrBusy", hash, err)
+	}
+	if ok, err := h.Verify(ctx, "password 123", stored); ok || !errors.Is(err, ErrBusy) {
+		t.Errorf("Verify with the slot taken = %v, %v; want ErrBusy", ok, err)
+	}
+	if ok, hash, err := h.VerifyAndHash(ctx, "password 123", stored, "password 456"); ok || hash != "" || !errors.Is(err, ErrBusy) {
+		t.Errorf("VerifyAndHash with the slot taken = %v, %q, %v; want ErrBusy", ok, hash, err)
+	}
+	// A stored hash that can never match is refused without a slot.
+	if _, err := h.Verify(ctx, "password 123", "not a hash"); !errors.Is(err, ErrInvalidHash) {
+		t.Errorf("Verify(invalid hash) with the slot taken = %v, want ErrInvalidHash", err)
+	}
+
+	release()
+	if ok, err := h.Verify(ctx, "password 123", stored); !ok || err != nil {
+		t.Errorf("Verify after the slot was released = %v, %v", ok, err)
+	}
+}
+
+func TestHashSlotReleasedOnError(t *testing.T) {
+	h := newHasher(t, Config{MaxConcurrent: 1, Wait: time.Millisecond})
+	boom := errors.New("boom")
+	for i := range 3 {
+		if err := h.do(context.Background(), func() error { return boom }); err != boom {
+			t.Fatalf("call %d: do = %v, want f's error", i, err)
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = h.do(context.Background(), func() error { panic("boom") })
+	}()
+	if err := h.do(context.Background(), func() error { return nil }); err != nil {
+		t.Errorf("after f panicked: do = %v", err)
+	}
+
+	// And through the API: a Hash that fails to draw its salt frees its
+	// slot.
+	failing := newHasher(t, Config{MaxConcurrent: 1, Wait: time.Millisecond, Rand: errReader{errNoEntropy}})
+	for i := range 3 {
+		if _, err := failing.Hash(context.Background(), "password 123"); !errors.Is(err, errNoEntropy) {
+			t.Fatalf("call %d: Hash with a failing Rand = %v, want %v", i, err, errNoEntropy)
+		}
+	}
+}
+
+func TestHashSlotContextCanceled(t *testing.T) {
+	ctx := context.Background()
+	h := newHasher(t, Config{MaxConcurrent: 1, Wait: time.Hour})
+	stored := encodePHC(testParams, make([]byte, 16), make([]byte, 32))
+	occupySlot(t, h)
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Hash(canceled, "password 123"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Hash with a canceled ctx while waiting: %v, want context.Canceled", err)
+	}
+	if _, err := h.Verify(canceled, "password 123", stored); !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify with a canceled ctx while waiting: %v, want context.Canceled", err)
+	}
+
+	// Canceled while already waiting: whether cancel lands before or after
+	// the wait begins, the answer is the same, so no sleep is needed.
+	waiting, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.do(waiting, func() error { return nil }) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("do canceled while waiting: %v, want context.Canceled", err)
+	}
+
+	// A cause is passed on.
+	cause := errors.New("client went away")
+	withCause, cancelCause := context.WithCancelCause(ctx)
+	cancelCause(cause)
+	if _, err := h.Hash(withCause, "password 123"); !errors.Is(err, cause) {
+		t.Errorf("Hash with a cancel cause: %v, want %v", err, cause)
+	}
+}
+
+func TestHashSlotBound(t *testing.T) {
+	const limit, workers = 3, 24
+	h := newHasher(t, Config{MaxConcurrent: limit, Wait: time.Hour})
+	var active, peak atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			errs <- h.do(context.Background(), func() error {
+				n := active.Add(1)
+				for {
+					p := peak.Load()
+					if n <= p || peak.CompareAndSwap(p, n) {
+						break
+					}
+				}
+				runtime.Gosched()
+				active.Add(-1)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("do: %v", err)
+		}
+	}
+	if p := peak.Load(); p > limit {
+		t.Errorf("%d hashes ran at once, limit %d", p, limit)
+	}
+}
+
+// TestHasherLeavesGCSettingsAlone: hashing leaves the garbage collector's
+// settings (GOGC, the memory limit) as the application set them.
+func TestHasherLeavesGCSettingsAlone(t *testing.T) {
+	gogc := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(gogc)
+	limit := debug.SetMemoryLimit(-1)
+	const testLimit = 1 << 40
+	debug.SetMemoryLimit(testLimit)
+	defer debug.SetMemoryLimit(limit)
+
+	ctx := context.Background()
+	h := newHasher(t, Config{MaxConcurrent: 2})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := h.Hash(ctx, "password 123"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("GOGC after hashing = %d, want the 150 set before", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != testLimit {
+		t.Errorf("memory limit after hashing = %d, want the %d set before", got, int64(testLimit))
+	}
+}
