@@ -15,7 +15,7 @@
 // lifetime), plus sub and jti, iss and aud when configured, and the
 // application's own claims (Config.CustomClaims, read back with
 // [token.Claims.Decode]). By default they are HS256, signed with
-// Config.Secret, with no kid: a token carrying only the seed API's fields,
+// Config.Secret, with no kid: a token carrying only the wire contract's fields,
 // signed with the same secret by any HS256 implementation, is accepted, so
 // a service can replace an older implementation without logging anyone
 // out. Verification requires exp, rejects tokens longer than

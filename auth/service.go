@@ -23,7 +23,7 @@ type Config struct {
 	// [throttle.Store]) and sign device tokens. Required: at least 32 bytes,
 	// and it should be random (32 bytes from crypto/rand, say). Every
 	// replica of a service must share it. New copies it. Tokens it signs
-	// carry no kid, as in the seed API.
+	// carry no kid, as the wire contract's tokens do.
 	Secret []byte
 
 	// Keys, if set, are the keys that sign and verify tokens instead of
@@ -64,7 +64,7 @@ type Config struct {
 	// return one (Session.RefreshToken), which [Service.Refresh] trades
 	// for a new access token and a new refresh token, the old one being
 	// spent; [Service.Logout] ends the session. The store must implement
-	// [SessionStore]. Default: false, and the sessions are the seed's:
+	// [SessionStore]. Default: false: a session is
 	// an access token alone.
 	RefreshTokens bool
 

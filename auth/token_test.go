@@ -20,12 +20,12 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
-// The seed API's example token: iat and exp of its documentation.
+// The wire contract's example token: iat and exp of its documentation.
 const (
-	seedIat     = 1594967081
-	seedExp     = 1594970681
-	seedHeader  = `{"alg":"HS256","typ":"JWT"}`
-	seedPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
+	contractIat     = 1594967081
+	contractExp     = 1594970681
+	contractHeader  = `{"alg":"HS256","typ":"JWT"}`
+	contractPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
 )
 
 // seg encodes a token segment the way RFC 7515 says: unpadded base64url.
@@ -63,26 +63,26 @@ func tokenPayload(t *testing.T, token string) map[string]any {
 	return m
 }
 
-// tokenService is a Service whose clock stands still at the seed token's
+// tokenService is a Service whose clock stands still at the example token's
 // iat plus ten seconds.
 func tokenService(t *testing.T, cfg Config) (*Service, *clock) {
 	t.Helper()
-	clk := newClock(time.Unix(seedIat+10, 0))
+	clk := newClock(time.Unix(contractIat+10, 0))
 	cfg.Now = clk.Now
 	return newTestService(t, newFakeStore(), cfg), clk
 }
 
 func TestVerifyTokenSeedShape(t *testing.T) {
 	s, clk := tokenService(t, Config{})
-	token := handToken(seedHeader, seedPayload)
+	token := handToken(contractHeader, contractPayload)
 	c, err := s.VerifyToken(context.Background(), token)
 	if err != nil {
-		t.Fatalf("VerifyToken(seed-shaped token): %v", err)
+		t.Fatalf("VerifyToken(contract-shaped token): %v", err)
 	}
 	if c.UserID != "5ef5b4d2b56aad8240db229c" || c.UserName != "admin1" || c.Email != "admin1@user.com" {
 		t.Errorf("claims = %+v", c)
 	}
-	if c.IssuedAt == nil || c.IssuedAt.Unix() != seedIat || c.ExpiresAt == nil || c.ExpiresAt.Unix() != seedExp {
+	if c.IssuedAt == nil || c.IssuedAt.Unix() != contractIat || c.ExpiresAt == nil || c.ExpiresAt.Unix() != contractExp {
 		t.Errorf("iat, exp = %v, %v", c.IssuedAt, c.ExpiresAt)
 	}
 	if c.Subject != "" || c.ID != "" || c.Issuer != "" || len(c.Audience) != 0 {
@@ -95,20 +95,20 @@ func TestVerifyTokenSeedShape(t *testing.T) {
 		`{ "alg" : "HS256" }`,
 		`{"alg":"HS256","typ":"JWT","kid":""}`,
 	} {
-		if _, err := s.VerifyToken(context.Background(), handToken(header, seedPayload)); err != nil {
+		if _, err := s.VerifyToken(context.Background(), handToken(header, contractPayload)); err != nil {
 			t.Errorf("header %s: %v", header, err)
 		}
 	}
 	// A kid names a key; the secret's key has none. (An older issuer that
 	// wrote one is matched by naming the key so: NewKey("2020", secret).)
-	if _, err := s.VerifyToken(context.Background(), handToken(`{"alg":"HS256","kid":"2020"}`, seedPayload)); !errors.Is(err, ErrInvalidToken) {
+	if _, err := s.VerifyToken(context.Background(), handToken(`{"alg":"HS256","kid":"2020"}`, contractPayload)); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("token with a kid no key has: %v, want ErrInvalidToken", err)
 	}
 
-	clk.Set(time.Unix(seedExp+1, 0))
+	clk.Set(time.Unix(contractExp+1, 0))
 	_, err = s.VerifyToken(context.Background(), token)
 	if !errors.Is(err, ErrTokenExpired) || !errors.Is(err, ErrInvalidToken) {
-		t.Errorf("seed token after exp: %v, want ErrTokenExpired and ErrInvalidToken", err)
+		t.Errorf("example token after exp: %v, want ErrTokenExpired and ErrInvalidToken", err)
 	}
 }
 
@@ -132,8 +132,8 @@ func TestIssueTokenPayload(t *testing.T) {
 				t.Fatal(err)
 			}
 			parts := strings.Split(tok, ".")
-			if h, _ := base64.RawURLEncoding.DecodeString(parts[0]); string(h) != seedHeader {
-				t.Errorf("header = %s, want %s", h, seedHeader)
+			if h, _ := base64.RawURLEncoding.DecodeString(parts[0]); string(h) != contractHeader {
+				t.Errorf("header = %s, want %s", h, contractHeader)
 			}
 			m := tokenPayload(t, tok)
 			want := []string{"userId", "userName", "email", "iat", "exp", "sub", "jti"}
@@ -159,8 +159,8 @@ func TestIssueTokenPayload(t *testing.T) {
 				t.Errorf("jti = %v, want 32 hex digits", m["jti"])
 			}
 			iat, _ := m["iat"].(float64)
-			if iat != seedIat+10 {
-				t.Errorf("iat = %v, want %v", m["iat"], seedIat+10)
+			if iat != contractIat+10 {
+				t.Errorf("iat = %v, want %v", m["iat"], contractIat+10)
 			}
 			if e, _ := m["exp"].(float64); e-iat != tt.ttl || int64(e) != exp.Unix() {
 				t.Errorf("exp = %v, iat = %v, expires = %v; want exp - iat = %v", e, iat, exp.Unix(), tt.ttl)
@@ -291,7 +291,7 @@ func TestServiceKeys(t *testing.T) {
 		if h := tokenHeader(t, tok); h["alg"] != "EdDSA" || h["kid"] != "ed" {
 			t.Errorf("header = %v", h)
 		}
-		hs := handToken(seedHeader, validPayload(time.Unix(seedIat+10, 0)))
+		hs := handToken(contractHeader, validPayload(time.Unix(contractIat+10, 0)))
 		if _, err := s.VerifyToken(t.Context(), hs); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("HS256 token of the Secret, with Keys set: %v, want ErrInvalidToken", err)
 		}
@@ -424,7 +424,7 @@ func maxTokenBytes(t *testing.T, s *Service) int {
 	exp := s.now().Unix() + 60
 	ok := func(n int) bool {
 		for pad := 0; pad < n; pad++ {
-			tok := handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","userName":"%s","exp":%d}`, strings.Repeat("n", pad), exp))
+			tok := handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","userName":"%s","exp":%d}`, strings.Repeat("n", pad), exp))
 			switch {
 			case len(tok) < n:
 				continue

@@ -386,7 +386,7 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Li
 	h.respond(w, r, s, err)
 }
 
-// sessionResponse is the seed API's success body; field order matters to
+// sessionResponse is the wire contract's success body; field order matters to
 // nobody but is kept as documented.
 // With refresh tokens on, refreshToken follows.
 type sessionResponse struct {

@@ -19,7 +19,7 @@ func TestVerifyTokenClaimNameCase(t *testing.T) {
 	s, clk := tokenService(t, serviceConfig{})
 	now := clk.Now().Unix()
 	exp := now + 600
-	p := func(members string) string { return handToken(seedHeader, "{"+members+"}") }
+	p := func(members string) string { return handToken(contractHeader, "{"+members+"}") }
 	tests := []struct {
 		name  string
 		token string
@@ -80,7 +80,7 @@ func TestVerifyTokenClaimNameCaseRevocation(t *testing.T) {
 	gens := new(generations)
 	s, clk := tokenService(t, serviceConfig{Revocations: gens})
 	now := clk.Now().Unix()
-	tok := handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"Iat":1e10}`, now, now+3600))
+	tok := handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"Iat":1e10}`, now, now+3600))
 	clk.Add(time.Second)
 	gens.revoke("u1")
 	clk.Add(time.Second)
@@ -136,7 +136,7 @@ func TestCustomClaimsCase(t *testing.T) {
 func TestClaimsDecodeCase(t *testing.T) {
 	s, clk := tokenService(t, serviceConfig{})
 	now := clk.Now().Unix()
-	c, err := s.VerifyToken(t.Context(), handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"Role":"admin"}`, now+60)))
+	c, err := s.VerifyToken(t.Context(), handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"Role":"admin"}`, now+60)))
 	if err != nil {
 		t.Fatal(err)
 	}

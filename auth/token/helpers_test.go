@@ -19,12 +19,12 @@ import (
 // testSecret is a 32-byte HS256 key, the shortest NewKey accepts.
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// The seed API's example token: iat and exp of its documentation.
+// The wire contract's example token: iat and exp of its documentation.
 const (
-	seedIat     = 1594967081
-	seedExp     = 1594970681
-	seedHeader  = `{"alg":"HS256","typ":"JWT"}`
-	seedPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
+	contractIat     = 1594967081
+	contractExp     = 1594970681
+	contractHeader  = `{"alg":"HS256","typ":"JWT"}`
+	contractPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
 )
 
 // seg encodes a token segment the way RFC 7515 says: unpadded base64url.
@@ -104,7 +104,7 @@ type serviceConfig struct {
 	Revocations    SessionGenerations
 	Rejected       func(context.Context, string, error)
 	CustomClaims   func(context.Context, User) (map[string]any, error)
-	Now            func() time.Time // default: a clock standing at seedIat+10
+	Now            func() time.Time // default: a clock standing at contractIat+10
 }
 
 // service stands in for auth.Service in these tests: it issues tokens as
@@ -119,11 +119,11 @@ type service struct {
 	jti      int
 }
 
-// tokenService is a service whose clock stands still at the seed token's
+// tokenService is a service whose clock stands still at the example token's
 // iat plus ten seconds, unless cfg.Now is set.
 func tokenService(t testing.TB, cfg serviceConfig) (*service, *clock) {
 	t.Helper()
-	clk := newClock(time.Unix(seedIat+10, 0))
+	clk := newClock(time.Unix(contractIat+10, 0))
 	if cfg.Now == nil {
 		cfg.Now = clk.Now
 	}

@@ -271,7 +271,7 @@ func TestNewKeyCopiesSecret(t *testing.T) {
 	k := mustKey(t, "", secret)
 	s, clk := tokenService(t, serviceConfig{Keys: mustKeySet(t, k)})
 	payload := validPayload(clk.Now())
-	before := jws(seedHeader, payload, signHS256(testSecret))
+	before := jws(contractHeader, payload, signHS256(testSecret))
 
 	for i := range secret {
 		secret[i] = 0
@@ -279,7 +279,7 @@ func TestNewKeyCopiesSecret(t *testing.T) {
 	if _, err := s.VerifyToken(t.Context(), before); err != nil {
 		t.Errorf("token of the original secret, after the caller cleared its copy: %v", err)
 	}
-	if _, err := s.VerifyToken(t.Context(), jws(seedHeader, payload, signHS256(secret))); !errors.Is(err, ErrInvalid) {
+	if _, err := s.VerifyToken(t.Context(), jws(contractHeader, payload, signHS256(secret))); !errors.Is(err, ErrInvalid) {
 		t.Errorf("token HMAC'd with the cleared slice: %v, want ErrInvalid", err)
 	}
 	tok := issue(t, s, "") // an HMAC key with ID "" writes no kid

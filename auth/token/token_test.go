@@ -29,15 +29,15 @@ func flipPadBit(t *testing.T, s string) string {
 
 func TestVerifyTokenSeedShape(t *testing.T) {
 	s, clk := tokenService(t, serviceConfig{})
-	token := handToken(seedHeader, seedPayload)
+	token := handToken(contractHeader, contractPayload)
 	c, err := s.VerifyToken(context.Background(), token)
 	if err != nil {
-		t.Fatalf("VerifyToken(seed-shaped token): %v", err)
+		t.Fatalf("VerifyToken(contract-shaped token): %v", err)
 	}
 	if c.UserID != "5ef5b4d2b56aad8240db229c" || c.UserName != "admin1" || c.Email != "admin1@user.com" {
 		t.Errorf("claims = %+v", c)
 	}
-	if c.IssuedAt == nil || c.IssuedAt.Unix() != seedIat || c.ExpiresAt == nil || c.ExpiresAt.Unix() != seedExp {
+	if c.IssuedAt == nil || c.IssuedAt.Unix() != contractIat || c.ExpiresAt == nil || c.ExpiresAt.Unix() != contractExp {
 		t.Errorf("iat, exp = %v, %v", c.IssuedAt, c.ExpiresAt)
 	}
 	if c.Subject != "" || c.ID != "" || c.Issuer != "" || len(c.Audience) != 0 {
@@ -50,20 +50,20 @@ func TestVerifyTokenSeedShape(t *testing.T) {
 		`{ "alg" : "HS256" }`,
 		`{"alg":"HS256","typ":"JWT","kid":""}`,
 	} {
-		if _, err := s.VerifyToken(context.Background(), handToken(header, seedPayload)); err != nil {
+		if _, err := s.VerifyToken(context.Background(), handToken(header, contractPayload)); err != nil {
 			t.Errorf("header %s: %v", header, err)
 		}
 	}
 	// A kid names a key; the secret's key has none. (An older issuer that
 	// wrote one is matched by naming the key so: NewKey("2020", secret).)
-	if _, err := s.VerifyToken(context.Background(), handToken(`{"alg":"HS256","kid":"2020"}`, seedPayload)); !errors.Is(err, ErrInvalid) {
+	if _, err := s.VerifyToken(context.Background(), handToken(`{"alg":"HS256","kid":"2020"}`, contractPayload)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("token with a kid no key has: %v, want ErrInvalid", err)
 	}
 
-	clk.Set(time.Unix(seedExp+1, 0))
+	clk.Set(time.Unix(contractExp+1, 0))
 	_, err = s.VerifyToken(context.Background(), token)
 	if !errors.Is(err, ErrExpired) || !errors.Is(err, ErrInvalid) {
-		t.Errorf("seed token after exp: %v, want ErrExpired and ErrInvalid", err)
+		t.Errorf("example token after exp: %v, want ErrExpired and ErrInvalid", err)
 	}
 }
 
@@ -78,8 +78,8 @@ func TestVerifyTokenRejects(t *testing.T) {
 	for len(payloadOdd)%3 == 0 {
 		payloadOdd = " " + payloadOdd
 	}
-	h256, pOdd := seg(seedHeader), seg(payloadOdd)
-	valid := handToken(seedHeader, payload)
+	h256, pOdd := seg(contractHeader), seg(payloadOdd)
+	valid := handToken(contractHeader, payload)
 	if _, err := s.VerifyToken(context.Background(), valid); err != nil {
 		t.Fatalf("control token rejected: %v", err)
 	}
@@ -156,16 +156,16 @@ func TestVerifyTokenRejects(t *testing.T) {
 		{"trailing CRLF", valid + "\r\n", false},
 
 		{"payload not JSON", signSegments(sha256.New, testSecret, h256, seg("userId=u1")), false},
-		{"payload array", handToken(seedHeader, `["u1"]`), false},
-		{"userId as number", handToken(seedHeader, fmt.Sprintf(`{"userId":1,"exp":%d}`, exp)), false},
-		{"expired", handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d}`, now-3600, now-1)), true},
-		{"expired long ago", handToken(seedHeader, `{"userId":"u1","iat":0,"exp":1}`), true},
-		{"nbf in the future", handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"nbf":%d}`, iat, exp, now+60)), false},
-		{"missing exp", handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","userName":"n","email":"e@x.co","iat":%d}`, iat)), false},
-		{"exp null", handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":null}`, iat)), false},
-		{"missing userId", handToken(seedHeader, fmt.Sprintf(`{"sub":"u1","userName":"n","iat":%d,"exp":%d}`, iat, exp)), false},
-		{"empty userId", handToken(seedHeader, fmt.Sprintf(`{"userId":"","sub":"","iat":%d,"exp":%d}`, iat, exp)), false},
-		{"sub differs from userId", handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","sub":"admin","iat":%d,"exp":%d}`, iat, exp)), false},
+		{"payload array", handToken(contractHeader, `["u1"]`), false},
+		{"userId as number", handToken(contractHeader, fmt.Sprintf(`{"userId":1,"exp":%d}`, exp)), false},
+		{"expired", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d}`, now-3600, now-1)), true},
+		{"expired long ago", handToken(contractHeader, `{"userId":"u1","iat":0,"exp":1}`), true},
+		{"nbf in the future", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"nbf":%d}`, iat, exp, now+60)), false},
+		{"missing exp", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","userName":"n","email":"e@x.co","iat":%d}`, iat)), false},
+		{"exp null", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":null}`, iat)), false},
+		{"missing userId", handToken(contractHeader, fmt.Sprintf(`{"sub":"u1","userName":"n","iat":%d,"exp":%d}`, iat, exp)), false},
+		{"empty userId", handToken(contractHeader, fmt.Sprintf(`{"userId":"","sub":"","iat":%d,"exp":%d}`, iat, exp)), false},
+		{"sub differs from userId", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","sub":"admin","iat":%d,"exp":%d}`, iat, exp)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,8 +234,8 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 	}
 	accept := map[string]string{
 		"own token":        own,
-		"aud as string":    handToken(seedHeader, claims(`,"iss":"`+iss+`","aud":"api"`)),
-		"aud among others": handToken(seedHeader, claims(`,"iss":"`+iss+`","aud":["web","api"]`)),
+		"aud as string":    handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":"api"`)),
+		"aud among others": handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":["web","api"]`)),
 	}
 	for name, tok := range accept {
 		if _, err := s.VerifyToken(ctx, tok); err != nil {
@@ -253,14 +253,14 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 	}
 	reject := map[string]string{
 		"no iss or aud":     plainTok,
-		"missing iss":       handToken(seedHeader, claims(`,"aud":"api"`)),
-		"wrong iss":         handToken(seedHeader, claims(`,"iss":"https://evil.example.com","aud":"api"`)),
-		"iss case":          handToken(seedHeader, claims(`,"iss":"HTTPS://AUTH.EXAMPLE.COM","aud":"api"`)),
-		"iss prefix":        handToken(seedHeader, claims(`,"iss":"https://auth.example.com.evil","aud":"api"`)),
-		"missing aud":       handToken(seedHeader, claims(`,"iss":"`+iss+`"`)),
-		"wrong aud":         handToken(seedHeader, claims(`,"iss":"`+iss+`","aud":"web"`)),
-		"empty aud list":    handToken(seedHeader, claims(`,"iss":"`+iss+`","aud":[]`)),
-		"seed-shaped token": handToken(seedHeader, claims("")),
+		"missing iss":       handToken(contractHeader, claims(`,"aud":"api"`)),
+		"wrong iss":         handToken(contractHeader, claims(`,"iss":"https://evil.example.com","aud":"api"`)),
+		"iss case":          handToken(contractHeader, claims(`,"iss":"HTTPS://AUTH.EXAMPLE.COM","aud":"api"`)),
+		"iss prefix":        handToken(contractHeader, claims(`,"iss":"https://auth.example.com.evil","aud":"api"`)),
+		"missing aud":       handToken(contractHeader, claims(`,"iss":"`+iss+`"`)),
+		"wrong aud":         handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":"web"`)),
+		"empty aud list":    handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":[]`)),
+		"contract-shaped token": handToken(contractHeader, claims("")),
 	}
 	for name, tok := range reject {
 		if _, err := s.VerifyToken(ctx, tok); !errors.Is(err, ErrInvalid) {
@@ -277,7 +277,7 @@ func TestVerifyTokenSizeCap(t *testing.T) {
 
 	// A correctly signed token just over the default cap.
 	name := strings.Repeat("n", 4000)
-	tok := handToken(seedHeader, fmt.Sprintf(`{"userId":"u1","userName":"%s","iat":%d,"exp":%d}`, name, now, now+60))
+	tok := handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","userName":"%s","iat":%d,"exp":%d}`, name, now, now+60))
 	if len(tok) <= 4096 {
 		t.Fatalf("token is only %d bytes", len(tok))
 	}
@@ -296,7 +296,7 @@ func TestVerifyTokenSizeCap(t *testing.T) {
 
 	// A megabyte is refused before any decoding: next to nothing is
 	// allocated for it.
-	huge := seg(seedHeader) + "." + strings.Repeat("A", 1<<20) + "." + strings.Repeat("A", 43)
+	huge := seg(contractHeader) + "." + strings.Repeat("A", 1<<20) + "." + strings.Repeat("A", 43)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -325,14 +325,14 @@ func TestKeyFuncRefusesOtherHMACs(t *testing.T) {
 		"none":  seg(`{"alg":"none"}`) + "." + seg(payload) + ".",
 	}
 	keyfunc := s.verifier.keys.load().keyfunc()
-	laxParser := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return time.Unix(seedIat, 0) }))
+	laxParser := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return time.Unix(contractIat, 0) }))
 	for alg, tok := range others {
 		if _, err := laxParser.ParseWithClaims(tok, new(Claims), keyfunc); err == nil {
 			t.Errorf("the key function accepts %s with a permissive parser", alg)
 		}
 	}
 	// The control: HS256 passes.
-	if _, err := laxParser.ParseWithClaims(handToken(seedHeader, payload), new(Claims), keyfunc); err != nil {
+	if _, err := laxParser.ParseWithClaims(handToken(contractHeader, payload), new(Claims), keyfunc); err != nil {
 		t.Errorf("HS256: %v", err)
 	}
 }
@@ -352,7 +352,7 @@ func TestVerifyTokenDateRange(t *testing.T) {
 				if claim == "exp" {
 					payload = fmt.Sprintf(`{"userId":"u1","exp":%s}`, date)
 				}
-				c, err := s.VerifyToken(t.Context(), handToken(seedHeader, payload))
+				c, err := s.VerifyToken(t.Context(), handToken(contractHeader, payload))
 				if c != nil || !errors.Is(err, ErrInvalid) || errors.Is(err, ErrExpired) {
 					t.Fatalf("VerifyToken(%s) = %+v, %v; want nil, ErrInvalid (not expired)", payload, c, err)
 				}
@@ -369,13 +369,13 @@ func TestVerifyTokenDateRange(t *testing.T) {
 		fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":-0,"iat":253402300799}`, exp),
 		fmt.Sprintf(`{"userId":"u1","exp":%d,"nbf":%d.5,"iat":1e9}`, exp, now-1),
 	} {
-		if _, err := s.VerifyToken(t.Context(), handToken(seedHeader, payload)); err != nil {
+		if _, err := s.VerifyToken(t.Context(), handToken(contractHeader, payload)); err != nil {
 			t.Errorf("VerifyToken(%s): %v", payload, err)
 		}
 	}
 	// A token valid until the last second of 9999 is cached, and expires
 	// then, cached or not.
-	last := handToken(seedHeader, `{"userId":"u1","exp":253402300799}`)
+	last := handToken(contractHeader, `{"userId":"u1","exp":253402300799}`)
 	c, err := s.VerifyToken(t.Context(), last)
 	if err != nil || !c.ExpiresAt.Equal(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) {
 		t.Fatalf("VerifyToken(exp 253402300799) = %+v, %v", c, err)
@@ -390,7 +390,7 @@ func TestVerifyTokenDateRange(t *testing.T) {
 		t.Errorf("at its exp: %v, want ErrExpired", err)
 	}
 	// nbf far ahead: never valid, even then.
-	far := handToken(seedHeader, `{"userId":"u1","exp":253402300799,"nbf":253402300799}`)
+	far := handToken(contractHeader, `{"userId":"u1","exp":253402300799,"nbf":253402300799}`)
 	clk.Set(time.Date(9999, 12, 31, 23, 59, 58, 0, time.UTC))
 	if _, err := s.VerifyToken(t.Context(), far); !errors.Is(err, ErrInvalid) {
 		t.Errorf("nbf a second ahead: %v, want ErrInvalid", err)
@@ -404,7 +404,7 @@ func TestVerifyTokenDateRange(t *testing.T) {
 // error.
 func TestSign(t *testing.T) {
 	ks := mustKeySet(t, mustKey(t, "ed", testEdKey(1)), mustKey(t, "", testSecret))
-	clk := newClock(time.Unix(seedIat+10, 0))
+	clk := newClock(time.Unix(contractIat+10, 0))
 	c := &Claims{UserID: "u1", UserName: "Ada", Generation: 3,
 		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(clk.Now().Add(time.Minute))}}
 	tok, err := ks.Sign(c, map[string]any{"roles": []string{"admin"}, "kid": "x", "Role": "user"})

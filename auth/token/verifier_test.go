@@ -139,8 +139,8 @@ func signRS256(t testing.TB, k *rsa.PrivateKey) func([]byte) []byte {
 
 // keyFixture is a service whose KeySet holds an EdDSA key "ed" (active),
 // an ES256 key "ec", an RS256 key "rsa" and the HS256 key of testSecret
-// with ID "" (so that tokens without kid are HS256 tokens, as in the seed
-// API), and a standalone Verifier made from the service's JWKS, which has
+// with ID "" (so that tokens without kid are HS256 tokens, as in the wire
+// contract), and a standalone Verifier made from the service's JWKS, which has
 // the three public keys only.
 type keyFixture struct {
 	svc        *service
@@ -223,7 +223,7 @@ func TestVerifierAccepts(t *testing.T) {
 
 	// The HS256 key of the secret is no part of the JWKS: the service
 	// accepts its tokens, the standalone Verifier does not.
-	hs := jws(seedHeader, payload, signHS256(testSecret))
+	hs := jws(contractHeader, payload, signHS256(testSecret))
 	if _, err := f.svc.VerifyToken(t.Context(), hs); err != nil {
 		t.Errorf("service: HS256 token without kid: %v", err)
 	}
@@ -368,7 +368,7 @@ func TestVerifierRejects(t *testing.T) {
 	}
 	// The standalone Verifier holds no HMAC key at all.
 	for _, tok := range []string{
-		jws(seedHeader, payload, signHS256(testSecret)),
+		jws(contractHeader, payload, signHS256(testSecret)),
 		jws(`{"alg":"HS256","kid":""}`, payload, signHS256(testSecret)),
 	} {
 		if _, err := f.standalone.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
@@ -548,7 +548,7 @@ func TestNewVerifier(t *testing.T) {
 
 	// Defaults, and MaxTokenBytes: a token longer than the cap is refused
 	// before parsing, one at the cap is verified.
-	clk := newClock(time.Unix(seedIat, 0))
+	clk := newClock(time.Unix(contractIat, 0))
 	tok := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(1)))
 	v, err := NewVerifier(keys, Config{Now: clk.Now})
 	if err != nil {
@@ -584,7 +584,7 @@ func TestVerifierRejected(t *testing.T) {
 	}
 	var reports []report
 	gens := new(generations)
-	clk := newClock(time.Unix(seedIat, 0))
+	clk := newClock(time.Unix(contractIat, 0))
 	v, err := NewVerifier(mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public())), Config{
 		Now:         clk.Now,
 		Revocations: gens,
