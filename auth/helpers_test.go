@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,23 +166,6 @@ type errReader struct{ err error }
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 var errNoEntropy = errors.New("test: entropy source failed")
-
-// asciiRand is a deterministic Rand whose bytes are ASCII letters and
-// digits.
-type asciiRand struct{ r *mrand.Rand }
-
-func newASCIIRand(seed uint64) *asciiRand {
-	return &asciiRand{r: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-func (a *asciiRand) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = alnum[a.r.IntN(len(alnum))]
-	}
-	return len(p), nil
-}
 
 // wantFieldError fails the test unless err is a *FieldError for field that
 // wraps ErrInvalidField and does not repeat secret.

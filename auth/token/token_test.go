@@ -252,14 +252,14 @@ func TestVerifyTokenIssuerAudience(t *testing.T) {
 		t.Fatal(err)
 	}
 	reject := map[string]string{
-		"no iss or aud":     plainTok,
-		"missing iss":       handToken(contractHeader, claims(`,"aud":"api"`)),
-		"wrong iss":         handToken(contractHeader, claims(`,"iss":"https://evil.example.com","aud":"api"`)),
-		"iss case":          handToken(contractHeader, claims(`,"iss":"HTTPS://AUTH.EXAMPLE.COM","aud":"api"`)),
-		"iss prefix":        handToken(contractHeader, claims(`,"iss":"https://auth.example.com.evil","aud":"api"`)),
-		"missing aud":       handToken(contractHeader, claims(`,"iss":"`+iss+`"`)),
-		"wrong aud":         handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":"web"`)),
-		"empty aud list":    handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":[]`)),
+		"no iss or aud":         plainTok,
+		"missing iss":           handToken(contractHeader, claims(`,"aud":"api"`)),
+		"wrong iss":             handToken(contractHeader, claims(`,"iss":"https://evil.example.com","aud":"api"`)),
+		"iss case":              handToken(contractHeader, claims(`,"iss":"HTTPS://AUTH.EXAMPLE.COM","aud":"api"`)),
+		"iss prefix":            handToken(contractHeader, claims(`,"iss":"https://auth.example.com.evil","aud":"api"`)),
+		"missing aud":           handToken(contractHeader, claims(`,"iss":"`+iss+`"`)),
+		"wrong aud":             handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":"web"`)),
+		"empty aud list":        handToken(contractHeader, claims(`,"iss":"`+iss+`","aud":[]`)),
 		"contract-shaped token": handToken(contractHeader, claims("")),
 	}
 	for name, tok := range reject {
