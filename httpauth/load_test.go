@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"golang.org/x/crypto/argon2"
 )
@@ -61,13 +62,13 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	const clients = 200
 	params := auth.DefaultParams()
 	limit := runtime.GOMAXPROCS(0) // the documented default of MaxConcurrentHashes
-	s := newServer(t, nil, auth.Config{HashWait: 5 * time.Minute})
+	s := httpauthtest.NewApp(t, nil, auth.Config{HashWait: 5 * time.Minute})
 
 	// 200 accounts sharing one real hash, planted directly so that setting
 	// them up costs one argon2id computation rather than 200.
 	ctx := context.Background()
-	s.signup(t, "Load 0", "load0@example.com", password)
-	u, err := s.store.UserByEmail(ctx, "load0@example.com")
+	s.Signup(t, "Load 0", "load0@example.com", httpauthtest.Password)
+	u, err := s.Store.UserByEmail(ctx, "load0@example.com")
 	if err != nil || u.PasswordHash == "" {
 		t.Fatalf("stored user %+v, %v", u, err)
 	}
@@ -76,7 +77,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 		v.ID = fmt.Sprintf("%032x", i)
 		v.Email = fmt.Sprintf("load%d@example.com", i)
 		v.Name = fmt.Sprintf("Load %d", i)
-		if err := s.store.CreateUser(ctx, v); err != nil {
+		if err := s.Store.CreateUser(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,11 +98,11 @@ func TestLoadConcurrentLogins(t *testing.T) {
 				LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+i))},
 			}).DialContext},
 		}
-		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, i, password)
+		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, i, httpauthtest.Password)
 		wg.Go(func() {
 			defer client.CloseIdleConnections()
 			<-start
-			resp, err := client.Post(s.URL+loginPath, "application/json", strings.NewReader(body))
+			resp, err := client.Post(s.URL+httpauthtest.LoginPath, "application/json", strings.NewReader(body))
 			if err != nil {
 				errs[i] = err
 				return
@@ -156,7 +157,7 @@ func oneHashTime(p auth.Params) time.Duration {
 	salt := make([]byte, p.SaltLen)
 	r := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {
-			argon2.IDKey([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+			argon2.IDKey([]byte(httpauthtest.Password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
 		}
 	})
 	return time.Duration(r.NsPerOp())
