@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
-	_ "modernc.org/sqlite"
 )
 
 // EndToEnd signs up, logs in and calls a protected route over a real
