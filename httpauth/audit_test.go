@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 )
 
 // TestAuditClientIP checks that the endpoints hand the client's address to
@@ -15,13 +16,13 @@ func TestAuditClientIP(t *testing.T) {
 		mu     sync.Mutex
 		events []auth.Event
 	)
-	s := newServer(t, nil, auth.Config{OnEvent: func(_ context.Context, ev auth.Event) {
+	s := httpauthtest.NewApp(t, nil, auth.Config{OnEvent: func(_ context.Context, ev auth.Event) {
 		mu.Lock()
 		events = append(events, ev)
 		mu.Unlock()
 	}})
-	s.signup(t, "Ada", "ada@example.com", password)
-	s.post(t, loginPath, `{"email":"ada@example.com","password":"not the password"}`)
+	s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
+	s.Post(t, httpauthtest.LoginPath, `{"email":"ada@example.com","password":"not the password"}`)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -23,99 +23,10 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"github.com/golang-jwt/jwt/v5"
 )
-
-// keyApp is an auth service on a real loopback listener for the tests of
-// keys and authorisation: what newServer starts (the endpoints under
-// /api/user, GET /api/user/me behind the middleware), plus its key set's
-// JWKS at /.well-known/jwks.json and the routes that a test adds with
-// routes (called with the keyApp, before its listener starts). Its /api/user/me is safe for concurrent requests (newServer's
-// counts in a plain int) and counts in me; server.protected stays 0.
-//
-// Unlike newServer, it keeps httpauth's default per-IP limits: every login
-// of these tests succeeds, and the limits count only failures (and
-// requests in flight, at most one per client goroutine here).
-type keyApp struct {
-	*server
-	h  *httpauth.Handler
-	me atomic.Int64
-}
-
-// newKeyApp starts a keyApp on store (a fresh memory store if nil) with
-// cfg, whose Secret defaults to testSecret and HashWait to a minute
-// (argon2id under the race detector, on two cores, is slow).
-func newKeyApp(t *testing.T, store auth.UserStore, cfg auth.Config, routes func(mux *http.ServeMux, a *keyApp)) *keyApp {
-	t.Helper()
-	if store == nil {
-		store = memstore.New()
-	}
-	if cfg.Secret == nil {
-		cfg.Secret = testSecret
-	}
-	if cfg.HashWait == 0 {
-		cfg.HashWait = time.Minute
-	}
-	logs := new(bytes.Buffer)
-	logger := slog.New(slog.NewTextHandler(logs, nil)) // one handler, whose mutex guards logs
-	if cfg.Logger == nil {
-		cfg.Logger = logger
-	}
-	svc, err := auth.New(store, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpauth.New(svc, httpauth.Config{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &keyApp{server: &server{svc: svc, store: store, logs: logs}, h: h}
-	mux := http.NewServeMux()
-	h.Mount(mux)
-	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.me.Add(1)
-		c, ok := httpauth.ClaimsFromContext(r.Context())
-		if !ok {
-			http.Error(w, "protected handler ran without claims", http.StatusInternalServerError)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]string{"userId": c.UserID, "email": c.Email, "userName": c.UserName})
-	})))
-	mux.Handle("GET "+jwksPath, httpauth.JWKS(svc.Keys()))
-	if routes != nil {
-		routes(mux, a)
-	}
-	a.Server = httptest.NewServer(mux)
-	t.Cleanup(a.Close)
-	return a
-}
-
-// call is server.do for goroutines: it returns an error instead of
-// failing the test.
-func (a *keyApp) call(method, path, body string, header ...string) (response, error) {
-	req, err := http.NewRequest(method, a.URL+path, strings.NewReader(body))
-	if err != nil {
-		return response{}, err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	return (&target{server: a.server}).send(req)
-}
-
-// login logs email in with the test password and returns the token.
-func (a *keyApp) login(t *testing.T, email string) string {
-	t.Helper()
-	r := a.post(t, loginPath, loginBody(email, password))
-	if r.status != http.StatusOK {
-		t.Fatalf("login %s: %d %s", email, r.status, r.body)
-	}
-	return decodeSession(t, r.body)["token"]
-}
 
 // roleClaims is the Config.CustomClaims of the authorisation tests: users
 // whose email starts with "admin" are admins of team ops, the others plain
@@ -153,19 +64,19 @@ const insufficientScope = `Bearer realm="api", error="insufficient_scope"`
 
 // checkForbidden checks a 403 of Require: the RFC 6750 challenge, a
 // problem body, and the same body as every earlier 403 recorded in *first.
-func checkForbidden(t *testing.T, r response, first *string) {
+func checkForbidden(t *testing.T, r httpauthtest.Response, first *string) {
 	t.Helper()
-	if got := r.header.Get("WWW-Authenticate"); got != insufficientScope {
+	if got := r.Header.Get("WWW-Authenticate"); got != insufficientScope {
 		t.Errorf("WWW-Authenticate = %q, want %q", got, insufficientScope)
 	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
+	if got := r.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", got)
 	}
-	problemBody(t, r)
+	httpauthtest.ProblemBody(t, r)
 	if *first == "" {
-		*first = r.body
-	} else if r.body != *first {
-		t.Errorf("body %s differs from the other 403s' %s", r.body, *first)
+		*first = r.Body
+	} else if r.Body != *first {
+		t.Errorf("body %s differs from the other 403s' %s", r.Body, *first)
 	}
 }
 
@@ -181,12 +92,12 @@ func TestAuthzRoles(t *testing.T) {
 		var app appClaims
 		return c.Decode(&app) == nil && app.Level >= 2
 	}
-	a := newKeyApp(t, nil, auth.Config{CustomClaims: roleClaims}, func(mux *http.ServeMux, a *keyApp) {
-		h := a.h
+	a := httpauthtest.NewKeyApp(t, nil, auth.Config{CustomClaims: roleClaims}, func(mux *http.ServeMux, a *httpauthtest.KeyApp) {
+		h := a.Handler
 		mux.Handle("GET /admin", h.Middleware(httpauth.RequireClaim("roles", "admin")(counted(ran["admin"]))))
 		mux.Handle("GET /ops", h.Middleware(httpauth.RequireClaim("team", "ops")(counted(ran["ops"]))))
 		// Authenticate with the Service's Verifier: what h.Middleware is.
-		mux.Handle("GET /senior", httpauth.Authenticate(a.svc.Verifier())(httpauth.Require(senior)(counted(ran["senior"]))))
+		mux.Handle("GET /senior", httpauth.Authenticate(a.Svc.Verifier())(httpauth.Require(senior)(counted(ran["senior"]))))
 		// Require without any authentication in front: a mistake it must
 		// not turn into open access.
 		mux.Handle("GET /unauthenticated", httpauth.Require(func(*token.Claims) bool { return true })(counted(ran["unauthenticated"])))
@@ -200,11 +111,11 @@ func TestAuthzRoles(t *testing.T) {
 			json.NewEncoder(w).Encode(app)
 		})))
 	})
-	admin := a.signup(t, "Admin", "admin@example.com", password)
-	bob := a.signup(t, "Bob", "bob@example.com", password)
+	admin := a.Signup(t, "Admin", "admin@example.com", httpauthtest.Password)
+	bob := a.Signup(t, "Bob", "bob@example.com", httpauthtest.Password)
 	now := time.Now()
-	expiredAdmin := hs256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"`+admin["userId"]+`","roles":["admin"],"team":"ops","level":3,"iat":`+
-		itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, testSecret)
+	expiredAdmin := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"`+admin["userId"]+`","roles":["admin"],"team":"ops","level":3,"iat":`+
+		itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, httpauthtest.Secret)
 
 	tests := []struct {
 		name, path, token string // token "": no Authorization header
@@ -235,21 +146,21 @@ func TestAuthzRoles(t *testing.T) {
 			before := ran[route].Load()
 			var header []string
 			if tt.token != "" {
-				header = bearer(tt.token)
+				header = httpauthtest.Bearer(tt.token)
 			}
-			r := a.do(t, http.MethodGet, tt.path, "", "", header...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d; body %s", r.status, tt.status, r.body)
+			r := a.Do(t, http.MethodGet, tt.path, "", "", header...)
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d; body %s", r.Status, tt.status, r.Body)
 			}
 			runs := ran[route].Load() - before
 			switch tt.status {
 			case 200:
 				var got map[string]string
-				if json.Unmarshal([]byte(r.body), &got) != nil || got["userId"] == "" || runs != 1 {
-					t.Errorf("handler ran %d times, answered %s", runs, r.body)
+				if json.Unmarshal([]byte(r.Body), &got) != nil || got["userId"] == "" || runs != 1 {
+					t.Errorf("handler ran %d times, answered %s", runs, r.Body)
 				}
 			case 401:
-				checkRefusal(t, r, tt.sent, &refused)
+				httpauthtest.CheckRefusal(t, r, tt.sent, &refused)
 			case 403:
 				checkForbidden(t, r, &forbidden)
 			}
@@ -270,10 +181,10 @@ func TestAuthzRoles(t *testing.T) {
 		{"user", bob, appClaims{UserID: bob["userId"], Roles: []string{"user"}, Team: "devops", Level: 1}},
 	} {
 		t.Run("profile of "+tt.name, func(t *testing.T) {
-			r := a.do(t, http.MethodGet, "/profile", "", "", bearer(tt.sess["token"])...)
+			r := a.Do(t, http.MethodGet, "/profile", "", "", httpauthtest.Bearer(tt.sess["token"])...)
 			var got appClaims
-			if r.status != 200 || json.Unmarshal([]byte(r.body), &got) != nil {
-				t.Fatalf("profile: %d %s", r.status, r.body)
+			if r.Status != 200 || json.Unmarshal([]byte(r.Body), &got) != nil {
+				t.Fatalf("profile: %d %s", r.Status, r.Body)
 			}
 			if got.UserID != tt.want.UserID || !slices.Equal(got.Roles, tt.want.Roles) || got.Team != tt.want.Team || got.Level != tt.want.Level {
 				t.Errorf("decoded claims %+v, want %+v", got, tt.want)
@@ -282,9 +193,9 @@ func TestAuthzRoles(t *testing.T) {
 	}
 
 	// Logging in issues the claims again, from the user as stored.
-	fresh := a.login(t, "admin@example.com")
-	if r := a.do(t, http.MethodGet, "/admin", "", "", bearer(fresh)...); r.status != 200 {
-		t.Errorf("admin after login: %d %s", r.status, r.body)
+	fresh := a.Login(t, "admin@example.com")
+	if r := a.Do(t, http.MethodGet, "/admin", "", "", httpauthtest.Bearer(fresh)...); r.Status != 200 {
+		t.Errorf("admin after login: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -292,7 +203,7 @@ func TestAuthzRoles(t *testing.T) {
 // signed by hand under the secret, so that every shape of claim can be
 // sent: the claim must be the string, or an array of strings holding it.
 func TestRequireClaimMatching(t *testing.T) {
-	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: httpauthtest.Secret, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,17 +248,17 @@ func TestRequireClaimMatching(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var ran atomic.Int64
 			h := httpauth.Authenticate(svc.Verifier())(httpauth.RequireClaim(tt.claim, tt.value)(counted(&ran)))
-			token := hs256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"u1","email":"u1@example.com","exp":`+exp+`,`+tt.members+`}`, testSecret)
+			token := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, `{"userId":"u1","email":"u1@example.com","exp":`+exp+`,`+tt.members+`}`, httpauthtest.Secret)
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
 			req.Header.Set("Authorization", "Bearer "+token)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			r := response{rec.Code, rec.Result().Header, rec.Body.String()}
+			r := httpauthtest.Response{Status: rec.Code, Header: rec.Result().Header, Body: rec.Body.String()}
 			switch {
-			case tt.allow && (r.status != 200 || ran.Load() != 1):
-				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want it allowed", tt.claim, tt.value, tt.members, r.status, ran.Load())
-			case !tt.allow && (r.status != 403 || ran.Load() != 0):
-				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want 403", tt.claim, tt.value, tt.members, r.status, ran.Load())
+			case tt.allow && (r.Status != 200 || ran.Load() != 1):
+				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want it allowed", tt.claim, tt.value, tt.members, r.Status, ran.Load())
+			case !tt.allow && (r.Status != 403 || ran.Load() != 0):
+				t.Errorf("RequireClaim(%q, %q) on {%s}: %d, handler ran %d times; want 403", tt.claim, tt.value, tt.members, r.Status, ran.Load())
 			case !tt.allow:
 				checkForbidden(t, r, &forbidden)
 			}
@@ -364,31 +275,31 @@ func TestRequireClaimMatching(t *testing.T) {
 func TestAuthzResourceService(t *testing.T) {
 	// The issuer starts as a default service does, signing with its
 	// secret, and moves to an EdDSA key, the secret kept to verify.
-	secretKey := mustKey(t, "", testSecret)
-	keys := mustKeySet(t, secretKey)
-	issuer := newKeyApp(t, nil, auth.Config{Keys: keys, CustomClaims: roleClaims}, nil)
-	bobHS := issuer.signup(t, "Bob", "bob@example.com", password)
+	secretKey := httpauthtest.MustKey(t, "", httpauthtest.Secret)
+	keys := httpauthtest.MustKeySet(t, secretKey)
+	issuer := httpauthtest.NewKeyApp(t, nil, auth.Config{Keys: keys, CustomClaims: roleClaims}, nil)
+	bobHS := issuer.Signup(t, "Bob", "bob@example.com", httpauthtest.Password)
 	edPub, edPriv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ed := mustKey(t, "issuer-ed", edPriv)
+	ed := httpauthtest.MustKey(t, "issuer-ed", edPriv)
 	if err := keys.Rotate(ed); err != nil {
 		t.Fatal(err)
 	}
-	admin := issuer.signup(t, "Admin", "admin@example.com", password)
-	bobEd := issuer.login(t, "bob@example.com")
+	admin := issuer.Signup(t, "Admin", "admin@example.com", httpauthtest.Password)
+	bobEd := issuer.Login(t, "bob@example.com")
 	for _, tok := range []string{admin["token"], bobEd} {
-		if err := signedBy(tok, ed); err != nil {
+		if err := httpauthtest.SignedBy(tok, ed); err != nil {
 			t.Fatalf("a token issued after the rotation: %v", err)
 		}
 	}
-	if err := signedBy(bobHS["token"], secretKey); err != nil {
+	if err := httpauthtest.SignedBy(bobHS["token"], secretKey); err != nil {
 		t.Fatalf("a token issued before the rotation: %v", err)
 	}
 
 	// The resource service.
-	set := mustKeySet(t, fetchJWKS(t, issuer.URL+jwksPath)...)
+	set := httpauthtest.MustKeySet(t, fetchJWKS(t, issuer.URL+httpauthtest.JWKSPath)...)
 	v, err := token.NewVerifier(set, token.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -397,7 +308,7 @@ func TestAuthzResourceService(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /orders", httpauth.Authenticate(v)(counted(&orders)))
 	mux.Handle("GET /orders/admin", httpauth.Authenticate(v)(httpauth.RequireClaim("roles", "admin")(counted(&adminOrders))))
-	resource := &server{Server: httptest.NewServer(mux)}
+	resource := &httpauthtest.App{Server: httptest.NewServer(mux)}
 	t.Cleanup(resource.Close)
 
 	// Forgeries, each signed so that only the key it lacks stands between
@@ -416,7 +327,7 @@ func TestAuthzResourceService(t *testing.T) {
 	adminParts := strings.Split(admin["token"], ".")
 	bobParts := strings.Split(bobEd, ".")
 	payload, _ := json.Marshal(claims())
-	x := b64url.EncodeToString(edPub) // the "x" of the published JWK
+	x := httpauthtest.B64URL.EncodeToString(edPub) // the "x" of the published JWK
 
 	tests := []struct {
 		name     string
@@ -427,27 +338,27 @@ func TestAuthzResourceService(t *testing.T) {
 	}{
 		{"admin's EdDSA token", admin["token"], 200, 200, 200},
 		{"user's EdDSA token", bobEd, 200, 200, 403},
-		{"EdDSA signed by hand with the issuer's key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, claims()), 200, 200, 200},
+		{"EdDSA signed by hand with the issuer's key", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, claims()), 200, 200, 200},
 		{"the issuer's HS256 token, signed with its secret", bobHS["token"], 200, 401, 401},
-		{"seed-shaped HS256 token under the secret", hs256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(now), testSecret), 200, 401, 401},
-		{"HS256 under the secret, with the EdDSA kid", signHeader(t, jwt.SigningMethodHS256, testSecret, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
-		{"the issuer's key, a kid naming no key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": "no-such-key"}, claims()), 401, 401, 401},
-		{"the issuer's key, no kid", signHeader(t, jwt.SigningMethodEdDSA, edPriv, nil, claims()), 401, 401, 401},
-		{"expired, signed with the issuer's key", signHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, expired), 401, 401, 401},
-		{"another Ed25519 key, the issuer's kid", signHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
-		{"another Ed25519 key, no kid", signHeader(t, jwt.SigningMethodEdDSA, attacker, nil, claims()), 401, 401, 401},
-		{"another Ed25519 key, embedded as jwk", signHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID(),
-			"jwk": map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64url.EncodeToString(attacker.Public().(ed25519.PublicKey))}}, claims()), 401, 401, 401},
-		{"HS256 keyed with the public key", signHeader(t, jwt.SigningMethodHS256, []byte(edPub), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
-		{"HS256 keyed with the JWK's x", signHeader(t, jwt.SigningMethodHS256, []byte(x), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
-		{"alg none with the issuer's kid", seg(`{"alg":"none","kid":"`+ed.ID()+`"}`) + "." + seg(string(payload)) + ".", 401, 401, 401},
+		{"seed-shaped HS256 token under the secret", httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(now), httpauthtest.Secret), 200, 401, 401},
+		{"HS256 under the secret, with the EdDSA kid", httpauthtest.SignHeader(t, jwt.SigningMethodHS256, httpauthtest.Secret, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"the issuer's key, a kid naming no key", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": "no-such-key"}, claims()), 401, 401, 401},
+		{"the issuer's key, no kid", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, nil, claims()), 401, 401, 401},
+		{"expired, signed with the issuer's key", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, expired), 401, 401, 401},
+		{"another Ed25519 key, the issuer's kid", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"another Ed25519 key, no kid", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, attacker, nil, claims()), 401, 401, 401},
+		{"another Ed25519 key, embedded as jwk", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, attacker, map[string]any{"kid": ed.ID(),
+			"jwk": map[string]string{"kty": "OKP", "crv": "Ed25519", "x": httpauthtest.B64URL.EncodeToString(attacker.Public().(ed25519.PublicKey))}}, claims()), 401, 401, 401},
+		{"HS256 keyed with the public key", httpauthtest.SignHeader(t, jwt.SigningMethodHS256, []byte(edPub), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"HS256 keyed with the JWK's x", httpauthtest.SignHeader(t, jwt.SigningMethodHS256, []byte(x), map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
+		{"alg none with the issuer's kid", httpauthtest.Seg(`{"alg":"none","kid":"`+ed.ID()+`"}`) + "." + httpauthtest.Seg(string(payload)) + ".", 401, 401, 401},
 		{"user's payload under admin's signature", adminParts[0] + "." + bobParts[1] + "." + adminParts[2], 401, 401, 401},
 	}
 	var refused string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if r := issuer.do(t, http.MethodGet, "/api/user/me", "", "", bearer(tt.token)...); r.status != tt.issuer {
-				t.Errorf("issuer: %d, want %d; body %s", r.status, tt.issuer, r.body)
+			if r := issuer.Do(t, http.MethodGet, "/api/user/me", "", "", httpauthtest.Bearer(tt.token)...); r.Status != tt.issuer {
+				t.Errorf("issuer: %d, want %d; body %s", r.Status, tt.issuer, r.Body)
 			}
 			for _, route := range []struct {
 				path   string
@@ -455,17 +366,17 @@ func TestAuthzResourceService(t *testing.T) {
 				ran    *atomic.Int64
 			}{{"/orders", tt.resource, &orders}, {"/orders/admin", tt.admin, &adminOrders}} {
 				before := route.ran.Load()
-				r := resource.do(t, http.MethodGet, route.path, "", "", bearer(tt.token)...)
-				if r.status != route.status {
-					t.Errorf("resource %s: %d, want %d; body %s", route.path, r.status, route.status, r.body)
+				r := resource.Do(t, http.MethodGet, route.path, "", "", httpauthtest.Bearer(tt.token)...)
+				if r.Status != route.status {
+					t.Errorf("resource %s: %d, want %d; body %s", route.path, r.Status, route.status, r.Body)
 					continue
 				}
 				ran := route.ran.Load() - before
-				if (r.status == 200) != (ran == 1) || ran > 1 {
-					t.Errorf("resource %s: %d, and the handler ran %d times", route.path, r.status, ran)
+				if (r.Status == 200) != (ran == 1) || ran > 1 {
+					t.Errorf("resource %s: %d, and the handler ran %d times", route.path, r.Status, ran)
 				}
-				if r.status == 401 {
-					checkRefusal(t, r, true, &refused)
+				if r.Status == 401 {
+					httpauthtest.CheckRefusal(t, r, true, &refused)
 				}
 			}
 		})
@@ -478,22 +389,22 @@ func TestAuthzResourceService(t *testing.T) {
 	if err := keys.Rotate(next); err != nil {
 		t.Fatal(err)
 	}
-	newer := issuer.login(t, "admin@example.com")
-	if err := signedBy(newer, next); err != nil {
+	newer := issuer.Login(t, "admin@example.com")
+	if err := httpauthtest.SignedBy(newer, next); err != nil {
 		t.Fatal(err)
 	}
-	if r := resource.do(t, http.MethodGet, "/orders", "", "", bearer(newer)...); r.status != 401 {
-		t.Errorf("a token of a key not yet fetched: %d, want 401", r.status)
+	if r := resource.Do(t, http.MethodGet, "/orders", "", "", httpauthtest.Bearer(newer)...); r.Status != 401 {
+		t.Errorf("a token of a key not yet fetched: %d, want 401", r.Status)
 	}
-	if err := set.Reset(fetchJWKS(t, issuer.URL+jwksPath)...); err != nil {
+	if err := set.Reset(fetchJWKS(t, issuer.URL+httpauthtest.JWKSPath)...); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
 		token string
 		key   *token.Key
 	}{{newer, next}, {admin["token"], ed}} {
-		if r := resource.do(t, http.MethodGet, "/orders", "", "", bearer(tt.token)...); r.status != 200 {
-			t.Errorf("after the refresh, a token of key %q: %d, want 200", tt.key.ID(), r.status)
+		if r := resource.Do(t, http.MethodGet, "/orders", "", "", httpauthtest.Bearer(tt.token)...); r.Status != 200 {
+			t.Errorf("after the refresh, a token of key %q: %d, want 200", tt.key.ID(), r.Status)
 		}
 	}
 }

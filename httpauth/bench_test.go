@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		cache int // auth.Config.TokenCacheSize; 1 for the bare handler
 	}{{"bare", 1}, {"cold", -1}, {"cached", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
-			svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret, TokenCacheSize: bc.cache, Logger: slog.New(slog.DiscardHandler)})
+			svc, err := auth.New(memstore.New(), auth.Config{Secret: httpauthtest.Secret, TokenCacheSize: bc.cache, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}

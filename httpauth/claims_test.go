@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -29,27 +30,27 @@ func TestCustomClaimsShadowing(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			store := memstore.New()
-			newServer(t, store, auth.Config{}).signup(t, "Mallory", "mallory@example.com", password)
-			s := newServer(t, store, auth.Config{
+			httpauthtest.NewApp(t, store, auth.Config{}).Signup(t, "Mallory", "mallory@example.com", httpauthtest.Password)
+			s := httpauthtest.NewApp(t, store, auth.Config{
 				CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
 					return map[string]any{"roles": []string{"user"}, tt.name: tt.value}, nil
 				},
 			})
-			signup := s.post(t, "/api/user/signup", `{"name":"Trudy","email":"trudy@example.com","password":"`+password+`"}`)
-			login := s.post(t, "/api/user/login", loginBody("mallory@example.com", password))
-			for _, r := range []response{signup, login} {
-				if r.status != http.StatusInternalServerError {
-					t.Fatalf("status %d, want 500; body %s", r.status, r.body)
+			signup := s.Post(t, "/api/user/signup", `{"name":"Trudy","email":"trudy@example.com","password":"`+httpauthtest.Password+`"}`)
+			login := s.Post(t, "/api/user/login", httpauthtest.LoginBody("mallory@example.com", httpauthtest.Password))
+			for _, r := range []httpauthtest.Response{signup, login} {
+				if r.Status != http.StatusInternalServerError {
+					t.Fatalf("status %d, want 500; body %s", r.Status, r.Body)
 				}
-				if p := problemBody(t, r); p["detail"] != "internal error" || strings.Contains(r.body, "token") || strings.Contains(r.body, "eyJ") {
-					t.Errorf("body %s: want the bare 500 problem, no token", r.body)
+				if p := httpauthtest.ProblemBody(t, r); p["detail"] != "internal error" || strings.Contains(r.Body, "token") || strings.Contains(r.Body, "eyJ") {
+					t.Errorf("body %s: want the bare 500 problem, no token", r.Body)
 				}
 			}
-			if n := countUsers(t, store, "trudy@example.com"); n != 0 {
+			if n := httpauthtest.CountUsers(t, store, "trudy@example.com"); n != 0 {
 				t.Errorf("the failed sign-up stored %d account(s)", n)
 			}
-			if !strings.Contains(s.logs.String(), "invalid config") {
-				t.Errorf("the failure is not logged: %s", s.logs)
+			if !strings.Contains(s.Logs.String(), "invalid config") {
+				t.Errorf("the failure is not logged: %s", s.Logs)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package httpauth_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,36 +15,15 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
-
-const (
-	signupPath = "/api/user/signup"
-	loginPath  = "/api/user/login"
-	password   = "correct horse battery staple"
-)
-
-// problemBody decodes an RFC 9457 body and checks its status member.
-func problemBody(t *testing.T, r response) map[string]any {
-	t.Helper()
-	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p map[string]any
-	if err := json.Unmarshal([]byte(r.body), &p); err != nil {
-		t.Fatalf("body %q: %v", r.body, err)
-	}
-	if p["status"] != float64(r.status) {
-		t.Errorf("problem status %v, response status %d", p["status"], r.status)
-	}
-	return p
-}
 
 // TestStatusTable walks the status table of the wire contract, one row per
 // case, and checks that nothing was stored by any rejected sign-up.
 func TestStatusTable(t *testing.T) {
-	s := newServer(t, nil, auth.Config{})
-	s.signup(t, "Taken", "taken@example.com", password)
+	s := httpauthtest.NewApp(t, nil, auth.Config{})
+	s.Signup(t, "Taken", "taken@example.com", httpauthtest.Password)
 
 	big := `{"name":"n","email":"big@example.com","password":"` + strings.Repeat("a", 70<<10) + `"}`
 	tests := []struct {
@@ -53,65 +31,65 @@ func TestStatusTable(t *testing.T) {
 		status                                int
 		field                                 string // problem's field member, if any
 	}{
-		{"signup ok", "POST", signupPath, "application/json", `{"name":"Ada","email":"ada@example.com","password":"` + password + `"}`, 200, ""},
-		{"charset param ok", "POST", signupPath, "application/json; charset=UTF-8", `{"name":"Bo","email":"bo@example.com","password":"` + password + `"}`, 200, ""},
-		{"login ok", "POST", loginPath, "application/json", `{"email":" TAKEN@example.com ","password":"` + password + `"}`, 200, ""},
+		{"signup ok", "POST", httpauthtest.SignupPath, "application/json", `{"name":"Ada","email":"ada@example.com","password":"` + httpauthtest.Password + `"}`, 200, ""},
+		{"charset param ok", "POST", httpauthtest.SignupPath, "application/json; charset=UTF-8", `{"name":"Bo","email":"bo@example.com","password":"` + httpauthtest.Password + `"}`, 200, ""},
+		{"login ok", "POST", httpauthtest.LoginPath, "application/json", `{"email":" TAKEN@example.com ","password":"` + httpauthtest.Password + `"}`, 200, ""},
 
-		{"malformed JSON", "POST", signupPath, "application/json", `{"name":"x",`, 400, ""},
-		{"not an object", "POST", signupPath, "application/json", `["a"]`, 400, ""},
-		{"empty body", "POST", loginPath, "application/json", ``, 400, ""},
-		{"trailing data", "POST", loginPath, "application/json", `{"email":"a@b.co","password":"x"} {}`, 400, ""},
-		{"trailing garbage", "POST", loginPath, "application/json", `{"email":"a@b.co","password":"x"}x`, 400, ""},
-		{"wrong type number", "POST", signupPath, "application/json", `{"name":1,"email":"n@example.com","password":"` + password + `"}`, 400, "name"},
-		{"wrong type null", "POST", loginPath, "application/json", `{"email":null,"password":"x"}`, 400, "email"},
-		{"wrong type object", "POST", loginPath, "application/json", `{"email":"a@b.co","password":{"x":1}}`, 400, "password"},
-		{"unknown field", "POST", loginPath, "application/json", `{"email":"a@b.co","password":"x","admin":true}`, 400, ""},
-		{"duplicate key", "POST", loginPath, "application/json", `{"email":"a@b.co","email":"c@d.co","password":"x"}`, 400, "email"},
-		{"invalid UTF-8", "POST", signupPath, "application/json", "{\"name\":\"\xff\",\"email\":\"u@example.com\",\"password\":\"" + password + "\"}", 400, ""},
-		{"missing name", "POST", signupPath, "application/json", `{"email":"m@example.com","password":"` + password + `"}`, 400, "name"},
-		{"missing email", "POST", loginPath, "application/json", `{"password":"x"}`, 400, "email"},
-		{"missing password", "POST", loginPath, "application/json", `{"email":"a@b.co"}`, 400, "password"},
-		{"invalid email", "POST", signupPath, "application/json", `{"name":"n","email":"Bob <bob@example.com>","password":"` + password + `"}`, 400, "email"},
-		{"short password", "POST", signupPath, "application/json", `{"name":"n","email":"short@example.com","password":"1234567"}`, 400, "password"},
-		{"password is email", "POST", signupPath, "application/json", `{"name":"n","email":"same@example.com","password":"Same@Example.com"}`, 400, "password"},
+		{"malformed JSON", "POST", httpauthtest.SignupPath, "application/json", `{"name":"x",`, 400, ""},
+		{"not an object", "POST", httpauthtest.SignupPath, "application/json", `["a"]`, 400, ""},
+		{"empty body", "POST", httpauthtest.LoginPath, "application/json", ``, 400, ""},
+		{"trailing data", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co","password":"x"} {}`, 400, ""},
+		{"trailing garbage", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co","password":"x"}x`, 400, ""},
+		{"wrong type number", "POST", httpauthtest.SignupPath, "application/json", `{"name":1,"email":"n@example.com","password":"` + httpauthtest.Password + `"}`, 400, "name"},
+		{"wrong type null", "POST", httpauthtest.LoginPath, "application/json", `{"email":null,"password":"x"}`, 400, "email"},
+		{"wrong type object", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co","password":{"x":1}}`, 400, "password"},
+		{"unknown field", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co","password":"x","admin":true}`, 400, ""},
+		{"duplicate key", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co","email":"c@d.co","password":"x"}`, 400, "email"},
+		{"invalid UTF-8", "POST", httpauthtest.SignupPath, "application/json", "{\"name\":\"\xff\",\"email\":\"u@example.com\",\"password\":\"" + httpauthtest.Password + "\"}", 400, ""},
+		{"missing name", "POST", httpauthtest.SignupPath, "application/json", `{"email":"m@example.com","password":"` + httpauthtest.Password + `"}`, 400, "name"},
+		{"missing email", "POST", httpauthtest.LoginPath, "application/json", `{"password":"x"}`, 400, "email"},
+		{"missing password", "POST", httpauthtest.LoginPath, "application/json", `{"email":"a@b.co"}`, 400, "password"},
+		{"invalid email", "POST", httpauthtest.SignupPath, "application/json", `{"name":"n","email":"Bob <bob@example.com>","password":"` + httpauthtest.Password + `"}`, 400, "email"},
+		{"short password", "POST", httpauthtest.SignupPath, "application/json", `{"name":"n","email":"short@example.com","password":"1234567"}`, 400, "password"},
+		{"password is email", "POST", httpauthtest.SignupPath, "application/json", `{"name":"n","email":"same@example.com","password":"Same@Example.com"}`, 400, "password"},
 
-		{"duplicate email", "POST", signupPath, "application/json", `{"name":"Other","email":"Taken@Example.COM","password":"` + password + `"}`, 409, "email"},
-		{"wrong password", "POST", loginPath, "application/json", `{"email":"taken@example.com","password":"wrong password!"}`, 401, ""},
-		{"unknown email", "POST", loginPath, "application/json", `{"email":"nobody@example.com","password":"wrong password!"}`, 401, ""},
-		{"body over limit", "POST", signupPath, "application/json", big, 413, ""},
-		{"no content type", "POST", signupPath, "", `{"name":"n","email":"ct@example.com","password":"` + password + `"}`, 415, ""},
-		{"text/plain", "POST", loginPath, "text/plain", `{"email":"a@b.co","password":"x"}`, 415, ""},
-		{"other charset", "POST", loginPath, "application/json; charset=latin1", `{"email":"a@b.co","password":"x"}`, 415, ""},
-		{"GET signup", "GET", signupPath, "", ``, 405, ""},
-		{"PUT login", "PUT", loginPath, "application/json", `{}`, 405, ""},
+		{"duplicate email", "POST", httpauthtest.SignupPath, "application/json", `{"name":"Other","email":"Taken@Example.COM","password":"` + httpauthtest.Password + `"}`, 409, "email"},
+		{"wrong password", "POST", httpauthtest.LoginPath, "application/json", `{"email":"taken@example.com","password":"wrong password!"}`, 401, ""},
+		{"unknown email", "POST", httpauthtest.LoginPath, "application/json", `{"email":"nobody@example.com","password":"wrong password!"}`, 401, ""},
+		{"body over limit", "POST", httpauthtest.SignupPath, "application/json", big, 413, ""},
+		{"no content type", "POST", httpauthtest.SignupPath, "", `{"name":"n","email":"ct@example.com","password":"` + httpauthtest.Password + `"}`, 415, ""},
+		{"text/plain", "POST", httpauthtest.LoginPath, "text/plain", `{"email":"a@b.co","password":"x"}`, 415, ""},
+		{"other charset", "POST", httpauthtest.LoginPath, "application/json; charset=latin1", `{"email":"a@b.co","password":"x"}`, 415, ""},
+		{"GET signup", "GET", httpauthtest.SignupPath, "", ``, 405, ""},
+		{"PUT login", "PUT", httpauthtest.LoginPath, "application/json", `{}`, 405, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.do(t, tt.method, tt.path, tt.contentType, tt.body)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d; body %s", r.status, tt.status, r.body)
+			r := s.Do(t, tt.method, tt.path, tt.contentType, tt.body)
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d; body %s", r.Status, tt.status, r.Body)
 			}
-			if got := r.header.Get("Cache-Control"); got != "no-store" {
+			if got := r.Header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
-			if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
 			}
 			if tt.status == 200 {
-				decodeSession(t, r.body)
+				httpauthtest.DecodeSession(t, r.Body)
 				return
 			}
-			p := problemBody(t, r)
+			p := httpauthtest.ProblemBody(t, r)
 			if got, _ := p["field"].(string); got != tt.field {
-				t.Errorf("field = %q, want %q (body %s)", got, tt.field, r.body)
+				t.Errorf("field = %q, want %q (body %s)", got, tt.field, r.Body)
 			}
-			if tt.status == 405 && r.header.Get("Allow") != "POST" {
-				t.Errorf("Allow = %q, want POST", r.header.Get("Allow"))
+			if tt.status == 405 && r.Header.Get("Allow") != "POST" {
+				t.Errorf("Allow = %q, want POST", r.Header.Get("Allow"))
 			}
 		})
 	}
 	// No rejected sign-up left anything behind.
-	if n := countUsers(t, s.store, "n@example.com", "m@example.com", "short@example.com",
+	if n := httpauthtest.CountUsers(t, s.Store, "n@example.com", "m@example.com", "short@example.com",
 		"same@example.com", "big@example.com", "ct@example.com", "u@example.com"); n != 0 {
 		t.Errorf("%d rejected sign-ups were stored", n)
 	}
@@ -120,17 +98,17 @@ func TestStatusTable(t *testing.T) {
 // TestLoginFailuresIdentical checks that a wrong password and an unknown
 // email get byte-identical responses, headers included (but for Date).
 func TestLoginFailuresIdentical(t *testing.T) {
-	s := newServer(t, nil, auth.Config{})
-	s.signup(t, "Ada", "ada@example.com", password)
-	wrong := s.post(t, loginPath, `{"email":"ada@example.com","password":"not the password"}`)
-	unknown := s.post(t, loginPath, `{"email":"eve@example.com","password":"not the password"}`)
-	if wrong.status != 401 || unknown.status != 401 || wrong.body != unknown.body {
-		t.Fatalf("wrong password: %d %s; unknown email: %d %s", wrong.status, wrong.body, unknown.status, unknown.body)
+	s := httpauthtest.NewApp(t, nil, auth.Config{})
+	s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
+	wrong := s.Post(t, httpauthtest.LoginPath, `{"email":"ada@example.com","password":"not the password"}`)
+	unknown := s.Post(t, httpauthtest.LoginPath, `{"email":"eve@example.com","password":"not the password"}`)
+	if wrong.Status != 401 || unknown.Status != 401 || wrong.Body != unknown.Body {
+		t.Fatalf("wrong password: %d %s; unknown email: %d %s", wrong.Status, wrong.Body, unknown.Status, unknown.Body)
 	}
-	wrong.header.Del("Date")
-	unknown.header.Del("Date")
-	if fmt.Sprint(wrong.header) != fmt.Sprint(unknown.header) {
-		t.Errorf("headers differ:\n%v\n%v", wrong.header, unknown.header)
+	wrong.Header.Del("Date")
+	unknown.Header.Del("Date")
+	if fmt.Sprint(wrong.Header) != fmt.Sprint(unknown.Header) {
+		t.Errorf("headers differ:\n%v\n%v", wrong.Header, unknown.Header)
 	}
 }
 
@@ -148,24 +126,24 @@ func (failingStore) UserByID(context.Context, string) (auth.User, error) {
 }
 
 func TestStoreFailureIs500WithoutDriverText(t *testing.T) {
-	s := newServer(t, failingStore{}, auth.Config{})
-	for _, r := range []response{
-		s.post(t, signupPath, `{"name":"Ada","email":"ada@example.com","password":"`+password+`"}`),
-		s.post(t, loginPath, `{"email":"ada@example.com","password":"`+password+`"}`),
+	s := httpauthtest.NewApp(t, failingStore{}, auth.Config{})
+	for _, r := range []httpauthtest.Response{
+		s.Post(t, httpauthtest.SignupPath, `{"name":"Ada","email":"ada@example.com","password":"`+httpauthtest.Password+`"}`),
+		s.Post(t, httpauthtest.LoginPath, `{"email":"ada@example.com","password":"`+httpauthtest.Password+`"}`),
 	} {
-		if r.status != 500 {
-			t.Fatalf("status %d, want 500; body %s", r.status, r.body)
+		if r.Status != 500 {
+			t.Fatalf("status %d, want 500; body %s", r.Status, r.Body)
 		}
-		problemBody(t, r)
-		if strings.Contains(r.body, "pq") || strings.Contains(r.body, "10.0.0.5") {
-			t.Errorf("driver text leaked: %s", r.body)
+		httpauthtest.ProblemBody(t, r)
+		if strings.Contains(r.Body, "pq") || strings.Contains(r.Body, "10.0.0.5") {
+			t.Errorf("driver text leaked: %s", r.Body)
 		}
 	}
-	if !strings.Contains(s.logs.String(), "password authentication failed") {
-		t.Errorf("the store error was not logged; logs: %s", s.logs)
+	if !strings.Contains(s.Logs.String(), "password authentication failed") {
+		t.Errorf("the store error was not logged; logs: %s", s.Logs)
 	}
-	if strings.Contains(s.logs.String(), password) {
-		t.Errorf("password in logs: %s", s.logs)
+	if strings.Contains(s.Logs.String(), httpauthtest.Password) {
+		t.Errorf("password in logs: %s", s.Logs)
 	}
 }
 
@@ -195,26 +173,26 @@ func TestHashingCapacity503(t *testing.T) {
 	params := authpassword.DefaultParams()
 	params.SaltLen = 24 // distinguishes the salt read from other random reads
 	g := &gateRand{n: 24, entered: make(chan struct{}), release: make(chan struct{})}
-	s := newServer(t, nil, auth.Config{Params: params, Rand: g, MaxConcurrentHashes: 1, HashWait: 1})
+	s := httpauthtest.NewApp(t, nil, auth.Config{Params: params, Rand: g, MaxConcurrentHashes: 1, HashWait: 1})
 
-	done := make(chan response)
+	done := make(chan httpauthtest.Response)
 	go func() {
-		done <- s.post(t, signupPath, `{"name":"Ada","email":"ada@example.com","password":"`+password+`"}`)
+		done <- s.Post(t, httpauthtest.SignupPath, `{"name":"Ada","email":"ada@example.com","password":"`+httpauthtest.Password+`"}`)
 	}()
 	<-g.entered
-	r := s.post(t, loginPath, `{"email":"bob@example.com","password":"`+password+`"}`)
+	r := s.Post(t, httpauthtest.LoginPath, `{"email":"bob@example.com","password":"`+httpauthtest.Password+`"}`)
 	close(g.release)
-	if r.status != 503 || r.header.Get("Retry-After") == "" {
-		t.Errorf("while the slot is held: status %d, Retry-After %q; want 503 with Retry-After", r.status, r.header.Get("Retry-After"))
+	if r.Status != 503 || r.Header.Get("Retry-After") == "" {
+		t.Errorf("while the slot is held: status %d, Retry-After %q; want 503 with Retry-After", r.Status, r.Header.Get("Retry-After"))
 	}
-	problemBody(t, r)
-	if first := <-done; first.status != 200 {
-		t.Errorf("the sign-up holding the slot: status %d, body %s", first.status, first.body)
+	httpauthtest.ProblemBody(t, r)
+	if first := <-done; first.Status != 200 {
+		t.Errorf("the sign-up holding the slot: status %d, body %s", first.Status, first.Body)
 	}
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	svc, err := auth.New(failingStore{}, auth.Config{Secret: testSecret})
+	svc, err := auth.New(failingStore{}, auth.Config{Secret: httpauthtest.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +211,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // TestMountPrefix mounts under a custom prefix and checks that only those
 // paths answer.
 func TestMountPrefix(t *testing.T) {
-	svc, err := auth.New(failingStore{}, auth.Config{Secret: testSecret})
+	svc, err := auth.New(failingStore{}, auth.Config{Secret: httpauthtest.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,21 +236,21 @@ func TestMountPrefix(t *testing.T) {
 // than finding the email taken.
 func TestSignupIssueFailureStoresNothing(t *testing.T) {
 	var calls atomic.Int32
-	s := newServer(t, nil, auth.Config{CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
+	s := httpauthtest.NewApp(t, nil, auth.Config{CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
 		if calls.Add(1) == 1 {
 			return nil, errors.New("the roles service is down")
 		}
 		return map[string]any{"roles": []string{"user"}}, nil
 	}})
-	body := signupBody("Ada", "retry@example.com", password)
-	if r := s.post(t, signupPath, body); r.status != http.StatusInternalServerError {
-		t.Fatalf("sign-up while issuing fails: %d %s, want 500", r.status, r.body)
+	body := httpauthtest.SignupBody("Ada", "retry@example.com", httpauthtest.Password)
+	if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusInternalServerError {
+		t.Fatalf("sign-up while issuing fails: %d %s, want 500", r.Status, r.Body)
 	}
-	if n := countUsers(t, s.store, "retry@example.com"); n != 0 {
+	if n := httpauthtest.CountUsers(t, s.Store, "retry@example.com"); n != 0 {
 		t.Fatalf("a failed sign-up left %d account(s) behind", n)
 	}
-	if r := s.post(t, signupPath, body); r.status != http.StatusOK {
-		t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.status, r.body)
+	if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusOK {
+		t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.Status, r.Body)
 	}
 }
 
@@ -280,7 +258,7 @@ func TestSignupIssueFailureStoresNothing(t *testing.T) {
 // router other than http.ServeMux would mount it: the endpoints answer as
 // Mount's do, and other paths get a 404 problem.
 func TestHandlerIsHTTPHandler(t *testing.T) {
-	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret})
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: httpauthtest.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,20 +268,20 @@ func TestHandlerIsHTTPHandler(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	s := &server{Server: srv, svc: svc}
-	s.signup(t, "Ada", "handler@example.com", password)
-	if r := s.post(t, loginPath, loginBody("handler@example.com", password)); r.status != http.StatusOK {
-		t.Errorf("login through the Handler: %d %s", r.status, r.body)
+	s := &httpauthtest.App{Server: srv, Svc: svc}
+	s.Signup(t, "Ada", "handler@example.com", httpauthtest.Password)
+	if r := s.Post(t, httpauthtest.LoginPath, httpauthtest.LoginBody("handler@example.com", httpauthtest.Password)); r.Status != http.StatusOK {
+		t.Errorf("login through the Handler: %d %s", r.Status, r.Body)
 	}
-	if r := s.do(t, http.MethodGet, loginPath, "", ""); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
-		t.Errorf("GET login: %d, Allow %q; want 405 and Allow: POST", r.status, r.header.Get("Allow"))
+	if r := s.Do(t, http.MethodGet, httpauthtest.LoginPath, "", ""); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET login: %d, Allow %q; want 405 and Allow: POST", r.Status, r.Header.Get("Allow"))
 	}
 	for _, path := range []string{"/api/user/nope", "/api/user", "/", "/other/login"} {
-		r := s.post(t, path, "{}")
-		if r.status != http.StatusNotFound {
-			t.Errorf("POST %s: %d, want 404", path, r.status)
+		r := s.Post(t, path, "{}")
+		if r.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", path, r.Status)
 			continue
 		}
-		problemBody(t, r)
+		httpauthtest.ProblemBody(t, r)
 	}
 }

@@ -4,43 +4,22 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 )
-
-// interopNode returns the node binary and the directory of the interop
-// scripts, testdata/interop, after checking that its node_modules holds
-// pkg. .ci/run installs the packages with npm ci; without them the test
-// skips, except under CI=true where it fails.
-func interopNode(t *testing.T, pkg string) (node, dir string) {
-	t.Helper()
-	dir = filepath.Join("testdata", "interop")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", pkg))
-	}
-	if err != nil {
-		msg := "Node.js and " + pkg + " are needed (npm ci --prefix httpauth/testdata/interop): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return node, dir
-}
 
 // nodeJWT runs testdata/interop/jwt.js, which uses Node's jsonwebtoken
 // package: an implementation independent of golang-jwt.
 func nodeJWT(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	node, dir := interopNode(t, "jsonwebtoken")
+	node, dir := httpauthtest.InteropNode(t, "jsonwebtoken")
 	cmd := exec.Command(node, append([]string{"jwt.js"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "JWT_SECRET="+string(testSecret))
+	cmd.Env = append(os.Environ(), "JWT_SECRET="+string(httpauthtest.Secret))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -51,10 +30,10 @@ func nodeJWT(t *testing.T, args ...string) (string, error) {
 }
 
 func TestInteropNode(t *testing.T) {
-	s := newServer(t, nil, auth.Config{})
+	s := httpauthtest.NewApp(t, nil, auth.Config{})
 
 	t.Run("our token verifies in jsonwebtoken", func(t *testing.T) {
-		sess := s.signup(t, "Ada", "ada@example.com", password)
+		sess := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
 		out, err := nodeJWT(t, "verify", sess["token"])
 		if err != nil {
 			t.Fatalf("jsonwebtoken rejected our token: %v", err)
@@ -76,7 +55,7 @@ func TestInteropNode(t *testing.T) {
 	t.Run("a wrong token fails in jsonwebtoken", func(t *testing.T) {
 		// The check above can fail: a token signed with another secret
 		// must be rejected by the same script.
-		other := hs256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), []byte("not the secret but 32 bytes long!!"))
+		other := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), []byte("not the secret but 32 bytes long!!"))
 		if _, err := nodeJWT(t, "verify", other); err == nil {
 			t.Fatal("jsonwebtoken accepted a token signed with another secret")
 		}
@@ -87,12 +66,12 @@ func TestInteropNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := s.do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+token)
-		if r.status != 200 {
-			t.Fatalf("status %d, body %s", r.status, r.body)
+		r := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+token)
+		if r.Status != 200 {
+			t.Fatalf("status %d, body %s", r.Status, r.Body)
 		}
 		var me map[string]string
-		if err := json.Unmarshal([]byte(r.body), &me); err != nil {
+		if err := json.Unmarshal([]byte(r.Body), &me); err != nil {
 			t.Fatal(err)
 		}
 		if me["userId"] != "5ef5b4d2b56aad8240db229c" || me["userName"] != "admin1" || me["email"] != "admin1@user.com" {

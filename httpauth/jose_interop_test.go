@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -32,7 +33,7 @@ var joseAlgs = []struct{ alg string }{{"EdDSA"}, {"ES256"}, {"RS256"}}
 // another key under the same kid, or of an algorithm it was not asked to
 // accept.
 func TestJoseInterop(t *testing.T) {
-	interopNode(t, "jose") // skip (or fail under CI) once, not per subtest
+	httpauthtest.InteropNode(t, "jose") // skip (or fail under CI) once, not per subtest
 	for i, tc := range joseAlgs {
 		t.Run(tc.alg, func(t *testing.T) {
 			newKey := func(id string) *token.Key {
@@ -49,7 +50,7 @@ func TestJoseInterop(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := newJWKSServer(t, keys)
-			ada := s.signup(t, "Ada", "ada@example.com", password)
+			ada := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
 
 			t.Run("jose verifies our token with our JWKS", func(t *testing.T) {
 				r := nodeJose(t, s.jwksURL(), tc.alg, ada["token"])
@@ -66,7 +67,7 @@ func TestJoseInterop(t *testing.T) {
 					t.Fatalf("payload %s does not hold the email", payload)
 				}
 				payload[i] = 'e'
-				forged := header + "." + b64url.EncodeToString(payload) + "." + sig
+				forged := header + "." + httpauthtest.B64URL.EncodeToString(payload) + "." + sig
 				checkJoseRefused(t, nodeJose(t, s.jwksURL(), tc.alg, forged), "JWSSignatureVerificationFailed")
 			})
 
@@ -75,7 +76,7 @@ func TestJoseInterop(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret, Keys: other})
+				svc, err := auth.New(memstore.New(), auth.Config{Secret: httpauthtest.Secret, Keys: other})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -106,7 +107,7 @@ func TestJoseInterop(t *testing.T) {
 				if err := keys.Rotate(k2); err != nil {
 					t.Fatal(err)
 				}
-				bea := s.signup(t, "Bea", "bea@example.com", password)
+				bea := s.Signup(t, "Bea", "bea@example.com", httpauthtest.Password)
 				if h := tokenHeader(t, bea["token"]); h["kid"] != k2.ID() {
 					t.Fatalf("token after Rotate has kid %v, want the new key's %q", h["kid"], k2.ID())
 				}
@@ -131,11 +132,11 @@ func TestJoseInterop(t *testing.T) {
 // for up to that long. (A verifier honouring the JWKS handler's
 // Cache-Control max-age would wait longer still.)
 func TestJoseRotationCooldown(t *testing.T) {
-	interopNode(t, "jose")
+	httpauthtest.InteropNode(t, "jose")
 	k1 := signingKey(t, "EdDSA", "")
-	keys := mustKeySet(t, k1)
+	keys := httpauthtest.MustKeySet(t, k1)
 	s := newJWKSServer(t, keys)
-	ada := s.signup(t, "Ada", "ada@example.com", password)
+	ada := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
 	jose := startJose(t, s.jwksURL(), "EdDSA")
 	checkJoseVerified(t, jose.verify(ada["token"]), ada, k1)
 
@@ -143,7 +144,7 @@ func TestJoseRotationCooldown(t *testing.T) {
 	if err := keys.Rotate(k2); err != nil {
 		t.Fatal(err)
 	}
-	bea := s.signup(t, "Bea", "bea@example.com", password)
+	bea := s.Signup(t, "Bea", "bea@example.com", httpauthtest.Password)
 	checkJoseRefused(t, jose.verify(bea["token"]), "JWKSNoMatchingKey")
 	if n := s.fetches.Load(); n != 1 {
 		t.Errorf("%d JWKS fetches, want 1", n)
@@ -153,7 +154,7 @@ func TestJoseRotationCooldown(t *testing.T) {
 // jwksServer is a server (see newServer) signing with a KeySet and
 // publishing it at /.well-known/jwks.json, counting the fetches.
 type jwksServer struct {
-	*server
+	*httpauthtest.App
 	fetches atomic.Int64
 }
 
@@ -162,11 +163,11 @@ func newJWKSServer(t *testing.T, keys *token.KeySet) *jwksServer {
 	store := memstore.New()
 	logs := new(bytes.Buffer)
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	svc, err := auth.New(store, auth.Config{Secret: testSecret, Keys: keys, Logger: logger})
+	svc, err := auth.New(store, auth.Config{Secret: httpauthtest.Secret, Keys: keys, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &jwksServer{server: &server{svc: svc, store: store, logs: logs}}
+	s := &jwksServer{App: &httpauthtest.App{Svc: svc, Store: store, Logs: logs}}
 	h, err := httpauth.New(svc, httpauth.Config{
 		Logger:                logger,
 		MaxLoginFailuresPerIP: -1,
@@ -202,7 +203,7 @@ type joseResult struct {
 // Node's jose package against the JWKS at jwksURL, accepting only alg.
 func nodeJose(t *testing.T, jwksURL, alg, token string) joseResult {
 	t.Helper()
-	node, dir := interopNode(t, "jose")
+	node, dir := httpauthtest.InteropNode(t, "jose")
 	cmd := exec.Command(node, "jose.mjs", jwksURL, alg, token)
 	cmd.Dir = dir
 	var stderr strings.Builder
@@ -235,7 +236,7 @@ type joseProcess struct {
 // stops it when the test ends.
 func startJose(t *testing.T, args ...string) *joseProcess {
 	t.Helper()
-	node, dir := interopNode(t, "jose")
+	node, dir := httpauthtest.InteropNode(t, "jose")
 	cmd := exec.Command(node, append(append([]string{"jose.mjs"}, args...), "-")...)
 	cmd.Dir = dir
 	var stderr strings.Builder
@@ -311,7 +312,7 @@ func splitToken(t *testing.T, token string) (header string, payload []byte, sig 
 	if len(parts) != 3 {
 		t.Fatalf("token %q has %d parts", token, len(parts))
 	}
-	payload, err := b64url.DecodeString(parts[1])
+	payload, err := httpauthtest.B64URL.DecodeString(parts[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func splitToken(t *testing.T, token string) (header string, payload []byte, sig 
 // tokenHeader decodes a token's header without verifying anything.
 func tokenHeader(t *testing.T, token string) map[string]any {
 	t.Helper()
-	h, err := jwsHeader(token)
+	h, err := httpauthtest.JWSHeader(token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,23 +26,22 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
-
-const jwksPath = "/.well-known/jwks.json"
 
 // serveJWKS sends one request to h in process and returns the response.
 // A ResponseRecorder keeps whatever the handler writes, so a body written
 // to a HEAD request or with a 304 shows here, where net/http's server
 // would silently drop it.
-func serveJWKS(h http.Handler, method string, header ...string) response {
-	req := httptest.NewRequest(method, jwksPath, nil)
+func serveJWKS(h http.Handler, method string, header ...string) httpauthtest.Response {
+	req := httptest.NewRequest(method, httpauthtest.JWKSPath, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return response{rec.Code, rec.Result().Header, rec.Body.String()}
+	return httpauthtest.Response{Status: rec.Code, Header: rec.Result().Header, Body: rec.Body.String()}
 }
 
 // TestJWKSHandler checks the document the handler serves and the headers
@@ -53,39 +52,39 @@ func TestJWKSHandler(t *testing.T) {
 	ec := signingKey(t, "ES256", "") // named by its thumbprint
 	rs := signingKey(t, "RS256", "rsa-1")
 	secret := []byte("an HMAC secret that must never be published, 32+ bytes")
-	hs := mustKey(t, "hs-1", secret)
-	keys := mustKeySet(t, ed, hs, ec, rs)
+	hs := httpauthtest.MustKey(t, "hs-1", secret)
+	keys := httpauthtest.MustKeySet(t, ed, hs, ec, rs)
 	r := serveJWKS(httpauth.JWKS(keys), http.MethodGet)
 
-	if r.status != http.StatusOK {
-		t.Fatalf("status %d, want 200; body %s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d, want 200; body %s", r.Status, r.Body)
 	}
 	for name, want := range map[string]string{
 		"Content-Type":           "application/jwk-set+json",
 		"Cache-Control":          "public, max-age=300",
 		"X-Content-Type-Options": "nosniff",
-		"Content-Length":         fmt.Sprint(len(r.body)),
+		"Content-Length":         fmt.Sprint(len(r.Body)),
 	} {
-		if got := r.header.Get(name); got != want {
+		if got := r.Header.Get(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	if etag := r.header.Get("ETag"); len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' || strings.HasPrefix(etag, "W/") {
+	if etag := r.Header.Get("ETag"); len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' || strings.HasPrefix(etag, "W/") {
 		t.Errorf("ETag = %q, want a strong, quoted entity tag", etag)
 	}
-	if r.body != string(keys.JWKS()) {
-		t.Errorf("body %s is not the set's JWKS %s", r.body, keys.JWKS())
+	if r.Body != string(keys.JWKS()) {
+		t.Errorf("body %s is not the set's JWKS %s", r.Body, keys.JWKS())
 	}
 
 	// The document is one that ParseJWKS reads back into the same public
 	// keys, under the same kids and algorithms, the HMAC key left out.
-	parsed, err := token.ParseJWKS([]byte(r.body))
+	parsed, err := token.ParseJWKS([]byte(r.Body))
 	if err != nil {
-		t.Fatalf("ParseJWKS(%s): %v", r.body, err)
+		t.Fatalf("ParseJWKS(%s): %v", r.Body, err)
 	}
 	want := []*token.Key{ed, ec, rs}
 	if len(parsed) != len(want) {
-		t.Fatalf("ParseJWKS found %d keys, want %d (EdDSA, ES256, RS256): %s", len(parsed), len(want), r.body)
+		t.Fatalf("ParseJWKS found %d keys, want %d (EdDSA, ES256, RS256): %s", len(parsed), len(want), r.Body)
 	}
 	for i, k := range parsed {
 		w := want[i]
@@ -109,7 +108,7 @@ func TestJWKSHandler(t *testing.T) {
 	var doc struct {
 		Keys []map[string]any `json:"keys"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &doc); err != nil {
+	if err := json.Unmarshal([]byte(r.Body), &doc); err != nil {
 		t.Fatal(err)
 	}
 	members := map[string][]string{
@@ -131,18 +130,18 @@ func TestJWKSHandler(t *testing.T) {
 			t.Errorf("key %d: use %v, want sig", i, jwk["use"])
 		}
 	}
-	checkNoSecret(t, r.body, secret)
+	checkNoSecret(t, r.Body, secret)
 }
 
 // TestJWKSConditional checks If-None-Match: the ETag, however it is
 // listed, gets 304 with no body; anything else gets the document.
 func TestJWKSConditional(t *testing.T) {
-	keys := mustKeySet(t, signingKey(t, "EdDSA", "ed-1"))
+	keys := httpauthtest.MustKeySet(t, signingKey(t, "EdDSA", "ed-1"))
 	h := httpauth.JWKS(keys)
 	full := serveJWKS(h, http.MethodGet)
-	etag := full.header.Get("ETag")
-	if full.status != http.StatusOK || etag == "" {
-		t.Fatalf("GET: status %d, ETag %q", full.status, etag)
+	etag := full.Header.Get("ETag")
+	if full.Status != http.StatusOK || etag == "" {
+		t.Fatalf("GET: status %d, ETag %q", full.Status, etag)
 	}
 
 	tests := []struct {
@@ -176,20 +175,20 @@ func TestJWKSConditional(t *testing.T) {
 				header = append(header, "If-None-Match", v)
 			}
 			r := serveJWKS(h, method, header...)
-			if r.status != tt.status {
-				t.Fatalf("status %d, want %d", r.status, tt.status)
+			if r.Status != tt.status {
+				t.Fatalf("status %d, want %d", r.Status, tt.status)
 			}
-			if got := r.header.Get("ETag"); got != etag {
+			if got := r.Header.Get("ETag"); got != etag {
 				t.Errorf("ETag = %q, want %q", got, etag)
 			}
-			if got := r.header.Get("Cache-Control"); got != "public, max-age=300" {
+			if got := r.Header.Get("Cache-Control"); got != "public, max-age=300" {
 				t.Errorf("Cache-Control = %q", got)
 			}
 			switch {
-			case tt.status == 304 && r.body != "":
-				t.Errorf("304 with a body: %q", r.body)
-			case tt.status == 200 && method == http.MethodGet && r.body != full.body:
-				t.Errorf("body %s, want %s", r.body, full.body)
+			case tt.status == 304 && r.Body != "":
+				t.Errorf("304 with a body: %q", r.Body)
+			case tt.status == 200 && method == http.MethodGet && r.Body != full.Body:
+				t.Errorf("body %s, want %s", r.Body, full.Body)
 			}
 		})
 	}
@@ -198,18 +197,18 @@ func TestJWKSConditional(t *testing.T) {
 // TestJWKSMethods checks HEAD (the headers of GET, no body) and the
 // methods refused with 405.
 func TestJWKSMethods(t *testing.T) {
-	h := httpauth.JWKS(mustKeySet(t, signingKey(t, "EdDSA", "ed-1")))
+	h := httpauth.JWKS(httpauthtest.MustKeySet(t, signingKey(t, "EdDSA", "ed-1")))
 	get := serveJWKS(h, http.MethodGet)
 
 	head := serveJWKS(h, http.MethodHead)
-	if head.status != http.StatusOK {
-		t.Fatalf("HEAD: status %d, want 200", head.status)
+	if head.Status != http.StatusOK {
+		t.Fatalf("HEAD: status %d, want 200", head.Status)
 	}
-	if head.body != "" {
-		t.Errorf("HEAD: body %q, want none", head.body)
+	if head.Body != "" {
+		t.Errorf("HEAD: body %q, want none", head.Body)
 	}
 	for _, name := range []string{"Content-Type", "Content-Length", "ETag", "Cache-Control", "X-Content-Type-Options"} {
-		if got, want := head.header.Get(name), get.header.Get(name); got != want || got == "" {
+		if got, want := head.Header.Get(name), get.Header.Get(name); got != want || got == "" {
 			t.Errorf("HEAD: %s = %q, GET's is %q", name, got, want)
 		}
 	}
@@ -217,15 +216,15 @@ func TestJWKSMethods(t *testing.T) {
 	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		t.Run(method, func(t *testing.T) {
 			r := serveJWKS(h, method)
-			if r.status != http.StatusMethodNotAllowed {
-				t.Fatalf("status %d, want 405", r.status)
+			if r.Status != http.StatusMethodNotAllowed {
+				t.Fatalf("status %d, want 405", r.Status)
 			}
-			if got := r.header.Get("Allow"); got != "GET, HEAD" {
+			if got := r.Header.Get("Allow"); got != "GET, HEAD" {
 				t.Errorf("Allow = %q, want %q", got, "GET, HEAD")
 			}
-			problemBody(t, r)
-			if strings.Contains(r.body, `"keys"`) {
-				t.Errorf("405 carries the document: %s", r.body)
+			httpauthtest.ProblemBody(t, r)
+			if strings.Contains(r.Body, `"keys"`) {
+				t.Errorf("405 carries the document: %s", r.Body)
 			}
 		})
 	}
@@ -236,12 +235,12 @@ func TestJWKSMethods(t *testing.T) {
 // an old ETag gets the new document rather than 304.
 func TestJWKSRotation(t *testing.T) {
 	first := signingKey(t, "EdDSA", "")
-	keys := mustKeySet(t, first)
+	keys := httpauthtest.MustKeySet(t, first)
 	h := httpauth.JWKS(keys)
 	before := serveJWKS(h, http.MethodGet)
-	oldTag := before.header.Get("ETag")
-	if again := serveJWKS(h, http.MethodGet); again.header.Get("ETag") != oldTag || again.body != before.body {
-		t.Fatalf("two GETs of an unchanged set differ: ETag %q then %q", oldTag, again.header.Get("ETag"))
+	oldTag := before.Header.Get("ETag")
+	if again := serveJWKS(h, http.MethodGet); again.Header.Get("ETag") != oldTag || again.Body != before.Body {
+		t.Fatalf("two GETs of an unchanged set differ: ETag %q then %q", oldTag, again.Header.Get("ETag"))
 	}
 
 	second := signingKey(t, "ES256", "")
@@ -249,28 +248,28 @@ func TestJWKSRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rotated := serveJWKS(h, http.MethodGet, "If-None-Match", oldTag)
-	newTag := rotated.header.Get("ETag")
-	if rotated.status != http.StatusOK {
-		t.Fatalf("after Rotate, the old ETag got %d, want 200 with the new document", rotated.status)
+	newTag := rotated.Header.Get("ETag")
+	if rotated.Status != http.StatusOK {
+		t.Fatalf("after Rotate, the old ETag got %d, want 200 with the new document", rotated.Status)
 	}
 	if newTag == oldTag || newTag == "" {
 		t.Errorf("after Rotate, ETag %q; before, %q", newTag, oldTag)
 	}
-	if got := publishedKIDs(t, rotated.body); !slices.Equal(got, []string{second.ID(), first.ID()}) {
+	if got := publishedKIDs(t, rotated.Body); !slices.Equal(got, []string{second.ID(), first.ID()}) {
 		t.Errorf("after Rotate, kids %q, want the new key then the old one %q", got, []string{second.ID(), first.ID()})
 	}
-	if r := serveJWKS(h, http.MethodGet, "If-None-Match", newTag); r.status != http.StatusNotModified {
-		t.Errorf("the new ETag got %d, want 304", r.status)
+	if r := serveJWKS(h, http.MethodGet, "If-None-Match", newTag); r.Status != http.StatusNotModified {
+		t.Errorf("the new ETag got %d, want 304", r.Status)
 	}
 
 	if err := keys.Remove(first.ID()); err != nil {
 		t.Fatal(err)
 	}
 	removed := serveJWKS(h, http.MethodGet, "If-None-Match", newTag)
-	if removed.status != http.StatusOK || removed.header.Get("ETag") == newTag {
-		t.Errorf("after Remove: status %d, ETag %q (was %q)", removed.status, removed.header.Get("ETag"), newTag)
+	if removed.Status != http.StatusOK || removed.Header.Get("ETag") == newTag {
+		t.Errorf("after Remove: status %d, ETag %q (was %q)", removed.Status, removed.Header.Get("ETag"), newTag)
 	}
-	if got := publishedKIDs(t, removed.body); !slices.Equal(got, []string{second.ID()}) {
+	if got := publishedKIDs(t, removed.Body); !slices.Equal(got, []string{second.ID()}) {
 		t.Errorf("after Remove, kids %q, want only %q", got, second.ID())
 	}
 }
@@ -278,24 +277,24 @@ func TestJWKSRotation(t *testing.T) {
 // TestJWKSHMACOnly checks that a Service signing with its secret, as every
 // Service does by default, publishes no key at all, and never its secret.
 func TestJWKSHMACOnly(t *testing.T) {
-	svc, err := auth.New(memstore.New(), auth.Config{Secret: testSecret})
+	svc, err := auth.New(memstore.New(), auth.Config{Secret: httpauthtest.Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		r := serveJWKS(httpauth.JWKS(svc.Keys()), method)
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: status %d, want 200", method, r.status)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", method, r.Status)
 		}
-		if method == http.MethodGet && r.body != `{"keys":[]}` {
-			t.Errorf("GET: body %q, want exactly {\"keys\":[]}", r.body)
+		if method == http.MethodGet && r.Body != `{"keys":[]}` {
+			t.Errorf("GET: body %q, want exactly {\"keys\":[]}", r.Body)
 		}
-		if got := r.header.Get("Content-Length"); got != "11" {
+		if got := r.Header.Get("Content-Length"); got != "11" {
 			t.Errorf("%s: Content-Length %q, want 11", method, got)
 		}
-		checkNoSecret(t, r.body+fmt.Sprint(r.header), testSecret)
+		checkNoSecret(t, r.Body+fmt.Sprint(r.Header), httpauthtest.Secret)
 	}
-	body := serveJWKS(httpauth.JWKS(svc.Keys()), http.MethodGet).body
+	body := serveJWKS(httpauth.JWKS(svc.Keys()), http.MethodGet).Body
 	if _, err := token.ParseJWKS([]byte(body)); !errors.Is(err, token.ErrInvalidConfig) {
 		t.Errorf("ParseJWKS(%s) = %v, want an error wrapping ErrInvalidConfig (no usable key)", body, err)
 	}
@@ -307,35 +306,35 @@ func TestJWKSHMACOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := serveJWKS(httpauth.JWKS(svc.Keys()), http.MethodGet)
-	if got := publishedKIDs(t, r.body); !slices.Equal(got, []string{next.ID()}) {
+	if got := publishedKIDs(t, r.Body); !slices.Equal(got, []string{next.ID()}) {
 		t.Errorf("after rotating to EdDSA, kids %q, want only %q", got, next.ID())
 	}
-	checkNoSecret(t, r.body, testSecret)
+	checkNoSecret(t, r.Body, httpauthtest.Secret)
 }
 
 // TestJWKSMounted mounts the handler as its documentation says, on a
 // ServeMux behind a real listener, and checks what a client sees.
 func TestJWKSMounted(t *testing.T) {
 	key := signingKey(t, "EdDSA", "")
-	a := newKeyApp(t, nil, auth.Config{Keys: mustKeySet(t, key)}, nil)
+	a := httpauthtest.NewKeyApp(t, nil, auth.Config{Keys: httpauthtest.MustKeySet(t, key)}, nil)
 
-	get := a.do(t, http.MethodGet, jwksPath, "", "")
-	if get.status != 200 || get.header.Get("Content-Type") != "application/jwk-set+json" {
-		t.Fatalf("GET: %d %s %s", get.status, get.header.Get("Content-Type"), get.body)
+	get := a.Do(t, http.MethodGet, httpauthtest.JWKSPath, "", "")
+	if get.Status != 200 || get.Header.Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("GET: %d %s %s", get.Status, get.Header.Get("Content-Type"), get.Body)
 	}
-	if got := publishedKIDs(t, get.body); !slices.Equal(got, []string{key.ID()}) {
+	if got := publishedKIDs(t, get.Body); !slices.Equal(got, []string{key.ID()}) {
 		t.Errorf("kids %q, want %q", got, key.ID())
 	}
-	if r := a.do(t, http.MethodGet, jwksPath, "", "", "If-None-Match", get.header.Get("ETag")); r.status != 304 || r.body != "" {
-		t.Errorf("If-None-Match: %d %q, want 304 without a body", r.status, r.body)
+	if r := a.Do(t, http.MethodGet, httpauthtest.JWKSPath, "", "", "If-None-Match", get.Header.Get("ETag")); r.Status != 304 || r.Body != "" {
+		t.Errorf("If-None-Match: %d %q, want 304 without a body", r.Status, r.Body)
 	}
-	if r := a.do(t, http.MethodHead, jwksPath, "", ""); r.status != 200 || r.header.Get("ETag") != get.header.Get("ETag") {
-		t.Errorf("HEAD: %d, ETag %q", r.status, r.header.Get("ETag"))
+	if r := a.Do(t, http.MethodHead, httpauthtest.JWKSPath, "", ""); r.Status != 200 || r.Header.Get("ETag") != get.Header.Get("ETag") {
+		t.Errorf("HEAD: %d, ETag %q", r.Status, r.Header.Get("ETag"))
 	}
 	// The mux answers other methods itself, since the pattern says GET;
 	// its 405 names the same methods.
-	if r := a.do(t, http.MethodPost, jwksPath, "application/json", "{}"); r.status != 405 || r.header.Get("Allow") != "GET, HEAD" {
-		t.Errorf("POST: %d, Allow %q; want 405, GET, HEAD", r.status, r.header.Get("Allow"))
+	if r := a.Do(t, http.MethodPost, httpauthtest.JWKSPath, "application/json", "{}"); r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %d, Allow %q; want 405, GET, HEAD", r.Status, r.Header.Get("Allow"))
 	}
 }
 
@@ -391,60 +390,5 @@ func signingKey(t *testing.T, alg, id string) *token.Key {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mustKey(t, id, material)
-}
-
-func mustKey(t *testing.T, id string, material any) *token.Key {
-	t.Helper()
-	k, err := token.NewKey(id, material)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func mustKeySet(t *testing.T, keys ...*token.Key) *token.KeySet {
-	t.Helper()
-	ks, err := token.NewKeySet(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ks
-}
-
-// jwsHeader decodes the protected header of a compact JWS, verifying
-// nothing. It returns an error rather than failing a test, for goroutines.
-func jwsHeader(token string) (map[string]any, error) {
-	h, _, ok := strings.Cut(token, ".")
-	if !ok {
-		return nil, fmt.Errorf("token %q is not a compact JWS", token)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return nil, fmt.Errorf("token header %q: %v", h, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("token header %s: %v", b, err)
-	}
-	return m, nil
-}
-
-// signedBy reports whether token's header names key: its kid (none at all
-// for a key with ID "") and its algorithm.
-func signedBy(token string, key *token.Key) error {
-	h, err := jwsHeader(token)
-	if err != nil {
-		return err
-	}
-	kid, hasKid := h["kid"]
-	switch {
-	case h["alg"] != key.Algorithm():
-		return fmt.Errorf("header %v: alg is not %s", h, key.Algorithm())
-	case key.ID() == "" && hasKid:
-		return fmt.Errorf("header %v has a kid; the key %s has none", h, key.Algorithm())
-	case key.ID() != "" && kid != key.ID():
-		return fmt.Errorf("header %v: kid is not %q", h, key.ID())
-	}
-	return nil
+	return httpauthtest.MustKey(t, id, material)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"golang.org/x/crypto/argon2"
 )
@@ -76,13 +77,13 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	const maxClients = 1000
 	params := authpassword.DefaultParams()
 	limit := runtime.GOMAXPROCS(0) // the documented default of MaxConcurrentHashes
-	s := newServer(t, nil, auth.Config{HashWait: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	s := httpauthtest.NewApp(t, nil, auth.Config{HashWait: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
 
 	// Accounts sharing one real hash, planted directly so that setting
 	// them up costs one argon2id computation rather than one each.
 	ctx := context.Background()
-	s.signup(t, "Load 0", "load0@example.com", password)
-	u, err := s.store.UserByEmail(ctx, "load0@example.com")
+	s.Signup(t, "Load 0", "load0@example.com", httpauthtest.Password)
+	u, err := s.Store.UserByEmail(ctx, "load0@example.com")
 	if err != nil || u.PasswordHash == "" {
 		t.Fatalf("stored user %+v, %v", u, err)
 	}
@@ -91,7 +92,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 		v.ID = fmt.Sprintf("%032x", i)
 		v.Email = fmt.Sprintf("load%d@example.com", i)
 		v.Name = fmt.Sprintf("Load %d", i)
-		if err := s.store.CreateUser(ctx, v); err != nil {
+		if err := s.Store.CreateUser(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +111,7 @@ func TestLoadConcurrentLogins(t *testing.T) {
 // loginFlood sends clients logins at once to s, checks that all succeed
 // and that the peak RSS stays within the bound of TestLoadConcurrentLogins,
 // and returns the peak's growth in KiB.
-func loginFlood(t *testing.T, s *server, clients, limit int, params authpassword.Params, gogc int, hash time.Duration) int {
+func loginFlood(t *testing.T, s *httpauthtest.App, clients, limit int, params authpassword.Params, gogc int, hash time.Duration) int {
 	clientsProc := startLoadClients(t, s.Listener.Addr().String(), clients)
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -243,9 +244,9 @@ func runLoadClients(spec string) int {
 	var wg sync.WaitGroup
 	for i := range n {
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+i/250), byte(1+i%250))}}
-		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, i, password)
+		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, i, httpauthtest.Password)
 		req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-			loginPath, addr, len(body), body)
+			httpauthtest.LoginPath, addr, len(body), body)
 		wg.Go(func() {
 			<-start
 			statuses[i], errs[i] = rawPost(d, addr, req)
@@ -298,7 +299,7 @@ func oneHashTime(p authpassword.Params) time.Duration {
 	salt := make([]byte, p.SaltLen)
 	r := testing.Benchmark(func(b *testing.B) {
 		for b.Loop() {
-			argon2.IDKey([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
+			argon2.IDKey([]byte(httpauthtest.Password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
 		}
 	})
 	return time.Duration(r.NsPerOp())

@@ -4,30 +4,17 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/golang-jwt/jwt/v5"
 )
-
-var b64url = base64.RawURLEncoding
-
-// hs256 builds a token by hand: the given header and payload JSON, signed
-// with HMAC-SHA256 under secret. No JWT library is involved.
-func hs256(header, payload string, secret []byte) string {
-	signing := b64url.EncodeToString([]byte(header)) + "." + b64url.EncodeToString([]byte(payload))
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(signing))
-	return signing + "." + b64url.EncodeToString(m.Sum(nil))
-}
 
 // seedPayload is the seed API's token payload, valid from now for an hour.
 func seedPayload(now time.Time) string {
@@ -37,22 +24,13 @@ func seedPayload(now time.Time) string {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
-func signWith(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
-	t.Helper()
-	s, err := jwt.NewWithClaims(m, claims).SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestMiddlewareFailures sends every kind of bad credential to a protected
 // route: each gets 401 with the same body and a Bearer challenge, and the
 // protected handler never runs.
 func TestMiddlewareFailures(t *testing.T) {
-	s := newServer(t, nil, auth.Config{})
+	s := httpauthtest.NewApp(t, nil, auth.Config{})
 	now := time.Now()
-	good := s.signup(t, "Ada", "ada@example.com", password)["token"]
+	good := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)["token"]
 	parts := strings.Split(good, ".")
 	valid := jwt.MapClaims{"userId": "u1", "userName": "n", "email": "e@x.co", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 
@@ -76,7 +54,7 @@ func TestMiddlewareFailures(t *testing.T) {
 	}
 	payload := seedPayload(now)
 	none := func(alg string) string {
-		return b64url.EncodeToString([]byte(`{"alg":"`+alg+`","typ":"JWT"}`)) + "." + b64url.EncodeToString([]byte(payload)) + "."
+		return httpauthtest.B64URL.EncodeToString([]byte(`{"alg":"`+alg+`","typ":"JWT"}`)) + "." + httpauthtest.B64URL.EncodeToString([]byte(payload)) + "."
 	}
 
 	tests := []struct {
@@ -95,18 +73,18 @@ func TestMiddlewareFailures(t *testing.T) {
 		{name: "alg none", header: []string{"Authorization", "Bearer " + none("none")}, sent: true},
 		{name: "alg None", header: []string{"Authorization", "Bearer " + none("None")}, sent: true},
 		{name: "alg NONE", header: []string{"Authorization", "Bearer " + none("NONE")}, sent: true},
-		{name: "HS384 same secret", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodHS384, testSecret, valid)}, sent: true},
-		{name: "HS512 same secret", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodHS512, testSecret, valid)}, sent: true},
-		{name: "RS256", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodRS256, rsaKey, valid)}, sent: true},
-		{name: "ES256", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodES256, ecKey, valid)}, sent: true},
-		{name: "EdDSA", header: []string{"Authorization", "Bearer " + signWith(t, jwt.SigningMethodEdDSA, edKey, valid)}, sent: true},
-		{name: "other secret", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`, payload, []byte("another secret of at least 32 bytes!!"))}, sent: true},
-		{name: "expired", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
-			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, testSecret)}, sent: true},
-		{name: "not yet valid", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
-			`{"userId":"u1","userName":"n","email":"e@x.co","nbf":`+itoa(now.Add(time.Hour).Unix())+`,"exp":`+itoa(now.Add(2*time.Hour).Unix())+`}`, testSecret)}, sent: true},
-		{name: "missing exp", header: []string{"Authorization", "Bearer " + hs256(`{"alg":"HS256","typ":"JWT"}`,
-			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Unix())+`}`, testSecret)}, sent: true},
+		{name: "HS384 same secret", header: []string{"Authorization", "Bearer " + httpauthtest.SignWith(t, jwt.SigningMethodHS384, httpauthtest.Secret, valid)}, sent: true},
+		{name: "HS512 same secret", header: []string{"Authorization", "Bearer " + httpauthtest.SignWith(t, jwt.SigningMethodHS512, httpauthtest.Secret, valid)}, sent: true},
+		{name: "RS256", header: []string{"Authorization", "Bearer " + httpauthtest.SignWith(t, jwt.SigningMethodRS256, rsaKey, valid)}, sent: true},
+		{name: "ES256", header: []string{"Authorization", "Bearer " + httpauthtest.SignWith(t, jwt.SigningMethodES256, ecKey, valid)}, sent: true},
+		{name: "EdDSA", header: []string{"Authorization", "Bearer " + httpauthtest.SignWith(t, jwt.SigningMethodEdDSA, edKey, valid)}, sent: true},
+		{name: "other secret", header: []string{"Authorization", "Bearer " + httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, payload, []byte("another secret of at least 32 bytes!!"))}, sent: true},
+		{name: "expired", header: []string{"Authorization", "Bearer " + httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Add(-2*time.Hour).Unix())+`,"exp":`+itoa(now.Add(-time.Hour).Unix())+`}`, httpauthtest.Secret)}, sent: true},
+		{name: "not yet valid", header: []string{"Authorization", "Bearer " + httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","nbf":`+itoa(now.Add(time.Hour).Unix())+`,"exp":`+itoa(now.Add(2*time.Hour).Unix())+`}`, httpauthtest.Secret)}, sent: true},
+		{name: "missing exp", header: []string{"Authorization", "Bearer " + httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`,
+			`{"userId":"u1","userName":"n","email":"e@x.co","iat":`+itoa(now.Unix())+`}`, httpauthtest.Secret)}, sent: true},
 		{name: "tampered payload", header: []string{"Authorization", "Bearer " + parts[0] + "." + flip(parts[1]) + "." + parts[2]}, sent: true},
 		{name: "tampered signature", header: []string{"Authorization", "Bearer " + parts[0] + "." + parts[1] + "." + flip(parts[2])}, sent: true},
 		{name: "padded base64", header: []string{"Authorization", "Bearer " + parts[0] + "." + parts[1] + "." + parts[2] + "="}, sent: true},
@@ -124,15 +102,15 @@ func TestMiddlewareFailures(t *testing.T) {
 			if path == "" {
 				path = "/api/user/me"
 			}
-			before := s.protected
-			r := s.do(t, "GET", path, "", "", tt.header...)
-			if r.status != 401 {
-				t.Fatalf("status %d, want 401; body %s", r.status, r.body)
+			before := s.Protected
+			r := s.Do(t, "GET", path, "", "", tt.header...)
+			if r.Status != 401 {
+				t.Fatalf("status %d, want 401; body %s", r.Status, r.Body)
 			}
-			if s.protected != before {
+			if s.Protected != before {
 				t.Error("protected handler ran")
 			}
-			checkRefusal(t, r, tt.sent, &body)
+			httpauthtest.CheckRefusal(t, r, tt.sent, &body)
 		})
 	}
 }
@@ -140,9 +118,9 @@ func TestMiddlewareFailures(t *testing.T) {
 // TestMiddlewareAccepts checks the tokens that must pass: ours (with any
 // case of the scheme) and a seed-shaped token signed by hand.
 func TestMiddlewareAccepts(t *testing.T) {
-	s := newServer(t, nil, auth.Config{})
-	sess := s.signup(t, "Ada", "ada@example.com", password)
-	seed := hs256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), testSecret)
+	s := httpauthtest.NewApp(t, nil, auth.Config{})
+	sess := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
+	seed := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), httpauthtest.Secret)
 	for _, tt := range []struct{ name, auth, wantID string }{
 		{"ours", "Bearer " + sess["token"], sess["userId"]},
 		{"lower-case scheme", "bearer " + sess["token"], sess["userId"]},
@@ -150,13 +128,13 @@ func TestMiddlewareAccepts(t *testing.T) {
 		{"seed-shaped token", "Bearer " + seed, "5ef5b4d2b56aad8240db229c"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.do(t, "GET", "/api/user/me", "", "", "Authorization", tt.auth)
-			if r.status != 200 {
-				t.Fatalf("status %d; body %s", r.status, r.body)
+			r := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", tt.auth)
+			if r.Status != 200 {
+				t.Fatalf("status %d; body %s", r.Status, r.Body)
 			}
 			var got map[string]string
-			if err := json.Unmarshal([]byte(r.body), &got); err != nil || got["userId"] != tt.wantID {
-				t.Errorf("identity %s (%v), want userId %s", r.body, err, tt.wantID)
+			if err := json.Unmarshal([]byte(r.Body), &got); err != nil || got["userId"] != tt.wantID {
+				t.Errorf("identity %s (%v), want userId %s", r.Body, err, tt.wantID)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,13 +37,13 @@ func newCheapStore() cheapStore {
 }
 
 // ownerAccount imports the account email, whose password is password.
-func ownerAccount(t *testing.T, s *server, email string) {
+func ownerAccount(t *testing.T, s *httpauthtest.App, email string) {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(httpauthtest.Password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.ImportUser(t.Context(), auth.User{Name: "Ada", Email: email, PasswordHash: string(h)}); err != nil {
+	if _, err := s.Svc.ImportUser(t.Context(), auth.User{Name: "Ada", Email: email, PasswordHash: string(h)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -56,30 +57,23 @@ func clientAt(t *testing.T, ip string, jar http.CookieJar) *http.Client {
 	return &http.Client{Transport: tr, Jar: jar}
 }
 
-// loginWith posts a login through c, with the given header fields
-// (name, value, ...).
-func (s *server) loginWith(t *testing.T, c *http.Client, email, pw string, header ...string) response {
-	t.Helper()
-	return s.doWith(t, c, http.MethodPost, loginPath, "application/json", loginJSON(email, pw), header...)
-}
-
 // deviceCookie returns the device cookie that r sets, checking its
 // attributes, or fails the test if it sets none.
-func deviceCookie(t *testing.T, r response, what string) *http.Cookie {
+func deviceCookie(t *testing.T, r httpauthtest.Response, what string) *http.Cookie {
 	t.Helper()
 	var found *http.Cookie
-	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		if c.Name == "gatehouse_device" {
 			found = c
 		}
 	}
 	switch {
 	case found == nil:
-		t.Fatalf("%s: no gatehouse_device cookie in %q", what, r.header.Values("Set-Cookie"))
-	case found.Value == "" || !found.HttpOnly || found.SameSite != http.SameSiteStrictMode || found.Path != loginPath ||
+		t.Fatalf("%s: no gatehouse_device cookie in %q", what, r.Header.Values("Set-Cookie"))
+	case found.Value == "" || !found.HttpOnly || found.SameSite != http.SameSiteStrictMode || found.Path != httpauthtest.LoginPath ||
 		found.MaxAge != 180*24*3600 || found.Secure:
 		t.Errorf("%s: device cookie %q; want a value, HttpOnly, SameSite=Strict, Path=%s, Max-Age=%d, not Secure (plain HTTP)",
-			what, found.Raw, loginPath, 180*24*3600)
+			what, found.Raw, httpauthtest.LoginPath, 180*24*3600)
 	}
 	return found
 }
@@ -91,25 +85,25 @@ func deviceCookie(t *testing.T, r response, what string) *http.Cookie {
 // its first few guesses and no more than 20 passwords checked; the owner
 // gets 200 every time.
 func TestThrottleOneAddressCannotLockOwner(t *testing.T) {
-	clk := newTestClock()
-	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
+	clk := httpauthtest.NewTestClock()
+	s := httpauthtest.NewThrottleApp(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
 	const email = "ada@example.com"
 	ownerAccount(t, s, email)
 	attacker, owner := clientAt(t, "127.0.0.2", nil), clientAt(t, "127.0.0.3", nil)
 	statuses := map[int]int{}
 	for step := 1; step <= 3000; step++ {
 		clk.Add(100 * time.Millisecond)
-		r := s.loginWith(t, attacker, email, fmt.Sprintf("guess %d", step))
-		statuses[r.status]++
-		if r.status == http.StatusTooManyRequests {
-			if n, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || n < 1 {
-				t.Fatalf("guess %d: 429 with Retry-After %q", step, r.header.Get("Retry-After"))
+		r := s.LoginWith(t, attacker, email, fmt.Sprintf("guess %d", step))
+		statuses[r.Status]++
+		if r.Status == http.StatusTooManyRequests {
+			if n, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || n < 1 {
+				t.Fatalf("guess %d: 429 with Retry-After %q", step, r.Header.Get("Retry-After"))
 			}
 		}
 		if step%30 == 0 {
-			r := s.loginWith(t, owner, email, password)
-			wantStatus(t, r, http.StatusOK, fmt.Sprintf("the owner from another address, %v into the attack", clk.Now().Sub(newTestClock().Now())))
-			decodeSession(t, r.body)
+			r := s.LoginWith(t, owner, email, httpauthtest.Password)
+			httpauthtest.WantStatus(t, r, http.StatusOK, fmt.Sprintf("the owner from another address, %v into the attack", clk.Now().Sub(httpauthtest.NewTestClock().Now())))
+			httpauthtest.DecodeSession(t, r.Body)
 		}
 	}
 	t.Logf("attacker: %v", statuses)
@@ -123,12 +117,12 @@ func TestThrottleOneAddressCannotLockOwner(t *testing.T) {
 // honoured there while guessers from six addresses have slowed the
 // account for everyone else; a forged one is not.
 func TestThrottleDeviceCookie(t *testing.T) {
-	clk := newTestClock()
-	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
+	clk := httpauthtest.NewTestClock()
+	s := httpauthtest.NewThrottleApp(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{})
 	const email = "ada@example.com"
 	ownerAccount(t, s, email)
-	signup := s.post(t, signupPath, `{"name":"Bob","email":"bob@example.com","password":"`+password+`"}`)
-	wantStatus(t, signup, http.StatusOK, "a sign-up")
+	signup := s.Post(t, httpauthtest.SignupPath, `{"name":"Bob","email":"bob@example.com","password":"`+httpauthtest.Password+`"}`)
+	httpauthtest.WantStatus(t, signup, http.StatusOK, "a sign-up")
 	deviceCookie(t, signup, "a sign-up")
 
 	jar, err := cookiejar.New(nil)
@@ -136,12 +130,12 @@ func TestThrottleDeviceCookie(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := clientAt(t, "127.0.0.3", jar)
-	first := s.loginWith(t, owner, email, password)
-	wantStatus(t, first, http.StatusOK, "the owner's first login")
-	decodeSession(t, first.body)
+	first := s.LoginWith(t, owner, email, httpauthtest.Password)
+	httpauthtest.WantStatus(t, first, http.StatusOK, "the owner's first login")
+	httpauthtest.DecodeSession(t, first.Body)
 	cookie := deviceCookie(t, first, "the owner's first login")
-	if strings.Contains(first.body, cookie.Value) {
-		t.Errorf("the login body %s carries the device token", first.body)
+	if strings.Contains(first.Body, cookie.Value) {
+		t.Errorf("the login body %s carries the device token", first.Body)
 	}
 
 	// Guessers from six addresses, each as fast as its own throttling
@@ -153,31 +147,31 @@ func TestThrottleDeviceCookie(t *testing.T) {
 		}
 		clk.Add(time.Second)
 		for i := range 6 {
-			r := s.loginWith(t, clientAt(t, fmt.Sprintf("127.0.0.%d", 10+i), nil), email, fmt.Sprintf("guess %d.%d", round, i))
-			if r.status == http.StatusUnauthorized {
+			r := s.LoginWith(t, clientAt(t, fmt.Sprintf("127.0.0.%d", 10+i), nil), email, fmt.Sprintf("guess %d.%d", round, i))
+			if r.Status == http.StatusUnauthorized {
 				failures++
-			} else if r.status != http.StatusTooManyRequests {
-				t.Fatalf("guess: %d %s", r.status, r.body)
+			} else if r.Status != http.StatusTooManyRequests {
+				t.Fatalf("guess: %d %s", r.Status, r.Body)
 			}
 		}
 	}
-	left := strconv.Itoa(int(newTestClock().Now().Add(time.Hour).Sub(clk.Now()) / time.Second))
-	want429(t, s.loginWith(t, clientAt(t, "127.0.0.30", nil), email, password), left, "the right password from a new address, without a cookie")
-	want429(t, s.loginWith(t, clientAt(t, "127.0.0.31", nil), email, password, "Cookie", "gatehouse_device="+strings.Repeat("A", len(cookie.Value))),
+	left := strconv.Itoa(int(httpauthtest.NewTestClock().Now().Add(time.Hour).Sub(clk.Now()) / time.Second))
+	httpauthtest.Want429(t, s.LoginWith(t, clientAt(t, "127.0.0.30", nil), email, httpauthtest.Password), left, "the right password from a new address, without a cookie")
+	httpauthtest.Want429(t, s.LoginWith(t, clientAt(t, "127.0.0.31", nil), email, httpauthtest.Password, "Cookie", "gatehouse_device="+strings.Repeat("A", len(cookie.Value))),
 		left, "the right password from a new address, with a forged cookie")
-	want429(t, s.loginWith(t, clientAt(t, "127.0.0.32", nil), email, password, "Cookie", "gatehouse_device="+deviceCookie(t, signup, "").Value),
+	httpauthtest.Want429(t, s.LoginWith(t, clientAt(t, "127.0.0.32", nil), email, httpauthtest.Password, "Cookie", "gatehouse_device="+deviceCookie(t, signup, "").Value),
 		left, "the right password from a new address, with the cookie of another account")
 
-	again := s.loginWith(t, owner, email, password)
-	wantStatus(t, again, http.StatusOK, "the owner with her device cookie, the account under attack")
-	decodeSession(t, again.body)
+	again := s.LoginWith(t, owner, email, httpauthtest.Password)
+	httpauthtest.WantStatus(t, again, http.StatusOK, "the owner with her device cookie, the account under attack")
+	httpauthtest.DecodeSession(t, again.Body)
 	if next := deviceCookie(t, again, "the owner's login under attack"); next.Value == cookie.Value {
 		t.Errorf("the login under attack set the same device cookie again; want a new one")
 	}
-	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner with the renewed cookie")
+	httpauthtest.WantStatus(t, s.LoginWith(t, owner, email, httpauthtest.Password), http.StatusOK, "the owner with the renewed cookie")
 	// The same cookie from another address works too: it is the device,
 	// not the address, that counts.
-	wantStatus(t, s.loginWith(t, clientAt(t, "127.0.0.33", jar), email, password), http.StatusOK, "the owner's cookie from another address")
+	httpauthtest.WantStatus(t, s.LoginWith(t, clientAt(t, "127.0.0.33", jar), email, httpauthtest.Password), http.StatusOK, "the owner's cookie from another address")
 }
 
 // TestThrottleDeviceCookieSkipsPerIPLimit checks that a login with a
@@ -185,8 +179,8 @@ func TestThrottleDeviceCookie(t *testing.T) {
 // attacker behind the owner's address (a shared NAT) has used up the
 // address's failed logins, and the owner, with her cookie, still logs in.
 func TestThrottleDeviceCookieSkipsPerIPLimit(t *testing.T) {
-	clk := newTestClock()
-	s := newThrottleServer(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{MaxLoginFailuresPerIP: 3})
+	clk := httpauthtest.NewTestClock()
+	s := httpauthtest.NewThrottleApp(t, newCheapStore(), clk, auth.Config{}, httpauth.Config{MaxLoginFailuresPerIP: 3})
 	const email = "ada@example.com"
 	ownerAccount(t, s, email)
 	jar, err := cookiejar.New(nil)
@@ -194,11 +188,11 @@ func TestThrottleDeviceCookieSkipsPerIPLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner, neighbour := clientAt(t, "127.0.0.5", jar), clientAt(t, "127.0.0.5", nil)
-	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner's first login")
+	httpauthtest.WantStatus(t, s.LoginWith(t, owner, email, httpauthtest.Password), http.StatusOK, "the owner's first login")
 	for i := range 3 {
-		wantStatus(t, s.loginWith(t, neighbour, fmt.Sprintf("victim%d@example.com", i), password), http.StatusUnauthorized, "stuffing from the shared address")
+		httpauthtest.WantStatus(t, s.LoginWith(t, neighbour, fmt.Sprintf("victim%d@example.com", i), httpauthtest.Password), http.StatusUnauthorized, "stuffing from the shared address")
 	}
-	want429(t, s.loginWith(t, neighbour, email, password), "900", "the shared address without the cookie")
-	wantStatus(t, s.loginWith(t, owner, email, password), http.StatusOK, "the owner with her device cookie at the shared address")
-	want429(t, s.loginWith(t, owner, "victim9@example.com", password), "900", "the owner's browser, for an account the cookie is not for")
+	httpauthtest.Want429(t, s.LoginWith(t, neighbour, email, httpauthtest.Password), "900", "the shared address without the cookie")
+	httpauthtest.WantStatus(t, s.LoginWith(t, owner, email, httpauthtest.Password), http.StatusOK, "the owner with her device cookie at the shared address")
+	httpauthtest.Want429(t, s.LoginWith(t, owner, "victim9@example.com", httpauthtest.Password), "900", "the owner's browser, for an account the cookie is not for")
 }

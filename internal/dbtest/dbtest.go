@@ -27,13 +27,12 @@
 //
 // # Drivers
 //
-// The package imports no driver of its own: a test that opens PostgreSQL
-// imports github.com/jackc/pgx/v5/stdlib, which registers
-// [PostgresDriver], and one that opens MySQL imports
-// github.com/go-sql-driver/mysql, which registers [MySQLDriver]. The one
-// exception is pgx.go, which registers pgx for the tests of packages
-// outside the stores (httpauth's) that open PostgreSQL through this
-// package and import no driver themselves.
+// The package imports no driver: a test that opens PostgreSQL imports
+// github.com/jackc/pgx/v5/stdlib, which registers [PostgresDriver], and
+// one that opens MySQL imports github.com/go-sql-driver/mysql, which
+// registers [MySQLDriver]. Those tests live in the modules that require
+// the drivers (the SQL stores', internal/e2e), so that the root module
+// requires none.
 package dbtest
 
 import (
@@ -165,7 +164,7 @@ func NewMySQLDSN(t testing.TB) string {
 	t.Helper()
 	base := MySQLDSN(t)
 	name := uniqueName(t)
-	dsn, err := withDBName(base, name)
+	dsn, err := WithDBName(base, name)
 	if err != nil {
 		t.Fatalf("%s: %v", MySQLEnv, err)
 	}
@@ -181,12 +180,12 @@ func NewMySQLDSN(t testing.TB) string {
 	return dsn
 }
 
-// withDBName returns the github.com/go-sql-driver/mysql DSN dsn,
+// WithDBName returns the github.com/go-sql-driver/mysql DSN dsn,
 // [user[:password]@][net[(addr)]]/dbname[?params], with name in place of
 // its dbname. As the driver does, it takes the last '/' for the one before
 // dbname (a password or address may hold one; the params, escaped, do
 // not).
-func withDBName(dsn, name string) (string, error) {
+func WithDBName(dsn, name string) (string, error) {
 	i := strings.LastIndexByte(dsn, '/')
 	if i < 0 {
 		return "", errors.New("the DSN has no '/' before a database name")

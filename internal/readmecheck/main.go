@@ -172,12 +172,12 @@ func check(path string, out io.Writer) error {
 	return errors.New(mapErrors(output, path, files))
 }
 
-// moduleRoot returns the directory of the main module, which must be this
-// one.
+// moduleRoot returns the directory of this module, from the main module
+// or, in the workspace of go.work, from its modules.
 func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}", module).Output()
 	if err != nil {
-		return "", fmt.Errorf("finding the module: %w", err)
+		return "", fmt.Errorf("finding the module %s (run in its directory): %w", module, err)
 	}
 	mod, dir, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
 	if mod != module {
@@ -186,17 +186,31 @@ func moduleRoot() (string, error) {
 	return dir, nil
 }
 
-// writeModule makes dir the root of a module that requires this one from
-// root, with root's go.sum.
+// storeModules are the modules of their own under root that snippets may
+// import: the SQL stores.
+var storeModules = []string{"store/mysqlstore", "store/pgstore", "store/sqlitestore"}
+
+// writeModule makes dir the root of a module that requires this one and
+// the store modules from root, with their go.sum lines.
 func writeModule(dir, root string) error {
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	var mod, sum bytes.Buffer
+	fmt.Fprintf(&mod, "module readmecheck\n\ngo 1.26.0\n\nrequire %s v0.0.0\n\nreplace %s => %s\n", module, module, strconv.Quote(root))
+	b, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		return err
 	}
-	mod := fmt.Sprintf("module readmecheck\n\ngo 1.26.0\n\nrequire %s v0.0.0\n\nreplace %s => %s\n",
-		module, module, strconv.Quote(root))
-	return errors.Join(writeFile(filepath.Join(dir, "go.mod"), []byte(mod)),
-		writeFile(filepath.Join(dir, "go.sum"), sum))
+	sum.Write(b)
+	for _, m := range storeModules {
+		path := module + "/" + m
+		fmt.Fprintf(&mod, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", path, path, strconv.Quote(filepath.Join(root, m)))
+		b, err := os.ReadFile(filepath.Join(root, m, "go.sum"))
+		if err != nil {
+			return err
+		}
+		sum.Write(b)
+	}
+	return errors.Join(writeFile(filepath.Join(dir, "go.mod"), mod.Bytes()),
+		writeFile(filepath.Join(dir, "go.sum"), sum.Bytes()))
 }
 
 func writeFile(path string, data []byte) error {

@@ -1,4 +1,4 @@
-package httpauth_test
+package httpauthtest
 
 // Imported password hashes, end to end: bcrypt hashes made by Node's
 // bcryptjs (an implementation independent of golang.org/x/crypto/bcrypt)
@@ -31,7 +31,7 @@ import (
 // given prefix (2a, 2b or 2y), made by testdata/interop/bcrypt.js.
 func nodeBcrypt(t *testing.T, password, prefix string) string {
 	t.Helper()
-	node, dir := interopNode(t, "bcryptjs")
+	node, dir := InteropNode(t, "bcryptjs")
 	cmd := exec.Command(node, "bcrypt.js", prefix)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(password)
@@ -55,7 +55,7 @@ func nodeBcrypt(t *testing.T, password, prefix string) string {
 func importAndLogin(t *testing.T, s *sessionServer, id, email, hash, pw string) string {
 	t.Helper()
 	ctx := t.Context()
-	u, err := s.svc.ImportUser(ctx, auth.User{ID: id, Name: "Imported", Email: email, PasswordHash: hash})
+	u, err := s.Svc.ImportUser(ctx, auth.User{ID: id, Name: "Imported", Email: email, PasswordHash: hash})
 	if err != nil {
 		t.Fatalf("ImportUser: %v", err)
 	}
@@ -67,17 +67,17 @@ func importAndLogin(t *testing.T, s *sessionServer, id, email, hash, pw string) 
 	}
 	// Wrong in its first byte: before the upgrade, a bcrypt hash takes
 	// any password that shares the first 72 bytes of the right one.
-	if r := s.post(t, loginPath, loginBody(email, "!"+pw)); r.status != http.StatusUnauthorized {
-		t.Errorf("wrong password before the upgrade: %d %s, want 401", r.status, r.body)
+	if r := s.Post(t, LoginPath, LoginBody(email, "!"+pw)); r.Status != http.StatusUnauthorized {
+		t.Errorf("wrong password before the upgrade: %d %s, want 401", r.Status, r.Body)
 	}
 	if got := storedHash(t, s, email); got != hash {
 		t.Errorf("a failed login changed the stored hash to %q", got)
 	}
-	r := s.post(t, loginPath, loginBody(email, pw))
-	if r.status != http.StatusOK {
-		t.Fatalf("login with the imported password: %d %s", r.status, r.body)
+	r := s.Post(t, LoginPath, LoginBody(email, pw))
+	if r.Status != http.StatusOK {
+		t.Fatalf("login with the imported password: %d %s", r.Status, r.Body)
 	}
-	if sess := decodeSession(t, r.body); sess["userId"] != id {
+	if sess := DecodeSession(t, r.Body); sess["userId"] != id {
 		t.Errorf("login as user %q, imported as %q", sess["userId"], id)
 	}
 	return storedHash(t, s, email)
@@ -85,7 +85,7 @@ func importAndLogin(t *testing.T, s *sessionServer, id, email, hash, pw string) 
 
 func storedHash(t *testing.T, s *sessionServer, email string) string {
 	t.Helper()
-	u, err := s.store.UserByEmail(t.Context(), email)
+	u, err := s.Store.UserByEmail(t.Context(), email)
 	if err != nil {
 		t.Fatalf("UserByEmail(%q): %v", email, err)
 	}
@@ -123,25 +123,25 @@ func checkCurrentArgon2(t *testing.T, phc, password string) {
 	}
 }
 
-// TestBcryptInterop imports bcrypt hashes made by bcryptjs and logs in with
+// BcryptInterop imports bcrypt hashes made by bcryptjs and logs in with
 // them over HTTP: the login succeeds with the password as typed, replaces
 // the hash with argon2id, and later logins use that.
-func TestBcryptInterop(t *testing.T) {
+func BcryptInterop(t *testing.T, st Store) {
 	long := strings.Repeat("0123456789", 10) + "-tail" // 105 bytes: bcrypt reads 72
 	tests := []struct {
 		name, password, prefix string
 		relabel                string // rewrite the prefix to this one, as PHP leaves it
 	}{
-		{name: "$2b$ (bcryptjs's own)", password: password, prefix: "2b"},
-		{name: "$2a$", password: password, prefix: "2a"},
-		{name: "$2y$ relabelled from $2b$", password: password, prefix: "2b", relabel: "2y"},
+		{name: "$2b$ (bcryptjs's own)", password: Password, prefix: "2b"},
+		{name: "$2a$", password: Password, prefix: "2a"},
+		{name: "$2y$ relabelled from $2b$", password: Password, prefix: "2b", relabel: "2y"},
 		// UTF-8 on both sides, and a password that NFKC changes (the
 		// ligature, the full-width letters): bcrypt has the password as
 		// typed, the argon2id hash that replaces it the NFKC form.
 		{name: "non-ASCII, not NFKC", password: "p\u00e4ssw\u00f6rd \ufb01ne \uff21\uff22 \U0001F511", prefix: "2b"},
 		{name: "longer than 72 bytes", password: long, prefix: "2b"},
 	}
-	s := newSessionServer(t, stores(t)["sqlite"], auth.Config{})
+	s := newSessionServer(t, openStore(t, st), auth.Config{})
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each with its own account; bcrypt is slow under -race
@@ -157,22 +157,22 @@ func TestBcryptInterop(t *testing.T) {
 				t.Errorf("%d password_upgraded events, want 1", n)
 			}
 
-			r := s.post(t, loginPath, loginBody(email, tc.password))
-			if r.status != http.StatusOK {
-				t.Fatalf("second login: %d %s", r.status, r.body)
+			r := s.Post(t, LoginPath, LoginBody(email, tc.password))
+			if r.Status != http.StatusOK {
+				t.Fatalf("second login: %d %s", r.Status, r.Body)
 			}
 			if got := storedHash(t, s, email); got != upgraded {
 				t.Errorf("the second login replaced the hash again: %q, was %q", got, upgraded)
 			}
 			if len(tc.password) > 72 {
 				// bcrypt compared the first 72 bytes only; argon2id covers all.
-				if r := s.post(t, loginPath, loginBody(email, tc.password[:72])); r.status != http.StatusUnauthorized {
-					t.Errorf("login with the first 72 bytes after the upgrade: %d %s, want 401", r.status, r.body)
+				if r := s.Post(t, LoginPath, LoginBody(email, tc.password[:72])); r.Status != http.StatusUnauthorized {
+					t.Errorf("login with the first 72 bytes after the upgrade: %d %s, want 401", r.Status, r.Body)
 				}
 			}
 			for _, wrong := range []string{"!" + tc.password, tc.password + "!"} {
-				if r := s.post(t, loginPath, loginBody(email, wrong)); r.status != http.StatusUnauthorized {
-					t.Errorf("wrong password %q after the upgrade: %d %s, want 401", wrong, r.status, r.body)
+				if r := s.Post(t, LoginPath, LoginBody(email, wrong)); r.Status != http.StatusUnauthorized {
+					t.Errorf("wrong password %q after the upgrade: %d %s, want 401", wrong, r.Status, r.Body)
 				}
 			}
 			if n := s.countEvents(auth.EventPasswordUpgraded, id); n != 1 {
@@ -190,8 +190,8 @@ func TestBcryptInterop(t *testing.T) {
 		hash := nodeBcrypt(t, long, "2b")
 		upgraded := importAndLogin(t, s, "short-login", "bcrypt-prefix@example.com", hash, long[:72])
 		checkCurrentArgon2(t, upgraded, long[:72])
-		if r := s.post(t, loginPath, loginBody("bcrypt-prefix@example.com", long)); r.status != http.StatusUnauthorized {
-			t.Errorf("the full password after an upgrade from its first 72 bytes: %d %s, want 401", r.status, r.body)
+		if r := s.Post(t, LoginPath, LoginBody("bcrypt-prefix@example.com", long)); r.Status != http.StatusUnauthorized {
+			t.Errorf("the full password after an upgrade from its first 72 bytes: %d %s, want 401", r.Status, r.Body)
 		}
 	})
 }
@@ -226,10 +226,10 @@ func argon2Ref(t *testing.T, password string, m, tm uint32, p uint8, saltLen, ke
 	return strings.TrimSpace(string(out))
 }
 
-// TestArgon2Upgrade imports argon2id hashes made with older parameters and
+// Argon2Upgrade imports argon2id hashes made with older parameters and
 // checks that a login over HTTP replaces them with the current
 // parameters, and leaves hashes at least as strong alone.
-func TestArgon2Upgrade(t *testing.T) {
+func Argon2Upgrade(t *testing.T, st Store) {
 	tests := []struct {
 		name            string
 		m, t            uint32
@@ -247,13 +247,13 @@ func TestArgon2Upgrade(t *testing.T) {
 		{"m=12288,t=4: less memory, more memory x time", 12288, 4, 1, 16, 32, false},
 		{"stronger: m=32768,t=2,p=2", 32768, 2, 2, 16, 32, false},
 	}
-	s := newSessionServer(t, stores(t)["sqlite"], auth.Config{})
+	s := newSessionServer(t, openStore(t, st), auth.Config{})
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			hash := argon2Ref(t, password, tc.m, tc.t, tc.p, tc.saltLen, tc.keyLen)
+			hash := argon2Ref(t, Password, tc.m, tc.t, tc.p, tc.saltLen, tc.keyLen)
 			id := fmt.Sprintf("argon2-%d", i)
 			email := fmt.Sprintf("argon2-%d@example.com", i)
-			after := importAndLogin(t, s, id, email, hash, password)
+			after := importAndLogin(t, s, id, email, hash, Password)
 			events := s.countEvents(auth.EventPasswordUpgraded, id)
 			if !tc.upgrade {
 				if after != hash || events != 0 {
@@ -261,12 +261,12 @@ func TestArgon2Upgrade(t *testing.T) {
 				}
 				return
 			}
-			checkCurrentArgon2(t, after, password)
+			checkCurrentArgon2(t, after, Password)
 			if events != 1 {
 				t.Errorf("%d password_upgraded events, want 1", events)
 			}
-			if r := s.post(t, loginPath, loginBody(email, password)); r.status != http.StatusOK {
-				t.Errorf("login after the upgrade: %d %s", r.status, r.body)
+			if r := s.Post(t, LoginPath, LoginBody(email, Password)); r.Status != http.StatusOK {
+				t.Errorf("login after the upgrade: %d %s", r.Status, r.Body)
 			}
 			if got := storedHash(t, s, email); got != after {
 				t.Errorf("the second login replaced the hash again: %q, was %q", got, after)

@@ -1,10 +1,10 @@
-package httpauth_test
+package httpauthtest
 
-// Sessions end to end (issue 6): refresh tokens, their rotation, retries
-// and reuse, logout, logout-all and password changes, over a real
-// listener, on the stores that replicas share (SQLite, PostgreSQL). Each
-// server has its own settable clock (testClock, from throttle_test.go):
-// nothing sleeps.
+// Sessions end to end: refresh tokens, their rotation, retries and reuse,
+// logout, logout-all and password changes, over a real listener, on the
+// stores that replicas share (internal/e2e: SQLite, PostgreSQL). Each
+// server has its own settable clock (Clock, from throttle.go): nothing
+// sleeps.
 
 import (
 	"context"
@@ -29,11 +29,11 @@ import (
 // second, so that a second's advance gives tokens a later iat.
 var sessionEpoch = time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
 
-// sessionServer is a server (see newServer) with a settable clock and a
+// sessionServer is an App (see NewApp) with a settable clock and a
 // record of the Service's audit events.
 type sessionServer struct {
-	*server
-	clock *testClock
+	*App
+	clock *Clock
 
 	mu     sync.Mutex
 	events []auth.Event
@@ -50,7 +50,7 @@ func sessionsOn() auth.Config {
 // and these tests are not about hashing capacity.
 func newSessionServer(t *testing.T, store auth.UserStore, cfg auth.Config) *sessionServer {
 	t.Helper()
-	s := &sessionServer{clock: &testClock{t: sessionEpoch}}
+	s := &sessionServer{clock: &Clock{t: sessionEpoch}}
 	cfg.Now = s.clock.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.OnEvent = func(_ context.Context, e auth.Event) {
@@ -59,7 +59,7 @@ func newSessionServer(t *testing.T, store auth.UserStore, cfg auth.Config) *sess
 		s.events = append(s.events, e)
 	}
 	cfg.HashWait = time.Minute
-	s.server = newServer(t, store, cfg)
+	s.App = NewApp(t, store, cfg)
 	return s
 }
 
@@ -80,27 +80,27 @@ func (s *sessionServer) countEvents(kind auth.EventKind, userID string) int {
 // refreshSession checks that r is a 200 whose body is exactly the seed's
 // four members plus refreshToken, all non-empty strings, with
 // Cache-Control: no-store, and returns the members.
-func refreshSession(t *testing.T, what string, r response) map[string]string {
+func refreshSession(t *testing.T, what string, r Response) map[string]string {
 	t.Helper()
-	if r.status != http.StatusOK {
-		t.Fatalf("%s: status %d, body %s", what, r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("%s: status %d, body %s", what, r.Status, r.Body)
 	}
-	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
 	}
 	var m map[string]any
-	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
-		t.Fatalf("%s: body %q: %v", what, r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("%s: body %q: %v", what, r.Body, err)
 	}
 	want := []string{"email", "refreshToken", "token", "userId", "userName"}
 	if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, want) {
-		t.Fatalf("%s: body %s has members %v, want exactly %v", what, r.body, got, want)
+		t.Fatalf("%s: body %s has members %v, want exactly %v", what, r.Body, got, want)
 	}
 	out := map[string]string{}
 	for _, k := range want {
 		v, ok := m[k].(string)
 		if !ok || v == "" {
-			t.Fatalf("%s: body %s: %q is not a non-empty string", what, r.body, k)
+			t.Fatalf("%s: body %s: %q is not a non-empty string", what, r.Body, k)
 		}
 		out[k] = v
 	}
@@ -130,71 +130,71 @@ func jsonBody(kv ...string) string {
 
 func (s *sessionServer) signupSession(t *testing.T, name, email string) map[string]string {
 	t.Helper()
-	return refreshSession(t, "signup "+email, s.post(t, signupPath, signupBody(name, email, password)))
+	return refreshSession(t, "signup "+email, s.Post(t, SignupPath, SignupBody(name, email, Password)))
 }
 
 func (s *sessionServer) loginSession(t *testing.T, email, pw string) map[string]string {
 	t.Helper()
-	return refreshSession(t, "login "+email, s.post(t, loginPath, loginBody(email, pw)))
+	return refreshSession(t, "login "+email, s.Post(t, LoginPath, LoginBody(email, pw)))
 }
 
-func (s *sessionServer) refresh(t *testing.T, refreshToken string) response {
+func (s *sessionServer) refresh(t *testing.T, refreshToken string) Response {
 	t.Helper()
-	return s.post(t, "/api/user/refresh", jsonBody("refreshToken", refreshToken))
+	return s.Post(t, "/api/user/refresh", jsonBody("refreshToken", refreshToken))
 }
 
-func (s *sessionServer) logout(t *testing.T, refreshToken string) response {
+func (s *sessionServer) logout(t *testing.T, refreshToken string) Response {
 	t.Helper()
-	return s.post(t, "/api/user/logout", jsonBody("refreshToken", refreshToken))
+	return s.Post(t, "/api/user/logout", jsonBody("refreshToken", refreshToken))
 }
 
 // withBearer sends a POST with a JSON body and, unless token is empty,
 // an access token.
-func (s *sessionServer) withBearer(t *testing.T, path, token, body string) response {
+func (s *sessionServer) withBearer(t *testing.T, path, token, body string) Response {
 	t.Helper()
 	var header []string
 	if token != "" {
-		header = bearer(token)
+		header = Bearer(token)
 	}
-	return s.do(t, http.MethodPost, path, "application/json", body, header...)
+	return s.Do(t, http.MethodPost, path, "application/json", body, header...)
 }
 
-func (s *sessionServer) changePassword(t *testing.T, token, current, next string) response {
+func (s *sessionServer) changePassword(t *testing.T, token, current, next string) Response {
 	t.Helper()
 	return s.withBearer(t, "/api/user/password", token, jsonBody("currentPassword", current, "newPassword", next))
 }
 
 // me calls the protected route with token.
-func (s *sessionServer) me(t *testing.T, token string) response {
+func (s *sessionServer) me(t *testing.T, token string) Response {
 	t.Helper()
-	return s.do(t, http.MethodGet, "/api/user/me", "", "", bearer(token)...)
+	return s.Do(t, http.MethodGet, "/api/user/me", "", "", Bearer(token)...)
 }
 
 // refreshRefusals checks the refusals of /refresh (and /logout): 401, a
 // problem body, the same body for every reason.
 type refreshRefusals struct{ first string }
 
-func (rr *refreshRefusals) check(t *testing.T, what string, r response) {
+func (rr *refreshRefusals) check(t *testing.T, what string, r Response) {
 	t.Helper()
-	if r.status != http.StatusUnauthorized {
-		t.Errorf("%s: status %d, want 401; body %s", what, r.status, r.body)
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("%s: status %d, want 401; body %s", what, r.Status, r.Body)
 		return
 	}
-	problemBody(t, r)
+	ProblemBody(t, r)
 	if rr.first == "" {
-		rr.first = r.body
-	} else if r.body != rr.first {
-		t.Errorf("%s: body %s differs from another refusal's %s", what, r.body, rr.first)
+		rr.first = r.Body
+	} else if r.Body != rr.first {
+		t.Errorf("%s: body %s differs from another refusal's %s", what, r.Body, rr.first)
 	}
 }
 
 // checkNoContent checks a 204 of /logout or /logout-all.
-func checkNoContent(t *testing.T, what string, r response) {
+func checkNoContent(t *testing.T, what string, r Response) {
 	t.Helper()
-	if r.status != http.StatusNoContent || r.body != "" {
-		t.Errorf("%s: status %d, body %q; want 204 and no body", what, r.status, r.body)
+	if r.Status != http.StatusNoContent || r.Body != "" {
+		t.Errorf("%s: status %d, body %q; want 204 and no body", what, r.Status, r.Body)
 	}
-	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
 	}
 }
@@ -203,32 +203,29 @@ func checkNoContent(t *testing.T, what string, r response) {
 func checkMe(t *testing.T, s *sessionServer, what, token string, sess map[string]string) {
 	t.Helper()
 	r := s.me(t, token)
-	if r.status != http.StatusOK || !strings.Contains(r.body, `"userId":"`+sess["userId"]+`"`) {
-		t.Errorf("%s: GET /api/user/me: %d %s, want 200 for user %s", what, r.status, r.body, sess["userId"])
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, `"userId":"`+sess["userId"]+`"`) {
+		t.Errorf("%s: GET /api/user/me: %d %s, want 200 for user %s", what, r.Status, r.Body, sess["userId"])
 	}
 }
 
 // checkProblemField checks a problem response's status and field member.
-func checkProblemField(t *testing.T, what string, r response, status int, field string) {
+func checkProblemField(t *testing.T, what string, r Response, status int, field string) {
 	t.Helper()
-	if r.status != status {
-		t.Errorf("%s: status %d, want %d; body %s", what, r.status, status, r.body)
+	if r.Status != status {
+		t.Errorf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
 		return
 	}
-	if p := problemBody(t, r); p["field"] != field {
+	if p := ProblemBody(t, r); p["field"] != field {
 		t.Errorf("%s: problem %v, want field %q", what, p, field)
 	}
 }
 
-// TestSessions runs every session scenario on SQLite and PostgreSQL, each
-// scenario with its own server and accounts on one store.
-func TestSessions(t *testing.T) {
-	for _, st := range throttleStores {
-		if st.name == "memory" {
-			continue // covered by auth's own tests; here, the stores replicas share
-		}
-		t.Run(st.name, func(t *testing.T) {
-			store := st.new(t)
+// Sessions runs every session scenario on each store, each scenario with
+// its own server and accounts on one store.
+func Sessions(t *testing.T, stores []Store) {
+	for _, st := range stores {
+		t.Run(st.Name, func(t *testing.T) {
+			store := openStore(t, st)
 			for _, sc := range sessionScenarios {
 				t.Run(sc.name, func(t *testing.T) { sc.run(t, store) })
 			}
@@ -257,7 +254,7 @@ var sessionScenarios = []struct {
 func testSessionIssue(t *testing.T, store auth.UserStore) {
 	s := newSessionServer(t, store, sessionsOn())
 	up := s.signupSession(t, "Ada", "issue@example.com")
-	in := s.loginSession(t, "issue@example.com", password)
+	in := s.loginSession(t, "issue@example.com", Password)
 	if in["userId"] != up["userId"] || in["email"] != "issue@example.com" || in["userName"] != "Ada" {
 		t.Errorf("login %v, signup %v: not the same account", in, up)
 	}
@@ -269,7 +266,7 @@ func testSessionIssue(t *testing.T, store auth.UserStore) {
 
 	// A refresh token is not an access token, nor the other way round.
 	var first string
-	checkRefusal(t, s.me(t, up["refreshToken"]), true, &first)
+	CheckRefusal(t, s.me(t, up["refreshToken"]), true, &first)
 	var rr refreshRefusals
 	rr.check(t, "access token as refresh token", s.refresh(t, up["token"]))
 }
@@ -308,8 +305,8 @@ func testRefreshRotates(t *testing.T, store auth.UserStore) {
 	rr.check(t, "expired refresh token", s.refresh(t, r3["refreshToken"]))
 	rr.check(t, "unknown refresh token", s.refresh(t, strings.Repeat("A", 43)))
 	rr.check(t, "malformed refresh token", s.refresh(t, "not a refresh token"))
-	if r := s.post(t, "/api/user/refresh", `{"refreshToken":7}`); r.status != http.StatusBadRequest {
-		t.Errorf("refreshToken a number: %d %s, want 400", r.status, r.body)
+	if r := s.Post(t, "/api/user/refresh", `{"refreshToken":7}`); r.Status != http.StatusBadRequest {
+		t.Errorf("refreshToken a number: %d %s, want 400", r.Status, r.Body)
 	}
 }
 
@@ -330,7 +327,7 @@ func checkReuseRevokes(t *testing.T, s *sessionServer, spent, successor, userID 
 func testReuseAfterGrace(t *testing.T, store auth.UserStore) {
 	s := newSessionServer(t, store, sessionsOn()) // default grace: 10 s
 	up := s.signupSession(t, "Ada", "reuse-late@example.com")
-	other := s.loginSession(t, "reuse-late@example.com", password)
+	other := s.loginSession(t, "reuse-late@example.com", Password)
 	r1 := refreshSession(t, "refresh", s.refresh(t, up["refreshToken"]))
 
 	s.clock.Add(10*time.Second + time.Millisecond)
@@ -374,9 +371,9 @@ func testRetryWithinGrace(t *testing.T, store auth.UserStore) {
 	checkMe(t, s, "access token of the retry", again["token"], up)
 
 	// Twenty retries at once, still within the window: all get it too.
-	for i, r := range parallelPosts(t, s.server, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), 20) {
-		if r.status != http.StatusOK {
-			t.Errorf("parallel retry %d: %d %s", i, r.status, r.body)
+	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), 20) {
+		if r.Status != http.StatusOK {
+			t.Errorf("parallel retry %d: %d %s", i, r.Status, r.Body)
 			continue
 		}
 		if got := refreshSession(t, "parallel retry", r); got["refreshToken"] != r1["refreshToken"] {
@@ -394,9 +391,9 @@ func testRetryWithinGrace(t *testing.T, store auth.UserStore) {
 
 // parallelPosts sends n copies of one POST at once and returns the
 // responses. It never calls t.Fatal (the goroutines are not the test's).
-func parallelPosts(t *testing.T, s *server, path, body string, n int) []response {
+func parallelPosts(t *testing.T, s *App, path, body string, n int) []Response {
 	t.Helper()
-	out := make([]response, n)
+	out := make([]Response, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
@@ -412,7 +409,7 @@ func parallelPosts(t *testing.T, s *server, path, body string, n int) []response
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)
 			}
-			out[i] = response{resp.StatusCode, resp.Header, string(b)}
+			out[i] = Response{resp.StatusCode, resp.Header, string(b)}
 		})
 	}
 	close(start)
@@ -430,15 +427,15 @@ func testParallelRefresh(t *testing.T, store auth.UserStore) {
 	var won []map[string]string
 	var rr refreshRefusals
 	refused := 0
-	for i, r := range parallelPosts(t, s.server, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), n) {
-		switch r.status {
+	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), n) {
+		switch r.Status {
 		case http.StatusOK:
 			won = append(won, refreshSession(t, "winner", r))
 		case http.StatusUnauthorized:
 			rr.check(t, "loser", r)
 			refused++
 		default:
-			t.Errorf("request %d: %d %s", i, r.status, r.body)
+			t.Errorf("request %d: %d %s", i, r.Status, r.Body)
 		}
 	}
 	if len(won) != 1 || refused != n-1 {
@@ -460,7 +457,7 @@ func testParallelRefresh(t *testing.T, store auth.UserStore) {
 func testLogout(t *testing.T, store auth.UserStore) {
 	s := newSessionServer(t, store, sessionsOn())
 	one := s.signupSession(t, "Ada", "logout@example.com")
-	two := s.loginSession(t, "logout@example.com", password)
+	two := s.loginSession(t, "logout@example.com", Password)
 	r1 := refreshSession(t, "refresh", s.refresh(t, one["refreshToken"]))
 
 	checkNoContent(t, "logout", s.logout(t, r1["refreshToken"]))
@@ -483,23 +480,23 @@ func testLogout(t *testing.T, store auth.UserStore) {
 func testLogoutAll(t *testing.T, store auth.UserStore) {
 	s := newSessionServer(t, store, sessionsOn())
 	one := s.signupSession(t, "Ada", "logout-all@example.com")
-	two := s.loginSession(t, "logout-all@example.com", password)
+	two := s.loginSession(t, "logout-all@example.com", Password)
 	other := s.signupSession(t, "Bob", "bystander@example.com")
 	s.clock.Add(time.Second) // the revocation falls in a later second than the tokens' iat
 
 	var first string
-	checkRefusal(t, s.withBearer(t, "/api/user/logout-all", "", ""), false, &first)
-	if r := s.do(t, http.MethodGet, "/api/user/logout-all", "", "", bearer(one["token"])...); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" {
-		t.Errorf("GET logout-all: %d, Allow %q; want 405 and POST", r.status, r.header.Get("Allow"))
+	CheckRefusal(t, s.withBearer(t, "/api/user/logout-all", "", ""), false, &first)
+	if r := s.Do(t, http.MethodGet, "/api/user/logout-all", "", "", Bearer(one["token"])...); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET logout-all: %d, Allow %q; want 405 and POST", r.Status, r.Header.Get("Allow"))
 	}
 
 	checkNoContent(t, "logout-all", s.withBearer(t, "/api/user/logout-all", one["token"], ""))
 	var rr refreshRefusals
 	rr.check(t, "refresh token of the calling session", s.refresh(t, one["refreshToken"]))
 	rr.check(t, "refresh token of the other session", s.refresh(t, two["refreshToken"]))
-	checkRefusal(t, s.me(t, one["token"]), true, &first)
-	checkRefusal(t, s.me(t, two["token"]), true, &first)
-	checkRefusal(t, s.withBearer(t, "/api/user/logout-all", one["token"], ""), true, &first)
+	CheckRefusal(t, s.me(t, one["token"]), true, &first)
+	CheckRefusal(t, s.me(t, two["token"]), true, &first)
+	CheckRefusal(t, s.withBearer(t, "/api/user/logout-all", one["token"], ""), true, &first)
 
 	// Another user is unaffected.
 	checkMe(t, s, "another user's access token", other["token"], other)
@@ -507,7 +504,7 @@ func testLogoutAll(t *testing.T, store auth.UserStore) {
 
 	// A login after the revocation, in the same second, starts a session
 	// that works.
-	again := s.loginSession(t, "logout-all@example.com", password)
+	again := s.loginSession(t, "logout-all@example.com", Password)
 	checkMe(t, s, "a login after logout-all", again["token"], one)
 	s.clock.Add(time.Second)
 	r := refreshSession(t, "refresh of a login after logout-all", s.refresh(t, again["refreshToken"]))
@@ -521,26 +518,26 @@ func testPasswordChange(t *testing.T, store auth.UserStore) {
 	const newPassword = "a new and better passphrase"
 	s := newSessionServer(t, store, sessionsOn())
 	one := s.signupSession(t, "Ada", "change@example.com")
-	two := s.loginSession(t, "change@example.com", password)
+	two := s.loginSession(t, "change@example.com", Password)
 	s.clock.Add(time.Second)
 
 	// A missing refresh token is a missing field, as for the other
 	// endpoints.
-	checkProblemField(t, "no refresh token", s.post(t, "/api/user/refresh", "{}"), http.StatusBadRequest, "refreshToken")
-	checkProblemField(t, "empty refresh token to logout", s.post(t, "/api/user/logout", jsonBody("refreshToken", "")), http.StatusBadRequest, "refreshToken")
+	checkProblemField(t, "no refresh token", s.Post(t, "/api/user/refresh", "{}"), http.StatusBadRequest, "refreshToken")
+	checkProblemField(t, "empty refresh token to logout", s.Post(t, "/api/user/logout", jsonBody("refreshToken", "")), http.StatusBadRequest, "refreshToken")
 
 	// Refusals change nothing.
 	checkProblemField(t, "wrong current password", s.changePassword(t, one["token"], "not the password", newPassword), http.StatusForbidden, "currentPassword")
-	checkProblemField(t, "short new password", s.changePassword(t, one["token"], password, "short"), http.StatusBadRequest, "newPassword")
-	checkProblemField(t, "common new password", s.changePassword(t, one["token"], password, "password123"), http.StatusBadRequest, "newPassword")
-	checkProblemField(t, "new password = current", s.changePassword(t, one["token"], password, password), http.StatusBadRequest, "newPassword")
-	checkProblemField(t, "new password = email", s.changePassword(t, one["token"], password, "Change@Example.com"), http.StatusBadRequest, "newPassword")
-	checkProblemField(t, "no new password", s.withBearer(t, "/api/user/password", one["token"], jsonBody("currentPassword", password)), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "short new password", s.changePassword(t, one["token"], Password, "short"), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "common new password", s.changePassword(t, one["token"], Password, "password123"), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "new password = current", s.changePassword(t, one["token"], Password, Password), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "new password = email", s.changePassword(t, one["token"], Password, "Change@Example.com"), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "no new password", s.withBearer(t, "/api/user/password", one["token"], jsonBody("currentPassword", Password)), http.StatusBadRequest, "newPassword")
 	var first string
-	checkRefusal(t, s.changePassword(t, "", password, newPassword), false, &first)
+	CheckRefusal(t, s.changePassword(t, "", Password, newPassword), false, &first)
 	checkMe(t, s, "second session after the refusals", two["token"], one)
 
-	changed := refreshSession(t, "password change", s.changePassword(t, one["token"], password, newPassword))
+	changed := refreshSession(t, "password change", s.changePassword(t, one["token"], Password, newPassword))
 	if changed["userId"] != one["userId"] || changed["email"] != "change@example.com" {
 		t.Errorf("password change returned %v for %v", changed, one)
 	}
@@ -552,16 +549,16 @@ func testPasswordChange(t *testing.T, store auth.UserStore) {
 	var rr refreshRefusals
 	rr.check(t, "refresh token of the calling session", s.refresh(t, one["refreshToken"]))
 	rr.check(t, "refresh token of the other session", s.refresh(t, two["refreshToken"]))
-	checkRefusal(t, s.me(t, one["token"]), true, &first)
-	checkRefusal(t, s.me(t, two["token"]), true, &first)
+	CheckRefusal(t, s.me(t, one["token"]), true, &first)
+	CheckRefusal(t, s.me(t, two["token"]), true, &first)
 	checkMe(t, s, "access token of the new session", changed["token"], one)
 	s.clock.Add(time.Second)
 	r := refreshSession(t, "refresh of the new session", s.refresh(t, changed["refreshToken"]))
 	checkMe(t, s, "its refreshed access token", r["token"], one)
 
 	// The old password is gone, the new one logs in.
-	if r := s.post(t, loginPath, loginBody("change@example.com", password)); r.status != http.StatusUnauthorized {
-		t.Errorf("login with the old password: %d %s, want 401", r.status, r.body)
+	if r := s.Post(t, LoginPath, LoginBody("change@example.com", Password)); r.Status != http.StatusUnauthorized {
+		t.Errorf("login with the old password: %d %s, want 401", r.Status, r.Body)
 	}
 	in := s.loginSession(t, "change@example.com", newPassword)
 	checkMe(t, s, "login with the new password", in["token"], one)
@@ -579,41 +576,41 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSessionServer(t, store, tc.cfg)
 			email := strings.ReplaceAll(tc.name, " ", "-") + "@example.com"
-			up := s.signup(t, "Ada", email, password) // exactly the seed's four members
-			r := s.post(t, loginPath, loginBody(email, password))
-			if r.status != http.StatusOK {
-				t.Fatalf("login: %d %s", r.status, r.body)
+			up := s.Signup(t, "Ada", email, Password) // exactly the seed's four members
+			r := s.Post(t, LoginPath, LoginBody(email, Password))
+			if r.Status != http.StatusOK {
+				t.Fatalf("login: %d %s", r.Status, r.Body)
 			}
-			decodeSession(t, r.body)
+			DecodeSession(t, r.Body)
 
 			for _, path := range []string{"/api/user/refresh", "/api/user/logout"} {
-				r := s.post(t, path, jsonBody("refreshToken", strings.Repeat("A", 43)))
-				if r.status != http.StatusNotFound {
-					t.Errorf("%s: %d %s, want 404", path, r.status, r.body)
+				r := s.Post(t, path, jsonBody("refreshToken", strings.Repeat("A", 43)))
+				if r.Status != http.StatusNotFound {
+					t.Errorf("%s: %d %s, want 404", path, r.Status, r.Body)
 				} else {
-					problemBody(t, r)
+					ProblemBody(t, r)
 				}
 			}
 
 			s.clock.Add(time.Second)
 			r = s.withBearer(t, "/api/user/logout-all", up["token"], "")
 			if !tc.revocations {
-				if r.status != http.StatusNotFound {
-					t.Errorf("logout-all: %d %s, want 404", r.status, r.body)
+				if r.Status != http.StatusNotFound {
+					t.Errorf("logout-all: %d %s, want 404", r.Status, r.Body)
 				}
 				// A password change needs no session tracking; its
 				// answer has the seed's shape.
-				r = s.changePassword(t, up["token"], password, "another fine passphrase")
-				if r.status != http.StatusOK {
-					t.Fatalf("password change: %d %s", r.status, r.body)
+				r = s.changePassword(t, up["token"], Password, "another fine passphrase")
+				if r.Status != http.StatusOK {
+					t.Fatalf("password change: %d %s", r.Status, r.Body)
 				}
-				decodeSession(t, r.body)
+				DecodeSession(t, r.Body)
 				checkMe(t, s, "access token from before the change (not tracked)", up["token"], up)
 				return
 			}
 			checkNoContent(t, "logout-all", r)
 			var first string
-			checkRefusal(t, s.me(t, up["token"]), true, &first)
+			CheckRefusal(t, s.me(t, up["token"]), true, &first)
 		})
 	}
 }
@@ -642,7 +639,7 @@ func testLoginsInFlight(t *testing.T, store auth.UserStore) {
 		for range clients {
 			wg.Go(func() {
 				for !stop.Load() {
-					status, body, err := postJSON(s.Client(), s.URL+loginPath, loginBody(email, password))
+					status, body, err := postJSON(s.Client(), s.URL+LoginPath, LoginBody(email, Password))
 					if err != nil {
 						t.Error(err)
 						return
@@ -663,20 +660,20 @@ func testLoginsInFlight(t *testing.T, store auth.UserStore) {
 			})
 		}
 		<-started
-		r := s.changePassword(t, owner["token"], password, "a different long passphrase")
+		r := s.changePassword(t, owner["token"], Password, "a different long passphrase")
 		stop.Store(true)
 		wg.Wait()
-		if r.status != http.StatusOK {
-			t.Fatalf("round %d: password change: %d %s", round, r.status, r.body)
+		if r.Status != http.StatusOK {
+			t.Fatalf("round %d: password change: %d %s", round, r.Status, r.Body)
 		}
 		for i, sess := range sessions {
-			if r := s.refresh(t, sess["refreshToken"]); r.status != http.StatusUnauthorized {
+			if r := s.refresh(t, sess["refreshToken"]); r.Status != http.StatusUnauthorized {
 				t.Errorf("round %d: login %d of %d with the old password: its refresh token still works after the password change (%d)",
-					round, i+1, len(sessions), r.status)
+					round, i+1, len(sessions), r.Status)
 			}
-			if r := s.me(t, sess["token"]); r.status != http.StatusUnauthorized {
+			if r := s.me(t, sess["token"]); r.Status != http.StatusUnauthorized {
 				t.Errorf("round %d: login %d of %d with the old password: its access token is still accepted after the password change (%d)",
-					round, i+1, len(sessions), r.status)
+					round, i+1, len(sessions), r.Status)
 			}
 		}
 	}

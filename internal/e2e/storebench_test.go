@@ -1,4 +1,4 @@
-package storetest_test
+package e2e
 
 import (
 	"context"
@@ -29,7 +29,7 @@ import (
 // ns/op with memory's from the same run.
 //
 //	GATEHOUSE_TEST_POSTGRES_DSN=... GATEHOUSE_TEST_MYSQL_DSN=... \
-//	  go test -run '^$' -bench Signup -benchtime 100x ./store/storetest
+//	  go test -run '^$' -bench Signup -benchtime 100x ./internal/e2e
 //
 // Repeat whole invocations rather than use -count, so that the stores are
 // interleaved as the machine's speed drifts (BENCHMARKS.md has the loop).

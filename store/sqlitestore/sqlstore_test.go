@@ -1,4 +1,4 @@
-package sqlstore_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -20,14 +20,16 @@ import (
 	"github.com/gatehouse-go/gatehouse/store/sqlitestore"
 )
 
-// The shared code is tested here where no store's own tests reach it: the
-// hooks only some Dialects set, a driver that fails in its own words, and
-// limits too large for each store's suite to reach, on SQLite (which needs
-// no server) through the real sqlitestore. The stores' tests, with
+// The code the SQL stores share (store/internal/sqlstore) is tested here
+// where no store's own tests reach it: the hooks only some Dialects set, a
+// driver that fails in its own words, and limits too large for each
+// store's suite to reach, on SQLite (which needs no server) through the
+// real sqlitestore. (Here, in sqlitestore's module, because the SQLite
+// driver is required by this module only.) The stores' tests, with
 // store/internal/sqltest, cover each real dialect.
 
-// openDB opens a fresh SQLite database, without tables.
-func openDB(t *testing.T) *sql.DB {
+// openEmpty opens a fresh SQLite database, without tables.
+func openEmpty(t *testing.T) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))+"?_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -41,7 +43,7 @@ func openDB(t *testing.T) *sql.DB {
 // the database.
 func migrated(t *testing.T) (*sqlitestore.Store, *sql.DB) {
 	t.Helper()
-	db := openDB(t)
+	db := openEmpty(t)
 	s := sqlitestore.New(db)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func TestErrorOnAnyConflict(t *testing.T) {
 		{"taken ID", d.CreateUser(ctx, db, takenID), nil, "UNIQUE constraint failed: auth_users.id"},
 		{"taken email", d.CreateUser(ctx, db, takenEmail), auth.ErrDuplicateEmail, ""},
 		{"taken ID and email", d.CreateUser(ctx, db, u), auth.ErrDuplicateEmail, ""},
-		{"no table", d.CreateUser(ctx, openDB(t), u), nil, "no such table"},
+		{"no table", d.CreateUser(ctx, openEmpty(t), u), nil, "no such table"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +121,7 @@ func TestErrorOnAnyConflict(t *testing.T) {
 // error would be what is returned.
 func TestChecksRunFirst(t *testing.T) {
 	ctx := t.Context()
-	db := openDB(t)
+	db := openEmpty(t)
 	failing := everyStatement(noStatements, "SELECT 1 FROM no_such_table")
 	errCheck := errors.New("value the table cannot hold")
 	checked, rejectsStrings, rejectsTimes := failing, failing, failing
@@ -184,7 +186,7 @@ func TestDecodeTimeFails(t *testing.T) {
 	d := noStatements
 	d.ByID = `SELECT ?, 'e', 'n', 'h', 0`
 	d.DecodeTime = func(any) (time.Time, error) { return time.Time{}, errors.New("bad time") }
-	_, err := d.UserByID(t.Context(), openDB(t), "u")
+	_, err := d.UserByID(t.Context(), openEmpty(t), "u")
 	if err == nil || !strings.HasPrefix(err.Error(), "test: user by id: ") || !strings.Contains(err.Error(), "created_at: bad time") || errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("UserByID with a created_at DecodeTime fails on = %v; want a \"test: user by id: \" error saying \"created_at: bad time\"", err)
 	}

@@ -1,4 +1,4 @@
-package httpauth_test
+package httpauthtest
 
 import (
 	"context"
@@ -14,14 +14,13 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
-	"github.com/gatehouse-go/gatehouse/store/pgstore"
 )
 
 // pgReplicas starts n instances of the HTTP service on one fresh
 // PostgreSQL schema: each with its own connection pool, Service and
 // listener, as separate processes would have. Every pool's connections
 // carry application_name, so a test can find (and kill) exactly them.
-func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName string) {
+func pgReplicas(t *testing.T, pg func(*sql.DB) SQLStore, n int) (servers []*App, admin *sql.DB, appName string) {
 	t.Helper()
 	dsn := dbtest.NewPostgresDSN(t)
 	appName = "gatehouse_replica_" + rand.Text()
@@ -37,13 +36,13 @@ func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName 
 	errs := make([]error, n)
 	for i := range n {
 		db := dbtest.Open(t, dbtest.PostgresDriver, dsn)
-		store := pgstore.New(db)
+		store := pg(db)
 		// Generous HashWait: this is about the database, not hashing capacity
 		// (argon2 under -race is slow). No per-account throttling either:
-		// TestDatabaseFault logs one account in over and over while the
+		// DatabaseFault logs one account in over and over while the
 		// database fails, and attempts that fail count towards it (the
-		// replicas' shared counters have tests in throttle_test.go).
-		servers = append(servers, newServer(t, store, auth.Config{HashWait: time.Minute, LoginThrottle: throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}}))
+		// replicas' shared counters have tests in throttle.go).
+		servers = append(servers, NewApp(t, store, auth.Config{HashWait: time.Minute, LoginThrottle: throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}}))
 		wg.Go(func() { errs[i] = store.Migrate(context.Background()) }) // replicas start at once
 	}
 	wg.Wait()
@@ -55,23 +54,23 @@ func pgReplicas(t *testing.T, n int) (servers []*server, admin *sql.DB, appName 
 	return servers, dbtest.Open(t, dbtest.PostgresDriver, dsn), appName
 }
 
-// TestReplicas runs three instances of the service on one PostgreSQL
+// Replicas runs three instances of the service on one PostgreSQL
 // database and uses them as one.
-func TestReplicas(t *testing.T) {
-	r, db, _ := pgReplicas(t, 3)
+func Replicas(t *testing.T, pg func(*sql.DB) SQLStore) {
+	r, db, _ := pgReplicas(t, pg, 3)
 
-	up := r[0].signup(t, "Ada", "ada@example.com", password)
-	resp := r[1].post(t, loginPath, `{"email":"ada@example.com","password":"`+password+`"}`)
-	if resp.status != 200 {
-		t.Fatalf("login on the second replica: %d %s", resp.status, resp.body)
+	up := r[0].Signup(t, "Ada", "ada@example.com", Password)
+	resp := r[1].Post(t, LoginPath, `{"email":"ada@example.com","password":"`+Password+`"}`)
+	if resp.Status != 200 {
+		t.Fatalf("login on the second replica: %d %s", resp.Status, resp.Body)
 	}
-	in := decodeSession(t, resp.body)
+	in := DecodeSession(t, resp.Body)
 	if in["userId"] != up["userId"] {
 		t.Fatalf("login on the second replica found user %s, signed up as %s", in["userId"], up["userId"])
 	}
-	resp = r[2].do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
-	if resp.status != 200 || !strings.Contains(resp.body, up["userId"]) {
-		t.Fatalf("me on the third replica: %d %s", resp.status, resp.body)
+	resp = r[2].Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
+	if resp.Status != 200 || !strings.Contains(resp.Body, up["userId"]) {
+		t.Fatalf("me on the third replica: %d %s", resp.Status, resp.Body)
 	}
 
 	// 20 concurrent sign-ups of one email (in several spellings), spread
@@ -81,8 +80,8 @@ func TestReplicas(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		email := []string{"bob@example.com", "BOB@example.com", " Bob@Example.com "}[i%3]
-		body := fmt.Sprintf(`{"name":"Bob %d","email":%q,"password":%q}`, i, email, password)
-		wg.Go(func() { statuses[i] = r[i%3].post(t, signupPath, body).status })
+		body := fmt.Sprintf(`{"name":"Bob %d","email":%q,"password":%q}`, i, email, Password)
+		wg.Go(func() { statuses[i] = r[i%3].Post(t, SignupPath, body).Status })
 	}
 	wg.Wait()
 	count := map[int]int{}
@@ -97,18 +96,18 @@ func TestReplicas(t *testing.T) {
 	}
 }
 
-// TestDatabaseFault kills the service's database connections while
+// DatabaseFault kills the service's database connections while
 // requests are in flight. Requests may fail, but only with a clean 5xx
 // problem body; nothing half-made is stored; and the service recovers
 // without a restart.
-func TestDatabaseFault(t *testing.T) {
-	r, db, appName := pgReplicas(t, 1)
+func DatabaseFault(t *testing.T, pg func(*sql.DB) SQLStore) {
+	r, db, appName := pgReplicas(t, pg, 1)
 	s := r[0]
-	s.signup(t, "Ada", "ada@example.com", password)
+	s.Signup(t, "Ada", "ada@example.com", Password)
 
 	type result struct {
 		email string
-		resp  response
+		resp  Response
 	}
 	const workers, perWorker = 4, 10
 	results := make(chan result, workers*perWorker)
@@ -119,11 +118,11 @@ func TestDatabaseFault(t *testing.T) {
 			<-start
 			for i := range perWorker {
 				email := fmt.Sprintf("user%d-%d@example.com", w, i)
-				var resp response
+				var resp Response
 				if i%2 == 0 {
-					resp = s.post(t, signupPath, fmt.Sprintf(`{"name":"U","email":%q,"password":%q}`, email, password))
+					resp = s.Post(t, SignupPath, fmt.Sprintf(`{"name":"U","email":%q,"password":%q}`, email, Password))
 				} else {
-					resp = s.post(t, loginPath, `{"email":"ada@example.com","password":"`+password+`"}`)
+					resp = s.Post(t, LoginPath, `{"email":"ada@example.com","password":"`+Password+`"}`)
 					email = ""
 				}
 				results <- result{email, resp}
@@ -156,24 +155,24 @@ func TestDatabaseFault(t *testing.T) {
 
 	failed := 0
 	for res := range results {
-		switch res.resp.status {
+		switch res.resp.Status {
 		case 200:
 			if res.email != "" && rowsFor(t, db, res.email) != 1 {
 				t.Errorf("sign-up of %s answered 200 but is not stored", res.email)
 			}
 		case 500, 503:
 			failed++
-			p := problemBody(t, res.resp)
+			p := ProblemBody(t, res.resp)
 			if p["detail"] != "internal error" && p["detail"] != "too busy, retry later" {
-				t.Errorf("5xx body %s", res.resp.body)
+				t.Errorf("5xx body %s", res.resp.Body)
 			}
 			for _, leak := range []string{"pgx", "SQLSTATE", "terminat", "connection", "FATAL"} {
-				if strings.Contains(res.resp.body, leak) {
-					t.Errorf("driver text %q in response %s", leak, res.resp.body)
+				if strings.Contains(res.resp.Body, leak) {
+					t.Errorf("driver text %q in response %s", leak, res.resp.Body)
 				}
 			}
 		default:
-			t.Errorf("status %d during the fault: %s", res.resp.status, res.resp.body)
+			t.Errorf("status %d during the fault: %s", res.resp.Status, res.resp.Body)
 		}
 	}
 	t.Logf("%d backends terminated; %d of %d requests failed with 5xx", killed, failed, workers*perWorker)
@@ -187,23 +186,23 @@ func TestDatabaseFault(t *testing.T) {
 		if attempt == 10 {
 			t.Fatal("the service did not recover within 10 requests")
 		}
-		resp := s.post(t, signupPath, `{"name":"After","email":"after@example.com","password":"`+password+`"}`)
-		switch resp.status {
+		resp := s.Post(t, SignupPath, `{"name":"After","email":"after@example.com","password":"`+Password+`"}`)
+		switch resp.Status {
 		case 200:
-			up = decodeSession(t, resp.body)
+			up = DecodeSession(t, resp.Body)
 		case 500:
-			problemBody(t, resp)
+			ProblemBody(t, resp)
 		default:
-			t.Fatalf("after the fault: signup %d %s", resp.status, resp.body)
+			t.Fatalf("after the fault: signup %d %s", resp.Status, resp.Body)
 		}
 	}
 	for range 5 {
-		if resp := s.post(t, loginPath, `{"email":"after@example.com","password":"`+password+`"}`); resp.status != 200 {
-			t.Fatalf("after recovery: login %d %s", resp.status, resp.body)
+		if resp := s.Post(t, LoginPath, `{"email":"after@example.com","password":"`+Password+`"}`); resp.Status != 200 {
+			t.Fatalf("after recovery: login %d %s", resp.Status, resp.Body)
 		}
-		resp := s.do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+up["token"])
-		if resp.status != 200 || !strings.Contains(resp.body, "after@example.com") {
-			t.Fatalf("after recovery: me %d %s", resp.status, resp.body)
+		resp := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+up["token"])
+		if resp.Status != 200 || !strings.Contains(resp.Body, "after@example.com") {
+			t.Fatalf("after recovery: me %d %s", resp.Status, resp.Body)
 		}
 	}
 
@@ -220,8 +219,8 @@ func TestDatabaseFault(t *testing.T) {
 	}
 	rows.Close()
 	for _, e := range emails {
-		if resp := s.post(t, loginPath, fmt.Sprintf(`{"email":%q,"password":%q}`, e, password)); resp.status != 200 {
-			t.Errorf("stored user %s cannot log in after the fault: %d %s", e, resp.status, resp.body)
+		if resp := s.Post(t, LoginPath, fmt.Sprintf(`{"email":%q,"password":%q}`, e, Password)); resp.Status != 200 {
+			t.Errorf("stored user %s cannot log in after the fault: %d %s", e, resp.Status, resp.Body)
 		}
 	}
 }
