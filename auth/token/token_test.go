@@ -27,7 +27,7 @@ func flipPadBit(t *testing.T, s string) string {
 	return s[:len(s)-1] + string(url[i^1])
 }
 
-func TestVerifyTokenSeedShape(t *testing.T) {
+func TestVerifyTokenContractShape(t *testing.T) {
 	s, clk := tokenService(t, serviceConfig{})
 	token := handToken(contractHeader, contractPayload)
 	c, err := s.VerifyToken(context.Background(), token)
