@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // TestAuditEvents walks through every kind of audit event and checks what
@@ -22,7 +23,7 @@ func TestAuditEvents(t *testing.T) {
 		mu     sync.Mutex
 		events []Event
 	)
-	clk := newClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	clk := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	secret := []byte("audit secret, at least 32 bytes long!")
 	s := newTestService(t, newFakeStore(), Config{
 		Secret:        secret,

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // testSecret is a 32-byte HS256 key, the shortest New accepts.
@@ -120,32 +119,6 @@ func newTestService(t testing.TB, store UserStore, cfg Config) *Service {
 		t.Fatalf("New: %v", err)
 	}
 	return s
-}
-
-// clock is a settable Config.Now, so that tests never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // countingReader counts the bytes read through it.

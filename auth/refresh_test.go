@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // sessParams are the cheapest argon2id parameters New accepts (m=7168
@@ -229,7 +230,7 @@ func (e *sessEvents) of(kind EventKind) []Event {
 type sessFixture struct {
 	s      *Service
 	store  *sessStore
-	clk    *clock
+	clk    *testclock.Clock
 	events *sessEvents
 }
 
@@ -241,7 +242,7 @@ var sessStart = time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 // discarding logger, unless cfg sets them.
 func newSessFixture(t *testing.T, cfg Config) *sessFixture {
 	t.Helper()
-	f := &sessFixture{store: newSessStore(), clk: newClock(sessStart), events: &sessEvents{}}
+	f := &sessFixture{store: newSessStore(), clk: testclock.New(sessStart), events: &sessEvents{}}
 	cfg.RefreshTokens = true
 	if cfg.Params == (password.Params{}) {
 		cfg.Params = sessParams
@@ -814,7 +815,7 @@ func TestRevokeSessionsWithoutCheckRevocation(t *testing.T) {
 func TestCheckRevocationWithoutRefresh(t *testing.T) {
 	ctx := context.Background()
 	store := newSessStore()
-	clk := newClock(sessStart)
+	clk := testclock.New(sessStart)
 	s := newTestService(t, sessionsOnly{store, store}, Config{CheckRevocation: true, Params: sessParams, Now: clk.Now, Logger: discardLogger})
 	sess, err := s.Signup(ctx, NewUser{Name: "Ada", Email: sessEmail, Password: sessPassword})
 	if err != nil {

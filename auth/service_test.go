@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 func TestNewRejects(t *testing.T) {
@@ -102,7 +103,7 @@ func TestNewCopiesSecret(t *testing.T) {
 func TestSignupLogin(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	clk := newClock(time.Date(2024, 2, 29, 12, 0, 0, 500, time.UTC))
+	clk := testclock.New(time.Date(2024, 2, 29, 12, 0, 0, 500, time.UTC))
 	s := newTestService(t, store, Config{Now: clk.Now})
 
 	const password = "correct horse battery staple"

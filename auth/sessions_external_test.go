@@ -9,34 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
-	"golang.org/x/crypto/bcrypt"
 )
-
-// e2eClock is a settable auth.Config.Now.
-type e2eClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *e2eClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *e2eClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // e2eService returns a Service over a fresh memstore with refresh tokens
 // and revocation checks on, the cheapest argon2id parameters New accepts,
 // and a clock starting on a whole second.
-func e2eService(t *testing.T, cfg auth.Config) (*auth.Service, *memstore.Store, *e2eClock) {
+func e2eService(t *testing.T, cfg auth.Config) (*auth.Service, *memstore.Store, *testclock.Clock) {
 	t.Helper()
 	store := memstore.New()
 	s, clk := e2eServiceOn(t, store, cfg)
@@ -44,9 +28,9 @@ func e2eService(t *testing.T, cfg auth.Config) (*auth.Service, *memstore.Store, 
 }
 
 // e2eServiceOn is e2eService over the given store.
-func e2eServiceOn(t *testing.T, store auth.UserStore, cfg auth.Config) (*auth.Service, *e2eClock) {
+func e2eServiceOn(t *testing.T, store auth.UserStore, cfg auth.Config) (*auth.Service, *testclock.Clock) {
 	t.Helper()
-	clk := &e2eClock{t: time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC))
 	cfg.Secret = []byte("an end-to-end secret, 32 bytes..")
 	cfg.RefreshTokens = true
 	cfg.CheckRevocation = true

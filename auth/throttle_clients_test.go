@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // These tests play attackers against the default login throttling for
@@ -46,7 +47,7 @@ func attempt(t *testing.T, s *Service, ctx context.Context, email, pw string) (c
 
 // ownerLogin logs the owner of email in with the right password, failing
 // the test if she is refused; it returns her new device token.
-func ownerLogin(t *testing.T, s *Service, clk *clock, ctx context.Context, email, who string) string {
+func ownerLogin(t *testing.T, s *Service, clk *testclock.Clock, ctx context.Context, email, who string) string {
 	t.Helper()
 	sess, err := s.Login(ctx, email, throttlePassword)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 const throttlePassword = "correct horse battery staple"
@@ -25,9 +26,9 @@ var t0 = time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 // throttle.Store ability, so the counters are in memory) holding the user
 // ada@example.com, with a settable clock and, unless cfg has a Logger, no
 // audit log.
-func throttleService(t *testing.T, cfg Config) (*Service, *clock, *fakeStore) {
+func throttleService(t *testing.T, cfg Config) (*Service, *testclock.Clock, *fakeStore) {
 	t.Helper()
-	clk := newClock(t0)
+	clk := testclock.New(t0)
 	cfg.Now = clk.Now
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

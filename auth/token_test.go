@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/token"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // The wire contract's example token: iat and exp of its documentation.
@@ -65,9 +66,9 @@ func tokenPayload(t *testing.T, token string) map[string]any {
 
 // tokenService is a Service whose clock stands still at the example token's
 // iat plus ten seconds.
-func tokenService(t *testing.T, cfg Config) (*Service, *clock) {
+func tokenService(t *testing.T, cfg Config) (*Service, *testclock.Clock) {
 	t.Helper()
-	clk := newClock(time.Unix(contractIat+10, 0))
+	clk := testclock.New(time.Unix(contractIat+10, 0))
 	cfg.Now = clk.Now
 	return newTestService(t, newFakeStore(), cfg), clk
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // testSecret is a 32-byte HS256 key, the shortest NewKey accepts.
@@ -62,32 +64,6 @@ func tokenPayload(t *testing.T, token string) map[string]any {
 	return m
 }
 
-// clock is a settable Config.Now, so that tests never sleep.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // User is whom the tests' service issues tokens for.
 type User struct{ ID, Name, Email string }
 
@@ -121,9 +97,9 @@ type service struct {
 
 // tokenService is a service whose clock stands still at the example token's
 // iat plus ten seconds, unless cfg.Now is set.
-func tokenService(t testing.TB, cfg serviceConfig) (*service, *clock) {
+func tokenService(t testing.TB, cfg serviceConfig) (*service, *testclock.Clock) {
 	t.Helper()
-	clk := newClock(time.Unix(contractIat+10, 0))
+	clk := testclock.New(time.Unix(contractIat+10, 0))
 	if cfg.Now == nil {
 		cfg.Now = clk.Now
 	}

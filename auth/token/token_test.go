@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // flipPadBit changes the last character of an unpadded base64 segment
@@ -404,7 +406,7 @@ func TestVerifyTokenDateRange(t *testing.T) {
 // error.
 func TestSign(t *testing.T) {
 	ks := mustKeySet(t, mustKey(t, "ed", testEdKey(1)), mustKey(t, "", testSecret))
-	clk := newClock(time.Unix(contractIat+10, 0))
+	clk := testclock.New(time.Unix(contractIat+10, 0))
 	c := &Claims{UserID: "u1", UserName: "Ada", Generation: 3,
 		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(clk.Now().Add(time.Minute))}}
 	tok, err := ks.Sign(c, map[string]any{"roles": []string{"admin"}, "kid": "x", "Role": "user"})

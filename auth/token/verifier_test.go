@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // validPayload is the payload of a token for user u1 issued at now, valid
@@ -144,7 +146,7 @@ func signRS256(t testing.TB, k *rsa.PrivateKey) func([]byte) []byte {
 // the three public keys only.
 type keyFixture struct {
 	svc        *service
-	clk        *clock
+	clk        *testclock.Clock
 	ed         ed25519.PrivateKey
 	ec         *ecdsa.PrivateKey
 	rsa        *rsa.PrivateKey
@@ -548,7 +550,7 @@ func TestNewVerifier(t *testing.T) {
 
 	// Defaults, and MaxTokenBytes: a token longer than the cap is refused
 	// before parsing, one at the cap is verified.
-	clk := newClock(time.Unix(contractIat, 0))
+	clk := testclock.New(time.Unix(contractIat, 0))
 	tok := jws(`{"alg":"EdDSA","kid":"ed"}`, validPayload(clk.Now()), signEd(testEdKey(1)))
 	v, err := NewVerifier(keys, Config{Now: clk.Now})
 	if err != nil {
@@ -584,7 +586,7 @@ func TestVerifierRejected(t *testing.T) {
 	}
 	var reports []report
 	gens := new(generations)
-	clk := newClock(time.Unix(contractIat, 0))
+	clk := testclock.New(time.Unix(contractIat, 0))
 	v, err := NewVerifier(mustKeySet(t, mustKey(t, "ed", testEdKey(1).Public())), Config{
 		Now:         clk.Now,
 		Revocations: gens,

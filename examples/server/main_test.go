@@ -26,15 +26,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
-	"github.com/go-sql-driver/mysql"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // start runs the server on a free loopback port, with args after -addr
@@ -830,7 +831,7 @@ func TestPruneSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeDB()
-	clock := newTestClock()
+	clock := testclock.New(time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC))
 	svc, err := auth.New(store, auth.Config{
 		Secret:        []byte(strings.Repeat("k", 32)),
 		RefreshTokens: true,
@@ -881,21 +882,6 @@ func sha256Hex(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// A testClock is a clock that moves only when told to, safe for
-// concurrent use.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 // TestSwitchAlgorithm restarts the server on one SQLite database with
 // another -alg: tokens of the previous key keep working, new logins get
 // tokens of the new one, and once every token the previous key signed
@@ -916,7 +902,7 @@ func TestSwitchAlgorithm(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "switch.db")
-			clock := newTestClock()
+			clock := testclock.New(time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC))
 			const login = `{"email":"admin1@user.com","password":"correct horse battery staple"}`
 
 			base, stop := startAt(t, clock.Now, dbPath, nil, "-alg", tc.from)
@@ -1039,7 +1025,7 @@ func signWithKept(t *testing.T, dbPath, alg string, kid any, payload map[string]
 // moment its tokens have all expired, and the loop returns once none is
 // left.
 func TestRetireKeys(t *testing.T) {
-	clock := newTestClock()
+	clock := testclock.New(time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC))
 	newKey := func(id string) *token.Key {
 		k, err := token.NewKey(id, []byte(strings.Repeat(id, 32)))
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
 // sessionEpoch is where the clocks of the session tests start: a whole
@@ -33,7 +34,7 @@ var sessionEpoch = time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
 // record of the Service's audit events.
 type sessionServer struct {
 	*App
-	clock *Clock
+	clock *testclock.Clock
 
 	mu     sync.Mutex
 	events []auth.Event
@@ -50,7 +51,7 @@ func sessionsOn() auth.Config {
 // and these tests are not about hashing capacity.
 func newSessionServer(t *testing.T, store auth.UserStore, cfg auth.Config) *sessionServer {
 	t.Helper()
-	s := &sessionServer{clock: &Clock{t: sessionEpoch}}
+	s := &sessionServer{clock: testclock.New(sessionEpoch)}
 	cfg.Now = s.clock.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.OnEvent = func(_ context.Context, e auth.Event) {

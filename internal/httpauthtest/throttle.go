@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +15,8 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
+	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
-
-// Clock is a settable auth.Config.Now.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // Loopback is 127.0.0.1 as a trusted proxy: with it, a test names the
 // client in X-Forwarded-For.
@@ -42,7 +24,7 @@ var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // NewThrottleApp serves the endpoints of a Service on store with the
 // given configurations (clk as the clock) on a loopback listener.
-func NewThrottleApp(t *testing.T, store auth.UserStore, clk *Clock, acfg auth.Config, hcfg httpauth.Config) *App {
+func NewThrottleApp(t *testing.T, store auth.UserStore, clk *testclock.Clock, acfg auth.Config, hcfg httpauth.Config) *App {
 	t.Helper()
 	acfg.Secret = Secret
 	acfg.Now = clk.Now
@@ -68,8 +50,8 @@ func NewThrottleApp(t *testing.T, store auth.UserStore, clk *Clock, acfg auth.Co
 }
 
 // NewTestClock returns a Clock at a fixed time.
-func NewTestClock() *Clock {
-	return &Clock{t: time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)}
+func NewTestClock() *testclock.Clock {
+	return testclock.New(time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC))
 }
 
 // LoginJSON is a login request body for email and pw.
