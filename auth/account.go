@@ -47,7 +47,7 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 // makes this one fail with ErrInvalidCredentials. If the user's sessions
 // are revoked by another call while this one runs, the password is
 // changed but no session is returned: the error wraps [ErrSessionsRevoked].
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Session, error) {
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Grant, error) {
 	if s.passwords == nil {
 		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
 	}

@@ -56,7 +56,7 @@ func TestChangePassword(t *testing.T) {
 	}
 	// Every other session ended: refresh tokens and, with
 	// CheckRevocation, access tokens issued in earlier seconds.
-	for _, old := range []*Session{a, b} {
+	for _, old := range []*Grant{a, b} {
 		if _, err := f.s.VerifyToken(ctx, old.Token); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("an older access token after ChangePassword: VerifyToken = %v, want ErrInvalidToken", err)
 		}

@@ -38,7 +38,7 @@ type deviceTokenKey struct{}
 // if it is valid for the account named: the attempt is then throttled
 // under that device's own counter only (see Config.LoginThrottle).
 // An invalid, expired or foreign token is ignored, as if none were given.
-// Device tokens come from [Session.DeviceToken]; package httpauth keeps
+// Device tokens come from [Grant.DeviceToken]; package httpauth keeps
 // them in a cookie.
 func WithDeviceToken(ctx context.Context, token string) context.Context {
 	return context.WithValue(ctx, deviceTokenKey{}, token)
@@ -107,7 +107,7 @@ func (s *Service) ValidDeviceToken(email, token string) bool {
 
 // withDeviceToken adds a device token for its account to a new session,
 // as Signup and Login return it.
-func (s *Service) withDeviceToken(sess *Session, err error) (*Session, error) {
+func (s *Service) withDeviceToken(sess *Grant, err error) (*Grant, error) {
 	if err != nil {
 		return nil, err
 	}

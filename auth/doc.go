@@ -98,7 +98,7 @@
 // front end gave with [WithClientIP] (an IPv4 address, or the /64 network
 // of an IPv6 one); calls with neither are all one client, "unknown". A
 // device token (OWASP's device cookie) comes with every session that
-// Signup and Login return ([Session.DeviceToken]): an HMAC, under a key
+// Signup and Login return ([Grant.DeviceToken]): an HMAC, under a key
 // derived from Config.Secret, of the account key, a random nonce and an
 // expiry ([DeviceTokenLifetime], 180 days), kept by no store. A client
 // that presents it at its next logins is counted on its own and is not

@@ -104,7 +104,7 @@ var errRefreshOff = fmt.Errorf("auth: refresh tokens are off (Config.RefreshToke
 // gen is still the user's generation. If it is not, the user's sessions
 // were revoked since the caller read gen, and startSession returns an
 // error wrapping ErrSessionsRevoked.
-func (s *Service) startSession(ctx context.Context, u User, gen int64) (*Session, error) {
+func (s *Service) startSession(ctx context.Context, u User, gen int64) (*Grant, error) {
 	var refresh string
 	if s.refresh.on {
 		var err error
@@ -143,13 +143,13 @@ func (s *Service) newRefreshToken(ctx context.Context, userID string, gen int64)
 
 // session issues an access token of generation gen for u and returns it
 // with the refresh token, if any.
-func (s *Service) session(ctx context.Context, u User, refresh string, gen int64) (*Session, error) {
+func (s *Service) session(ctx context.Context, u User, refresh string, gen int64) (*Grant, error) {
 	token, exp, err := s.issueToken(ctx, u, gen)
 	if err != nil {
 		return nil, err
 	}
 	u.PasswordHash = ""
-	return &Session{User: u, Token: token, ExpiresAt: exp, RefreshToken: refresh}, nil
+	return &Grant{User: u, Token: token, ExpiresAt: exp, RefreshToken: refresh}, nil
 }
 
 // generation returns the session generation of the user with ID userID,
@@ -183,11 +183,11 @@ func (s *Service) generation(ctx context.Context, userID string) (int64, error) 
 // [*FieldError] for "refreshToken". With refresh tokens off, Refresh
 // returns an error wrapping errors.ErrUnsupported. Store failures are
 // returned wrapped.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, error) {
 	if !s.refresh.on {
 		return nil, errRefreshOff
 	}
-	reject := func(reason, userID string) (*Session, error) {
+	reject := func(reason, userID string) (*Grant, error) {
 		s.record(ctx, Event{Kind: EventRefreshRejected, UserID: userID, Reason: "refresh token " + reason})
 		if reason == "expired" {
 			return nil, fmt.Errorf("%w: refresh token: %w", ErrInvalidToken, ErrTokenExpired)

@@ -266,7 +266,7 @@ const (
 )
 
 // signup signs up the fixture's user and returns the session.
-func (f *sessFixture) signup(t *testing.T) *Session {
+func (f *sessFixture) signup(t *testing.T) *Grant {
 	t.Helper()
 	sess, err := f.s.Signup(context.Background(), NewUser{Name: "Ada", Email: sessEmail, Password: sessPassword})
 	if err != nil {
@@ -276,7 +276,7 @@ func (f *sessFixture) signup(t *testing.T) *Session {
 }
 
 // login logs the fixture's user in and returns the session.
-func (f *sessFixture) login(t *testing.T) *Session {
+func (f *sessFixture) login(t *testing.T) *Grant {
 	t.Helper()
 	sess, err := f.s.Login(context.Background(), sessEmail, sessPassword)
 	if err != nil {
@@ -286,7 +286,7 @@ func (f *sessFixture) login(t *testing.T) *Session {
 }
 
 // refresh calls Refresh and fails the test if it fails.
-func (f *sessFixture) refresh(t *testing.T, token string) *Session {
+func (f *sessFixture) refresh(t *testing.T, token string) *Grant {
 	t.Helper()
 	sess, err := f.s.Refresh(context.Background(), token)
 	if err != nil {
@@ -362,7 +362,7 @@ func TestRefreshTokenIssued(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range []struct {
 		what string
-		sess *Session
+		sess *Grant
 		at   time.Time
 	}{{"Signup", signup, sessStart}, {"Login", login, f.clk.Now()}} {
 		tok := c.sess.RefreshToken
@@ -595,7 +595,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 
 func TestRefreshConcurrent(t *testing.T) {
 	const n = 20
-	run := func(t *testing.T, f *sessFixture, tok string) (sessions []*Session, errs []error) {
+	run := func(t *testing.T, f *sessFixture, tok string) (sessions []*Grant, errs []error) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -755,7 +755,7 @@ func TestRevokeSessions(t *testing.T) {
 	if ev := f.events.of(EventSessionsRevoked); len(ev) != 1 || ev[0].UserID != a.User.ID {
 		t.Errorf("EventSessionsRevoked events = %+v", ev)
 	}
-	for _, sess := range []*Session{a, b} {
+	for _, sess := range []*Grant{a, b} {
 		_, err := f.s.VerifyToken(ctx, sess.Token)
 		if !errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrTokenExpired) {
 			t.Errorf("access token issued a second earlier: VerifyToken = %v, want ErrInvalidToken", err)
@@ -772,7 +772,7 @@ func TestRevokeSessions(t *testing.T) {
 	c := f.login(t)
 	f.clk.Add(time.Second)
 	d := f.login(t)
-	for _, sess := range []*Session{c, d} {
+	for _, sess := range []*Grant{c, d} {
 		if _, err := f.s.VerifyToken(ctx, sess.Token); err != nil {
 			t.Errorf("access token issued after the revocation: %v", err)
 		}

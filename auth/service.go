@@ -61,7 +61,7 @@ type Config struct {
 	Audience string
 
 	// RefreshTokens turns refresh tokens on: Signup and Login then also
-	// return one (Session.RefreshToken), which [Service.Refresh] trades
+	// return one (Grant.RefreshToken), which [Service.Refresh] trades
 	// for a new access token and a new refresh token, the old one being
 	// spent; [Service.Logout] ends the session. The store must implement
 	// [SessionStore]. Default: false: a session is
@@ -295,9 +295,10 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	}, nil
 }
 
-// Session is what a successful Signup, Login, Refresh or ChangePassword
-// returns.
-type Session struct {
+// Grant is what a successful Signup, Login, Refresh or ChangePassword
+// grants: the account and its tokens. (A session, in this package, is a
+// family of refresh tokens: see [SessionStore].)
+type Grant struct {
 	User      User      // the account; PasswordHash is always empty
 	Token     string    // the signed access token
 	ExpiresAt time.Time // when Token expires
@@ -329,7 +330,7 @@ type NewUser struct {
 // NFKC-normalised before hashing. A rejected input is a [*FieldError]; an email already registered
 // is [ErrDuplicateEmail]; exhausted hashing capacity is [ErrBusy]. Store
 // failures are returned wrapped.
-func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
+func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 	name, err := normalizeName(nu.Name)
 	if err != nil {
 		return nil, err
@@ -404,8 +405,8 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Session, error) {
 // want of hashing capacity or a working store, see the backoff too. If a
 // counter cannot be read or written, Login fails with that error, wrapped,
 // and checks nothing: throttling fails closed. A successful Login returns a new
-// device token in [Session.DeviceToken].
-func (s *Service) Login(ctx context.Context, email, password string) (*Session, error) {
+// device token in [Grant.DeviceToken].
+func (s *Service) Login(ctx context.Context, email, password string) (*Grant, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return nil, err

@@ -108,7 +108,7 @@
 //
 // A successful sign-up or login sets the cookie [DeviceCookie]
 // ("gatehouse_device") to a new device token of the account
-// ([auth.Session.DeviceToken]; the response body does not change):
+// ([auth.Grant.DeviceToken]; the response body does not change):
 // HttpOnly, SameSite=Strict, Path {prefix}/login, so that the browser
 // sends it to the login route only, Max-Age 180 days
 // ([auth.DeviceTokenLifetime]), and Secure when the request came over TLS

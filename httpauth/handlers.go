@@ -83,7 +83,7 @@ type Config struct {
 
 // DeviceCookie is the name of the cookie in which the sign-up and login
 // endpoints keep the device token of the account
-// ([auth.Session.DeviceToken]): HttpOnly, SameSite=Strict, Secure when
+// ([auth.Grant.DeviceToken]): HttpOnly, SameSite=Strict, Secure when
 // the request came over TLS or Config.DeviceCookieSecure is set, with
 // Path {prefix}/login, so that only the login endpoint sees it, and a
 // Max-Age of [auth.DeviceTokenLifetime]. A login that presents one valid
@@ -213,7 +213,7 @@ func (h *Handler) Signup() http.Handler {
 		}
 		h.limited(w, r, h.signupIP,
 			func(err error) bool { return err == nil || errors.Is(err, auth.ErrDuplicateEmail) },
-			func(ctx context.Context) (*auth.Session, error) {
+			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.Signup(ctx, auth.NewUser{Name: f[0], Email: f[1], Password: f[2]})
 				h.setDeviceCookie(w, r, s)
 				return s, err
@@ -240,7 +240,7 @@ func (h *Handler) Login() http.Handler {
 		}
 		h.limited(w, r, limit,
 			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
-			func(ctx context.Context) (*auth.Session, error) {
+			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.Login(auth.WithDeviceToken(ctx, device), f[0], f[1])
 				h.setDeviceCookie(w, r, s)
 				return s, err
@@ -250,7 +250,7 @@ func (h *Handler) Login() http.Handler {
 
 // setDeviceCookie sets the DeviceCookie of s, if s is a session with a
 // device token.
-func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *auth.Session) {
+func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *auth.Grant) {
 	if s == nil || s.DeviceToken == "" {
 		return
 	}
@@ -333,7 +333,7 @@ func (h *Handler) ChangePassword() http.Handler {
 		c, _ := ClaimsFromContext(r.Context())
 		h.limited(w, r, h.loginIP,
 			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
-			func(ctx context.Context) (*auth.Session, error) {
+			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				if errors.Is(err, auth.ErrInvalidCredentials) {
 					err = errWrongPassword
@@ -364,7 +364,7 @@ func (h *Handler) respondEmpty(w http.ResponseWriter, r *http.Request, err error
 // uncounted must not be answered as usual), while a success stands and the
 // error is logged.
 func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Limiter,
-	counts func(error) bool, call func(context.Context) (*auth.Session, error)) {
+	counts func(error) bool, call func(context.Context) (*auth.Grant, error)) {
 	ctx, client := h.client(r)
 	release := func(bool) error { return nil }
 	if l != nil {
@@ -397,7 +397,7 @@ type sessionResponse struct {
 	RefreshToken string `json:"refreshToken,omitempty"`
 }
 
-func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Session, err error) {
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant, err error) {
 	if err == nil {
 		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
 			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
