@@ -2,7 +2,7 @@
 # HTTP load test of the example server with wrk, on loopback only: GET
 # /healthz (no auth) against GET /api/user/me (a valid bearer token through
 # httpauth's middleware), interleaved, on one server process, printing
-# requests/second for each and the ratio me/healthz (issue 7's goal: at
+# requests/second for each and the ratio me/healthz (the goal: at
 # least 0.85).
 #
 #   cd bench && ./load.sh

@@ -864,7 +864,7 @@ func AttackInjectionStoredLiterally(t *testing.T, stores []Store) {
 			a.untouched(t, before, tt.status == 400)
 		}
 		// Four wrong passwords: fewer than the five failures after which
-		// per-account throttling (issue 4) makes an account wait, so each
+		// per-account throttling makes an account wait, so each
 		// is checked and refused for what it is.
 		for _, pw := range []string{`' OR '1'='1`, `") OR true --`, `*`, `%`} {
 			before := a.effects(t)

@@ -1,6 +1,7 @@
 // Command ratios reads `go test -bench` output (files named as arguments,
 // or standard input) and prints, for the comparison harness's benchmarks,
-// the median of each benchmark's runs and the ratios issue 7 asks for:
+// the median of each benchmark's runs and the ratios that the project's
+// goals are stated in:
 //
 //   - Verify: each contender relative to the hand-rolled floor and to
 //     golang-jwt;
