@@ -22,22 +22,22 @@ var secret = func() []byte {
 	return s[:]
 }()
 
-// The seed API's user, as in SPEC.md's example token.
+// The wire contract's user, as in SPEC.md's example token.
 const (
-	seedUserID   = "5ef5b4d2b56aad8240db229c"
-	seedUserName = "admin1"
-	seedEmail    = "admin1@user.com"
+	contractUserID   = "5ef5b4d2b56aad8240db229c"
+	contractUserName = "admin1"
+	contractEmail    = "admin1@user.com"
 )
 
-var seedUser = auth.User{ID: seedUserID, Name: seedUserName, Email: seedEmail}
+var contractUser = auth.User{ID: contractUserID, Name: contractUserName, Email: contractEmail}
 
 // discard is the logger given to our Service, so that no benchmark pays
 // for logging.
 var discard = slog.New(slog.DiscardHandler)
 
-// seedClaims is the payload of the seed API's tokens, plus optional iss and
+// contractClaims is the payload of the wire contract's tokens, plus optional iss and
 // aud (for auth0's validator, which requires both).
-type seedClaims struct {
+type contractClaims struct {
 	UserID   string `json:"userId"`
 	UserName string `json:"userName"`
 	Email    string `json:"email"`
@@ -48,7 +48,7 @@ type seedClaims struct {
 }
 
 // signHS256 signs payload by hand, with the header {"alg":"HS256","typ":"JWT"}
-// that the seed implementation wrote, so that no library under test made the
+// that the original implementation wrote, so that no library under test made the
 // token it is measured on.
 func signHS256(tb testing.TB, payload any) string {
 	tb.Helper()
@@ -63,11 +63,11 @@ func signHS256(tb testing.TB, payload any) string {
 	return input + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
-// seedToken returns a token of exactly the seed's shape:
+// contractToken returns a token of exactly the wire contract's shape:
 // {userId, userName, email, iat, exp}, exp - iat = 3600, issued now.
-func seedToken(tb testing.TB) string {
+func contractToken(tb testing.TB) string {
 	now := time.Now().Unix()
-	return signHS256(tb, seedClaims{UserID: seedUserID, UserName: seedUserName, Email: seedEmail,
+	return signHS256(tb, contractClaims{UserID: contractUserID, UserName: contractUserName, Email: contractEmail,
 		IssuedAt: now, Expires: now + 3600})
 }
 
@@ -77,10 +77,10 @@ const (
 	benchAudience = "bench-api"
 )
 
-// seedTokenIssAud is seedToken plus iss and aud (a single string).
-func seedTokenIssAud(tb testing.TB) string {
+// contractTokenIssAud is contractToken plus iss and aud (a single string).
+func contractTokenIssAud(tb testing.TB) string {
 	now := time.Now().Unix()
-	return signHS256(tb, seedClaims{UserID: seedUserID, UserName: seedUserName, Email: seedEmail,
+	return signHS256(tb, contractClaims{UserID: contractUserID, UserName: contractUserName, Email: contractEmail,
 		Issuer: benchIssuer, Audience: benchAudience, IssuedAt: now, Expires: now + 3600})
 }
 
@@ -127,7 +127,7 @@ func ourVerifier(tb testing.TB, cached bool) *token.Verifier {
 	return v
 }
 
-// jwtClaims is the typed claims struct given to golang-jwt: the seed's
+// jwtClaims is the typed claims struct given to golang-jwt: the wire contract's
 // fields next to the registered claims, as our token.Claims has them.
 type jwtClaims struct {
 	UserID   string `json:"userId"`

@@ -21,7 +21,7 @@ var protected = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 })
 
-// ---- a minimal hand-written golang-jwt middleware (the issue's baseline) ----
+// ---- a minimal hand-written golang-jwt middleware (the baseline) ----
 
 type minimalKey struct{}
 
@@ -44,7 +44,7 @@ func golangJWTMiddleware(next http.Handler) http.Handler {
 
 // ---- auth0/go-jwt-middleware v2 ----
 
-// auth0Claims decodes the seed's private claims, as golang-jwt's typed
+// auth0Claims decodes the wire contract's private claims, as golang-jwt's typed
 // claims and ours do.
 type auth0Claims struct {
 	UserID   string `json:"userId"`
@@ -60,7 +60,7 @@ func (c *auth0Claims) Validate(context.Context) error {
 }
 
 // auth0Middleware: its validator requires an issuer and an audience, so it
-// is given the seed token plus iss and aud (seedTokenIssAud).
+// is given the seed token plus iss and aud (contractTokenIssAud).
 func auth0Middleware(tb testing.TB, next http.Handler) http.Handler {
 	v, err := validator.New(func(context.Context) (any, error) { return secret, nil },
 		validator.HS256, benchIssuer, []string{benchAudience},
@@ -95,7 +95,7 @@ type middlewareCase struct {
 }
 
 func middlewareCases(tb testing.TB) []middlewareCase {
-	seed, issAud := seedToken(tb), seedTokenIssAud(tb)
+	seed, issAud := contractToken(tb), contractTokenIssAud(tb)
 	return []middlewareCase{
 		{"bare", protected, seed},
 		{"golang_jwt_min", golangJWTMiddleware(protected), seed},

@@ -207,19 +207,19 @@ func verifiers(tb testing.TB) []struct {
 }
 
 // TestVerifiersAgree checks the harness itself: every contender accepts the
-// seed-shaped token and refuses the same forgeries, so that no benchmark
+// contract-shaped token and refuses the same forgeries, so that no benchmark
 // measures a verifier that skips work.
 func TestVerifiersAgree(t *testing.T) {
-	good := seedToken(t)
+	good := contractToken(t)
 	now := time.Now().Unix()
 	h, rest, _ := strings.Cut(good, ".")
 	p, sig, _ := strings.Cut(rest, ".")
 	enc := base64.RawURLEncoding
 	bad := map[string]string{
 		"bad signature": h + "." + p + "." + sig[:len(sig)-2] + "AA",
-		"expired": signHS256(t, seedClaims{UserID: seedUserID, UserName: seedUserName, Email: seedEmail,
+		"expired": signHS256(t, contractClaims{UserID: contractUserID, UserName: contractUserName, Email: contractEmail,
 			IssuedAt: now - 7200, Expires: now - 3600}),
-		"no exp":      signHS256(t, map[string]any{"userId": seedUserID, "iat": now}),
+		"no exp":      signHS256(t, map[string]any{"userId": contractUserID, "iat": now}),
 		"alg none":    enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + p + ".",
 		"other key":   strings.Replace(good, sig, enc.EncodeToString(make([]byte, 32)), 1),
 		"padded sig":  good + "=",
@@ -234,7 +234,7 @@ func TestVerifiersAgree(t *testing.T) {
 	for _, v := range verifiers(t) {
 		t.Run(v.name, func(t *testing.T) {
 			id, err := v.fn(good)
-			if err != nil || id != seedUserID {
+			if err != nil || id != contractUserID {
 				t.Fatalf("good token: (%q, %v)", id, err)
 			}
 			for name, tok := range bad {
@@ -252,12 +252,12 @@ func TestVerifiersAgree(t *testing.T) {
 	}
 }
 
-// BenchmarkVerify verifies the same seed-shaped HS256 token with each
+// BenchmarkVerify verifies the same contract-shaped HS256 token with each
 // contender; a valid token every time, so every iteration does the full
 // work (signature, JSON, exp), except for ours_*_cached, which measure our
 // verified-token cache's hit path.
 func BenchmarkVerify(b *testing.B) {
-	token := seedToken(b)
+	token := contractToken(b)
 	for _, v := range verifiers(b) {
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -272,8 +272,8 @@ func BenchmarkVerify(b *testing.B) {
 
 // ---- issue ----
 
-// BenchmarkIssue signs a token for the seed user: golang-jwt's
-// SignedString with typed claims of the seed's shape (the issue's
+// BenchmarkIssue signs a token for the contract's example user: golang-jwt's
+// SignedString with typed claims of the wire contract's shape (the
 // baseline), golang-jwt with the same claims as ours (plus sub and a
 // random 128-bit jti from crypto/rand), and our Service.IssueToken.
 func BenchmarkIssue(b *testing.B) {
@@ -281,7 +281,7 @@ func BenchmarkIssue(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			now := time.Now().Truncate(time.Second)
-			c := &jwtClaims{UserID: seedUserID, UserName: seedUserName, Email: seedEmail,
+			c := &jwtClaims{UserID: contractUserID, UserName: contractUserName, Email: contractEmail,
 				RegisteredClaims: jwt.RegisteredClaims{
 					IssuedAt:  jwt.NewNumericDate(now),
 					ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
@@ -304,7 +304,7 @@ func BenchmarkIssue(b *testing.B) {
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := svc.IssueToken(ctx, seedUser); err != nil {
+			if _, _, err := svc.IssueToken(ctx, contractUser); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -319,7 +319,7 @@ func TestIssuedTokensVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := ourService(t, "", "", false)
-	ours, _, err := svc.IssueToken(context.Background(), seedUser)
+	ours, _, err := svc.IssueToken(context.Background(), contractUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,9 +354,9 @@ func golangJWTIssueLikeOurs() (string, error) {
 		return "", err
 	}
 	now := time.Now().Truncate(time.Second)
-	c := &jwtClaims{UserID: seedUserID, UserName: seedUserName, Email: seedEmail,
+	c := &jwtClaims{UserID: contractUserID, UserName: contractUserName, Email: contractEmail,
 		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   seedUserID,
+			Subject:   contractUserID,
 			ID:        hex.EncodeToString(jti[:]),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),

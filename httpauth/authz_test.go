@@ -340,7 +340,7 @@ func TestAuthzResourceService(t *testing.T) {
 		{"user's EdDSA token", bobEd, 200, 200, 403},
 		{"EdDSA signed by hand with the issuer's key", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": ed.ID()}, claims()), 200, 200, 200},
 		{"the issuer's HS256 token, signed with its secret", bobHS["token"], 200, 401, 401},
-		{"seed-shaped HS256 token under the secret", httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(now), httpauthtest.Secret), 200, 401, 401},
+		{"contract-shaped HS256 token under the secret", httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, contractPayload(now), httpauthtest.Secret), 200, 401, 401},
 		{"HS256 under the secret, with the EdDSA kid", httpauthtest.SignHeader(t, jwt.SigningMethodHS256, httpauthtest.Secret, map[string]any{"kid": ed.ID()}, claims()), 401, 401, 401},
 		{"the issuer's key, a kid naming no key", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, map[string]any{"kid": "no-such-key"}, claims()), 401, 401, 401},
 		{"the issuer's key, no kid", httpauthtest.SignHeader(t, jwt.SigningMethodEdDSA, edPriv, nil, claims()), 401, 401, 401},

@@ -55,14 +55,14 @@ func TestInteropNode(t *testing.T) {
 	t.Run("a wrong token fails in jsonwebtoken", func(t *testing.T) {
 		// The check above can fail: a token signed with another secret
 		// must be rejected by the same script.
-		other := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), []byte("not the secret but 32 bytes long!!"))
+		other := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, contractPayload(time.Now()), []byte("not the secret but 32 bytes long!!"))
 		if _, err := nodeJWT(t, "verify", other); err == nil {
 			t.Fatal("jsonwebtoken accepted a token signed with another secret")
 		}
 	})
 
-	t.Run("seed-shaped token from jsonwebtoken passes the middleware", func(t *testing.T) {
-		token, err := nodeJWT(t, "sign", seedPayload(time.Now()))
+	t.Run("contract-shaped token from jsonwebtoken passes the middleware", func(t *testing.T) {
+		token, err := nodeJWT(t, "sign", contractPayload(time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}

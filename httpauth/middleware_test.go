@@ -16,8 +16,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// seedPayload is the seed API's token payload, valid from now for an hour.
-func seedPayload(now time.Time) string {
+// contractPayload is the wire contract's token payload, valid from now for an hour.
+func contractPayload(now time.Time) string {
 	return `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":` +
 		itoa(now.Unix()) + `,"exp":` + itoa(now.Add(time.Hour).Unix()) + `}`
 }
@@ -52,7 +52,7 @@ func TestMiddlewareFailures(t *testing.T) {
 		}
 		return "A" + s[1:]
 	}
-	payload := seedPayload(now)
+	payload := contractPayload(now)
 	none := func(alg string) string {
 		return httpauthtest.B64URL.EncodeToString([]byte(`{"alg":"`+alg+`","typ":"JWT"}`)) + "." + httpauthtest.B64URL.EncodeToString([]byte(payload)) + "."
 	}
@@ -116,16 +116,16 @@ func TestMiddlewareFailures(t *testing.T) {
 }
 
 // TestMiddlewareAccepts checks the tokens that must pass: ours (with any
-// case of the scheme) and a seed-shaped token signed by hand.
+// case of the scheme) and a contract-shaped token signed by hand.
 func TestMiddlewareAccepts(t *testing.T) {
 	s := httpauthtest.NewApp(t, nil, auth.Config{})
 	sess := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
-	seed := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), httpauthtest.Secret)
+	contract := httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, contractPayload(time.Now()), httpauthtest.Secret)
 	for _, tt := range []struct{ name, auth, wantID string }{
 		{"ours", "Bearer " + sess["token"], sess["userId"]},
 		{"lower-case scheme", "bearer " + sess["token"], sess["userId"]},
 		{"upper-case scheme", "BEARER " + sess["token"], sess["userId"]},
-		{"seed-shaped token", "Bearer " + seed, "5ef5b4d2b56aad8240db229c"},
+		{"contract-shaped token", "Bearer " + contract, "5ef5b4d2b56aad8240db229c"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", tt.auth)

@@ -32,7 +32,7 @@ func TestRotationReplicas(t *testing.T) { httpauthtest.RotationReplicas(t, memor
 // old key's kid and those issued after the new key's; and once the old key
 // is removed, the stream's old tokens fail, as they must, so the stream
 // would have seen a rotation that broke them. Twice: from one EdDSA key to
-// another, and from the secret of a default Service (the seed's HS256
+// another, and from the secret of a default Service (the wire contract's HS256
 // tokens, no kid) to an EdDSA key, which moves a deployment to asymmetric
 // keys without logging anyone out.
 func TestRotationUnderLoad(t *testing.T) {
@@ -59,9 +59,9 @@ func TestRotationUnderLoad(t *testing.T) {
 			}
 			var seed string
 			if oldKey.Algorithm() == "HS256" {
-				// A token of the seed's shape signed by another
+				// A token of the wire contract's shape signed by another
 				// implementation with the same secret: no kid, no sub.
-				seed = httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, seedPayload(time.Now()), httpauthtest.Secret)
+				seed = httpauthtest.HS256(`{"alg":"HS256","typ":"JWT"}`, contractPayload(time.Now()), httpauthtest.Secret)
 			}
 			for c := range clients {
 				email := fmt.Sprintf("client%d@example.com", c)

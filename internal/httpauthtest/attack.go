@@ -337,7 +337,7 @@ func AttackTokens(t *testing.T, stores []Store) {
 		tests := []tokenCase{
 			// Sanity: the real token passes, so the rest fail for their own reason.
 			{name: "control: our token", header: Bearer(good), status: 200, sent: true},
-			{name: "control: seed-shaped token under the secret", header: Bearer(ours(valid)), status: 200, sent: true},
+			{name: "control: contract-shaped token under the secret", header: Bearer(ours(valid)), status: 200, sent: true},
 
 			// alg "none", in every spelling, unsigned and HMAC'd with the secret.
 			{name: "alg none unsigned", header: Bearer(unsigned("none"))},

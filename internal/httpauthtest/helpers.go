@@ -130,7 +130,7 @@ func (s *App) Signup(t *testing.T, name, email, password string) map[string]stri
 	return DecodeSession(t, r.Body)
 }
 
-// DecodeSession checks that body is exactly the seed's success shape.
+// DecodeSession checks that body is exactly the wire contract's success shape.
 func DecodeSession(t *testing.T, body string) map[string]string {
 	t.Helper()
 	var m map[string]any

@@ -78,7 +78,7 @@ func (s *sessionServer) countEvents(kind auth.EventKind, userID string) int {
 	return n
 }
 
-// refreshSession checks that r is a 200 whose body is exactly the seed's
+// refreshSession checks that r is a 200 whose body is exactly the wire contract's
 // four members plus refreshToken, all non-empty strings, with
 // Cache-Control: no-store, and returns the members.
 func refreshSession(t *testing.T, what string, r Response) map[string]string {
@@ -577,7 +577,7 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSessionServer(t, store, tc.cfg)
 			email := strings.ReplaceAll(tc.name, " ", "-") + "@example.com"
-			up := s.Signup(t, "Ada", email, Password) // exactly the seed's four members
+			up := s.Signup(t, "Ada", email, Password) // exactly the wire contract's four members
 			r := s.Post(t, LoginPath, LoginBody(email, Password))
 			if r.Status != http.StatusOK {
 				t.Fatalf("login: %d %s", r.Status, r.Body)
@@ -600,7 +600,7 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 					t.Errorf("logout-all: %d %s, want 404", r.Status, r.Body)
 				}
 				// A password change needs no session tracking; its
-				// answer has the seed's shape.
+				// answer has the wire contract's shape.
 				r = s.changePassword(t, up["token"], Password, "another fine passphrase")
 				if r.Status != http.StatusOK {
 					t.Fatalf("password change: %d %s", r.Status, r.Body)

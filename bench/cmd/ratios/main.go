@@ -169,7 +169,7 @@ func main() {
 		}
 		groups[b.group] = append(groups[b.group], b)
 	}
-	// The issue's order: verification, issue, middleware; others after.
+	// The goals' order: verification, issue, middleware; others after.
 	rank := func(g string) int {
 		if i := slices.Index([]string{"Verify", "Issue", "Middleware"}, g); i >= 0 {
 			return i
