@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gatehouse-go/gatehouse/auth/throttle"
 
 	"github.com/gatehouse-go/gatehouse/auth/password"
 )

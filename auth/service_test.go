@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
+
 	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
@@ -76,7 +78,7 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims := tokenPayload(t, tok)
+	claims := tokentest.Payload(t, tok)
 	if d := claims["exp"].(float64) - claims["iat"].(float64); d != 3600 {
 		t.Errorf("exp - iat = %v, want 3600", d)
 	}

@@ -4,64 +4,36 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
+
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
-// The wire contract's example token: iat and exp of its documentation.
+// The wire contract's example token (see package tokentest).
 const (
-	contractIat     = 1594967081
-	contractExp     = 1594970681
-	contractHeader  = `{"alg":"HS256","typ":"JWT"}`
-	contractPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
+	contractIat     = tokentest.ContractIat
+	contractExp     = tokentest.ContractExp
+	contractHeader  = tokentest.ContractHeader
+	contractPayload = tokentest.ContractPayload
 )
 
-// seg encodes a token segment the way RFC 7515 says: unpadded base64url.
-func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// signSegments signs already-encoded segments with HMAC, as any JWT library
-// would, without golang-jwt.
-func signSegments(h func() hash.Hash, secret []byte, header, payload string) string {
-	m := hmac.New(h, secret)
-	m.Write([]byte(header + "." + payload))
-	return header + "." + payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+func seg(s string) string { return tokentest.Segment(s) }
 
 // handToken is an HS256 token of the given JSON header and payload signed
 // with testSecret.
 func handToken(header, payload string) string {
-	return signSegments(sha256.New, testSecret, seg(header), seg(payload))
-}
-
-// tokenPayload decodes the payload of token without verifying it.
-func tokenPayload(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token %q has %d segments", token, len(parts))
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("payload segment: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("payload %s: %v", b, err)
-	}
-	return m
+	return tokentest.SignSegments(sha256.New, testSecret, seg(header), seg(payload))
 }
 
 // tokenService is a Service whose clock stands still at the example token's
@@ -96,7 +68,7 @@ func TestIssueTokenPayload(t *testing.T) {
 			if h, _ := base64.RawURLEncoding.DecodeString(parts[0]); string(h) != contractHeader {
 				t.Errorf("header = %s, want %s", h, contractHeader)
 			}
-			m := tokenPayload(t, tok)
+			m := tokentest.Payload(t, tok)
 			want := []string{"userId", "userName", "email", "iat", "exp", "sub", "jti"}
 			if tt.iss != "" {
 				want = append(want, "iss")
@@ -160,20 +132,6 @@ func validPayload(now time.Time) string {
 	return fmt.Sprintf(`{"userId":"u1","userName":"n","email":"u1@example.com","iat":%d,"exp":%d}`, now.Unix(), now.Unix()+600)
 }
 
-// tokenHeader decodes the header of token without verifying it.
-func tokenHeader(t testing.TB, token string) map[string]any {
-	t.Helper()
-	h, err := base64.RawURLEncoding.Strict().DecodeString(token[:strings.IndexByte(token, '.')])
-	if err != nil {
-		t.Fatalf("header of %q: %v", token, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(h, &m); err != nil {
-		t.Fatalf("header %s: %v", h, err)
-	}
-	return m
-}
-
 // testEdKey is the Ed25519 private key whose seed is 32 copies of b.
 func testEdKey(b byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, ed25519.SeedSize))
@@ -229,7 +187,7 @@ func TestServiceKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := tokenHeader(t, next); h["alg"] != "EdDSA" || h["kid"] != "ed" {
+		if h := tokentest.Header(t, next); h["alg"] != "EdDSA" || h["kid"] != "ed" {
 			t.Errorf("after Rotate, header = %v", h)
 		}
 		for _, tok := range []string{tok, next} {
@@ -249,7 +207,7 @@ func TestServiceKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The secret signs nothing and verifies nothing when Keys is set.
-		if h := tokenHeader(t, tok); h["alg"] != "EdDSA" || h["kid"] != "ed" {
+		if h := tokentest.Header(t, tok); h["alg"] != "EdDSA" || h["kid"] != "ed" {
 			t.Errorf("header = %v", h)
 		}
 		hs := handToken(contractHeader, validPayload(time.Unix(contractIat+10, 0)))
@@ -281,7 +239,7 @@ func TestCustomClaims(t *testing.T) {
 	if !slices.Equal(calls, []string{"req-1/u1"}) {
 		t.Errorf("CustomClaims calls = %q, want the caller's ctx and user once", calls)
 	}
-	if m := tokenPayload(t, tok); fmt.Sprint(m["roles"]) != "[reader admin]" || m["tenant"] != "acme" || m["userId"] != "u1" {
+	if m := tokentest.Payload(t, tok); fmt.Sprint(m["roles"]) != "[reader admin]" || m["tenant"] != "acme" || m["userId"] != "u1" {
 		t.Errorf("payload = %v", m)
 	}
 	c, err := s.VerifyToken(t.Context(), tok)
@@ -317,14 +275,14 @@ func TestCustomClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
+	if m := tokentest.Payload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
 		t.Errorf("sign-up token payload = %v", m)
 	}
 	sess, err = s.Login(ctx, "bob@example.com", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := tokenPayload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
+	if m := tokentest.Payload(t, sess.Token); fmt.Sprint(m["roles"]) != "[reader]" {
 		t.Errorf("login token payload = %v", m)
 	}
 }
@@ -372,7 +330,7 @@ func TestCustomClaimsError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := tokenPayload(t, tok); len(m) != 7 {
+	if m := tokentest.Payload(t, tok); len(m) != 7 {
 		t.Errorf("payload with a hook returning nil = %v, want the 7 standard claims", m)
 	}
 }

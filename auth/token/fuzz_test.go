@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 )
 
 // FuzzVerifyToken: VerifyToken never panics, every failure wraps
@@ -36,7 +38,7 @@ func FuzzVerifyToken(f *testing.F) {
 		"..",
 		"a.b.c",
 		seg(`{"alg":"none","typ":"JWT"}`) + "." + seg(contractPayload) + ".",
-		signSegments(sha512.New384, testSecret, seg(`{"alg":"HS384","typ":"JWT"}`), seg(contractPayload)),
+		tokentest.SignSegments(sha512.New384, testSecret, seg(`{"alg":"HS384","typ":"JWT"}`), seg(contractPayload)),
 		handToken(`{"alg":"RS256","typ":"JWT"}`, contractPayload),
 		handToken(contractHeader, `{"userId":"x","exp":1594970681,"nbf":1594970000}`),
 		handToken(contractHeader, `{"userId":"x","sub":"y","exp":1594970681}`),

@@ -2,16 +2,13 @@ package token
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"hash"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -21,47 +18,20 @@ import (
 // testSecret is a 32-byte HS256 key, the shortest NewKey accepts.
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// The wire contract's example token: iat and exp of its documentation.
+// The wire contract's example token (see package tokentest).
 const (
-	contractIat     = 1594967081
-	contractExp     = 1594970681
-	contractHeader  = `{"alg":"HS256","typ":"JWT"}`
-	contractPayload = `{"userId":"5ef5b4d2b56aad8240db229c","userName":"admin1","email":"admin1@user.com","iat":1594967081,"exp":1594970681}`
+	contractIat     = tokentest.ContractIat
+	contractExp     = tokentest.ContractExp
+	contractHeader  = tokentest.ContractHeader
+	contractPayload = tokentest.ContractPayload
 )
 
-// seg encodes a token segment the way RFC 7515 says: unpadded base64url.
-func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// signSegments signs already-encoded segments with HMAC, as any JWT library
-// would, without golang-jwt.
-func signSegments(h func() hash.Hash, secret []byte, header, payload string) string {
-	m := hmac.New(h, secret)
-	m.Write([]byte(header + "." + payload))
-	return header + "." + payload + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+func seg(s string) string { return tokentest.Segment(s) }
 
 // handToken is an HS256 token of the given JSON header and payload signed
 // with testSecret.
 func handToken(header, payload string) string {
-	return signSegments(sha256.New, testSecret, seg(header), seg(payload))
-}
-
-// tokenPayload decodes the payload of token without verifying it.
-func tokenPayload(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token %q has %d segments", token, len(parts))
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("payload segment: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("payload %s: %v", b, err)
-	}
-	return m
+	return tokentest.SignSegments(sha256.New, testSecret, seg(header), seg(payload))
 }
 
 // User is whom the tests' service issues tokens for.

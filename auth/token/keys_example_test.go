@@ -9,8 +9,9 @@ import (
 	"log"
 	"time"
 
-	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/gatehouse-go/gatehouse/auth/token"
 )
 
 // exampleEd25519 stands in for a private key loaded at start-up, with

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 )
 
 // mustKeySet is NewKeySet(keys...), failing the test on error.
@@ -51,7 +53,7 @@ func issue(t *testing.T, s *service, kid string) string {
 	if err != nil {
 		t.Fatalf("IssueToken: %v", err)
 	}
-	got, ok := tokenHeader(t, tok)["kid"]
+	got, ok := tokentest.Header(t, tok)["kid"]
 	if kid == "" && ok || kid != "" && got != kid {
 		t.Fatalf("token header kid = %v (present: %v), want %q", got, ok, kid)
 	}
@@ -181,7 +183,7 @@ func TestKeySetPromote(t *testing.T) {
 	}
 	wantIDs(t, ks, "b", "a", "p")
 	tokB := issue(t, s, "b")
-	if alg := tokenHeader(t, tokB)["alg"]; alg != "ES256" {
+	if alg := tokentest.Header(t, tokB)["alg"]; alg != "ES256" {
 		t.Errorf("token of b has alg %v, want ES256", alg)
 	}
 	wantTokenValid(t, s, "token of a, after Promote(b)", tokA)
@@ -444,7 +446,7 @@ func TestKeySetConcurrentRotate(t *testing.T) {
 					return
 				}
 				if _, err := s.Verifier().VerifyToken(t.Context(), tok); err != nil {
-					kid, _ := tokenHeader(t, tok)["kid"].(string)
+					kid, _ := tokentest.Header(t, tok)["kid"].(string)
 					if slices.Contains(keyIDs(ks), kid) {
 						t.Errorf("token of key %q, still in the set: %v", kid, err)
 						return

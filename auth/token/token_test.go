@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
+
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
@@ -85,7 +87,7 @@ func TestVerifyTokenRejects(t *testing.T) {
 	if _, err := s.VerifyToken(context.Background(), valid); err != nil {
 		t.Fatalf("control token rejected: %v", err)
 	}
-	if _, err := s.VerifyToken(context.Background(), signSegments(sha256.New, testSecret, h256, pOdd)); err != nil {
+	if _, err := s.VerifyToken(context.Background(), tokentest.SignSegments(sha256.New, testSecret, h256, pOdd)); err != nil {
 		t.Fatalf("control token (odd payload) rejected: %v", err)
 	}
 	dot1, dot2 := strings.IndexByte(valid, '.'), strings.LastIndexByte(valid, '.')
@@ -130,34 +132,34 @@ func TestVerifyTokenRejects(t *testing.T) {
 		{"alg missing", handToken(`{"typ":"JWT"}`, payload), false},
 		{"alg empty", handToken(`{"alg":"","typ":"JWT"}`, payload), false},
 		{"alg hs256", handToken(`{"alg":"hs256","typ":"JWT"}`, payload), false},
-		{"HS384 same secret", signSegments(sha512.New384, testSecret, seg(`{"alg":"HS384","typ":"JWT"}`), seg(payload)), false},
-		{"HS512 same secret", signSegments(sha512.New, testSecret, seg(`{"alg":"HS512","typ":"JWT"}`), seg(payload)), false},
+		{"HS384 same secret", tokentest.SignSegments(sha512.New384, testSecret, seg(`{"alg":"HS384","typ":"JWT"}`), seg(payload)), false},
+		{"HS512 same secret", tokentest.SignSegments(sha512.New, testSecret, seg(`{"alg":"HS512","typ":"JWT"}`), seg(payload)), false},
 		{"RS256 header, HMAC with the secret", handToken(`{"alg":"RS256","typ":"JWT"}`, payload), false},
 		{"ES256 header", handToken(`{"alg":"ES256","typ":"JWT"}`, payload), false},
 		{"EdDSA header", handToken(`{"alg":"EdDSA","typ":"JWT"}`, payload), false},
 		{"header not an object", handToken(`"HS256"`, payload), false},
-		{"header not JSON", signSegments(sha256.New, testSecret, "bm90IGpzb24", seg(payload)), false},
+		{"header not JSON", tokentest.SignSegments(sha256.New, testSecret, "bm90IGpzb24", seg(payload)), false},
 
-		{"other secret", signSegments(sha256.New, otherSecret, h256, seg(payload)), false},
-		{"secret prefix", signSegments(sha256.New, testSecret[:31], h256, seg(payload)), false},
+		{"other secret", tokentest.SignSegments(sha256.New, otherSecret, h256, seg(payload)), false},
+		{"secret prefix", tokentest.SignSegments(sha256.New, testSecret[:31], h256, seg(payload)), false},
 		{"tampered payload", h256 + "." + seg(strings.Replace(payload, `"u1"`, `"u2"`, 1)) + "." + sig, false},
 		{"tampered signature", valid[:dot2+1] + tamperedSig, false},
 		{"truncated signature", valid[:len(valid)-4], false},
 		{"empty signature", valid[:dot2+1], false},
 		{"signature of another payload", h256 + "." + seg(payload+" ") + "." + sig, false},
 
-		{"padded payload", signSegments(sha256.New, testSecret, h256, pOdd+strings.Repeat("=", 4-len(pOdd)%4)), false},
+		{"padded payload", tokentest.SignSegments(sha256.New, testSecret, h256, pOdd+strings.Repeat("=", 4-len(pOdd)%4)), false},
 		{"padded signature", valid + "=", false},
 		{"signature trailing bits set", valid[:dot2+1] + flipPadBit(t, sig), false},
-		{"payload trailing bits set", signSegments(sha256.New, testSecret, h256, flipPadBit(t, pOdd)), false},
-		{"standard base64 alphabet", signSegments(sha256.New, testSecret, h256, pStd), false},
-		{"newline in payload segment", signSegments(sha256.New, testSecret, h256, pOdd[:10]+"\n"+pOdd[10:]), false},
+		{"payload trailing bits set", tokentest.SignSegments(sha256.New, testSecret, h256, flipPadBit(t, pOdd)), false},
+		{"standard base64 alphabet", tokentest.SignSegments(sha256.New, testSecret, h256, pStd), false},
+		{"newline in payload segment", tokentest.SignSegments(sha256.New, testSecret, h256, pOdd[:10]+"\n"+pOdd[10:]), false},
 		{"newline in signature", valid[:dot2+5] + "\n" + valid[dot2+5:], false},
 		{"CR in signature", valid[:dot2+5] + "\r" + valid[dot2+5:], false},
 		{"trailing newline", valid + "\n", false},
 		{"trailing CRLF", valid + "\r\n", false},
 
-		{"payload not JSON", signSegments(sha256.New, testSecret, h256, seg("userId=u1")), false},
+		{"payload not JSON", tokentest.SignSegments(sha256.New, testSecret, h256, seg("userId=u1")), false},
 		{"payload array", handToken(contractHeader, `["u1"]`), false},
 		{"userId as number", handToken(contractHeader, fmt.Sprintf(`{"userId":1,"exp":%d}`, exp)), false},
 		{"expired", handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d}`, now-3600, now-1)), true},
@@ -322,8 +324,8 @@ func TestKeyFuncRefusesOtherHMACs(t *testing.T) {
 	s, _ := tokenService(t, serviceConfig{})
 	payload := `{"userId":"u1","exp":1594970681}`
 	others := map[string]string{
-		"HS384": signSegments(sha512.New384, testSecret, seg(`{"alg":"HS384"}`), seg(payload)),
-		"HS512": signSegments(sha512.New, testSecret, seg(`{"alg":"HS512"}`), seg(payload)),
+		"HS384": tokentest.SignSegments(sha512.New384, testSecret, seg(`{"alg":"HS384"}`), seg(payload)),
+		"HS512": tokentest.SignSegments(sha512.New, testSecret, seg(`{"alg":"HS512"}`), seg(payload)),
 		"none":  seg(`{"alg":"none"}`) + "." + seg(payload) + ".",
 	}
 	keyfunc := s.verifier.keys.load().keyfunc()
@@ -413,10 +415,10 @@ func TestSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := tokenHeader(t, tok); len(h) != 3 || h["alg"] != "EdDSA" || h["kid"] != "ed" || h["typ"] != "JWT" {
+	if h := tokentest.Header(t, tok); len(h) != 3 || h["alg"] != "EdDSA" || h["kid"] != "ed" || h["typ"] != "JWT" {
 		t.Errorf("header = %v", h)
 	}
-	m := tokenPayload(t, tok)
+	m := tokentest.Payload(t, tok)
 	if m["userId"] != "u1" || m["gen"] != 3.0 || fmt.Sprint(m["roles"]) != "[admin]" || m["kid"] != "x" || m["Role"] != "user" {
 		t.Errorf("payload = %v", m)
 	}

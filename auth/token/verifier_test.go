@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -24,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -56,20 +57,6 @@ func tokenSignature(t testing.TB, token string) []byte {
 		t.Fatalf("signature of %q: %v", token, err)
 	}
 	return sig
-}
-
-// tokenHeader decodes the header of token without verifying it.
-func tokenHeader(t testing.TB, token string) map[string]any {
-	t.Helper()
-	h, err := base64.RawURLEncoding.Strict().DecodeString(token[:strings.IndexByte(token, '.')])
-	if err != nil {
-		t.Fatalf("header of %q: %v", token, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(h, &m); err != nil {
-		t.Fatalf("header %s: %v", h, err)
-	}
-	return m
 }
 
 func signHS256(secret []byte) func([]byte) []byte {
@@ -204,7 +191,7 @@ func TestVerifierAccepts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := tokenHeader(t, tok); h["kid"] != id || h["alg"] != f.svc.Keys().Active().Algorithm() {
+		if h := tokentest.Header(t, tok); h["kid"] != id || h["alg"] != f.svc.Keys().Active().Algorithm() {
 			t.Fatalf("token issued with key %q active has header %v", id, h)
 		}
 		tokens["issued with "+id] = tok
