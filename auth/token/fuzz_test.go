@@ -188,6 +188,8 @@ func FuzzVerifySigned(f *testing.F) {
 		{contractHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":"%s"}`, now+60, jwsIssuer, jwsAudience), 0, 6},
 		{contractHeader, fmt.Sprintf(`{"userId":"u1","exp":%d,"iss":"%s","aud":[1]}`, now+60, jwsIssuer), 0, 2},
 		{contractHeader, `{"userId":"u1","exp":1,"nbf":9e9,"iss":"x"}`, 0, 2},
+		{contractHeader, fmt.Sprintf(`{"userId":"u1","exp":%d.1}`, now), 0, 0},
+		{contractHeader, fmt.Sprintf(`{"userId":"u1","exp":%d.1,"nbf":%d.9}`, now+1, now), 0, 0},
 	} {
 		f.Add(s.header, s.payload, s.key, s.flags)
 	}

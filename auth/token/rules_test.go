@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	mrand "math/rand/v2"
 	"slices"
 	"strconv"
@@ -129,15 +128,16 @@ func readAlike(payload string) bool {
 	return true
 }
 
-// date returns the time of a JSON number of seconds, as RFC 7519 reads a
-// NumericDate, to the nanosecond.
+// date returns the time of a JSON number of seconds to the whole second,
+// its fraction dropped, as the Verifier reads a date (and golang-jwt, whose
+// TimePrecision is a second): a token whose exp is 0.1s after now is
+// expired now, and one whose nbf is 0.5s after now is valid.
 func date(raw json.RawMessage) (time.Time, bool) {
 	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil {
 		return time.Time{}, false
 	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true
+	return time.Unix(int64(f), 0), true
 }
 
 // str returns the JSON string raw, if it is one.

@@ -117,7 +117,8 @@ func NewVerifier(keys *KeySet, cfg Config) (*Verifier, error) {
 // tokens without one) under that key's own algorithm, without a crit
 // header, with an exp that has not passed, an nbf (if present) that has
 // (exp, nbf and iat must be JSON numbers, as RFC 7519 says, not strings,
-// from 0 to 253402300799, the last second of the year 9999), a userId
+// from 0 to 253402300799, the last second of the year 9999, read to the
+// whole second with any fraction dropped, as golang-jwt reads them), a userId
 // (and a sub, if any, equal to it), and the configured iss and aud when
 // those are set. Claims are read by their exact names: a payload in which
 // a claim of [Claims] appears under another case ("UserId", "EXP"), or
