@@ -26,6 +26,21 @@ const (
 	EventSessionsRevoked  EventKind = "sessions_revoked"  // every session of a user was revoked
 	EventPasswordChanged  EventKind = "password_changed"  // a password was changed
 	EventPasswordUpgraded EventKind = "password_upgraded" // a stored hash was replaced with one of the current parameters
+
+	EventVerificationRequested EventKind = "email_verification_requested" // a verification link was queued for mailing
+	EventEmailVerified         EventKind = "email_verified"               // a verification link was used
+	EventResetRequested        EventKind = "password_reset_requested"     // a reset was asked for (for a known or unknown email)
+	EventPasswordReset         EventKind = "password_reset"               // a reset link was used: the password was set, sessions ended
+	EventEmailChangeRequested  EventKind = "email_change_requested"       // a change link was queued for the new address
+	EventEmailChanged          EventKind = "email_changed"                // a change link was used: the email was changed
+	EventOneTimeTokenRejected  EventKind = "one_time_token_rejected"      // a link's token was unknown, spent, expired or no longer for the account's address
+	EventProfileUpdated        EventKind = "profile_updated"              // the user changed their name
+	EventUserDeleted           EventKind = "user_deleted"                 // an account was deleted, by its user or an operator
+	EventUserDisabled          EventKind = "user_disabled"                // an operator disabled an account
+	EventUserEnabled           EventKind = "user_enabled"                 // an operator enabled an account
+	EventPasswordSet           EventKind = "password_set"                 // an operator set a password
+	EventMailSent              EventKind = "mail_sent"                    // the Mailer accepted a message; Reason is its MailKind
+	EventMailFailed            EventKind = "mail_failed"                  // a message was not sent: the queue was full or the Mailer failed
 )
 
 // Event is an audit record: what happened, to which account, from where.
@@ -76,7 +91,7 @@ func (s *auditor) record(ctx context.Context, ev Event) {
 	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
 	level := slog.LevelInfo
 	switch ev.Kind {
-	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused:
+	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused, EventMailFailed, EventOneTimeTokenRejected:
 		level = slog.LevelWarn
 	}
 	if s.log.Enabled(ctx, level) {

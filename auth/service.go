@@ -158,6 +158,33 @@ type Config struct {
 	// concurrent use. Default: nil.
 	OnEvent func(context.Context, Event)
 
+	// Mailer sends the mail of the account flows: the verification link
+	// at sign-up and on request, password reset links, email change links
+	// and the notices that go with them. Messages go through a queue of
+	// MailQueueSize messages, drained by up to 4 goroutines that run only
+	// while it holds messages, so no call waits for a Mailer; a message
+	// that finds the queue full is dropped and recorded as an
+	// EventMailFailed. Default: nil: no mail is sent, and the flows that
+	// need one (ResendVerification, ForgotPassword, RequestEmailChange)
+	// return an error wrapping errors.ErrUnsupported.
+	Mailer Mailer
+
+	// MailQueueSize bounds the messages waiting for the Mailer. Default:
+	// 1000.
+	MailQueueSize int
+
+	// MailTemplates overrides the templates of the messages, kind by kind;
+	// a kind it does not set keeps [DefaultMailTemplates]' template, and
+	// every MailTemplate it sets must have its three templates. Default:
+	// nil.
+	MailTemplates map[MailKind]MailTemplate
+
+	// PublicURL is the base of the links in mail: the application's pages
+	// {PublicURL}/verify-email?token=T, {PublicURL}/reset-password?token=T
+	// and {PublicURL}/confirm-email?token=T. It must be an absolute http
+	// or https URL. Default: http://localhost:8080.
+	PublicURL string
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 
@@ -186,6 +213,9 @@ type Service struct {
 	passwords     PasswordStore // nil if the store cannot change hashes
 	sessions      SessionStore  // nil unless RefreshTokens or CheckRevocation
 	refresh       refreshPolicy
+	mail          *mailQueue // nil without a Mailer
+	templates     map[MailKind]MailTemplate
+	publicURL     string
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -270,11 +300,25 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		vcfg.Revocations = sessions
 	}
 	passwords, _ := store.(PasswordStore)
+	publicURL, err := checkPublicURL(cfg.PublicURL)
+	if err != nil {
+		return bad("%v", err)
+	}
+	templates, err := mailTemplates(cfg.MailTemplates)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if cfg.MailQueueSize < 0 {
+		return bad("negative MailQueueSize")
+	}
+	if cfg.MailQueueSize == 0 {
+		cfg.MailQueueSize = 1000
+	}
 	verifier, err := token.NewVerifier(cfg.Keys, vcfg)
 	if err != nil {
 		return bad("%v", err)
 	}
-	return &Service{
+	svc := &Service{
 		auditor:       audit,
 		store:         store,
 		keys:          cfg.Keys,
@@ -292,7 +336,13 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		passwords:     passwords,
 		sessions:      sessions,
 		refresh:       refresh,
-	}, nil
+		templates:     templates,
+		publicURL:     publicURL,
+	}
+	if cfg.Mailer != nil {
+		svc.mail = newMailQueue(cfg.Mailer, &svc.auditor, cfg.MailQueueSize, mailWorkers)
+	}
+	return svc, nil
 }
 
 // Grant is what a successful Signup, Login, Refresh or ChangePassword

@@ -21,6 +21,13 @@ type User struct {
 	// CreatedAt is when the account was created (the Service's clock),
 	// kept by stores to at least microsecond precision.
 	CreatedAt time.Time
+	// EmailVerified reports whether the user proved to own Email, by a
+	// link sent to it. It is false for a new account and after an email
+	// change until confirmed.
+	EmailVerified bool
+	// Disabled reports whether an operator disabled the account
+	// ([Service.DisableUser]): it cannot log in or refresh.
+	Disabled bool
 }
 
 // UserStore persists users. Implementations must be safe for concurrent
@@ -71,6 +78,84 @@ type PasswordStore interface {
 	// nothing and returns an error wrapping [ErrNotFound]. A call whose
 	// ctx is done returns an error wrapping ctx.Err() and changes nothing.
 	UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error
+}
+
+// AccountStore is the optional [UserStore] ability behind the account
+// flows: one-time tokens (email verification, password reset, email
+// change), profile and email changes, disabling, deletion and listing
+// users. Every store of this module implements it.
+//
+// Lookups and updates of a user that does not exist return an error
+// wrapping [ErrNotFound]; a call whose ctx is done returns an error
+// wrapping ctx.Err() and changes nothing.
+type AccountStore interface {
+	// UpdateName sets the name of the user with ID id.
+	UpdateName(ctx context.Context, id, name string) error
+
+	// UpdateEmail sets the email of the user with ID id to email and its
+	// EmailVerified to verified, provided its email is current, compared
+	// byte for byte, atomically (a compare-and-set, so that a link sent
+	// to an address the account no longer has does nothing): otherwise
+	// it changes nothing and returns an error wrapping [ErrNotFound].
+	// email equal to current only sets EmailVerified. An email taken by
+	// another user is an error wrapping [ErrDuplicateEmail], enforced by
+	// the store's unique index as in CreateUser.
+	UpdateEmail(ctx context.Context, id, current, email string, verified bool) error
+
+	// SetDisabled sets the Disabled flag of the user with ID id.
+	SetDisabled(ctx context.Context, id string, disabled bool) error
+
+	// DeleteUser deletes the user with ID id, with its refresh tokens,
+	// session generation and one-time tokens, in one atomic step. Once it
+	// returns, SessionGeneration for id returns an error wrapping
+	// [ErrNotFound], and the email is free for CreateUser.
+	DeleteUser(ctx context.Context, id string) error
+
+	// ListUsers returns at most limit users (limit ≥ 1) whose IDs are
+	// greater than after, byte for byte, in increasing order of ID: ""
+	// starts from the first. A page shorter than limit is the last.
+	ListUsers(ctx context.Context, after string, limit int) ([]User, error)
+
+	// CreateOneTimeToken stores t. A token with t.Hash already stored is
+	// an error (the hashes are of 256 random bits: it does not happen).
+	// A user that does not exist is an error wrapping [ErrNotFound].
+	CreateOneTimeToken(ctx context.Context, t OneTimeToken) error
+
+	// UseOneTimeToken deletes the token with this hash, if its Purpose is
+	// purpose, and returns it as it was, whether or not it has expired,
+	// atomically: of any number of concurrent calls for one token, on any
+	// number of replicas, exactly one gets it, and the others an error
+	// wrapping [ErrNotFound], as for a token that is unknown or of
+	// another purpose (which stays).
+	UseOneTimeToken(ctx context.Context, hash, purpose string) (OneTimeToken, error)
+
+	// DeleteOneTimeTokens deletes every token of the user with ID userID
+	// of the purpose. None is not an error.
+	DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error
+
+	// DeleteExpiredOneTimeTokens deletes the tokens whose ExpiresAt is not
+	// after now and returns how many it deleted.
+	DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error)
+}
+
+// OneTimeToken is a single-use token as an [AccountStore] keeps it: its
+// hash, never the token itself, which is mailed as a link.
+type OneTimeToken struct {
+	// Hash identifies the token: 64 lower-case hex digits, the SHA-256 of
+	// the token in the link. Unique.
+	Hash string
+	// Purpose is what the token is for: "verify_email", "reset_password"
+	// or "change_email" (at most 32 ASCII characters; stores keep it
+	// opaque).
+	Purpose string
+	// UserID is the account it acts on.
+	UserID string
+	// Email is the normalised address the link was sent to: for an email
+	// change, the new one.
+	Email string
+	// CreatedAt and ExpiresAt bound its life, to the microsecond.
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // RefreshToken is a refresh token as a [SessionStore] keeps it: its hash,
@@ -159,7 +244,8 @@ type SessionStore interface {
 	RevokeSessions(ctx context.Context, userID string, now time.Time) error
 
 	// SessionGeneration returns the user's session generation: the
-	// number of RevokeSessions calls for the user, 0 if none.
+	// number of RevokeSessions calls for the user, 0 if none; an error
+	// wrapping [ErrNotFound] if the user does not exist.
 	SessionGeneration(ctx context.Context, userID string) (int64, error)
 
 	// DeleteExpiredRefreshTokens deletes the tokens whose ExpiresAt is

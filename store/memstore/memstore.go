@@ -16,7 +16,7 @@ import (
 var errDuplicateID = errors.New("user ID already taken")
 
 // Store is an in-memory [auth.UserStore], [throttle.Store],
-// [auth.PasswordStore] and [auth.SessionStore]. The zero value is not usable;
+// [auth.PasswordStore], [auth.SessionStore] and [auth.AccountStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
 	mu      sync.RWMutex
@@ -28,7 +28,9 @@ type Store struct {
 	families map[string]family
 	// generations holds the users' session generations; 0 if absent.
 	generations map[string]int64
-	attempts    throttle.Store
+	// oneTime holds the one-time tokens by hash.
+	oneTime  map[string]auth.OneTimeToken
+	attempts throttle.Store
 }
 
 // family is the state of a session: whose it is, when it was revoked
@@ -45,6 +47,7 @@ var (
 	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
+	_ auth.AccountStore  = (*Store)(nil)
 )
 
 // New returns an empty Store. Its attempt counters are those of
@@ -56,6 +59,7 @@ func New() *Store {
 		tokens:      make(map[string]auth.RefreshToken),
 		families:    make(map[string]family),
 		generations: make(map[string]int64),
+		oneTime:     make(map[string]auth.OneTimeToken),
 		attempts:    throttle.NewMemoryStore(0),
 	}
 }

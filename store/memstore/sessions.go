@@ -136,13 +136,17 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 }
 
 // SessionGeneration returns the user's session generation: 0 until its
-// sessions are first revoked.
+// sessions are first revoked; an error wrapping [auth.ErrNotFound] if the
+// user does not exist.
 func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memstore: session generation: %w", err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if _, ok := s.byID[userID]; !ok {
+		return 0, fmt.Errorf("memstore: session generation: %w", auth.ErrNotFound)
+	}
 	return s.generations[userID], nil
 }
 

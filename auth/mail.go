@@ -1,0 +1,188 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"log/slog"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+)
+
+// mailWorkers is how many goroutines at most send queued mail at once.
+const mailWorkers = 4
+
+// Message is one mail: to one address, with a subject and a plain-text
+// and an HTML part.
+type Message struct {
+	To      string // the recipient's address
+	Subject string
+	Text    string // the text/plain part
+	HTML    string // the text/html part
+}
+
+// Mailer sends mail. The Service calls Send off the request path, from
+// its mail queue (see Config.Mailer), never while an HTTP answer waits.
+// Implementations must be safe for concurrent use; an error is logged and
+// recorded as an [EventMailFailed], and changes no answer.
+type Mailer interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// LogMailer is a [Mailer] for development: it writes each message, links
+// included, to its Logger at level Info, and sends nothing. Its log holds
+// live one-time links: never use it in production.
+type LogMailer struct {
+	Logger *slog.Logger // default: slog.Default()
+}
+
+// Send logs m.
+func (l LogMailer) Send(ctx context.Context, m Message) error {
+	log := l.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "mail (not sent: development mailer)",
+		slog.String("to", m.To), slog.String("subject", m.Subject), slog.String("text", m.Text))
+	return nil
+}
+
+// MailKind names a message the Service sends.
+type MailKind string
+
+// The messages of the account flows.
+const (
+	MailVerifyEmail     MailKind = "verify_email"     // a link that verifies the address it is sent to
+	MailResetPassword   MailKind = "reset_password"   // a link that sets a new password
+	MailPasswordChanged MailKind = "password_changed" // a notice that the password was changed or reset
+	MailConfirmEmail    MailKind = "confirm_email"    // a link, to the new address, that confirms an email change
+	MailEmailChanging   MailKind = "email_changing"   // a notice, to the old address, that a change was asked for
+)
+
+// MailData is what a [MailTemplate] is executed with.
+type MailData struct {
+	Kind     MailKind
+	Name     string // the user's display name
+	Email    string // the address the message goes to
+	NewEmail string // for MailEmailChanging: the address asked for
+	Link     string // for the link messages: the link, with its token
+	Expires  string // for the link messages: how long the link lives ("1 hour")
+}
+
+// MailTemplate renders one kind of message: each of its templates is
+// executed with a [MailData]. Subject and Text are text/template
+// templates; HTML is an html/template template, which escapes what it
+// inserts.
+type MailTemplate struct {
+	Subject *texttemplate.Template
+	Text    *texttemplate.Template
+	HTML    *htmltemplate.Template
+}
+
+// render executes t with d into a Message to d.Email.
+func (t MailTemplate) render(d MailData) (Message, error) {
+	var subject, text, html bytes.Buffer
+	if err := t.Subject.Execute(&subject, d); err != nil {
+		return Message{}, fmt.Errorf("auth: mail %s: subject: %w", d.Kind, err)
+	}
+	if err := t.Text.Execute(&text, d); err != nil {
+		return Message{}, fmt.Errorf("auth: mail %s: text: %w", d.Kind, err)
+	}
+	if err := t.HTML.Execute(&html, d); err != nil {
+		return Message{}, fmt.Errorf("auth: mail %s: html: %w", d.Kind, err)
+	}
+	return Message{To: d.Email, Subject: subject.String(), Text: text.String(), HTML: html.String()}, nil
+}
+
+// newMailTemplate parses the three templates of a default message.
+func newMailTemplate(kind MailKind, subject, text, html string) MailTemplate {
+	name := string(kind)
+	return MailTemplate{
+		Subject: texttemplate.Must(texttemplate.New(name).Parse(subject)),
+		Text:    texttemplate.Must(texttemplate.New(name).Parse(text)),
+		HTML:    htmltemplate.Must(htmltemplate.New(name).Parse(html)),
+	}
+}
+
+// DefaultMailTemplates returns the templates the Service uses for the
+// kinds that Config.MailTemplates does not set: short English messages.
+func DefaultMailTemplates() map[MailKind]MailTemplate {
+	return map[MailKind]MailTemplate{
+		MailVerifyEmail: newMailTemplate(MailVerifyEmail,
+			"Verify your email address",
+			"Hello {{.Name}},\n\nopen this link to verify your email address {{.Email}}:\n\n{{.Link}}\n\nThe link works once, for {{.Expires}}. If you did not sign up, ignore this message.\n",
+			`<p>Hello {{.Name}},</p><p>open this link to verify your email address {{.Email}}:</p><p><a href="{{.Link}}">Verify my email address</a></p><p>The link works once, for {{.Expires}}. If you did not sign up, ignore this message.</p>`),
+		MailResetPassword: newMailTemplate(MailResetPassword,
+			"Reset your password",
+			"Hello {{.Name}},\n\nopen this link to choose a new password:\n\n{{.Link}}\n\nThe link works once, for {{.Expires}}. If you did not ask for it, ignore this message: your password stays as it is.\n",
+			`<p>Hello {{.Name}},</p><p>open this link to choose a new password:</p><p><a href="{{.Link}}">Choose a new password</a></p><p>The link works once, for {{.Expires}}. If you did not ask for it, ignore this message: your password stays as it is.</p>`),
+		MailPasswordChanged: newMailTemplate(MailPasswordChanged,
+			"Your password was changed",
+			"Hello {{.Name}},\n\nthe password of your account {{.Email}} was changed, and every session was ended. If this was not you, reset your password now.\n",
+			`<p>Hello {{.Name}},</p><p>the password of your account {{.Email}} was changed, and every session was ended. If this was not you, reset your password now.</p>`),
+		MailConfirmEmail: newMailTemplate(MailConfirmEmail,
+			"Confirm your new email address",
+			"Hello {{.Name}},\n\nopen this link to make {{.Email}} the email address of your account:\n\n{{.Link}}\n\nThe link works once, for {{.Expires}}. If you did not ask for it, ignore this message.\n",
+			`<p>Hello {{.Name}},</p><p>open this link to make {{.Email}} the email address of your account:</p><p><a href="{{.Link}}">Confirm my new email address</a></p><p>The link works once, for {{.Expires}}. If you did not ask for it, ignore this message.</p>`),
+		MailEmailChanging: newMailTemplate(MailEmailChanging,
+			"A change of your email address was requested",
+			"Hello {{.Name}},\n\na change of the email address of your account from {{.Email}} to {{.NewEmail}} was requested; it takes effect when confirmed from the new address. If this was not you, change your password now.\n",
+			`<p>Hello {{.Name}},</p><p>a change of the email address of your account from {{.Email}} to {{.NewEmail}} was requested; it takes effect when confirmed from the new address. If this was not you, change your password now.</p>`),
+	}
+}
+
+// mailTemplates returns the default templates with those of overrides in
+// their place, or an error if one of overrides lacks a template or is of
+// an unknown kind.
+func mailTemplates(overrides map[MailKind]MailTemplate) (map[MailKind]MailTemplate, error) {
+	t := DefaultMailTemplates()
+	for kind, o := range overrides {
+		if _, ok := t[kind]; !ok {
+			return nil, fmt.Errorf("MailTemplates: unknown kind %q", kind)
+		}
+		if o.Subject == nil || o.Text == nil || o.HTML == nil {
+			return nil, fmt.Errorf("MailTemplates: %s lacks a Subject, Text or HTML template", kind)
+		}
+		t[kind] = o
+	}
+	return t, nil
+}
+
+// checkPublicURL returns the base of mail links made of u (default
+// http://localhost:8080), without a trailing slash.
+func checkPublicURL(u string) (string, error) {
+	if u == "" {
+		return "http://localhost:8080", nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+		return "", errors.New("PublicURL must be an absolute http or https URL without query or fragment")
+	}
+	return strings.TrimSuffix(u, "/"), nil
+}
+
+// sendMail renders the message of d.Kind and queues it for the Mailer.
+// A message that cannot be rendered is recorded as failed; nothing is
+// returned, since mail never changes an answer.
+func (s *Service) sendMail(ctx context.Context, userID string, d MailData) {
+	msg, err := s.templates[d.Kind].render(d)
+	if err != nil {
+		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": " + err.Error()})
+		return
+	}
+	s.mail.enqueue(ctx, d.Kind, userID, msg)
+}
+
+// Shutdown stops queueing mail and waits until the queued messages are
+// handed to the Mailer, or until ctx is done (then it returns ctx.Err()).
+// Call it when the service stops; mail asked for afterwards is dropped
+// and recorded as failed. The rest of the Service keeps working.
+func (s *Service) Shutdown(ctx context.Context) error {
+	if s.mail == nil {
+		return nil
+	}
+	return s.mail.shutdown(ctx)
+}
