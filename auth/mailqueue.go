@@ -9,15 +9,18 @@ import (
 // mailSendTimeout bounds one Mailer.Send call of the mail queue.
 const mailSendTimeout = time.Minute
 
-// mailQueue sends messages off the request path: a bounded buffer,
-// drained by at most workers goroutines that run only while it holds
-// messages. A message that finds the buffer full is dropped, and
-// recorded as failed, so that a Mailer that is down or slow costs a
-// bounded amount of memory however many messages are asked for.
+// mailQueue runs the mail jobs of the account flows off the request
+// path: a bounded buffer, drained by at most workers goroutines that run
+// only while it holds jobs. A job renders and sends a message, and may
+// first do the work that decides whether there is one (a password reset
+// looks the account up there, so that the request does the same work
+// whether or not the account exists). A job that finds the buffer full is
+// dropped, and recorded as failed, so that a Mailer that is down or slow
+// costs a bounded amount of memory however many messages are asked for.
 type mailQueue struct {
 	mailer  Mailer
 	audit   *auditor
-	buf     chan queuedMail
+	buf     chan mailJob
 	workers int
 
 	mu      sync.Mutex
@@ -26,24 +29,34 @@ type mailQueue struct {
 	wg      sync.WaitGroup
 }
 
-// queuedMail is a message with the context of the call that queued it,
-// its cancellation removed, so that its audit events carry the call's
-// client address.
-type queuedMail struct {
+// mailJob is a job with the context of the call that queued it, its
+// cancellation removed, so that its audit events carry the call's client
+// address; kind, userID and email describe it for the record of a job
+// that is dropped.
+type mailJob struct {
 	ctx    context.Context
 	kind   MailKind
-	userID string
-	msg    Message
+	userID string // "" if not known yet
+	email  string
+	run    func(ctx context.Context, q *mailQueue)
 }
 
 func newMailQueue(m Mailer, audit *auditor, size, workers int) *mailQueue {
-	return &mailQueue{mailer: m, audit: audit, buf: make(chan queuedMail, size), workers: workers}
+	return &mailQueue{mailer: m, audit: audit, buf: make(chan mailJob, size), workers: workers}
 }
 
-// enqueue queues msg for sending, or records it as failed if the queue
-// is full or shut down. It never blocks.
+// enqueue queues a job that sends msg.
 func (q *mailQueue) enqueue(ctx context.Context, kind MailKind, userID string, msg Message) {
-	m := queuedMail{ctx: context.WithoutCancel(ctx), kind: kind, userID: userID, msg: msg}
+	q.enqueueJob(ctx, kind, userID, msg.To, func(ctx context.Context, q *mailQueue) {
+		q.send(ctx, kind, userID, msg)
+	})
+}
+
+// enqueueJob queues run, or records the job as failed if the queue is
+// full or shut down. It never blocks. run is called with a context that
+// carries the values of ctx, without its cancellation.
+func (q *mailQueue) enqueueJob(ctx context.Context, kind MailKind, userID, email string, run func(ctx context.Context, q *mailQueue)) {
+	m := mailJob{ctx: context.WithoutCancel(ctx), kind: kind, userID: userID, email: email, run: run}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -63,12 +76,12 @@ func (q *mailQueue) enqueue(ctx context.Context, kind MailKind, userID string, m
 	}
 }
 
-// work sends queued messages until the queue is empty.
+// work runs queued jobs until the queue is empty.
 func (q *mailQueue) work() {
 	defer q.wg.Done()
 	for {
 		q.mu.Lock()
-		var m queuedMail
+		var m mailJob
 		select {
 		case m = <-q.buf:
 		default:
@@ -77,25 +90,27 @@ func (q *mailQueue) work() {
 			return
 		}
 		q.mu.Unlock()
-		q.send(m)
+		m.run(m.ctx, q)
 	}
 }
 
-func (q *mailQueue) send(m queuedMail) {
-	ctx, cancel := context.WithTimeout(m.ctx, mailSendTimeout)
+// send hands msg to the Mailer, within mailSendTimeout, and records the
+// outcome.
+func (q *mailQueue) send(ctx context.Context, kind MailKind, userID string, msg Message) {
+	sctx, cancel := context.WithTimeout(ctx, mailSendTimeout)
 	defer cancel()
-	if err := q.mailer.Send(ctx, m.msg); err != nil {
-		q.failed(m, err.Error())
+	if err := q.mailer.Send(sctx, msg); err != nil {
+		q.audit.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: msg.To, Reason: string(kind) + ": " + err.Error()})
 		return
 	}
-	q.audit.record(m.ctx, Event{Kind: EventMailSent, UserID: m.userID, Email: m.msg.To, Reason: string(m.kind)})
+	q.audit.record(ctx, Event{Kind: EventMailSent, UserID: userID, Email: msg.To, Reason: string(kind)})
 }
 
-func (q *mailQueue) failed(m queuedMail, reason string) {
-	q.audit.record(m.ctx, Event{Kind: EventMailFailed, UserID: m.userID, Email: m.msg.To, Reason: string(m.kind) + ": " + reason})
+func (q *mailQueue) failed(m mailJob, reason string) {
+	q.audit.record(m.ctx, Event{Kind: EventMailFailed, UserID: m.userID, Email: m.email, Reason: string(m.kind) + ": " + reason})
 }
 
-// shutdown stops queueing and waits until the queued messages are sent or
+// shutdown stops queueing and waits until the queued jobs are done or
 // ctx is done.
 func (q *mailQueue) shutdown(ctx context.Context) error {
 	q.mu.Lock()
