@@ -47,6 +47,11 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 // makes this one fail with ErrInvalidCredentials. If the user's sessions
 // are revoked by another call while this one runs, the password is
 // changed but no session is returned: the error wraps [ErrSessionsRevoked].
+//
+// Once the password is changed, the account's outstanding password reset
+// and email change links are deleted (with an [AccountStore]), and a
+// notice goes to its address ([MailPasswordChanged]) if a Mailer is
+// configured.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Grant, error) {
 	if s.passwords == nil {
 		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
@@ -94,6 +99,10 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		return nil, fmt.Errorf("auth: changing password: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventPasswordChanged, UserID: u.ID, Email: u.Email})
+	if s.accounts != nil {
+		s.dropLinks(ctx, u.ID, purposeResetPassword, purposeChangeEmail)
+	}
+	s.notify(ctx, MailPasswordChanged, u, "")
 	if s.sessions != nil {
 		if err := s.RevokeSessions(ctx, u.ID); err != nil {
 			return nil, err

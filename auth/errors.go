@@ -62,6 +62,24 @@ var (
 	// many attempts were made for an account or by a client, and this one
 	// was refused without being checked. It is [throttle.ErrThrottled].
 	ErrThrottled = throttle.ErrThrottled
+
+	// ErrInvalidLink is returned by the flows that take a one-time token
+	// from a mailed link ([Service.VerifyEmail], [Service.ResetPassword],
+	// [Service.ConfirmEmailChange]) for a token that is malformed,
+	// unknown, spent, expired, or no longer for the account's address:
+	// one error for all, so that callers answer them alike. The reason
+	// is in the audit record ([EventOneTimeTokenRejected]).
+	ErrInvalidLink = errors.New("auth: invalid or expired link")
+
+	// ErrEmailNotVerified is returned by [Service.Login] with
+	// Config.RequireVerifiedEmail for an account whose email is not
+	// verified, and only after a correct password.
+	ErrEmailNotVerified = errors.New("auth: email not verified")
+
+	// ErrAccountDisabled is returned by [Service.Login], after a correct
+	// password, and by [Service.Refresh] for an account an operator
+	// disabled ([Service.DisableUser]).
+	ErrAccountDisabled = errors.New("auth: account disabled")
 )
 
 // FieldError reports an input field that failed validation. It wraps

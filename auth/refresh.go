@@ -179,7 +179,9 @@ func (s *Service) generation(ctx context.Context, userID string) (int64, error) 
 //
 // An unknown, malformed, spent, expired or revoked token, or one whose
 // account no longer exists, is refused with an error wrapping
-// [ErrInvalidToken] (and [ErrTokenExpired] if expired); an empty one is a
+// [ErrInvalidToken] (and [ErrTokenExpired] if expired); one of a disabled
+// account ([Service.DisableUser]) with [ErrAccountDisabled] (the token is
+// spent); an empty one is a
 // [*FieldError] for "refreshToken". With refresh tokens off, Refresh
 // returns an error wrapping errors.ErrUnsupported. Store failures are
 // returned wrapped.
@@ -247,6 +249,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, err
 		return reject("of a deleted account", rt.UserID)
 	case err != nil:
 		return nil, fmt.Errorf("auth: looking up user: %w", err)
+	case u.Disabled:
+		s.record(ctx, Event{Kind: EventRefreshRejected, UserID: u.ID, Reason: "account disabled"})
+		return nil, ErrAccountDisabled
 	}
 	// On a retry the successor exists already and this changes nothing.
 	err = s.sessions.CreateRefreshToken(ctx, RefreshToken{
@@ -337,18 +342,28 @@ func (s *Service) RevokeSessions(ctx context.Context, userID string) error {
 const pruneMargin = time.Minute
 
 // PruneSessions deletes the refresh tokens expired for more than a
-// minute, and the sessions left without any, and returns how many tokens
-// it deleted. Spent tokens are kept until they expire, to catch their
-// reuse, so without pruning the store grows by one row per refresh: call
-// it periodically (hourly, say) from one replica. With refresh tokens off
-// it does nothing.
+// minute, and the sessions left without any, and, if the store
+// implements [AccountStore], the expired one-time tokens of mailed
+// links; it returns how many tokens it deleted in all. Spent refresh
+// tokens are kept until they expire, to catch their reuse, so without
+// pruning the store grows by one row per refresh: call it periodically
+// (hourly, say) from one replica. With neither sessions tracked nor an
+// AccountStore it does nothing.
 func (s *Service) PruneSessions(ctx context.Context) (int64, error) {
-	if s.sessions == nil {
-		return 0, nil
+	var n int64
+	if s.sessions != nil {
+		var err error
+		n, err = s.sessions.DeleteExpiredRefreshTokens(ctx, s.now().Add(-pruneMargin))
+		if err != nil {
+			return n, fmt.Errorf("auth: pruning refresh tokens: %w", err)
+		}
 	}
-	n, err := s.sessions.DeleteExpiredRefreshTokens(ctx, s.now().Add(-pruneMargin))
-	if err != nil {
-		return n, fmt.Errorf("auth: pruning refresh tokens: %w", err)
+	if s.accounts != nil {
+		m, err := s.accounts.DeleteExpiredOneTimeTokens(ctx, s.now())
+		n += m
+		if err != nil {
+			return n, fmt.Errorf("auth: pruning one-time tokens: %w", err)
+		}
 	}
 	return n, nil
 }

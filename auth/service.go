@@ -40,7 +40,7 @@ type Config struct {
 	// the token's payload, such as the user's roles; handlers read them
 	// back with [token.Claims.Decode]. The registered claims and those of
 	// [token.Claims] (iss, sub, aud, exp, nbf, iat, jti, userId, userName,
-	// email, gen) are reserved: returning one of them, under its own name or
+	// email, email_verified, gen) are reserved: returning one of them, under its own name or
 	// in another case ("UserId", "EXP"; as strings.EqualFold compares), or
 	// two names that differ only in case ("role" and "Role"), makes
 	// issuing fail with an error wrapping [ErrInvalidConfig] (the Verifier
@@ -179,6 +179,26 @@ type Config struct {
 	// nil.
 	MailTemplates map[MailKind]MailTemplate
 
+	// RequireVerifiedEmail makes Login refuse an account whose email is
+	// not verified ([User.EmailVerified]) with [ErrEmailNotVerified],
+	// only after a correct password (so the error tells nobody without
+	// the password anything). Default: false: access tokens carry
+	// email_verified ([token.Claims.EmailVerified]) and applications
+	// decide, route by route.
+	RequireVerifiedEmail bool
+
+	// VerifyEmailTTL is how long an email verification link works.
+	// Default: 24 hours.
+	VerifyEmailTTL time.Duration
+
+	// ResetPasswordTTL is how long a password reset link works. Default:
+	// 1 hour.
+	ResetPasswordTTL time.Duration
+
+	// ChangeEmailTTL is how long the link that confirms an email change
+	// works. Default: 1 hour.
+	ChangeEmailTTL time.Duration
+
 	// PublicURL is the base of the links in mail: the application's pages
 	// {PublicURL}/verify-email?token=T, {PublicURL}/reset-password?token=T
 	// and {PublicURL}/confirm-email?token=T. It must be an absolute http
@@ -197,25 +217,29 @@ type Config struct {
 // tokens. It is safe for concurrent use; create one with [New] and share it.
 type Service struct {
 	auditor
-	store         UserStore
-	keys          *token.KeySet
-	verifier      *token.Verifier
-	customClaims  func(context.Context, User) (map[string]any, error)
-	ttl           time.Duration
-	issuer        string
-	audience      string
-	hasher        *password.Hasher
-	rand          io.Reader
-	attempts      throttle.Store
-	attemptKeyMAC []byte
-	deviceKey     []byte // keys device tokens' MACs
-	login         *throttle.LoginPolicy
-	passwords     PasswordStore // nil if the store cannot change hashes
-	sessions      SessionStore  // nil unless RefreshTokens or CheckRevocation
-	refresh       refreshPolicy
-	mail          *mailQueue // nil without a Mailer
-	templates     map[MailKind]MailTemplate
-	publicURL     string
+	store           UserStore
+	keys            *token.KeySet
+	verifier        *token.Verifier
+	customClaims    func(context.Context, User) (map[string]any, error)
+	ttl             time.Duration
+	issuer          string
+	audience        string
+	hasher          *password.Hasher
+	rand            io.Reader
+	attempts        throttle.Store
+	attemptKeyMAC   []byte
+	deviceKey       []byte // keys device tokens' MACs
+	login           *throttle.LoginPolicy
+	passwords       PasswordStore // nil if the store cannot change hashes
+	sessions        SessionStore  // nil unless RefreshTokens or CheckRevocation
+	refresh         refreshPolicy
+	mail            *mailQueue // nil without a Mailer
+	templates       map[MailKind]MailTemplate
+	publicURL       string
+	accounts        AccountStore // nil if the store has no account flows
+	requireVerified bool
+	linkTTL         map[string]time.Duration // by one-time-token purpose
+	limits          flowLimits
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -297,7 +321,7 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		Now: cfg.Now,
 	}
 	if cfg.CheckRevocation {
-		vcfg.Revocations = sessions
+		vcfg.Revocations = revocations{sessions}
 	}
 	passwords, _ := store.(PasswordStore)
 	publicURL, err := checkPublicURL(cfg.PublicURL)
@@ -314,30 +338,40 @@ func New(store UserStore, cfg Config) (*Service, error) {
 	if cfg.MailQueueSize == 0 {
 		cfg.MailQueueSize = 1000
 	}
+	linkTTL, err := linkTTLs(cfg)
+	if err != nil {
+		return bad("%v", err)
+	}
 	verifier, err := token.NewVerifier(cfg.Keys, vcfg)
 	if err != nil {
 		return bad("%v", err)
 	}
 	svc := &Service{
-		auditor:       audit,
-		store:         store,
-		keys:          cfg.Keys,
-		verifier:      verifier,
-		customClaims:  cfg.CustomClaims,
-		ttl:           cfg.TokenTTL,
-		issuer:        cfg.Issuer,
-		audience:      cfg.Audience,
-		hasher:        hasher,
-		rand:          cfg.Rand,
-		attempts:      cfg.Attempts,
-		attemptKeyMAC: attemptKeyMAC,
-		deviceKey:     newDeviceKey(cfg.Secret),
-		login:         login,
-		passwords:     passwords,
-		sessions:      sessions,
-		refresh:       refresh,
-		templates:     templates,
-		publicURL:     publicURL,
+		auditor:         audit,
+		store:           store,
+		keys:            cfg.Keys,
+		verifier:        verifier,
+		customClaims:    cfg.CustomClaims,
+		ttl:             cfg.TokenTTL,
+		issuer:          cfg.Issuer,
+		audience:        cfg.Audience,
+		hasher:          hasher,
+		rand:            cfg.Rand,
+		attempts:        cfg.Attempts,
+		attemptKeyMAC:   attemptKeyMAC,
+		deviceKey:       newDeviceKey(cfg.Secret),
+		login:           login,
+		passwords:       passwords,
+		sessions:        sessions,
+		refresh:         refresh,
+		templates:       templates,
+		publicURL:       publicURL,
+		requireVerified: cfg.RequireVerifiedEmail,
+		linkTTL:         linkTTL,
+	}
+	svc.accounts, _ = store.(AccountStore)
+	if svc.limits, err = svc.newFlowLimits(); err != nil {
+		return bad("%v", err)
 	}
 	if cfg.Mailer != nil {
 		svc.mail = newMailQueue(cfg.Mailer, &svc.auditor, cfg.MailQueueSize, mailWorkers)
@@ -380,6 +414,11 @@ type NewUser struct {
 // NFKC-normalised before hashing. A rejected input is a [*FieldError]; an email already registered
 // is [ErrDuplicateEmail]; exhausted hashing capacity is [ErrBusy]. Store
 // failures are returned wrapped.
+//
+// With a Mailer (Config.Mailer) and a store that implements
+// [AccountStore], Signup then queues a mail with a link that verifies the
+// address (see [Service.VerifyEmail]); a failure to queue it is recorded
+// as an [EventMailFailed] and does not fail the sign-up.
 func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 	name, err := normalizeName(nu.Name)
 	if err != nil {
@@ -415,6 +454,9 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
+	if s.mail != nil && s.accounts != nil {
+		s.sendVerification(ctx, u)
+	}
 	if s.refresh.on {
 		// A new account's sessions are of generation 0.
 		if sess.RefreshToken, err = s.newRefreshToken(ctx, u.ID, 0); err != nil {
@@ -430,6 +472,11 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 // that cannot be valid, or a missing or over-long password, is a
 // [*FieldError]; exhausted hashing capacity is [ErrBusy]. Store failures and
 // undecodable stored hashes are returned wrapped.
+//
+// After a correct password, and only then, a disabled account
+// ([Service.DisableUser]) is refused with [ErrAccountDisabled] and, with
+// Config.RequireVerifiedEmail, an account whose email is not verified
+// with [ErrEmailNotVerified]; both are recorded as an [EventLoginFailed].
 //
 // The stored hash may be argon2id or, for accounts imported from another
 // system ([Service.ImportUser]), bcrypt. After a successful login, a bcrypt
@@ -497,6 +544,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 		return nil, ErrInvalidCredentials
 	}
 	succeeded()
+	switch {
+	case u.Disabled:
+		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "account disabled"})
+		return nil, ErrAccountDisabled
+	case s.requireVerified && !u.EmailVerified:
+		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "email not verified"})
+		return nil, ErrEmailNotVerified
+	}
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
 	if upgraded != "" {
 		s.upgradeHash(ctx, u, upgraded)

@@ -29,14 +29,24 @@ func (s *Service) loginClient(ctx context.Context, email string, now time.Time) 
 			return "device " + id, true
 		}
 	}
+	if addr := clientAddress(ctx); addr != "" {
+		return addr, false
+	}
+	return "unknown", false
+}
+
+// clientAddress returns the client's address from [WithClientIP] under
+// ctx as counters name it, "address " and an IPv4 address or the /64
+// network of an IPv6 one, or "" if ctx carries none.
+func clientAddress(ctx context.Context) string {
 	addr, _ := ctx.Value(clientIPKey{}).(netip.Addr)
 	if !addr.IsValid() {
-		return "unknown", false
+		return ""
 	}
 	if addr = addr.Unmap().WithZone(""); addr.Is6() {
-		return "address " + netip.PrefixFrom(addr, 64).Masked().String(), false
+		return "address " + netip.PrefixFrom(addr, 64).Masked().String()
 	}
-	return "address " + addr.String(), false
+	return "address " + addr.String()
 }
 
 // countLogin decides whether a login attempt for the normalised email,

@@ -14,6 +14,19 @@ import (
 // The Verifier checks revocations with the Service's SessionStore.
 var _ token.SessionGenerations = SessionStore(nil)
 
+// revocations is the Verifier's view of a SessionStore: the generation
+// of a user that no longer exists is not a failure to check but a
+// refusal, since its tokens are of a deleted account.
+type revocations struct{ SessionStore }
+
+func (r revocations) SessionGeneration(ctx context.Context, userID string) (int64, error) {
+	gen, err := r.SessionStore.SessionGeneration(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return 0, fmt.Errorf("%w: its account no longer exists", ErrInvalidToken)
+	}
+	return gen, err
+}
+
 // IssueToken signs an access token for u with the active key of the
 // Service's [token.KeySet], valid from now for Config.TokenTTL, and
 // returns it with its expiry time. The token's header carries the key's
@@ -48,10 +61,11 @@ func (s *Service) issueToken(ctx context.Context, u User, gen int64) (tok string
 	now := s.now().Truncate(time.Second)
 	expires = now.Add(s.ttl)
 	c := &token.Claims{
-		UserID:     u.ID,
-		UserName:   u.Name,
-		Email:      u.Email,
-		Generation: gen,
+		UserID:        u.ID,
+		UserName:      u.Name,
+		Email:         u.Email,
+		EmailVerified: u.EmailVerified,
+		Generation:    gen,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   u.ID,

@@ -69,7 +69,7 @@ func TestIssueTokenPayload(t *testing.T) {
 				t.Errorf("header = %s, want %s", h, contractHeader)
 			}
 			m := tokentest.Payload(t, tok)
-			want := []string{"userId", "userName", "email", "iat", "exp", "sub", "jti"}
+			want := []string{"userId", "userName", "email", "email_verified", "iat", "exp", "sub", "jti"}
 			if tt.iss != "" {
 				want = append(want, "iss")
 			}
@@ -85,7 +85,7 @@ func TestIssueTokenPayload(t *testing.T) {
 			if !slices.Equal(keys, want) {
 				t.Errorf("payload keys = %v, want %v", keys, want)
 			}
-			if m["userId"] != u.ID || m["sub"] != u.ID || m["userName"] != u.Name || m["email"] != u.Email {
+			if m["userId"] != u.ID || m["sub"] != u.ID || m["userName"] != u.Name || m["email"] != u.Email || m["email_verified"] != u.EmailVerified {
 				t.Errorf("payload = %v", m)
 			}
 			if jti, _ := m["jti"].(string); len(jti) != 32 {
@@ -330,8 +330,8 @@ func TestCustomClaimsError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := tokentest.Payload(t, tok); len(m) != 7 {
-		t.Errorf("payload with a hook returning nil = %v, want the 7 standard claims", m)
+	if m := tokentest.Payload(t, tok); len(m) != 8 {
+		t.Errorf("payload with a hook returning nil = %v, want the 8 standard claims", m)
 	}
 }
 

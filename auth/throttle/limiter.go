@@ -46,7 +46,7 @@ type LimiterConfig struct {
 // pause of Window between one and the next, and stays throttled until
 // Window has passed since the latest, when its counter is forgotten.
 // Attempts refused with a [*ThrottledError] are not counted, and counters
-// are never reset early. Keys are stored hashed (see [Store]).
+// are reset early only by [Limiter.Reset]. Keys are stored hashed (see [Store]).
 type Limiter struct {
 	store       Store
 	keys        counterKeys
@@ -162,3 +162,13 @@ func (l *Limiter) Acquire(ctx context.Context, key string) (release func(count b
 const countTimeout = 10 * time.Second
 
 func (l *Limiter) name() string { return strings.TrimPrefix(l.kind, limiterKind) }
+
+// Reset forgets the counter of key, as if no event had been counted for
+// it (package auth calls it when an account is deleted). It returns the
+// Store's error, wrapped.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	if err := l.store.ResetAttempts(ctx, l.keys.key(l.kind, key)); err != nil {
+		return fmt.Errorf("throttle: limiter %s: resetting: %w", l.name(), err)
+	}
+	return nil
+}

@@ -290,3 +290,31 @@ func (p *LoginPolicy) checkAccount(ctx context.Context, attempts int, okKey stri
 	}
 	return waitUntil(end, now, "account limit")
 }
+
+// Reset forgets the counters of account (an account key) that it can
+// name: those of each of clients, and the account-wide counters of the
+// window that holds now (package auth calls it when an account is
+// deleted, so that the address starts afresh). Counters of other
+// clients for the account cannot be found without their names (they are
+// HMACs) and stay until they expire, after Window without an attempt. It
+// returns the first Store error, wrapped, after trying every counter.
+func (p *LoginPolicy) Reset(ctx context.Context, now time.Time, account string, clients ...string) error {
+	if !p.rules.enabled() {
+		return nil
+	}
+	keys := make([]string, 0, len(clients)+2)
+	for _, c := range clients {
+		keys = append(keys, p.keys.key(clientKind, account+"\x00"+c))
+	}
+	if p.rules.accountMax > 0 {
+		w := account + "\x00" + strconv.FormatInt(now.Truncate(p.rules.window).UnixNano(), 10)
+		keys = append(keys, p.keys.key(accountKind, w), p.keys.key(accountOKKind, w))
+	}
+	var first error
+	for _, k := range keys {
+		if err := p.store.ResetAttempts(ctx, k); err != nil && first == nil {
+			first = fmt.Errorf("throttle: resetting login attempts: %w", err)
+		}
+	}
+	return first
+}

@@ -59,9 +59,9 @@ var reservedNames = slices.Sorted(maps.Keys(reservedClaims))
 // matches names), if it is not that name itself; otherwise "". No two
 // reserved names are equal under case folding, so at most one matches.
 func caseVariant(name []byte) string {
-	// The longest reserved name has 8 letters, and no rune that folds to
-	// an ASCII letter takes more than 3 bytes.
-	if len(name) > 8*3 {
+	// The longest reserved name has 14 characters, and no rune that
+	// folds to an ASCII letter takes more than 3 bytes.
+	if len(name) > 14*3 {
 		return ""
 	}
 	for _, r := range reservedNames {

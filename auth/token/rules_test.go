@@ -86,7 +86,7 @@ func members(data string) (m map[string]json.RawMessage, ok bool) {
 // null or a number from 0 to 253402300799 (9999-12-31T23:59:59Z), not a
 // string.
 func readAlike(payload string) bool {
-	reserved := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email", "gen"}
+	reserved := []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email", "email_verified", "gen"}
 	dec := json.NewDecoder(strings.NewReader(payload))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return false

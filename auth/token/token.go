@@ -22,6 +22,10 @@ type Claims struct {
 	UserID   string `json:"userId"`
 	UserName string `json:"userName"`
 	Email    string `json:"email"`
+	// EmailVerified reports whether the user had verified Email when the
+	// token was issued; package auth always writes it, as
+	// "email_verified". A token without it reads false.
+	EmailVerified bool `json:"email_verified"`
 	// Generation is the user's session generation as the login that
 	// started the session read it, written as "gen" when not 0 (package
 	// auth writes it when it tracks sessions). A [Verifier] with
@@ -82,7 +86,7 @@ func (c *Claims) userID() string {
 // case or any other (see checkCustomNames).
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"userId": true, "userName": true, "email": true, "gen": true,
+	"userId": true, "userName": true, "email": true, "email_verified": true, "gen": true,
 }
 
 // payload is what Sign signs: the claims and the custom ones.
@@ -112,10 +116,10 @@ func (p payload) MarshalJSON() ([]byte, error) {
 // caller's to set.
 //
 // Custom claims may not be named as the claims of Claims (iss, sub, aud,
-// exp, nbf, iat, jti, userId, userName, email, gen), under their own name
-// or in another case ("UserId", "EXP"; as strings.EqualFold compares),
-// and no two may have names that differ only in case ("role" and "Role"):
-// a [Verifier] would refuse the token. Such names, or an active key that
+// exp, nbf, iat, jti, userId, userName, email, email_verified, gen),
+// under their own name or in another case ("UserId", "EXP"; as
+// strings.EqualFold compares), and no two may have names that differ only
+// in case ("role" and "Role"): a [Verifier] would refuse the token. Such names, or an active key that
 // cannot sign (a public key), make Sign fail with an error wrapping
 // [ErrInvalidConfig]. A custom claim that encoding/json cannot encode is
 // an error too.

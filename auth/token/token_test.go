@@ -438,7 +438,7 @@ func TestSign(t *testing.T) {
 		t.Errorf("Decode = %+v, %v; Generation %d", app, err, got.Generation)
 	}
 
-	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email", "gen", "GEN"} {
+	for _, name := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "userId", "userName", "email", "email_verified", "Email_Verified", "gen", "GEN"} {
 		if tok, err := ks.Sign(c, map[string]any{name: "x"}); tok != "" || !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("custom claim %q: Sign = %q, %v; want ErrInvalidConfig", name, tok, err)
 		}

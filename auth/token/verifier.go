@@ -46,8 +46,12 @@ type Config struct {
 	// session generation (Claims.Generation) is older than its user's, as
 	// Revocations.SessionGeneration reports, is refused: its session was
 	// revoked, or began before a revocation ended it. That costs one
-	// store read per verification; if it fails, VerifyToken returns its
-	// error, wrapped, and not [ErrInvalid]. Default: nil, no such check.
+	// store read per verification. An error of SessionGeneration that
+	// wraps [ErrInvalid] refuses the token like any refusal (package
+	// auth returns one for a user that no longer exists); any other is
+	// a failure to check, which VerifyToken returns wrapped, and which
+	// wraps neither ErrInvalid nor [ErrExpired]. Default: nil, no such
+	// check.
 	Revocations SessionGenerations
 
 	// Rejected, if set, is called, synchronously, with every error of
@@ -129,7 +133,7 @@ func NewVerifier(keys *KeySet, cfg Config) (*Verifier, error) {
 //
 // Every refusal wraps [ErrInvalid] and is reported to Config.Rejected; an
 // expired token's error also wraps [ErrExpired]. A failure of
-// Config.Revocations is returned wrapped, and wraps neither.
+// Config.Revocations is returned wrapped (see Config.Revocations).
 func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.verify(token)
 	if err == nil && v.revocations != nil {
@@ -148,6 +152,9 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string) (*Claims, erro
 // than its user's: its session was revoked.
 func (v *Verifier) checkRevocation(ctx context.Context, c *Claims) error {
 	gen, err := v.revocations.SessionGeneration(ctx, c.UserID)
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("token: checking revocation: %w", err)
 	}
