@@ -175,7 +175,8 @@ type Config struct {
 
 	// MailTemplates overrides the templates of the messages, kind by kind;
 	// a kind it does not set keeps [DefaultMailTemplates]' template, and
-	// every MailTemplate it sets must have its three templates. Default:
+	// every MailTemplate it sets must have its three templates, which New
+	// executes once with sample data: one that fails is refused. Default:
 	// nil.
 	MailTemplates map[MailKind]MailTemplate
 
@@ -202,7 +203,8 @@ type Config struct {
 	// PublicURL is the base of the links in mail: the application's pages
 	// {PublicURL}/verify-email?token=T, {PublicURL}/reset-password?token=T
 	// and {PublicURL}/confirm-email?token=T. It must be an absolute http
-	// or https URL. Default: http://localhost:8080.
+	// or https URL without credentials, query or fragment. Default:
+	// http://localhost:8080.
 	PublicURL string
 
 	// Now returns the current time. Default: time.Now.
