@@ -9,11 +9,13 @@
 //
 // Run runs storetest's conformance kit and the tests of what every SQL
 // store promises beyond it: errors that say what failed, migrations that
-// keep data and add what an earlier version lacks, the storage format its
-// package documents, values its columns cannot hold refused rather than
-// altered, emails and IDs compared byte for byte, and correct results
-// when several pools (the replicas of a service) use one database at
-// once. Tests that only one database can run stay in its store's package.
+// keep data and add what an earlier version lacks (a database of the prior
+// release, with accounts a Service made in it, upgraded in place by
+// several replicas at once), the storage format its package documents,
+// values its columns cannot hold refused rather than altered, emails and
+// IDs compared byte for byte, and correct results when several pools (the
+// replicas of a service) use one database at once. Tests that only one
+// database can run stay in its store's package.
 //
 // The package imports no database driver: each store's tests import the
 // one they use.
