@@ -31,5 +31,11 @@
 // RevokeSessions goes through every family, which is fine for the
 // numbers of sessions a Store is meant for.
 //
+// And it is an [auth.AccountStore]: one-time tokens live in memory too.
+// UpdateEmail compares the current email under the Store's lock;
+// DeleteUser deletes the user's tokens, families, generation and one-time
+// tokens with it; ListUsers sorts the IDs on every call, which is fine
+// for the numbers of users a Store is meant for.
+//
 // The store passes the conformance kit in package storetest.
 package memstore

@@ -24,17 +24,18 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
-// which create five tables in the DSN's database if they do not exist yet
-// and leave existing ones, and their rows, alone (so Migrate also adds the
-// tables a database migrated by an earlier version lacks):
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
+// and [AccountsSchema], which create six tables in the DSN's database if
+// they do not exist yet and leave existing ones, and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
-//		id            VARBINARY(255) NOT NULL,
-//		email         VARBINARY(254) NOT NULL,
-//		name          TEXT NOT NULL,
-//		password_hash TEXT NOT NULL,
-//		created_at    DATETIME(6) NOT NULL,
+//		id             VARBINARY(255) NOT NULL,
+//		email          VARBINARY(254) NOT NULL,
+//		name           TEXT NOT NULL,
+//		password_hash  TEXT NOT NULL,
+//		created_at     DATETIME(6) NOT NULL,
+//		email_verified BOOLEAN NOT NULL DEFAULT FALSE,
+//		disabled       BOOLEAN NOT NULL DEFAULT FALSE,
 //		PRIMARY KEY (id),
 //		UNIQUE KEY auth_users_email (email)
 //	) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
@@ -62,20 +63,38 @@
 //		expires_at DATETIME(6) NOT NULL,
 //		used_at    DATETIME(6) NULL,
 //		PRIMARY KEY (hash),
-//		KEY auth_refresh_tokens_expires_at (expires_at)
+//		KEY auth_refresh_tokens_expires_at (expires_at),
+//		KEY auth_refresh_tokens_user_id (user_id)
 //	) ENGINE=InnoDB;
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    VARBINARY(255) NOT NULL,
 //		revoked_at DATETIME(6) NOT NULL,
 //		generation BIGINT NOT NULL DEFAULT 1,
 //		PRIMARY KEY (user_id)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+//		hash       VARBINARY(64) NOT NULL,
+//		purpose    VARBINARY(32) NOT NULL,
+//		user_id    VARBINARY(255) NOT NULL,
+//		email      VARBINARY(254) NOT NULL,
+//		created_at DATETIME(6) NOT NULL,
+//		expires_at DATETIME(6) NOT NULL,
+//		PRIMARY KEY (hash),
+//		KEY auth_one_time_tokens_user_id (user_id),
+//		KEY auth_one_time_tokens_expires_at (expires_at)
 //	) ENGINE=InnoDB
 //
-// A database made before auth_revocations had the generation column gets
-// it from Migrate (ALTER TABLE ... ADD COLUMN, 1 for every existing row).
-// Applications that manage their schema with a migration tool can copy
-// Schema, AttemptsSchema and SessionsSchema (three statements) into it and
-// never call Migrate.
+// Migrate upgrades a database made by an earlier release in place: it
+// adds the tables it lacks, and the columns and indexes, each with ALTER
+// TABLE once information_schema shows it missing (MySQL, unlike MariaDB,
+// has no ADD COLUMN IF NOT EXISTS): auth_revocations.generation (1 for
+// every existing row), auth_users.email_verified and disabled (false for
+// every existing user) and the index auth_refresh_tokens_user_id. Users,
+// password hashes and sessions are kept. MySQL commits each DDL statement
+// on its own, so a Migrate that fails midway leaves what it did, and the
+// next one does the rest. Applications that manage their schema with a
+// migration tool can copy Schema, AttemptsSchema, SessionsSchema (three
+// statements) and AccountsSchema into it and never call Migrate.
 //
 // Strings are stored as given and compared byte for byte. id and email are
 // binary strings because no utf8mb4 collation both MySQL and MariaDB have
@@ -97,10 +116,12 @@
 // email longer than 254 bytes (the longest the [auth.Service] accepts),
 // the name or password hash longer than 65,535 bytes or not valid UTF-8,
 // or CreatedAt outside the years 1000 to 9999 (in UTC). Likewise
-// UpdatePasswordHash checks the new hash; the session methods check that
-// token hashes and families are at most 64 bytes (the Service's are 64
-// and 32 hex digits), user IDs at most 255, and every time they write or
-// compare within those years.
+// UpdatePasswordHash checks the new hash, UpdateName the name and
+// UpdateEmail the email; the session and one-time token methods check
+// that token hashes and families are at most 64 bytes (the Service's are
+// 64 and 32 hex digits), purposes at most 32, user IDs at most 255,
+// emails at most 254, and every time they write or compare within those
+// years.
 //
 // # Concurrency
 //
@@ -116,9 +137,9 @@
 // is still live: when a context ends mid-statement the driver abandons the
 // connection but the server still finishes the statement, and an
 // uncommitted insert is then rolled back, so a cancelled CreateUser
-// stores nothing. UpdatePasswordHash, CreateRefreshToken,
-// UseRefreshToken, RevokeFamily and RevokeSessions are transactions
-// committed the same way, so that a cancelled call changes nothing.
+// stores nothing. Every other write (each batch of the prunes
+// included) is a transaction committed the same way, so that a cancelled
+// call changes nothing.
 //
 // # Attempt counters
 //
@@ -168,17 +189,41 @@
 // statement; a session that a concurrent CreateRefreshToken extends is
 // locked by it, and reread once it commits.
 //
+// # Accounts
+//
+// A Store is also an [auth.AccountStore], behind email verification,
+// password reset, email change, deletion and the operators' listing. It
+// keeps one-time tokens (their SHA-256, never the tokens) in
+// auth_one_time_tokens. MySQL has no DELETE ... RETURNING: UseOneTimeToken
+// runs, in one transaction, a SELECT ... FOR UPDATE of the token, a
+// locking read that reads the row as last committed and makes concurrent
+// uses, on any replicas, wait for this transaction and then find no row,
+// and a DELETE. UpdateEmail is one UPDATE ... WHERE id = ? AND email = ?,
+// a compare-and-set whose new email the unique index checks. As with
+// UpdatePasswordHash, an update that changes nothing counts no row unless
+// the DSN sets clientFoundRows: UpdateName, SetDisabled, and UpdateEmail
+// of email_verified alone then check with a SELECT that the user has the
+// values already. DeleteUser deletes the user row first, which
+// CreateRefreshToken and CreateOneTimeToken lock too, and then its refresh
+// tokens, sessions, revocation and one-time tokens, in one transaction.
+// ListUsers pages through the users in the byte order of their IDs
+// (VARBINARY). SessionGeneration is one SELECT by primary key
+// (auth_users LEFT JOIN auth_revocations). DeleteExpiredOneTimeTokens
+// deletes 1,000 rows per statement.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
 // email is taken (whether or not the ID is taken too): MySQL has no ON
 // CONFLICT (email), so after a failed insert the Store looks the email up
-// to tell a taken email from a taken ID. A taken ID with a free email is
-// a different error (the driver's duplicate-entry error). UserByEmail,
-// UserByID, RefreshToken and UseRefreshToken return an error wrapping
-// [auth.ErrNotFound] when no row matches, and UpdatePasswordHash when no
-// user has the ID and old hash. Every other error comes from database/sql or the driver, or is
-// one of the checks above, and is returned wrapped, prefixed
-// "mysqlstore:"; a call whose context is done returns an error wrapping
-// ctx.Err().
+// to tell a taken email from a taken ID; UpdateEmail does the same. A
+// taken ID with a free email is a different error (the driver's
+// duplicate-entry error). UserByEmail, UserByID, RefreshToken,
+// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
+// updates return an error wrapping [auth.ErrNotFound] when no row
+// matches, UpdatePasswordHash when no user has the ID and old hash, and
+// UpdateEmail when none has the ID and current email. Every other error
+// comes from database/sql or the driver, or is one of the checks above,
+// and is returned wrapped, prefixed "mysqlstore:"; a call whose context
+// is done returns an error wrapping ctx.Err().
 package mysqlstore

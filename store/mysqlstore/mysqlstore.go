@@ -23,14 +23,18 @@ import (
 // id and email are VARBINARY so that they are compared byte for byte:
 // every utf8mb4 collation either folds case or accents, or, like
 // utf8mb4_bin, ignores trailing spaces (PAD SPACE), so that
-// "a@example.com" and "a@example.com " would collide in the unique index.
-// created_at holds the UTC date and time.
+// "a@example.com" and "a@example.com " would collide in the unique index
+// (and IDs are ordered byte for byte). created_at holds the UTC date and
+// time. [Store.Migrate] adds email_verified and disabled (BOOLEAN is
+// TINYINT(1), 0 or 1) to a table made before they existed.
 const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
-	id            VARBINARY(255) NOT NULL,
-	email         VARBINARY(254) NOT NULL,
-	name          TEXT NOT NULL,
-	password_hash TEXT NOT NULL,
-	created_at    DATETIME(6) NOT NULL,
+	id             VARBINARY(255) NOT NULL,
+	email          VARBINARY(254) NOT NULL,
+	name           TEXT NOT NULL,
+	password_hash  TEXT NOT NULL,
+	created_at     DATETIME(6) NOT NULL,
+	email_verified BOOLEAN NOT NULL DEFAULT FALSE,
+	disabled       BOOLEAN NOT NULL DEFAULT FALSE,
 	PRIMARY KEY (id),
 	UNIQUE KEY auth_users_email (email)
 ) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
@@ -75,7 +79,8 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 	expires_at DATETIME(6) NOT NULL,
 	used_at    DATETIME(6) NULL,
 	PRIMARY KEY (hash),
-	KEY auth_refresh_tokens_expires_at (expires_at)
+	KEY auth_refresh_tokens_expires_at (expires_at),
+	KEY auth_refresh_tokens_user_id (user_id)
 ) ENGINE=InnoDB;
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    VARBINARY(255) NOT NULL,
@@ -84,10 +89,43 @@ CREATE TABLE IF NOT EXISTS auth_revocations (
 	PRIMARY KEY (user_id)
 ) ENGINE=InnoDB`
 
-// generationColumn is the DDL that [Store.Migrate] executes when
-// auth_revocations lacks the generation column (a table made before it
-// existed): every row gets 1, as each stands for at least one revocation.
-const generationColumn = `ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1`
+// AccountsSchema is the MySQL/MariaDB DDL of the table of one-time tokens
+// (see [auth.AccountStore]), with its indexes. Like [Schema], it is
+// idempotent; [Store.Migrate] executes it after SessionsSchema. Times hold
+// the UTC date and time.
+const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+	hash       VARBINARY(64) NOT NULL,
+	purpose    VARBINARY(32) NOT NULL,
+	user_id    VARBINARY(255) NOT NULL,
+	email      VARBINARY(254) NOT NULL,
+	created_at DATETIME(6) NOT NULL,
+	expires_at DATETIME(6) NOT NULL,
+	PRIMARY KEY (hash),
+	KEY auth_one_time_tokens_user_id (user_id),
+	KEY auth_one_time_tokens_expires_at (expires_at)
+) ENGINE=InnoDB`
+
+// upgrades are the columns and indexes that [Store.Migrate] adds to a
+// table made before they existed (MySQL, unlike MariaDB, has no ADD
+// COLUMN IF NOT EXISTS), each with the DDL that adds it. Every existing
+// row gets the default: generation 1, as each row of auth_revocations
+// stands for at least one revocation; an email not verified and an
+// account not disabled.
+var upgrades = []struct{ table, column, index, ddl string }{
+	{table: "auth_revocations", column: "generation", ddl: `ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1`},
+	{table: "auth_users", column: "email_verified", ddl: `ALTER TABLE auth_users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE`},
+	{table: "auth_users", column: "disabled", ddl: `ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE`},
+	{table: "auth_refresh_tokens", index: "auth_refresh_tokens_user_id", ddl: `ALTER TABLE auth_refresh_tokens ADD KEY auth_refresh_tokens_user_id (user_id)`},
+}
+
+// userColumns are the columns of auth_users that ByID selects.
+const userColumns = `id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), email_verified, disabled`
+
+// oneTimeColumns are the columns of auth_one_time_tokens that
+// UseOneTimeToken returns.
+const oneTimeColumns = `hash, purpose, user_id, email,
+	DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'),
+	DATE_FORMAT(expires_at, '%Y-%m-%d %H:%i:%s.%f')`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -109,8 +147,8 @@ const (
 )
 
 // MigrateLockName is the name of the user-level lock (GET_LOCK) that
-// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema] and
-// [SessionsSchema], so that replicas starting at once migrate one after
+// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema],
+// [SessionsSchema] and [AccountsSchema], so that replicas starting at once migrate one after
 // another. Such locks are server-wide:
 // Stores on different databases of one server take turns too.
 const MigrateLockName = "gatehouse.auth_users.migrate"
@@ -138,12 +176,13 @@ var dialect = sqlstore.Dialect{
 	// into warnings, and INSERT ... ON DUPLICATE KEY UPDATE id = id reports
 	// a duplicate as one row affected, like an insert, when the DSN has
 	// clientFoundRows=true.
-	Insert:     `INSERT INTO auth_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at, email_verified, disabled)
+VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	Conflicts:  sqlstore.ErrorOnAnyConflict,
 	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
 	WriteInTx:  true,
-	ByEmail:    `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE email = ?`,
-	ByID:       `SELECT id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_users WHERE id = ?`,
+	ByEmail:    `SELECT ` + userColumns + ` FROM auth_users WHERE email = ?`,
+	ByID:       `SELECT ` + userColumns + ` FROM auth_users WHERE id = ?`,
 	Check:      check,
 	EncodeTime: func(t time.Time) any { return t.UTC().Format(dateTimeLayout) },
 	DecodeTime: func(src any) (time.Time, error) {
@@ -203,6 +242,38 @@ ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at)), g
 	UserLock:      `SELECT 1 FROM auth_users WHERE id = ? FOR UPDATE`,
 	TokensPrune:   `DELETE FROM auth_refresh_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
+
+	// An UPDATE that changes nothing counts no row, unless the DSN sets
+	// clientFoundRows: sqlstore then reads (NameIs, EmailIs, DisabledIs).
+	// name is utf8mb4_bin text, compared byte for byte with a binary
+	// string, as password_hash is.
+	NameUpdate:     `UPDATE auth_users SET name = ? WHERE id = ?`,
+	NameIs:         `SELECT 1 FROM auth_users WHERE id = ? AND name = CAST(? AS BINARY)`,
+	EmailUpdate:    `UPDATE auth_users SET email = ?, email_verified = ? WHERE id = ? AND email = ?`,
+	EmailIs:        `SELECT 1 FROM auth_users WHERE id = ? AND email = ? AND email_verified = ?`,
+	DisabledUpdate: `UPDATE auth_users SET disabled = ? WHERE id = ?`,
+	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = ? AND disabled = ?`,
+	UserDelete:     `DELETE FROM auth_users WHERE id = ?`,
+	UserRowsDelete: []string{
+		`DELETE FROM auth_refresh_tokens WHERE user_id = ?`,
+		`DELETE FROM auth_sessions WHERE user_id = ?`,
+		`DELETE FROM auth_revocations WHERE user_id = ?`,
+		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
+	},
+	// id is VARBINARY: ORDER BY and > compare bytes.
+	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
+	UserGeneration: `SELECT COALESCE(r.generation, 0)
+FROM auth_users u LEFT JOIN auth_revocations r ON r.user_id = u.id
+WHERE u.id = ?`,
+	OneTimeInsert: `INSERT INTO auth_one_time_tokens (hash, purpose, user_id, email, created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?)`,
+	// MySQL has no DELETE ... RETURNING: a locking read, which reads the
+	// row as last committed and makes concurrent callers wait for this
+	// transaction (and then find the row deleted), then the DELETE.
+	OneTimeGet:        `SELECT ` + oneTimeColumns + ` FROM auth_one_time_tokens WHERE hash = ? AND purpose = ? FOR UPDATE`,
+	OneTimeDelete:     `DELETE FROM auth_one_time_tokens WHERE hash = ?`,
+	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = ? AND purpose = ?`,
+	OneTimePrune:      `DELETE FROM auth_one_time_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 }
 
 // check rejects a user whose values the table cannot hold as they are:
@@ -230,21 +301,30 @@ func check(u auth.User) error {
 }
 
 // maxHashBytes is the column limit of auth_refresh_tokens.hash and
-// family_id and auth_sessions.id (see [SessionsSchema]); user IDs have
-// maxIDBytes, as in auth_users.
-const maxHashBytes = 64
+// family_id, auth_sessions.id (see [SessionsSchema]) and
+// auth_one_time_tokens.hash (see [AccountsSchema]), and maxPurposeBytes
+// that of auth_one_time_tokens.purpose; user IDs and emails have
+// maxIDBytes and maxEmailBytes, as in auth_users.
+const (
+	maxHashBytes    = 64
+	maxPurposeBytes = 32
+)
 
 // checkString rejects, as check does, a string the column (see
 // [sqlstore.Dialect.CheckString]) cannot hold as it is.
 func checkString(column, s string) error {
 	limit, text := 0, false
 	switch column {
-	case "auth_users.password_hash":
+	case "auth_users.password_hash", "auth_users.name":
 		limit, text = maxTextBytes, true
-	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id":
+	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id", "auth_one_time_tokens.hash":
 		limit = maxHashBytes
-	case "auth_refresh_tokens.user_id", "auth_revocations.user_id":
+	case "auth_one_time_tokens.purpose":
+		limit = maxPurposeBytes
+	case "auth_refresh_tokens.user_id", "auth_revocations.user_id", "auth_one_time_tokens.user_id":
 		limit = maxIDBytes
+	case "auth_users.email", "auth_one_time_tokens.email":
+		limit = maxEmailBytes
 	default:
 		return fmt.Errorf("no limits known for the column %s", column)
 	}
@@ -266,9 +346,9 @@ func checkTime(t time.Time) error {
 	return nil
 }
 
-// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore]
-// and [auth.SessionStore] in the tables of a MySQL or MariaDB database
-// (see the package documentation). Create one with [New]; it is safe for concurrent use,
+// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
+// [auth.SessionStore] and [auth.AccountStore] in the tables of a MySQL or
+// MariaDB database (see the package documentation). Create one with [New]; it is safe for concurrent use,
 // and any number of Stores, in any number of processes, may share one
 // database.
 type Store struct {
@@ -281,6 +361,7 @@ var (
 	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
+	_ auth.AccountStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -292,13 +373,16 @@ func New(db *sql.DB) *Store {
 }
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
-// table (see [AttemptsSchema]) and the tables of sessions (see
-// [SessionsSchema]) if they do not exist. It keeps existing tables and
-// their rows, so it is safe to call on every start (it adds the tables
-// that a database migrated by an earlier version lacks), and from several
-// replicas at once: it executes the DDL while
-// holding the lock [MigrateLockName] (GET_LOCK), waiting up to a minute
-// for it.
+// table (see [AttemptsSchema]), the tables of sessions (see
+// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
+// do not exist. It keeps existing tables and their rows, so it is safe to
+// call on every start, and upgrades a database made by an earlier version
+// in place: it adds the tables, indexes and columns that one lacks
+// (auth_users.email_verified and disabled, false for every existing
+// user). It is safe from several replicas at once: it executes the DDL
+// while holding the lock [MigrateLockName] (GET_LOCK), waiting up to a
+// minute for it. MySQL commits each DDL statement on its own: a Migrate
+// that fails midway leaves what it did, and the next one does the rest.
 //
 // It first checks that the connection's character set is utf8mb4 (the
 // default of github.com/go-sql-driver/mysql), without which names outside
@@ -327,21 +411,27 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	defer release(ctx, conn)
 
 	ddls := append([]string{Schema, AttemptsSchema}, strings.Split(SessionsSchema, ";\n")...)
-	for _, ddl := range ddls {
+	for _, ddl := range append(ddls, AccountsSchema) {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("mysqlstore: migrate: %w", err)
 		}
 	}
-	// MySQL, unlike MariaDB, has no ADD COLUMN IF NOT EXISTS.
-	var n int
-	err = conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.columns
-WHERE table_schema = DATABASE() AND table_name = 'auth_revocations' AND column_name = 'generation'`).Scan(&n)
-	if err != nil {
-		return fmt.Errorf("mysqlstore: migrate: %w", err)
-	}
-	if n == 0 {
-		if _, err := conn.ExecContext(ctx, generationColumn); err != nil {
+	for _, u := range upgrades {
+		var n int
+		if u.column != "" {
+			err = conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`, u.table, u.column).Scan(&n)
+		} else {
+			err = conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?`, u.table, u.index).Scan(&n)
+		}
+		if err != nil {
 			return fmt.Errorf("mysqlstore: migrate: %w", err)
+		}
+		if n == 0 {
+			if _, err := conn.ExecContext(ctx, u.ddl); err != nil {
+				return fmt.Errorf("mysqlstore: migrate: %w", err)
+			}
 		}
 	}
 	return nil
@@ -463,7 +553,8 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 }
 
 // SessionGeneration returns the user's session generation, 0 if its
-// sessions were never revoked.
+// sessions were never revoked, or an error wrapping [auth.ErrNotFound] if
+// the user does not exist: one SELECT by primary key.
 func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	return dialect.SessionGeneration(ctx, s.db, userID)
 }
@@ -473,4 +564,66 @@ func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, er
 // statement, and returns how many tokens it deleted.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
 	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
+}
+
+// UpdateName sets the name of the user with ID id, or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user. A name the
+// column cannot hold exactly is an error, and changes nothing.
+func (s *Store) UpdateName(ctx context.Context, id, name string) error {
+	return dialect.UpdateName(ctx, s.db, id, name)
+}
+
+// UpdateEmail sets the email and EmailVerified of the user with ID id if
+// its email is current, in one UPDATE (a compare-and-set), and returns an
+// error wrapping [auth.ErrNotFound] if no user has that ID and email, or
+// [auth.ErrDuplicateEmail] if another user has email.
+func (s *Store) UpdateEmail(ctx context.Context, id, current, email string, verified bool) error {
+	return dialect.UpdateEmail(ctx, s.db, id, current, email, verified)
+}
+
+// SetDisabled sets the Disabled flag of the user with ID id, or returns
+// an error wrapping [auth.ErrNotFound] if there is no such user.
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return dialect.SetDisabled(ctx, s.db, id, disabled)
+}
+
+// DeleteUser deletes the user with ID id, its refresh tokens and
+// sessions, its session generation and its one-time tokens, in one
+// transaction; or returns an error wrapping [auth.ErrNotFound] if there
+// is no such user.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return dialect.DeleteUser(ctx, s.db, id)
+}
+
+// ListUsers returns at most limit users whose IDs are greater than
+// after, byte for byte, in increasing order of ID.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]auth.User, error) {
+	return dialect.ListUsers(ctx, s.db, after, limit)
+}
+
+// CreateOneTimeToken stores t, or returns an error wrapping
+// [auth.ErrNotFound] if its user does not exist.
+func (s *Store) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
+	return dialect.CreateOneTimeToken(ctx, s.db, t)
+}
+
+// UseOneTimeToken deletes the token with this hash, if its purpose is
+// purpose, and returns it, expired or not: a SELECT ... FOR UPDATE and a
+// DELETE in one transaction, so that of concurrent calls, on any
+// replicas, one gets it. Otherwise it returns an error wrapping
+// [auth.ErrNotFound].
+func (s *Store) UseOneTimeToken(ctx context.Context, hash, purpose string) (auth.OneTimeToken, error) {
+	return dialect.UseOneTimeToken(ctx, s.db, hash, purpose)
+}
+
+// DeleteOneTimeTokens deletes every token of the user with ID userID of
+// the purpose.
+func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error {
+	return dialect.DeleteOneTimeTokens(ctx, s.db, userID, purpose)
+}
+
+// DeleteExpiredOneTimeTokens deletes the tokens whose ExpiresAt is not
+// after now, 1,000 rows per statement, and returns how many it deleted.
+func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error) {
+	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
 }

@@ -2,6 +2,7 @@ package mysqlstore_test
 
 import (
 	"database/sql"
+	_ "embed"
 	"errors"
 	"fmt"
 	"strings"
@@ -76,6 +77,12 @@ var variants = []struct {
 	{"non-strict sql_mode,time_zone", nonStrict},
 }
 
+// priorSchema is the DDL of the tables of the release before
+// auth.AccountStore.
+//
+//go:embed testdata/prior-schema.sql
+var priorSchema string
+
 // target is MySQL (MariaDB) for the shared suite, on connections set up by
 // opt: a fresh database per database; times as UTC DATETIME(6); the limits
 // that mysqlstore checks, as a non-strict sql_mode would otherwise
@@ -100,7 +107,7 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 			"auth_users": {
 				"id varbinary(255) NO", "email varbinary(254) NO",
 				"name text NO utf8mb4 utf8mb4_bin", "password_hash text NO utf8mb4 utf8mb4_bin",
-				"created_at datetime(6) NO",
+				"created_at datetime(6) NO", "email_verified tinyint(1) NO", "disabled tinyint(1) NO",
 			},
 			"auth_attempts": {"key_hash varbinary(64) NO", "attempts bigint NO", "last_at datetime(6) NO"},
 			"auth_sessions": {"id varbinary(64) NO", "user_id varbinary(255) NO", "expires_at datetime(6) NO", "revoked_at datetime(6) YES"},
@@ -109,12 +116,16 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 				"issued_at datetime(6) NO", "expires_at datetime(6) NO", "used_at datetime(6) YES",
 			},
 			"auth_revocations": {"user_id varbinary(255) NO", "revoked_at datetime(6) NO", "generation bigint NO"},
+			"auth_one_time_tokens": {
+				"hash varbinary(64) NO", "purpose varbinary(32) NO", "user_id varbinary(255) NO", "email varbinary(254) NO",
+				"created_at datetime(6) NO", "expires_at datetime(6) NO",
+			},
 		},
 		Index:      `SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = ?`,
 		TimeText:   `CAST(%[1]s AS CHAR)`,
 		FormatTime: func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000") },
 		Limits: sqltest.Limits{
-			IDBytes: 255, EmailBytes: 254, TextBytes: 65535, TokenBytes: 64,
+			IDBytes: 255, EmailBytes: 254, TextBytes: 65535, TokenBytes: 64, PurposeBytes: 32,
 			MinYear: 1000, MaxYear: 9999, UTF8: true,
 		},
 		OldTables: []string{mysqlstore.Schema, mysqlstore.AttemptsSchema},
@@ -122,8 +133,11 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 			`CREATE TABLE auth_revocations (user_id VARBINARY(255) NOT NULL, revoked_at DATETIME(6) NOT NULL, PRIMARY KEY (user_id)) ENGINE=InnoDB`,
 			`INSERT INTO auth_revocations (user_id, revoked_at) VALUES ('u1', '2024-01-02 03:04:05.000000')`,
 		},
-		Lock:   []string{"LOCK TABLES auth_users WRITE, auth_attempts WRITE, auth_sessions WRITE, auth_refresh_tokens WRITE, auth_revocations WRITE"},
-		Unlock: "UNLOCK TABLES",
+		PriorSchema:     sqltest.Statements(priorSchema),
+		PriorInsertUser: `INSERT INTO auth_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		EncodeTime:      func(t time.Time) any { return t.UTC().Format("2006-01-02 15:04:05.000000") },
+		Lock:            []string{"LOCK TABLES auth_users WRITE, auth_attempts WRITE, auth_sessions WRITE, auth_refresh_tokens WRITE, auth_revocations WRITE, auth_one_time_tokens WRITE"},
+		Unlock:          "UNLOCK TABLES",
 		Settled: `SELECT COUNT(*) FROM information_schema.PROCESSLIST
 			WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'`,
 		ConnID: `SELECT CONNECTION_ID()`,

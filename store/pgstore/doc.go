@@ -17,18 +17,27 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
-// which create five tables and their indexes if they do not exist yet and
-// leave existing ones, and their rows, alone (so Migrate also adds the
-// tables a database migrated by an earlier version lacks):
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
+// and [AccountsSchema], which create six tables and their indexes if they
+// do not exist yet and leave existing ones, and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
-//		id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-//		email         TEXT COLLATE "C" NOT NULL UNIQUE,
-//		name          TEXT NOT NULL,
-//		password_hash TEXT NOT NULL,
-//		created_at    TIMESTAMPTZ NOT NULL
+//		id             TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		email          TEXT COLLATE "C" NOT NULL UNIQUE,
+//		name           TEXT NOT NULL,
+//		password_hash  TEXT NOT NULL,
+//		created_at     TIMESTAMPTZ NOT NULL,
+//		email_verified BOOLEAN NOT NULL DEFAULT false,
+//		disabled       BOOLEAN NOT NULL DEFAULT false
 //	);
+//	DO $$ BEGIN
+//		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'email_verified' AND NOT attisdropped) THEN
+//			ALTER TABLE auth_users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT false;
+//		END IF;
+//		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'disabled' AND NOT attisdropped) THEN
+//			ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;
+//		END IF;
+//	END $$;
 //	CREATE TABLE IF NOT EXISTS auth_attempts (
 //		key_hash TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 //		attempts BIGINT NOT NULL,
@@ -52,19 +61,44 @@
 //		used_at    TIMESTAMPTZ
 //	);
 //	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+//	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_user_id ON auth_refresh_tokens (user_id);
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 //		revoked_at TIMESTAMPTZ NOT NULL,
 //		generation BIGINT NOT NULL DEFAULT 1
 //	);
-//	ALTER TABLE auth_revocations ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 1
+//	DO $$ BEGIN
+//		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_revocations'::regclass AND attname = 'generation' AND NOT attisdropped) THEN
+//			ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1;
+//		END IF;
+//	END $$;
+//	CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+//		hash       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		purpose    TEXT COLLATE "C" NOT NULL,
+//		user_id    TEXT COLLATE "C" NOT NULL,
+//		email      TEXT COLLATE "C" NOT NULL,
+//		created_at TIMESTAMPTZ NOT NULL,
+//		expires_at TIMESTAMPTZ NOT NULL
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)
+//
+// Migrate upgrades a database made by an earlier release in place, in one
+// transaction: it adds the tables and indexes it lacks, and the columns
+// auth_revocations.generation (1 for every existing row) and
+// auth_users.email_verified and disabled (false for every existing
+// user). Users, password hashes and sessions are kept. The columns are
+// added only where they are missing (a DO block reads pg_attribute),
+// because ALTER TABLE takes an ACCESS EXCLUSIVE lock, even with ADD
+// COLUMN IF NOT EXISTS and the column there: on every start it would
+// wait for any transaction reading the table, and every query behind it.
 //
 // The tables are created, and later found, in the first schema of the
 // connection's search_path (usually public); to keep them elsewhere, set
 // search_path for the application's connections, for example with
 // search_path=myschema in a pgx DSN. Applications that manage their schema
-// with a migration tool can copy Schema, AttemptsSchema and SessionsSchema
-// into it and never call Migrate.
+// with a migration tool can copy Schema, AttemptsSchema, SessionsSchema
+// and AccountsSchema into it and never call Migrate.
 //
 // Strings are stored as given and compared byte for byte: equality of
 // TEXT under PostgreSQL's deterministic collations (every database default
@@ -121,14 +155,34 @@
 // rechecking expires_at when a concurrent CreateRefreshToken has just
 // moved it forward.
 //
+// # Accounts
+//
+// A Store is also an [auth.AccountStore], behind email verification,
+// password reset, email change, deletion and the operators' listing. It
+// keeps one-time tokens (their SHA-256, never the tokens) in
+// auth_one_time_tokens. UseOneTimeToken is one DELETE ... RETURNING: of
+// concurrent uses of a token, on any replicas, one deletes the row and
+// the others wait for its transaction and then match nothing. UpdateEmail
+// is one UPDATE ... WHERE id = $3 AND email = $4, a compare-and-set whose
+// new email the UNIQUE index checks, so that of concurrent moves to one
+// address exactly one wins. DeleteUser deletes the user row first, which
+// CreateRefreshToken and CreateOneTimeToken lock too, and then its refresh
+// tokens, sessions, revocation and one-time tokens, in one transaction.
+// ListUsers pages through the users in the byte order of their IDs (the
+// "C" collation). SessionGeneration is one SELECT by primary key
+// (auth_users LEFT JOIN auth_revocations). DeleteExpiredOneTimeTokens
+// deletes 1,000 rows per statement.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
-// email is taken (whether or not the ID is taken too); a taken ID with a
-// free email is a different error (the driver's unique violation).
-// UserByEmail, UserByID, RefreshToken and UseRefreshToken return an error
-// wrapping [auth.ErrNotFound] when no row matches, and UpdatePasswordHash
-// when no user has the ID and old hash. Every other error comes from database/sql or the driver
-// and is returned wrapped, prefixed "pgstore:"; a call whose context is
-// done returns an error wrapping ctx.Err().
+// email is taken (whether or not the ID is taken too), and so does
+// UpdateEmail; a taken ID with a free email is a different error (the
+// driver's unique violation). UserByEmail, UserByID, RefreshToken,
+// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
+// updates return an error wrapping [auth.ErrNotFound] when no row matches,
+// UpdatePasswordHash when no user has the ID and old hash, and UpdateEmail
+// when none has the ID and current email. Every other error comes from
+// database/sql or the driver and is returned wrapped, prefixed "pgstore:";
+// a call whose context is done returns an error wrapping ctx.Err().
 package pgstore

@@ -16,16 +16,32 @@ import (
 // executing it on a database that already has the table changes nothing.
 // [Store.Migrate] executes it, under [MigrateLockKey].
 //
-// id and email use the "C" collation: they are compared byte for byte
-// anyway, and their unique indexes then never depend on the operating
-// system's collation rules, whose changes can corrupt text indexes.
+// id and email use the "C" collation: they are compared, and IDs ordered,
+// byte for byte anyway, and their unique indexes then never depend on the
+// operating system's collation rules, whose changes can corrupt text
+// indexes. A table made before email_verified and disabled existed gets
+// them, false for every existing user. The columns are added only if
+// they are missing, rather than by ALTER TABLE ... ADD COLUMN IF NOT
+// EXISTS, which takes an ACCESS EXCLUSIVE lock on the table even when it
+// has them: on every start it would wait for any transaction reading
+// auth_users, and every login would wait behind it.
 const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
-	id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-	email         TEXT COLLATE "C" NOT NULL UNIQUE,
-	name          TEXT NOT NULL,
-	password_hash TEXT NOT NULL,
-	created_at    TIMESTAMPTZ NOT NULL
-)`
+	id             TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	email          TEXT COLLATE "C" NOT NULL UNIQUE,
+	name           TEXT NOT NULL,
+	password_hash  TEXT NOT NULL,
+	created_at     TIMESTAMPTZ NOT NULL,
+	email_verified BOOLEAN NOT NULL DEFAULT false,
+	disabled       BOOLEAN NOT NULL DEFAULT false
+);
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'email_verified' AND NOT attisdropped) THEN
+		ALTER TABLE auth_users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT false;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'disabled' AND NOT attisdropped) THEN
+		ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;
+	END IF;
+END $$`
 
 // AttemptsSchema is the PostgreSQL DDL of the attempt counters' table
 // (see [throttle.Store]) and of its index on last_at, by which idle
@@ -49,7 +65,7 @@ CREATE INDEX IF NOT EXISTS auth_attempts_last_at ON auth_attempts (last_at)`
 // user whose sessions were all revoked, with the user's session
 // generation (see [auth.SessionStore]). A table made before generation
 // existed gets the column, 1 for every row (each stands for at least one
-// revocation).
+// revocation), added only if it is missing, as in [Schema].
 const SessionsSchema = `CREATE TABLE IF NOT EXISTS auth_sessions (
 	id         TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 	user_id    TEXT COLLATE "C" NOT NULL,
@@ -67,12 +83,39 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 	used_at    TIMESTAMPTZ
 );
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS auth_refresh_tokens_user_id ON auth_refresh_tokens (user_id);
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 	revoked_at TIMESTAMPTZ NOT NULL,
 	generation BIGINT NOT NULL DEFAULT 1
 );
-ALTER TABLE auth_revocations ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 1`
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_revocations'::regclass AND attname = 'generation' AND NOT attisdropped) THEN
+		ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1;
+	END IF;
+END $$`
+
+// AccountsSchema is the PostgreSQL DDL of the table of one-time tokens
+// (see [auth.AccountStore]) and of its indexes. Like [Schema], it is
+// idempotent; [Store.Migrate] executes it after SessionsSchema, in the
+// same transaction.
+const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+	hash       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	purpose    TEXT COLLATE "C" NOT NULL,
+	user_id    TEXT COLLATE "C" NOT NULL,
+	email      TEXT COLLATE "C" NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
+CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)`
+
+// userColumns are the columns of auth_users that ByID selects.
+const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled`
+
+// oneTimeColumns are the columns of auth_one_time_tokens that
+// UseOneTimeToken returns.
+const oneTimeColumns = `hash, purpose, user_id, email, created_at, expires_at`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -81,8 +124,8 @@ FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.family_id
 WHERE t.hash = $1`
 
 // MigrateLockKey is the key of the transaction-level advisory lock that
-// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema] and
-// [SessionsSchema], so that replicas
+// [Store.Migrate] holds while it executes [Schema], [AttemptsSchema],
+// [SessionsSchema] and [AccountsSchema], so that replicas
 // starting at once migrate one after another. It is "gateauth" in ASCII,
 // read as a big-endian int64 (0x6761746561757468).
 const MigrateLockKey int64 = 7449363237423117416
@@ -92,12 +135,13 @@ const MigrateLockKey int64 = 7449363237423117416
 // times as TIMESTAMPTZ.
 var dialect = sqlstore.Dialect{
 	Name: "pgstore",
-	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
-VALUES ($1, $2, $3, $4, $5)
+	Insert: `INSERT INTO auth_users (` + userColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (email) DO NOTHING`,
-	Conflicts: sqlstore.NoRowOnEmailConflict,
-	ByEmail:   `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE email = $1`,
-	ByID:      `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE id = $1`,
+	Conflicts:  sqlstore.NoRowOnEmailConflict,
+	EmailTaken: `SELECT 1 FROM auth_users WHERE email = $1`,
+	ByEmail:    `SELECT ` + userColumns + ` FROM auth_users WHERE email = $1`,
+	ByID:       `SELECT ` + userColumns + ` FROM auth_users WHERE id = $1`,
 	// TIMESTAMPTZ keeps microseconds. Truncating here, rather than leaving
 	// it to the driver (pgx truncates, lib/pq's text form is rounded by
 	// the server), stores the same instant whichever driver is used.
@@ -151,11 +195,38 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED
 	// snapshot, and the DELETE then rechecks the row as committed.
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE expires_at <= $1 AND id IN
 	(SELECT id FROM auth_sessions WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	NameUpdate:     `UPDATE auth_users SET name = $1 WHERE id = $2`,
+	NameIs:         `SELECT 1 FROM auth_users WHERE id = $1 AND name = $2`,
+	EmailUpdate:    `UPDATE auth_users SET email = $1, email_verified = $2 WHERE id = $3 AND email = $4`,
+	EmailIs:        `SELECT 1 FROM auth_users WHERE id = $1 AND email = $2 AND email_verified = $3`,
+	DisabledUpdate: `UPDATE auth_users SET disabled = $1 WHERE id = $2`,
+	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = $1 AND disabled = $2`,
+	UserDelete:     `DELETE FROM auth_users WHERE id = $1`,
+	UserRowsDelete: []string{
+		`DELETE FROM auth_refresh_tokens WHERE user_id = $1`,
+		`DELETE FROM auth_sessions WHERE user_id = $1`,
+		`DELETE FROM auth_revocations WHERE user_id = $1`,
+		`DELETE FROM auth_one_time_tokens WHERE user_id = $1`,
+	},
+	// id is COLLATE "C": ORDER BY and > compare bytes.
+	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > $1 ORDER BY id LIMIT $2`,
+	UserGeneration: `SELECT COALESCE(r.generation, 0)
+FROM auth_users u LEFT JOIN auth_revocations r ON r.user_id = u.id
+WHERE u.id = $1`,
+	OneTimeInsert: `INSERT INTO auth_one_time_tokens (` + oneTimeColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`,
+	// Of concurrent deletes of one row, the others wait for the first
+	// one's transaction, recheck the row, find it deleted, and return
+	// nothing.
+	OneTimeUse:        `DELETE FROM auth_one_time_tokens WHERE hash = $1 AND purpose = $2 RETURNING ` + oneTimeColumns,
+	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = $1 AND purpose = $2`,
+	OneTimePrune: `DELETE FROM auth_one_time_tokens WHERE hash IN
+	(SELECT hash FROM auth_one_time_tokens WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
-// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore]
-// and [auth.SessionStore] in the tables of a PostgreSQL database (see the
-// package documentation). Create one with [New]; it is safe for concurrent use, and any
+// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
+// [auth.SessionStore] and [auth.AccountStore] in the tables of a
+// PostgreSQL database (see the package documentation). Create one with [New]; it is safe for concurrent use, and any
 // number of Stores, in any number of processes, may share one database.
 type Store struct {
 	db    *sql.DB
@@ -167,6 +238,7 @@ var (
 	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
+	_ auth.AccountStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -178,14 +250,17 @@ func New(db *sql.DB) *Store {
 }
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
-// table (see [AttemptsSchema]) and the tables of sessions (see
-// [SessionsSchema]) if they do not exist. It keeps existing tables and
-// their rows, so it is safe to call on every start (it adds the tables
-// that a database migrated by an earlier version lacks), and from several
-// replicas at once: it executes the DDL in a
-// transaction that first takes the advisory lock [MigrateLockKey], because
-// concurrent CREATE TABLE IF NOT EXISTS statements for one table can fail
-// in PostgreSQL (a unique violation in pg_type) instead of waiting.
+// table (see [AttemptsSchema]), the tables of sessions (see
+// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
+// do not exist. It keeps existing tables and their rows, so it is safe to
+// call on every start, and upgrades a database made by an earlier version
+// in place: it adds the tables, indexes and columns that one lacks
+// (auth_users.email_verified and disabled, false for every existing
+// user). It is safe from several replicas at once: it executes the DDL in
+// a transaction that first takes the advisory lock [MigrateLockKey],
+// because concurrent CREATE TABLE IF NOT EXISTS statements for one table
+// can fail in PostgreSQL (a unique violation in pg_type) instead of
+// waiting; a failed Migrate changes nothing.
 func (s *Store) Migrate(ctx context.Context) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -199,7 +274,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, MigrateLockKey); err != nil {
 		return fmt.Errorf("pgstore: migrate: taking the advisory lock: %w", err)
 	}
-	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema} {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema} {
 		if _, err := tx.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("pgstore: migrate: %w", err)
 		}
@@ -291,7 +366,8 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 }
 
 // SessionGeneration returns the user's session generation, 0 if its
-// sessions were never revoked.
+// sessions were never revoked, or an error wrapping [auth.ErrNotFound] if
+// the user does not exist: one SELECT by primary key.
 func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	return dialect.SessionGeneration(ctx, s.db, userID)
 }
@@ -301,4 +377,64 @@ func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, er
 // statement, and returns how many tokens it deleted.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
 	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
+}
+
+// UpdateName sets the name of the user with ID id, or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user.
+func (s *Store) UpdateName(ctx context.Context, id, name string) error {
+	return dialect.UpdateName(ctx, s.db, id, name)
+}
+
+// UpdateEmail sets the email and EmailVerified of the user with ID id if
+// its email is current, in one UPDATE (a compare-and-set), and returns an
+// error wrapping [auth.ErrNotFound] if no user has that ID and email, or
+// [auth.ErrDuplicateEmail] if another user has email.
+func (s *Store) UpdateEmail(ctx context.Context, id, current, email string, verified bool) error {
+	return dialect.UpdateEmail(ctx, s.db, id, current, email, verified)
+}
+
+// SetDisabled sets the Disabled flag of the user with ID id, or returns
+// an error wrapping [auth.ErrNotFound] if there is no such user.
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	return dialect.SetDisabled(ctx, s.db, id, disabled)
+}
+
+// DeleteUser deletes the user with ID id, its refresh tokens and
+// sessions, its session generation and its one-time tokens, in one
+// transaction; or returns an error wrapping [auth.ErrNotFound] if there
+// is no such user.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return dialect.DeleteUser(ctx, s.db, id)
+}
+
+// ListUsers returns at most limit users whose IDs are greater than
+// after, byte for byte, in increasing order of ID.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]auth.User, error) {
+	return dialect.ListUsers(ctx, s.db, after, limit)
+}
+
+// CreateOneTimeToken stores t, or returns an error wrapping
+// [auth.ErrNotFound] if its user does not exist.
+func (s *Store) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
+	return dialect.CreateOneTimeToken(ctx, s.db, t)
+}
+
+// UseOneTimeToken deletes the token with this hash, if its purpose is
+// purpose, and returns it, expired or not, in one DELETE ... RETURNING
+// (so that of concurrent calls, on any replicas, one gets it); or
+// returns an error wrapping [auth.ErrNotFound].
+func (s *Store) UseOneTimeToken(ctx context.Context, hash, purpose string) (auth.OneTimeToken, error) {
+	return dialect.UseOneTimeToken(ctx, s.db, hash, purpose)
+}
+
+// DeleteOneTimeTokens deletes every token of the user with ID userID of
+// the purpose.
+func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error {
+	return dialect.DeleteOneTimeTokens(ctx, s.db, userID, purpose)
+}
+
+// DeleteExpiredOneTimeTokens deletes the tokens whose ExpiresAt is not
+// after now, 1,000 rows per statement, and returns how many it deleted.
+func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error) {
+	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
 }

@@ -1,7 +1,9 @@
 package pgstore_test
 
 import (
+	"context"
 	"database/sql"
+	_ "embed"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,12 @@ import (
 	"github.com/gatehouse-go/gatehouse/store/internal/sqltest"
 	"github.com/gatehouse-go/gatehouse/store/pgstore"
 )
+
+// priorSchema is the DDL of the tables of the release before
+// auth.AccountStore.
+//
+//go:embed testdata/prior-schema.sql
+var priorSchema string
 
 // target is PostgreSQL for the shared suite: a fresh schema per database
 // (the DSN's search_path names it); times as TIMESTAMPTZ; text that must
@@ -32,7 +40,7 @@ var target = sqltest.Target{
 	WantColumns: map[string][]string{
 		"auth_users": {
 			"id text NO C", "email text NO C", "name text NO", "password_hash text NO",
-			"created_at timestamp with time zone NO",
+			"created_at timestamp with time zone NO", "email_verified boolean NO", "disabled boolean NO",
 		},
 		"auth_attempts": {"key_hash text NO C", "attempts bigint NO", "last_at timestamp with time zone NO"},
 		"auth_sessions": {
@@ -44,6 +52,10 @@ var target = sqltest.Target{
 			"issued_at timestamp with time zone NO", "expires_at timestamp with time zone NO", "used_at timestamp with time zone YES",
 		},
 		"auth_revocations": {"user_id text NO C", "revoked_at timestamp with time zone NO", "generation bigint NO"},
+		"auth_one_time_tokens": {
+			"hash text NO C", "purpose text NO C", "user_id text NO C", "email text NO C",
+			"created_at timestamp with time zone NO", "expires_at timestamp with time zone NO",
+		},
 	},
 	Index:      `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`,
 	TimeText:   `to_char(%[1]s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`,
@@ -54,9 +66,14 @@ var target = sqltest.Target{
 		`CREATE TABLE auth_revocations (user_id TEXT COLLATE "C" NOT NULL PRIMARY KEY, revoked_at TIMESTAMPTZ NOT NULL)`,
 		`INSERT INTO auth_revocations (user_id, revoked_at) VALUES ('u1', now())`,
 	},
+	PriorSchema: sqltest.Statements(priorSchema),
+	PriorInsertUser: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (email) DO NOTHING`,
+	EncodeTime: func(t time.Time) any { return t.Truncate(time.Microsecond).UTC() },
 	Lock: []string{
 		"BEGIN",
-		"LOCK TABLE auth_users, auth_attempts, auth_sessions, auth_refresh_tokens, auth_revocations IN ACCESS EXCLUSIVE MODE",
+		"LOCK TABLE auth_users, auth_attempts, auth_sessions, auth_refresh_tokens, auth_revocations, auth_one_time_tokens IN ACCESS EXCLUSIVE MODE",
 	},
 	Unlock:       "ROLLBACK",
 	ConnID:       `SELECT pg_backend_pid()`,
@@ -82,5 +99,36 @@ func TestUsesSearchPath(t *testing.T) {
 	}
 	if !strings.HasPrefix(schema.String, "gatehouse_test_") {
 		t.Errorf("auth_users created in schema %q; want the test's own schema", schema.String)
+	}
+}
+
+// TestMigrateLeavesReadersAlone checks that Migrate on a migrated
+// database waits for no transaction that reads the tables: it takes no
+// lock that conflicts with a reader's (ALTER TABLE takes ACCESS
+// EXCLUSIVE, even with ADD COLUMN IF NOT EXISTS and the column there),
+// so that replicas starting while a long report runs do not stall every
+// login behind it.
+func TestMigrateLeavesReadersAlone(t *testing.T) {
+	ctx := t.Context()
+	db := dbtest.NewPostgres(t)
+	s := pgstore.New(db)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM auth_users) + (SELECT count(*) FROM auth_attempts)
+		+ (SELECT count(*) FROM auth_sessions) + (SELECT count(*) FROM auth_refresh_tokens)
+		+ (SELECT count(*) FROM auth_revocations) + (SELECT count(*) FROM auth_one_time_tokens)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Migrate(mctx); err != nil {
+		t.Errorf("Migrate of a migrated database while a transaction reads its tables = %v; want nil, without waiting for the reader", err)
 	}
 }

@@ -16,17 +16,18 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema] and [SessionsSchema],
-// which create five tables and their indexes if they do not exist yet and
-// leave existing ones, and their rows, alone (so Migrate also adds the
-// tables a database migrated by an earlier version lacks):
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
+// and [AccountsSchema], which create six tables and their indexes if they
+// do not exist yet and leave existing ones, and their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
-//		id            TEXT NOT NULL PRIMARY KEY,
-//		email         TEXT NOT NULL UNIQUE,
-//		name          TEXT NOT NULL,
-//		password_hash TEXT NOT NULL,
-//		created_at    INTEGER NOT NULL -- unix microseconds, UTC
+//		id             TEXT NOT NULL PRIMARY KEY,
+//		email          TEXT NOT NULL UNIQUE,
+//		name           TEXT NOT NULL,
+//		password_hash  TEXT NOT NULL,
+//		created_at     INTEGER NOT NULL, -- unix microseconds, UTC
+//		email_verified INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+//		disabled       INTEGER NOT NULL DEFAULT 0  -- 0 or 1
 //	);
 //	CREATE TABLE IF NOT EXISTS auth_attempts (
 //		key_hash TEXT NOT NULL PRIMARY KEY,
@@ -51,17 +52,32 @@
 //		used_at    INTEGER                    -- unix microseconds, UTC; NULL while unused
 //	);
 //	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+//	CREATE INDEX IF NOT EXISTS auth_refresh_tokens_user_id ON auth_refresh_tokens (user_id);
 //	CREATE TABLE IF NOT EXISTS auth_revocations (
 //		user_id    TEXT NOT NULL PRIMARY KEY,
 //		revoked_at INTEGER NOT NULL, -- unix microseconds, UTC
 //		generation INTEGER NOT NULL DEFAULT 1
-//	)
+//	);
+//	CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+//		hash       TEXT NOT NULL PRIMARY KEY, -- SHA-256 of the token, hex
+//		purpose    TEXT NOT NULL,
+//		user_id    TEXT NOT NULL,
+//		email      TEXT NOT NULL,
+//		created_at INTEGER NOT NULL, -- unix microseconds, UTC
+//		expires_at INTEGER NOT NULL  -- unix microseconds, UTC
+//	);
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)
 //
-// A database made before auth_revocations had the generation column gets
-// it from Migrate (ALTER TABLE ... ADD COLUMN, 1 for every existing row).
+// Migrate upgrades a database made by an earlier release in place, in
+// one transaction (BEGIN IMMEDIATE, so that processes starting at once
+// take turns): it adds the tables and indexes it lacks, and the columns,
+// with ALTER TABLE ... ADD COLUMN: auth_revocations.generation (1 for
+// every existing row), auth_users.email_verified and disabled (0 for
+// every existing user). Users, password hashes and sessions are kept.
 // Applications that manage their schema with a migration tool can copy
-// Schema, AttemptsSchema and SessionsSchema into it and never call
-// Migrate. Strings are stored as given and compared byte for byte
+// Schema, AttemptsSchema, SessionsSchema and AccountsSchema into it and
+// never call Migrate. Strings are stored as given and compared byte for byte
 // (SQLite's default BINARY collation); the [auth.Service] normalises
 // emails before they reach the store. Times are kept to the microsecond
 // and returned in UTC.
@@ -116,14 +132,30 @@
 // DeleteExpiredRefreshTokens deletes the expired tokens and then the
 // sessions with none left, 1,000 rows per statement.
 //
+// # Accounts
+//
+// A Store is also an [auth.AccountStore], behind email verification,
+// password reset, email change, deletion and the operators' listing. It
+// keeps one-time tokens (their SHA-256, never the tokens) in
+// auth_one_time_tokens. UseOneTimeToken is one DELETE ... RETURNING, so
+// that exactly one of concurrent uses of a token gets it. UpdateEmail is
+// one UPDATE ... WHERE id = ? AND email = ?, a compare-and-set whose new
+// email the UNIQUE index checks. DeleteUser deletes the user, its refresh
+// tokens, sessions, revocation and one-time tokens in one transaction.
+// ListUsers pages through the users in the byte order of their IDs
+// (SQLite's BINARY collation). DeleteExpiredOneTimeTokens deletes 1,000
+// rows per statement.
+//
 // # Errors
 //
 // CreateUser returns an error wrapping [auth.ErrDuplicateEmail] when the
-// email is taken (whether or not the ID is taken too); a taken ID with a
-// free email is a different error (a constraint failure).
-// UserByEmail, UserByID, RefreshToken and UseRefreshToken return an error
-// wrapping [auth.ErrNotFound] when no row matches, and UpdatePasswordHash
-// when no user has the ID and old hash. Every other error comes from
+// email is taken (whether or not the ID is taken too), and so does
+// UpdateEmail; a taken ID with a free email is a different error (a
+// constraint failure). UserByEmail, UserByID, RefreshToken,
+// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
+// updates return an error wrapping [auth.ErrNotFound] when no row matches,
+// UpdatePasswordHash when no user has the ID and old hash, and UpdateEmail
+// when none has the ID and current email. Every other error comes from
 // database/sql or the driver and is returned wrapped, prefixed
 // "sqlitestore:"; a context that is already done yields an error wrapping
 // ctx.Err().

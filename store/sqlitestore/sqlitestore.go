@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"time"
@@ -14,13 +15,16 @@ import (
 
 // Schema is the SQLite DDL of the users table. It is idempotent: executing
 // it on a database that already has the table changes nothing.
-// [Store.Migrate] executes it.
+// [Store.Migrate] executes it, and adds the columns email_verified and
+// disabled to a table made before they existed.
 const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
-	id            TEXT NOT NULL PRIMARY KEY,
-	email         TEXT NOT NULL UNIQUE,
-	name          TEXT NOT NULL,
-	password_hash TEXT NOT NULL,
-	created_at    INTEGER NOT NULL -- unix microseconds, UTC
+	id             TEXT NOT NULL PRIMARY KEY,
+	email          TEXT NOT NULL UNIQUE,
+	name           TEXT NOT NULL,
+	password_hash  TEXT NOT NULL,
+	created_at     INTEGER NOT NULL, -- unix microseconds, UTC
+	email_verified INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+	disabled       INTEGER NOT NULL DEFAULT 0  -- 0 or 1
 )`
 
 // AttemptsSchema is the SQLite DDL of the attempt counters' table (see
@@ -59,16 +63,44 @@ CREATE TABLE IF NOT EXISTS auth_refresh_tokens (
 	used_at    INTEGER                    -- unix microseconds, UTC; NULL while unused
 );
 CREATE INDEX IF NOT EXISTS auth_refresh_tokens_expires_at ON auth_refresh_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS auth_refresh_tokens_user_id ON auth_refresh_tokens (user_id);
 CREATE TABLE IF NOT EXISTS auth_revocations (
 	user_id    TEXT NOT NULL PRIMARY KEY,
 	revoked_at INTEGER NOT NULL, -- unix microseconds, UTC
 	generation INTEGER NOT NULL DEFAULT 1
 )`
 
-// generationColumn is the DDL that [Store.Migrate] executes when
-// auth_revocations lacks the generation column (a table made before it
-// existed): every row gets 1, as each stands for at least one revocation.
-const generationColumn = `ALTER TABLE auth_revocations ADD COLUMN generation INTEGER NOT NULL DEFAULT 1`
+// AccountsSchema is the SQLite DDL of the table of one-time tokens (see
+// [auth.AccountStore]) and of its indexes. Like [Schema], it is
+// idempotent; [Store.Migrate] executes it after SessionsSchema.
+const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
+	hash       TEXT NOT NULL PRIMARY KEY, -- SHA-256 of the token, hex
+	purpose    TEXT NOT NULL,
+	user_id    TEXT NOT NULL,
+	email      TEXT NOT NULL,
+	created_at INTEGER NOT NULL, -- unix microseconds, UTC
+	expires_at INTEGER NOT NULL  -- unix microseconds, UTC
+);
+CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
+CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)`
+
+// addedColumns are the columns that [Store.Migrate] adds to a table made
+// before they existed, with the DDL that adds each. Every existing row
+// gets the default: generation 1, as each row of auth_revocations stands
+// for at least one revocation; an email not verified and an account not
+// disabled.
+var addedColumns = []struct{ table, column, ddl string }{
+	{"auth_revocations", "generation", `ALTER TABLE auth_revocations ADD COLUMN generation INTEGER NOT NULL DEFAULT 1`},
+	{"auth_users", "email_verified", `ALTER TABLE auth_users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0`},
+	{"auth_users", "disabled", `ALTER TABLE auth_users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0`},
+}
+
+// userColumns are the columns of auth_users that ByID selects.
+const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled`
+
+// oneTimeColumns are the columns of auth_one_time_tokens that
+// UseOneTimeToken returns.
+const oneTimeColumns = `hash, purpose, user_id, email, created_at, expires_at`
 
 // tokenByHash selects what TokenGet does, from auth_refresh_tokens t
 // joined with auth_sessions s.
@@ -81,12 +113,13 @@ WHERE t.hash = ?`
 // microseconds in an INTEGER.
 var dialect = sqlstore.Dialect{
 	Name: "sqlitestore",
-	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
-VALUES (?, ?, ?, ?, ?)
+	Insert: `INSERT INTO auth_users (` + userColumns + `)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(email) DO NOTHING`,
 	Conflicts:  sqlstore.NoRowOnEmailConflict,
-	ByEmail:    `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE email = ?`,
-	ByID:       `SELECT id, email, name, password_hash, created_at FROM auth_users WHERE id = ?`,
+	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
+	ByEmail:    `SELECT ` + userColumns + ` FROM auth_users WHERE email = ?`,
+	ByID:       `SELECT ` + userColumns + ` FROM auth_users WHERE id = ?`,
 	EncodeTime: func(t time.Time) any { return t.UnixMicro() },
 	DecodeTime: func(src any) (time.Time, error) {
 		micros, ok := src.(int64)
@@ -134,11 +167,35 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoke
 	(SELECT hash FROM auth_refresh_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 	FamiliesPrune: `DELETE FROM auth_sessions WHERE id IN
 	(SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	NameUpdate:     `UPDATE auth_users SET name = ? WHERE id = ?`,
+	NameIs:         `SELECT 1 FROM auth_users WHERE id = ? AND name = ?`,
+	EmailUpdate:    `UPDATE auth_users SET email = ?, email_verified = ? WHERE id = ? AND email = ?`,
+	EmailIs:        `SELECT 1 FROM auth_users WHERE id = ? AND email = ? AND email_verified = ?`,
+	DisabledUpdate: `UPDATE auth_users SET disabled = ? WHERE id = ?`,
+	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = ? AND disabled = ?`,
+	UserDelete:     `DELETE FROM auth_users WHERE id = ?`,
+	UserRowsDelete: []string{
+		`DELETE FROM auth_refresh_tokens WHERE user_id = ?`,
+		`DELETE FROM auth_sessions WHERE user_id = ?`,
+		`DELETE FROM auth_revocations WHERE user_id = ?`,
+		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
+	},
+	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
+	UserGeneration: `SELECT COALESCE(r.generation, 0)
+FROM auth_users u LEFT JOIN auth_revocations r ON r.user_id = u.id
+WHERE u.id = ?`,
+	OneTimeInsert: `INSERT INTO auth_one_time_tokens (` + oneTimeColumns + `) VALUES (?, ?, ?, ?, ?, ?)`,
+	// One statement, and SQLite has one writer at a time.
+	OneTimeUse:        `DELETE FROM auth_one_time_tokens WHERE hash = ? AND purpose = ? RETURNING ` + oneTimeColumns,
+	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = ? AND purpose = ?`,
+	OneTimePrune: `DELETE FROM auth_one_time_tokens WHERE hash IN
+	(SELECT hash FROM auth_one_time_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
 }
 
-// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore]
-// and [auth.SessionStore] in the tables of a SQLite database (see the
-// package documentation). Create one with [New]; it is safe for concurrent use.
+// Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
+// [auth.SessionStore] and [auth.AccountStore] in the tables of a SQLite
+// database (see the package documentation). Create one with [New]; it is safe for concurrent use.
 type Store struct {
 	db *sql.DB
 	// write holds a token while this Store writes. SQLite allows one
@@ -154,6 +211,7 @@ var (
 	_ throttle.Store     = (*Store)(nil)
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
+	_ auth.AccountStore  = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -181,31 +239,63 @@ func (s *Store) lockWrite(ctx context.Context) error {
 func (s *Store) unlockWrite() { <-s.write }
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
-// table (see [AttemptsSchema]) and the tables of sessions (see
-// [SessionsSchema]) if they do not exist. It keeps existing tables and
-// their rows, so it is safe to call on every start, and adds the tables
-// that a database migrated by an earlier version lacks.
+// table (see [AttemptsSchema]), the tables of sessions (see
+// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
+// do not exist. It keeps existing tables and their rows, so it is safe to
+// call on every start, and upgrades a database made by an earlier
+// version in place: it adds the tables, indexes and columns that one
+// lacks (auth_users.email_verified and disabled, false for every existing
+// user). It does all of this in one transaction (BEGIN IMMEDIATE), so
+// that processes starting at once on one file migrate one after another,
+// and a failed Migrate changes nothing.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	defer s.unlockWrite()
-	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema} {
-		if _, err := s.db.ExecContext(ctx, ddl); err != nil {
-			return fmt.Errorf("sqlitestore: migrate: %w", err)
-		}
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('auth_revocations') WHERE name = 'generation'`).Scan(&n)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	if n == 0 {
-		if _, err := s.db.ExecContext(ctx, generationColumn); err != nil {
-			return fmt.Errorf("sqlitestore: migrate: %w", err)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		// A connection that cannot roll back is not returned to the pool
+		// in a transaction: it is discarded.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, rerr := conn.ExecContext(rctx, `ROLLBACK`); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrate executes the DDL on conn, in the transaction it is in, and
+// commits it.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema} {
+		if _, err := conn.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	for _, c := range addedColumns {
+		var n int
+		err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, c.table, c.column).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := conn.ExecContext(ctx, c.ddl); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := conn.ExecContext(ctx, `COMMIT`)
+	return err
 }
 
 // CreateUser inserts u. It returns an error wrapping [auth.ErrDuplicateEmail]
@@ -320,7 +410,8 @@ func (s *Store) RevokeSessions(ctx context.Context, userID string, now time.Time
 }
 
 // SessionGeneration returns the user's session generation, 0 if its
-// sessions were never revoked.
+// sessions were never revoked, or an error wrapping [auth.ErrNotFound] if
+// the user does not exist.
 func (s *Store) SessionGeneration(ctx context.Context, userID string) (int64, error) {
 	return dialect.SessionGeneration(ctx, s.db, userID)
 }
@@ -334,4 +425,95 @@ func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (
 	}
 	defer s.unlockWrite()
 	return dialect.DeleteExpiredRefreshTokens(ctx, s.db, now)
+}
+
+// UpdateName sets the name of the user with ID id, or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user.
+func (s *Store) UpdateName(ctx context.Context, id, name string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: update name: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UpdateName(ctx, s.db, id, name)
+}
+
+// UpdateEmail sets the email and EmailVerified of the user with ID id if
+// its email is current, in one UPDATE (a compare-and-set), and returns an
+// error wrapping [auth.ErrNotFound] if no user has that ID and email, or
+// [auth.ErrDuplicateEmail] if another user has email.
+func (s *Store) UpdateEmail(ctx context.Context, id, current, email string, verified bool) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: update email: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UpdateEmail(ctx, s.db, id, current, email, verified)
+}
+
+// SetDisabled sets the Disabled flag of the user with ID id, or returns
+// an error wrapping [auth.ErrNotFound] if there is no such user.
+func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: set disabled: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.SetDisabled(ctx, s.db, id, disabled)
+}
+
+// DeleteUser deletes the user with ID id, its refresh tokens and
+// sessions, its session generation and its one-time tokens, in one
+// transaction; or returns an error wrapping [auth.ErrNotFound] if there
+// is no such user.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: delete user: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.DeleteUser(ctx, s.db, id)
+}
+
+// ListUsers returns at most limit users whose IDs are greater than
+// after, byte for byte, in increasing order of ID.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]auth.User, error) {
+	return dialect.ListUsers(ctx, s.db, after, limit)
+}
+
+// CreateOneTimeToken stores t, or returns an error wrapping
+// [auth.ErrNotFound] if its user does not exist.
+func (s *Store) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: create one-time token: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.CreateOneTimeToken(ctx, s.db, t)
+}
+
+// UseOneTimeToken deletes the token with this hash, if its purpose is
+// purpose, and returns it, expired or not, in one DELETE ... RETURNING;
+// or returns an error wrapping [auth.ErrNotFound].
+func (s *Store) UseOneTimeToken(ctx context.Context, hash, purpose string) (auth.OneTimeToken, error) {
+	if err := s.lockWrite(ctx); err != nil {
+		return auth.OneTimeToken{}, fmt.Errorf("sqlitestore: use one-time token: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UseOneTimeToken(ctx, s.db, hash, purpose)
+}
+
+// DeleteOneTimeTokens deletes every token of the user with ID userID of
+// the purpose.
+func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: delete one-time tokens: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.DeleteOneTimeTokens(ctx, s.db, userID, purpose)
+}
+
+// DeleteExpiredOneTimeTokens deletes the tokens whose ExpiresAt is not
+// after now, 1,000 rows per statement, and returns how many it deleted.
+func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error) {
+	if err := s.lockWrite(ctx); err != nil {
+		return 0, fmt.Errorf("sqlitestore: delete expired one-time tokens: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
 }

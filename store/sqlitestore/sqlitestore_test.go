@@ -2,6 +2,7 @@ package sqlitestore_test
 
 import (
 	"database/sql"
+	_ "embed"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -32,6 +33,12 @@ func openDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
+// priorSchema is the DDL of the tables of the release before
+// auth.AccountStore.
+//
+//go:embed testdata/prior-schema.sql
+var priorSchema string
+
 // target is SQLite for the shared suite: a fresh file per database, whose
 // replicas are pools of their own on the file (as processes would be,
 // taking turns by SQLite's lock and busy timeout, not by a Store's write
@@ -47,11 +54,17 @@ var target = sqltest.Target{
 	TakenID:      "auth_users.id",
 	Columns:      `SELECT name || ' ' || type || CASE "notnull" WHEN 1 THEN ' NO' ELSE ' YES' END FROM pragma_table_info(?) ORDER BY cid`,
 	WantColumns: map[string][]string{
-		"auth_users":          {"id TEXT NO", "email TEXT NO", "name TEXT NO", "password_hash TEXT NO", "created_at INTEGER NO"},
+		"auth_users": {
+			"id TEXT NO", "email TEXT NO", "name TEXT NO", "password_hash TEXT NO", "created_at INTEGER NO",
+			"email_verified INTEGER NO", "disabled INTEGER NO",
+		},
 		"auth_attempts":       {"key_hash TEXT NO", "attempts INTEGER NO", "last_at INTEGER NO"},
 		"auth_sessions":       {"id TEXT NO", "user_id TEXT NO", "expires_at INTEGER NO", "revoked_at INTEGER YES"},
 		"auth_refresh_tokens": {"hash TEXT NO", "family_id TEXT NO", "user_id TEXT NO", "issued_at INTEGER NO", "expires_at INTEGER NO", "used_at INTEGER YES"},
 		"auth_revocations":    {"user_id TEXT NO", "revoked_at INTEGER NO", "generation INTEGER NO"},
+		"auth_one_time_tokens": {
+			"hash TEXT NO", "purpose TEXT NO", "user_id TEXT NO", "email TEXT NO", "created_at INTEGER NO", "expires_at INTEGER NO",
+		},
 	},
 	Index:      `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`,
 	TimeText:   `typeof(%[1]s) || ' ' || %[1]s`,
@@ -61,6 +74,11 @@ var target = sqltest.Target{
 		`CREATE TABLE auth_revocations (user_id TEXT NOT NULL PRIMARY KEY, revoked_at INTEGER NOT NULL)`,
 		`INSERT INTO auth_revocations (user_id, revoked_at) VALUES ('u1', 1700000000000000)`,
 	},
+	PriorSchema: sqltest.Statements(priorSchema),
+	PriorInsertUser: `INSERT INTO auth_users (id, email, name, password_hash, created_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT(email) DO NOTHING`,
+	EncodeTime: func(t time.Time) any { return t.UnixMicro() },
 }
 
 func TestStore(t *testing.T) {

@@ -130,6 +130,7 @@ func TestChecksRunFirst(t *testing.T) {
 	rejectsTimes.CheckTime = func(time.Time) error { return errCheck }
 	now := time.Now()
 	tok := auth.RefreshToken{Hash: "h", Family: "f", UserID: "u", IssuedAt: now, ExpiresAt: now}
+	oneTime := auth.OneTimeToken{Hash: "h", Purpose: "p", UserID: "u", Email: "e", CreatedAt: now, ExpiresAt: now}
 	tests := []struct {
 		name string
 		err  error
@@ -144,6 +145,11 @@ func TestChecksRunFirst(t *testing.T) {
 		{"RevokeSessions string", rejectsStrings.RevokeSessions(ctx, db, "u", now)},
 		{"RevokeSessions time", rejectsTimes.RevokeSessions(ctx, db, "u", now)},
 		{"DeleteExpiredRefreshTokens", func() error { _, err := rejectsTimes.DeleteExpiredRefreshTokens(ctx, db, now); return err }()},
+		{"UpdateName", rejectsStrings.UpdateName(ctx, db, "u", "name")},
+		{"UpdateEmail", rejectsStrings.UpdateEmail(ctx, db, "u", "a@example.com", "b@example.com", false)},
+		{"CreateOneTimeToken string", rejectsStrings.CreateOneTimeToken(ctx, db, oneTime)},
+		{"CreateOneTimeToken time", rejectsTimes.CreateOneTimeToken(ctx, db, oneTime)},
+		{"DeleteExpiredOneTimeTokens", func() error { _, err := rejectsTimes.DeleteExpiredOneTimeTokens(ctx, db, now); return err }()},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, errCheck) || !strings.HasPrefix(fmt.Sprint(tt.err), "test: ") {
@@ -164,7 +170,11 @@ func TestChecksRunFirst(t *testing.T) {
 	_ = checkedStrings.UpdatePasswordHash(ctx, db, "u", "old", "new")
 	_ = checkedStrings.CreateRefreshToken(ctx, db, tok, 0)
 	_ = checkedStrings.RevokeSessions(ctx, db, "u", now)
-	if got, want := strings.Join(cols, " "), "auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id"; got != want {
+	_ = checkedStrings.UpdateName(ctx, db, "u", "name")
+	_ = checkedStrings.UpdateEmail(ctx, db, "u", "a@example.com", "b@example.com", false)
+	_ = checkedStrings.CreateOneTimeToken(ctx, db, oneTime)
+	if got, want := strings.Join(cols, " "), "auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id "+
+		"auth_users.name auth_users.email auth_one_time_tokens.hash auth_one_time_tokens.purpose auth_one_time_tokens.user_id auth_one_time_tokens.email"; got != want {
 		t.Errorf("CheckString was called for the columns %s; want %s", got, want)
 	}
 }
@@ -184,7 +194,7 @@ func everyStatement(d sqlstore.Dialect, query string) sqlstore.Dialect {
 // the look-up with an error naming the column, and neither sentinel.
 func TestDecodeTimeFails(t *testing.T) {
 	d := noStatements
-	d.ByID = `SELECT ?, 'e', 'n', 'h', 0`
+	d.ByID = `SELECT ?, 'e', 'n', 'h', 0, 0, 0`
 	d.DecodeTime = func(any) (time.Time, error) { return time.Time{}, errors.New("bad time") }
 	_, err := d.UserByID(t.Context(), openEmpty(t), "u")
 	if err == nil || !strings.HasPrefix(err.Error(), "test: user by id: ") || !strings.Contains(err.Error(), "created_at: bad time") || errors.Is(err, auth.ErrNotFound) {
@@ -243,6 +253,8 @@ func openStuck(t *testing.T) *sql.DB {
 func TestContextEndsMidCall(t *testing.T) {
 	db := openStuck(t)
 	d := noStatements
+	withUse := noStatements
+	withUse.OneTimeUse = "DELETE"
 	calls := map[string]func(ctx context.Context) error{
 		"CreateUser":  func(ctx context.Context) error { return d.CreateUser(ctx, db, auth.User{ID: "x", Email: "x"}) },
 		"UserByEmail": func(ctx context.Context) error { _, err := d.UserByEmail(ctx, db, "x"); return err },
@@ -277,6 +289,30 @@ func TestContextEndsMidCall(t *testing.T) {
 			_, err := d.DeleteExpiredRefreshTokens(ctx, db, time.Now())
 			return err
 		},
+		"UpdateName":  func(ctx context.Context) error { return d.UpdateName(ctx, db, "u", "name") },
+		"UpdateEmail": func(ctx context.Context) error { return d.UpdateEmail(ctx, db, "u", "a", "b", false) },
+		"UpdateEmail to the same email": func(ctx context.Context) error {
+			return d.UpdateEmail(ctx, db, "u", "a", "a", true)
+		},
+		"SetDisabled": func(ctx context.Context) error { return d.SetDisabled(ctx, db, "u", true) },
+		"DeleteUser":  func(ctx context.Context) error { return d.DeleteUser(ctx, db, "u") },
+		"ListUsers":   func(ctx context.Context) error { _, err := d.ListUsers(ctx, db, "", 10); return err },
+		"CreateOneTimeToken": func(ctx context.Context) error {
+			return d.CreateOneTimeToken(ctx, db, auth.OneTimeToken{Hash: "h", UserID: "u"})
+		},
+		"UseOneTimeToken with OneTimeUse": func(ctx context.Context) error {
+			_, err := withUse.UseOneTimeToken(ctx, db, "h", "p")
+			return err
+		},
+		"UseOneTimeToken in a transaction": func(ctx context.Context) error {
+			_, err := d.UseOneTimeToken(ctx, db, "h", "p")
+			return err
+		},
+		"DeleteOneTimeTokens": func(ctx context.Context) error { return d.DeleteOneTimeTokens(ctx, db, "u", "p") },
+		"DeleteExpiredOneTimeTokens": func(ctx context.Context) error {
+			_, err := d.DeleteExpiredOneTimeTokens(ctx, db, time.Now())
+			return err
+		},
 	}
 	// The same calls in a transaction, where the Dialect has one for a
 	// single statement, and the attempt counted in one.
@@ -289,6 +325,8 @@ func TestContextEndsMidCall(t *testing.T) {
 		return inTx.UpdatePasswordHash(ctx, db, "x", "old", "new")
 	}
 	calls["RevokeFamily with WriteInTx"] = func(ctx context.Context) error { return inTx.RevokeFamily(ctx, db, "f", time.Now()) }
+	calls["UpdateName with WriteInTx"] = func(ctx context.Context) error { return inTx.UpdateName(ctx, db, "u", "name") }
+	calls["DeleteOneTimeTokens with WriteInTx"] = func(ctx context.Context) error { return inTx.DeleteOneTimeTokens(ctx, db, "u", "p") }
 	calls["AddAttempt with AttemptsAddInTx"] = func(ctx context.Context) error {
 		_, err := inTx.AddAttempt(ctx, db, new(sqlstore.Pruner), "x", time.Now(), time.Minute)
 		return err

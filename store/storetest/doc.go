@@ -93,7 +93,8 @@
 //   - SessionGeneration is 0 for a user never revoked, and each
 //     RevokeSessions of the user adds 1, whatever its now, also for a
 //     user without tokens; other users' generations and the other
-//     methods leave it as it is;
+//     methods leave it as it is; for a user ID no user has it returns
+//     an error wrapping [auth.ErrNotFound];
 //   - CreateRefreshToken stores a token only under the user's
 //     generation: with an older or a larger one it returns an error
 //     wrapping [auth.ErrSessionsRevoked] (also for the hash of a stored
@@ -110,6 +111,57 @@
 //     ExpiresAt is not after now (ExpiresAt equal to now included),
 //     returns how many, and leaves the others, used or revoked, as they
 //     were;
+//   - a cancelled or expired context makes every method fail with an
+//     error wrapping ctx.Err(), changing nothing.
+//
+// For a store that also implements [auth.AccountStore], the subtests
+// named Accounts... check the account flows' store:
+//
+//   - CreateUser keeps EmailVerified and Disabled, and every lookup
+//     returns them;
+//   - UpdateName sets the name, byte for byte (any script, SQL-looking
+//     text), and only it; the same name again is no error; an unknown ID
+//     is [auth.ErrNotFound];
+//   - UpdateEmail is a compare-and-set on the current email, byte for
+//     byte: with the user's email it sets the email and EmailVerified
+//     and frees the old address for CreateUser; with any other current
+//     (another user's, a prefix, another case, a trailing space, SQL
+//     wildcards) or an unknown ID it returns [auth.ErrNotFound] and
+//     changes nothing; email equal to current only sets EmailVerified,
+//     also when it is set already; another user's email is
+//     [auth.ErrDuplicateEmail]; an address differing only in case is
+//     free;
+//   - of 50 concurrent UpdateEmail calls of distinct users to one address
+//     exactly one succeeds and the others report
+//     [auth.ErrDuplicateEmail]; of 50 concurrent calls of one user from
+//     its email to distinct addresses exactly one succeeds and the others
+//     report [auth.ErrNotFound] (3 rounds each);
+//   - SetDisabled sets and clears Disabled, also to the value it has;
+//   - DeleteUser deletes the user, its refresh tokens, families and
+//     session generation (SessionGeneration then returns
+//     [auth.ErrNotFound]) and its one-time tokens, and nothing of other
+//     users'; the email, and the ID, are then free for CreateUser, and a
+//     user created with them inherits nothing; an unknown ID is
+//     [auth.ErrNotFound];
+//   - ListUsers returns the users whose IDs are greater than after, in
+//     increasing byte order of ID (which case folding, collations, PAD
+//     SPACE or UTF-16 order would change), at most limit, each with every
+//     field (Unicode names included); paging with the last ID of each
+//     page lists every user once, and the last page is shorter than
+//     limit;
+//   - UseOneTimeToken returns a created token with every field (times to
+//     within a microsecond, before 1970 and after 2038), whether or not
+//     it has expired, and deletes it: a second call, or one with another
+//     hash, returns [auth.ErrNotFound]; with another purpose it returns
+//     [auth.ErrNotFound] and the token stays;
+//   - CreateOneTimeToken for a user ID no user has returns
+//     [auth.ErrNotFound] and stores nothing; with the hash of a stored
+//     token it fails and keeps the stored one;
+//   - of 50 concurrent UseOneTimeToken calls for one token exactly one
+//     gets it and the others report [auth.ErrNotFound] (10 rounds);
+//   - DeleteOneTimeTokens deletes the user's tokens of the purpose, and
+//     no other; DeleteExpiredOneTimeTokens deletes exactly the tokens
+//     whose ExpiresAt is not after now and returns how many;
 //   - a cancelled or expired context makes every method fail with an
 //     error wrapping ctx.Err(), changing nothing.
 //

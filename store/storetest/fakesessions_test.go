@@ -210,6 +210,9 @@ func (s *fakeStore) SessionGeneration(ctx context.Context, userID string) (int64
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.byID[userID]; !ok && s.flaw != flawGenerationUnknownUser {
+		return 0, fmt.Errorf("fake: %w", auth.ErrNotFound)
+	}
 	return s.generations[s.genKey(userID)], nil
 }
 

@@ -565,6 +565,11 @@ func testSessionsGeneration(t *testing.T, s sessionStore) {
 	alice, bob := users[0], users[1]
 	checkGeneration(t, s, alice.ID, 0, "for a user never revoked")
 	checkGeneration(t, s, bob.ID, 0, "for a user never revoked")
+	for _, id := range []string{newUser(9, "").ID, alice.ID[:len(alice.ID)-1], alice.Email, "", "%"} {
+		got, err := s.SessionGeneration(t.Context(), id)
+		wantNotFound(t, fmt.Sprintf("SessionGeneration(ctx, %s) for a user ID no user has", q(id)), err,
+			fmt.Sprintf("got %d; a user that does not exist has no generation", got))
+	}
 	createToken(t, s, newToken(1, family(1), alice))
 
 	t1 := sessionTime.Add(time.Hour)

@@ -19,12 +19,12 @@ const concurrency = 50
 
 // Run checks that the stores made by newStore implement the contract of
 // [auth.UserStore], and those of [throttle.Store],
-// [auth.PasswordStore] and [auth.SessionStore] for the stores that have
-// these optional abilities. It runs one subtest per rule (see the package
-// documentation for the list), each on its own store from newStore, and
-// reports every violation through t. The subtests of an ability (named
-// Attempts..., Password... and Sessions...) pass, with a log line, for a
-// store without it. newStore must return a fresh, empty store each time
+// [auth.PasswordStore], [auth.SessionStore] and [auth.AccountStore] for
+// the stores that have these optional abilities. It runs one subtest per
+// rule (see the package documentation for the list), each on its own
+// store from newStore, and reports every violation through t. The
+// subtests of an ability (named Attempts..., Password..., Sessions... and
+// Accounts...) pass, with a log line, for a store without it. newStore must return a fresh, empty store each time
 // it is called; it receives the subtest's t, so it may use t.TempDir,
 // t.Cleanup, t.Skip and t.Fatal.
 func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 	tests = append(tests, withAbility("throttle.Store", attemptTests)...)
 	tests = append(tests, withAbility("auth.PasswordStore", passwordTests)...)
 	tests = append(tests, withAbility("auth.SessionStore", sessionTests)...)
+	tests = append(tests, withAbility("auth.AccountStore", accountTests)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
@@ -141,6 +142,12 @@ func diffUser(got, want auth.User) []string {
 	if !sameInstant(got.CreatedAt, want.CreatedAt) {
 		d = append(d, fmt.Sprintf("CreatedAt = %s, want %s (to within 1µs; stores must keep at least microseconds)",
 			got.CreatedAt.Format(time.RFC3339Nano), want.CreatedAt.Format(time.RFC3339Nano)))
+	}
+	if got.EmailVerified != want.EmailVerified {
+		d = append(d, fmt.Sprintf("EmailVerified = %t, want %t", got.EmailVerified, want.EmailVerified))
+	}
+	if got.Disabled != want.Disabled {
+		d = append(d, fmt.Sprintf("Disabled = %t, want %t", got.Disabled, want.Disabled))
 	}
 	return d
 }

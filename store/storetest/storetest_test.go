@@ -58,10 +58,27 @@ const (
 	flawCreateExistsFirst     = "create-exists-first"     // CreateRefreshToken of an existing hash returns nil before any check
 	flawRevokeKeepsGeneration = "revoke-keeps-generation" // RevokeSessions does not increment the generation
 	flawGenerationGlobal      = "generation-global"       // one generation for every user
+	flawGenerationUnknownUser = "generation-unknown-user" // SessionGeneration is 0 for a user that does not exist
+
+	flawFlagsLost                 = "flags-lost"                    // CreateUser drops EmailVerified and Disabled
+	flawEmailIgnoresCurrent       = "email-ignores-current"         // UpdateEmail sets the email whatever the user's is
+	flawEmailRacy                 = "email-racy"                    // UpdateEmail checks the email is free, then sets it, in two steps
+	flawDeleteKeepsTokens         = "delete-keeps-tokens"           // DeleteUser leaves the user's refresh tokens and families
+	flawDeleteKeepsGeneration     = "delete-keeps-generation"       // DeleteUser leaves the user's session generation
+	flawDeleteKeepsOneTime        = "delete-keeps-one-time"         // DeleteUser leaves the user's one-time tokens
+	flawListInclusive             = "list-inclusive"                // ListUsers lists the user whose ID is after too
+	flawListFoldCase              = "list-fold-case"                // ListUsers orders IDs case-insensitively
+	flawOneTimeNoUserCheck        = "one-time-no-user-check"        // CreateOneTimeToken stores a token of a user that does not exist
+	flawOneTimeRacy               = "one-time-racy"                 // UseOneTimeToken reads, then deletes, the token
+	flawOneTimeIgnoresPurpose     = "one-time-ignores-purpose"      // UseOneTimeToken returns a token of any purpose
+	flawOneTimeMismatchDeletes    = "one-time-mismatch-deletes"     // UseOneTimeToken deletes a token of another purpose
+	flawOneTimeSkipsExpired       = "one-time-skips-expired"        // UseOneTimeToken refuses a token expired by the clock
+	flawDeleteOneTimeEveryPurpose = "delete-one-time-every-purpose" // DeleteOneTimeTokens deletes the user's tokens of every purpose
 )
 
 // fakeStore is a map-based auth.UserStore, throttle.Store,
-// auth.PasswordStore and auth.SessionStore that can be broken on purpose.
+// auth.PasswordStore, auth.SessionStore and auth.AccountStore that can be
+// broken on purpose.
 type fakeStore struct {
 	flaw     string
 	mu       sync.Mutex
@@ -69,11 +86,12 @@ type fakeStore struct {
 	byEmail  map[string]string
 	attempts map[string]throttle.Attempts
 	sessions
+	accounts
 }
 
 func newFakeStore(flaw string) *fakeStore {
 	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]throttle.Attempts{},
-		sessions: newSessions()}
+		sessions: newSessions(), accounts: newAccounts()}
 }
 
 // userStoreOnly hides the optional abilities of the store it holds.
@@ -109,6 +127,8 @@ func (s *fakeStore) CreateUser(ctx context.Context, u auth.User) error {
 		return fmt.Errorf("fake: %w", auth.ErrDuplicateEmail)
 	}
 	switch s.flaw {
+	case flawFlagsLost:
+		u.EmailVerified, u.Disabled = false, false
 	case flawSeconds:
 		u.CreatedAt = u.CreatedAt.Truncate(time.Second)
 	case flawLatin1:
@@ -254,8 +274,17 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"SessionsRevokeFamilyLaterToken", "SessionsRevokeSessions", "SessionsGeneration",
 		"SessionsGenerationGuard", "SessionsConcurrentRevoke",
 		"SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
+		"AccountsFlags", "AccountsUpdateName", "AccountsUpdateEmail", "AccountsConcurrentUpdateEmail",
+		"AccountsSetDisabled", "AccountsDeleteUser", "AccountsListUsers", "AccountsOneTimeUse",
+		"AccountsOneTimePurpose", "AccountsOneTimeCreate", "AccountsOneTimeConcurrentUse",
+		"AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
+		"AccountsCanceledContext", "AccountsExpiredContext",
 	}
 	userTests, passwordTests := all[:13], all[20:27]
+	// The account subtests that look users up (and so compare CreatedAt
+	// and every other field).
+	accountUserTests := []string{"AccountsFlags", "AccountsUpdateName", "AccountsUpdateEmail", "AccountsConcurrentUpdateEmail",
+		"AccountsSetDisabled", "AccountsDeleteUser", "AccountsListUsers", "AccountsCanceledContext", "AccountsExpiredContext"}
 	tests := []struct {
 		flaw     string
 		wantFail []string // exactly these top-level subtests fail
@@ -263,19 +292,25 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawNone, nil},
 		{flawNoUnique, []string{"DuplicateEmail", "ConcurrentDuplicateEmail"}},
 		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext",
-			"PasswordCanceledContext", "PasswordExpiredContext", "SessionsCanceledContext", "SessionsExpiredContext"}},
-		{flawFoldCase, []string{"EmailsComparedByteForByte"}},
+			"PasswordCanceledContext", "PasswordExpiredContext", "SessionsCanceledContext", "SessionsExpiredContext",
+			"AccountsCanceledContext", "AccountsExpiredContext"}},
+		// UpdateEmail moves a user to an address that differs from
+		// another's only in case.
+		{flawFoldCase, []string{"EmailsComparedByteForByte", "AccountsUpdateEmail"}},
 		// The done-context subtests and GenerationGuard look up what a
 		// failed call must not have stored; DeleteExpired looks up what it
 		// deleted. ConcurrentRevoke leaves the error of such a lookup to
 		// SessionsNotFound, so that its verdict does not depend on how
 		// many calls the race made fail.
+		// AccountsUpdateEmail and AccountsDeleteUser look up the email and
+		// the user they moved or deleted.
 		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext",
-			"SessionsNotFound", "SessionsGenerationGuard", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext"}},
+			"SessionsNotFound", "SessionsGenerationGuard", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
+			"AccountsUpdateEmail", "AccountsDeleteUser"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
 		// these three, and so does every PasswordStore subtest.
-		{flawSeconds, append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...)},
-		{flawLatin1, []string{"UnicodeNames"}},
+		{flawSeconds, append(append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...), accountUserTests...)},
+		{flawLatin1, []string{"UnicodeNames", "AccountsListUsers"}},
 		{flawIDAsEmail, []string{"DuplicateID"}},
 		// The subtests of the optional abilities pass a store without them.
 		{flawUserStoreOnly, nil},
@@ -297,18 +332,39 @@ func TestRunDetectsFlaws(t *testing.T) {
 			"SessionsGenerationGuard", "SessionsCanceledContext", "SessionsExpiredContext"}},
 		{flawRevokeTokens, []string{"SessionsRevokeFamilyLaterToken"}},
 		// RevokeSessions revokes as RevokeFamily does.
-		{flawRevokeMoves, []string{"SessionsRevokeFamily", "SessionsRevokeSessions"}},
+		{flawRevokeMoves, []string{"SessionsRevokeFamily", "SessionsRevokeSessions", "AccountsDeleteUser"}},
 		{flawRevokeEveryone, []string{"SessionsRevokeSessions"}},
-		{flawDeleteBoundary, []string{"SessionsDeleteExpired"}},
+		{flawDeleteBoundary, []string{"SessionsDeleteExpired", "AccountsDeleteExpiredOneTimeTokens"}},
 		{flawGenerationIgnored, []string{"SessionsGenerationGuard", "SessionsConcurrentRevoke"}},
 		{flawGenerationRacy, []string{"SessionsConcurrentRevoke"}},
 		{flawNoUserCheck, []string{"SessionsGenerationGuard"}},
 		{flawCreateExistsFirst, []string{"SessionsGenerationGuard"}},
 		// Every subtest that checks a generation after RevokeSessions.
-		{flawRevokeKeepsGeneration, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "SessionsConcurrentRevoke"}},
+		{flawRevokeKeepsGeneration, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "SessionsConcurrentRevoke", "AccountsDeleteUser"}},
 		// Every subtest that revokes one user and checks another's
 		// generation.
-		{flawGenerationGlobal, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard"}},
+		{flawGenerationGlobal, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "AccountsDeleteUser"}},
+		{flawGenerationUnknownUser, []string{"SessionsGeneration", "AccountsDeleteUser"}},
+
+		{flawFlagsLost, []string{"AccountsFlags", "AccountsListUsers"}},
+		{flawEmailIgnoresCurrent, []string{"AccountsUpdateEmail", "AccountsConcurrentUpdateEmail"}},
+		{flawEmailRacy, []string{"AccountsConcurrentUpdateEmail"}},
+		{flawDeleteKeepsTokens, []string{"AccountsDeleteUser"}},
+		{flawDeleteKeepsGeneration, []string{"AccountsDeleteUser"}},
+		{flawDeleteKeepsOneTime, []string{"AccountsDeleteUser"}},
+		{flawListInclusive, []string{"AccountsListUsers"}},
+		{flawListFoldCase, []string{"AccountsListUsers"}},
+		{flawOneTimeNoUserCheck, []string{"AccountsOneTimeCreate"}},
+		{flawOneTimeRacy, []string{"AccountsOneTimeConcurrentUse"}},
+		// OneTimeCreate checks that a failed CreateOneTimeToken with the
+		// hash of a stored token and another purpose stored nothing.
+		{flawOneTimeIgnoresPurpose, []string{"AccountsOneTimePurpose", "AccountsOneTimeCreate"}},
+		{flawOneTimeMismatchDeletes, []string{"AccountsOneTimePurpose", "AccountsOneTimeCreate"}},
+		// Every subtest that uses a token, as most of their times are past.
+		{flawOneTimeSkipsExpired, []string{"AccountsDeleteUser", "AccountsOneTimeUse", "AccountsOneTimePurpose", "AccountsOneTimeCreate",
+			"AccountsOneTimeConcurrentUse", "AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
+			"AccountsCanceledContext", "AccountsExpiredContext"}},
+		{flawDeleteOneTimeEveryPurpose, []string{"AccountsDeleteOneTimeTokens"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {

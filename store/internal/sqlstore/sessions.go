@@ -120,12 +120,10 @@ func (d *Dialect) lockUser(ctx context.Context, tx *sql.Tx, userID string) error
 	return err
 }
 
-// generation executes GenerationGet on q.
-func (d *Dialect) generation(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, userID string) (int64, error) {
+// generation executes GenerationGet in tx.
+func (d *Dialect) generation(ctx context.Context, tx *sql.Tx, userID string) (int64, error) {
 	var gen int64
-	err := q.QueryRowContext(ctx, d.GenerationGet, userID).Scan(&gen)
+	err := tx.QueryRowContext(ctx, d.GenerationGet, userID).Scan(&gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -249,15 +247,20 @@ func (d *Dialect) RevokeSessions(ctx context.Context, db *sql.DB, userID string,
 	return nil
 }
 
-// SessionGeneration returns the user's session generation: 0 if no
-// revocation is recorded.
+// SessionGeneration returns the user's session generation, 0 if no
+// revocation is recorded, with UserGeneration; or an error wrapping
+// [auth.ErrNotFound] if the user does not exist.
 func (d *Dialect) SessionGeneration(ctx context.Context, db *sql.DB, userID string) (int64, error) {
 	const op = "session generation"
 	if err := ctx.Err(); err != nil {
 		return 0, d.wrap(ctx, op, err)
 	}
-	gen, err := d.generation(ctx, db, userID)
-	if err != nil {
+	var gen int64
+	err := db.QueryRowContext(ctx, d.UserGeneration, userID).Scan(&gen)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, d.wrap(ctx, op, auth.ErrNotFound)
+	case err != nil:
 		return 0, d.wrap(ctx, op, err)
 	}
 	return gen, nil
@@ -289,19 +292,16 @@ func (d *Dialect) DeleteExpiredRefreshTokens(ctx context.Context, db *sql.DB, no
 	return tokens, nil
 }
 
-// deleteAll executes the batch delete query with arg until it deletes
-// fewer than [PruneBatch] rows, and returns how many it deleted.
+// deleteAll executes the batch delete query with arg, each time as write
+// does, until it deletes fewer than [PruneBatch] rows, and returns how
+// many it deleted.
 func (d *Dialect) deleteAll(ctx context.Context, db *sql.DB, query string, arg any) (int64, error) {
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		res, err := db.ExecContext(ctx, query, arg)
-		if err != nil {
-			return total, err
-		}
-		n, err := rowsAffected(res)
+		n, err := d.write(ctx, db, query, arg)
 		if err != nil {
 			return total, err
 		}

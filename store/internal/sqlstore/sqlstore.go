@@ -1,14 +1,15 @@
 // Package sqlstore is the code the SQL user stores (sqlitestore, pgstore,
 // mysqlstore) share: the CreateUser flow, the two lookups, the
-// [auth.PasswordStore], [throttle.Store] and [auth.SessionStore]
-// methods, scanning rows and wrapping errors. What differs between
+// [auth.PasswordStore], [throttle.Store], [auth.SessionStore] and
+// [auth.AccountStore] methods, scanning rows and wrapping errors. What differs between
 // databases (the SQL text, how times are encoded, how a taken email shows
 // up, which values a column cannot hold) is described by a [Dialect],
 // which each store's package fills in and documents.
 //
 // Every store keeps these tables, whatever their column types:
 //
-//   - auth_users: id, email, name, password_hash, created_at;
+//   - auth_users: id, email, name, password_hash, created_at,
+//     email_verified and disabled (booleans);
 //   - auth_attempts, the [throttle.Store]: key_hash, attempts, last_at;
 //   - auth_sessions, one row per session (family of refresh tokens): id,
 //     user_id, expires_at (the latest expires_at of its tokens) and
@@ -18,7 +19,9 @@
 //     while unused);
 //   - auth_revocations, one row per user whose sessions were all revoked:
 //     user_id, revoked_at (the latest time) and generation (the user's
-//     session generation, see [auth.SessionStore]).
+//     session generation, see [auth.SessionStore]);
+//   - auth_one_time_tokens, the one-time tokens of [auth.AccountStore]:
+//     hash, purpose, user_id, email, created_at and expires_at.
 package sqlstore
 
 import (
@@ -56,28 +59,32 @@ type Dialect struct {
 	Name string
 
 	// Insert inserts one user. Its arguments are, in this order, id,
-	// email, name, password_hash and EncodeTime(created_at).
+	// email, name, password_hash, EncodeTime(created_at), email_verified
+	// and disabled (bools).
 	Insert string
 	// Conflicts says how Insert reports a taken email.
 	Conflicts Conflicts
-	// WriteInTx makes CreateUser, UpdatePasswordHash and RevokeFamily
-	// execute their one statement (Insert, PasswordUpdate, FamilyRevoke)
-	// in a transaction, committed only if ctx is still live. Dialects
-	// whose drivers, when a context is cancelled mid-statement, merely
-	// drop the connection and leave the statement running on the server
-	// (go-sql-driver/mysql does) need it, or a cancelled CreateUser could
-	// store its user later; an uncommitted transaction is rolled back
-	// when its connection goes. The other writes of several statements
-	// are transactions whatever the Dialect, except
-	// DeleteExpiredRefreshTokens, whose batches commit one by one.
+	// WriteInTx makes the methods that write with one statement
+	// (CreateUser, UpdatePasswordHash, RevokeFamily, UpdateName,
+	// UpdateEmail, SetDisabled and DeleteOneTimeTokens), and each batch
+	// of DeleteExpiredRefreshTokens and DeleteExpiredOneTimeTokens,
+	// execute it in a transaction, committed only if ctx is still live.
+	// Dialects whose drivers, when a context is cancelled mid-statement,
+	// merely drop the connection and leave the statement running on the
+	// server (go-sql-driver/mysql does) need it, or a cancelled
+	// CreateUser could store its user later; an uncommitted transaction
+	// is rolled back when its connection goes. The other writes of
+	// several statements are transactions whatever the Dialect.
 	WriteInTx bool
-	// EmailTaken, needed with ErrorOnAnyConflict, selects one row (of any
-	// content) when a user has the email given as its one argument.
+	// EmailTaken selects one row (of any content) when a user has the
+	// email given as its one argument. CreateUser needs it with
+	// ErrorOnAnyConflict, and UpdateEmail always, to tell a taken email
+	// from other failures of its UPDATE.
 	EmailTaken string
 
-	// ByEmail and ByID select id, email, name, password_hash and
-	// created_at, in this order, of the user whose email or ID is the one
-	// argument.
+	// ByEmail and ByID select id, email, name, password_hash, created_at,
+	// email_verified and disabled, in this order, of the user whose email
+	// or ID is the one argument.
 	ByEmail, ByID string
 
 	// Check, if not nil, is called by CreateUser before anything is
@@ -96,13 +103,13 @@ type Dialect struct {
 	CheckTime   func(time.Time) error
 	// EncodeTime turns a time into the value passed for a time column:
 	// CreatedAt to Insert, now to the attempt statements, and every time
-	// to the session statements.
+	// to the session and one-time token statements.
 	EncodeTime func(time.Time) any
 	// DecodeTime turns a time column's value, as the driver returns it,
-	// back into a time: created_at read by ByEmail and ByID, last_at read
-	// by AttemptsGet and AttemptsAdd, and the times read by TokenGet,
-	// TokenGetUsed and RevocationGet (whose NULLs are the zero time, and
-	// never passed to DecodeTime).
+	// back into a time: created_at read by ByEmail, ByID and UsersList,
+	// last_at read by AttemptsGet and AttemptsAdd, the times read by
+	// TokenGet and TokenGetUsed (whose NULLs are the zero time, and never
+	// passed to DecodeTime), and those of the one-time tokens.
 	DecodeTime func(src any) (time.Time, error)
 
 	// PasswordUpdate sets password_hash to its first argument in the user
@@ -189,6 +196,58 @@ type Dialect struct {
 	// a snapshot shows it (in PostgreSQL, test it outside any subquery
 	// too: a waiting DELETE rechecks only its own WHERE clause).
 	TokensPrune, FamiliesPrune string
+
+	// The statements of the [auth.AccountStore] methods; the methods
+	// ([Dialect.UpdateEmail] and the others) say how they are combined.
+	//
+	// NameUpdate sets name to its first argument in the user whose id is
+	// its second; NameIs selects one row (of any content) when the user
+	// whose id is its first argument has, byte for byte, the name that is
+	// its second.
+	NameUpdate, NameIs string
+	// EmailUpdate sets email and email_verified to its first and second
+	// arguments in the user whose id is its third and whose email is,
+	// byte for byte, its fourth; EmailIs selects one row when the user
+	// whose id is its first argument has the email and email_verified
+	// that are its second and third.
+	EmailUpdate, EmailIs string
+	// DisabledUpdate sets disabled to its first argument in the user
+	// whose id is its second; DisabledIs selects one row when the user
+	// whose id is its first argument has the disabled that is its second.
+	DisabledUpdate, DisabledIs string
+	// UserDelete deletes the user whose id is its one argument, and each
+	// of UserRowsDelete the rows of the user_id that is its one argument
+	// from one of the other tables that have one: auth_refresh_tokens,
+	// auth_sessions, auth_revocations and auth_one_time_tokens.
+	UserDelete     string
+	UserRowsDelete []string
+	// UsersList selects what ByID does of at most its second argument
+	// users whose id is greater than its first, byte for byte, in
+	// increasing order of id, byte for byte.
+	UsersList string
+	// UserGeneration selects the session generation of the user whose id
+	// is its one argument: the generation in auth_revocations, 0 without
+	// a row there, and no row at all if the user does not exist (one
+	// query by primary key: auth_users LEFT JOIN auth_revocations).
+	UserGeneration string
+	// OneTimeInsert inserts a one-time token from its arguments, in this
+	// order: hash, purpose, user_id, email, created_at and expires_at. It
+	// fails if a token has the hash.
+	OneTimeInsert string
+	// OneTimeUse, if not empty, deletes the token whose hash and purpose
+	// are its two arguments and returns (RETURNING) its hash, purpose,
+	// user_id, email, created_at and expires_at, in this order. Otherwise
+	// OneTimeGet selects them, and locks the token's row until the end of
+	// the transaction (SELECT ... FOR UPDATE, which reads the row as last
+	// committed), and OneTimeDelete deletes the token whose hash is its
+	// one argument: UseOneTimeToken executes them in a transaction.
+	OneTimeUse, OneTimeGet, OneTimeDelete string
+	// OneTimeUserDelete deletes the tokens whose user_id and purpose are
+	// its two arguments.
+	OneTimeUserDelete string
+	// OneTimePrune deletes at most [PruneBatch] tokens whose expires_at
+	// is not after its one argument.
+	OneTimePrune string
 }
 
 // errNoRow is returned, wrapped, by CreateUser when an ErrorOnAnyConflict
@@ -209,7 +268,7 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 			return d.wrap(ctx, op, err)
 		}
 	}
-	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt))
+	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt), u.EmailVerified, u.Disabled)
 	switch {
 	case err != nil:
 		if d.Conflicts == ErrorOnAnyConflict && ctx.Err() == nil && d.emailTaken(ctx, db, u.Email) {
@@ -277,14 +336,24 @@ func (d *Dialect) get(ctx context.Context, db *sql.DB, op, query, arg string) (a
 	if err := ctx.Err(); err != nil {
 		return auth.User{}, d.wrap(ctx, op, err)
 	}
-	var u auth.User
-	err := db.QueryRowContext(ctx, query, arg).Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash,
-		timeScanner{col: "created_at", decode: d.DecodeTime, t: &u.CreatedAt})
+	u, err := d.scanUser(db.QueryRowContext(ctx, query, arg))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return auth.User{}, d.wrap(ctx, op, auth.ErrNotFound)
 	case err != nil:
 		return auth.User{}, d.wrap(ctx, op, err)
+	}
+	return u, nil
+}
+
+// scanUser scans the columns of ByID.
+func (d *Dialect) scanUser(row interface{ Scan(...any) error }) (auth.User, error) {
+	var u auth.User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash,
+		timeScanner{col: "created_at", decode: d.DecodeTime, t: &u.CreatedAt},
+		&u.EmailVerified, &u.Disabled)
+	if err != nil {
+		return auth.User{}, err
 	}
 	return u, nil
 }

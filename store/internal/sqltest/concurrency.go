@@ -238,6 +238,11 @@ func testSessionsPruneWhileCreating(t *testing.T, tg Target) {
 func testDeadlineWhileBlocked(t *testing.T, tg Target) {
 	ctx := t.Context()
 	s, db := tg.newStoreWithToken(t)
+	oneTime := auth.OneTimeToken{Hash: tokenHash(3), Purpose: "verify_email", UserID: sampleUser.ID, Email: sampleUser.Email,
+		CreatedAt: sampleToken.IssuedAt, ExpiresAt: sampleToken.ExpiresAt}
+	if err := s.CreateOneTimeToken(ctx, oneTime); err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(t, db)
 
 	locker, err := db.Conn(ctx)
@@ -268,6 +273,30 @@ func testDeadlineWhileBlocked(t *testing.T, tg Target) {
 		{"UseRefreshToken", func(ctx context.Context) error { _, err := s.UseRefreshToken(ctx, sampleToken.Hash, now); return err }},
 		{"RevokeFamily", func(ctx context.Context) error { return s.RevokeFamily(ctx, sampleToken.Family, now) }},
 		{"RevokeSessions", func(ctx context.Context) error { return s.RevokeSessions(ctx, sampleUser.ID, now) }},
+		{"SessionGeneration", func(ctx context.Context) error { _, err := s.SessionGeneration(ctx, sampleUser.ID); return err }},
+		{"UpdateName", func(ctx context.Context) error { return s.UpdateName(ctx, sampleUser.ID, "Renamed") }},
+		{"UpdateEmail", func(ctx context.Context) error {
+			return s.UpdateEmail(ctx, sampleUser.ID, sampleUser.Email, "moved@example.com", true)
+		}},
+		{"SetDisabled", func(ctx context.Context) error { return s.SetDisabled(ctx, sampleUser.ID, true) }},
+		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, sampleUser.ID) }},
+		{"ListUsers", func(ctx context.Context) error { _, err := s.ListUsers(ctx, "", 10); return err }},
+		{"CreateOneTimeToken", func(ctx context.Context) error {
+			tok := oneTime
+			tok.Hash = tokenHash(4)
+			return s.CreateOneTimeToken(ctx, tok)
+		}},
+		{"UseOneTimeToken", func(ctx context.Context) error {
+			_, err := s.UseOneTimeToken(ctx, oneTime.Hash, oneTime.Purpose)
+			return err
+		}},
+		{"DeleteOneTimeTokens", func(ctx context.Context) error {
+			return s.DeleteOneTimeTokens(ctx, sampleUser.ID, oneTime.Purpose)
+		}},
+		{"DeleteExpiredOneTimeTokens", func(ctx context.Context) error {
+			_, err := s.DeleteExpiredOneTimeTokens(ctx, oneTime.ExpiresAt)
+			return err
+		}},
 	}
 	for _, c := range calls {
 		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)

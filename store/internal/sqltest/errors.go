@@ -28,6 +28,15 @@ func testErrors(t *testing.T, tg Target) {
 	sameIDAndEmail := u
 	sameIDAndEmail.Name = "B"
 	token := auth.RefreshToken{Hash: tokenHash(1), Family: familyID(1), UserID: u.ID, IssuedAt: time.Unix(1e9, 0), ExpiresAt: time.Unix(1e9+3600, 0)}
+	oneTime := auth.OneTimeToken{Hash: tokenHash(2), Purpose: "verify_email", UserID: u.ID, Email: u.Email, CreatedAt: token.IssuedAt, ExpiresAt: token.ExpiresAt}
+	other := u
+	other.ID, other.Email = "id2", "d@example.com"
+	if err := migrated.CreateUser(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrated.CreateOneTimeToken(ctx, oneTime); err != nil {
+		t.Fatal(err)
+	}
 	missing := tg.MissingTable
 
 	tests := []struct {
@@ -48,11 +57,11 @@ func testErrors(t *testing.T, tg Target) {
 		{"CreateUser with taken ID and email", func() error { return migrated.CreateUser(ctx, sameIDAndEmail) }, auth.ErrDuplicateEmail, ""},
 		{"CreateUser with taken email", func() error {
 			v := u
-			v.ID = "id2"
+			v.ID = "id3"
 			return migrated.CreateUser(ctx, v)
 		}, auth.ErrDuplicateEmail, ""},
-		{"UserByEmail unknown", func() error { _, err := migrated.UserByEmail(ctx, "b@example.com"); return err }, auth.ErrNotFound, ""},
-		{"UserByID unknown", func() error { _, err := migrated.UserByID(ctx, "id2"); return err }, auth.ErrNotFound, ""},
+		{"UserByEmail unknown", func() error { _, err := migrated.UserByEmail(ctx, "c@example.com"); return err }, auth.ErrNotFound, ""},
+		{"UserByID unknown", func() error { _, err := migrated.UserByID(ctx, "id3"); return err }, auth.ErrNotFound, ""},
 		// The session tables are missing too: a failed statement is
 		// neither a mismatch nor an unknown token, nor "never revoked".
 		{"UpdatePasswordHash without table", func() error { return unmigrated.UpdatePasswordHash(ctx, u.ID, "h", "h2") }, nil, missing},
@@ -64,10 +73,37 @@ func testErrors(t *testing.T, tg Target) {
 		{"RevokeSessions without table", func() error { return unmigrated.RevokeSessions(ctx, u.ID, token.IssuedAt) }, nil, missing},
 		{"SessionGeneration without table", func() error { _, err := unmigrated.SessionGeneration(ctx, u.ID); return err }, nil, missing},
 		{"DeleteExpiredRefreshTokens without table", func() error { _, err := unmigrated.DeleteExpiredRefreshTokens(ctx, token.IssuedAt); return err }, nil, missing},
-		{"UpdatePasswordHash unknown user", func() error { return migrated.UpdatePasswordHash(ctx, "id2", "h", "h2") }, auth.ErrNotFound, ""},
+		{"UpdatePasswordHash unknown user", func() error { return migrated.UpdatePasswordHash(ctx, "id3", "h", "h2") }, auth.ErrNotFound, ""},
 		{"UpdatePasswordHash wrong hash", func() error { return migrated.UpdatePasswordHash(ctx, u.ID, "h2", "h3") }, auth.ErrNotFound, ""},
 		{"UseRefreshToken unknown", func() error { _, err := migrated.UseRefreshToken(ctx, token.Hash, token.IssuedAt); return err }, auth.ErrNotFound, ""},
 		{"RefreshToken unknown", func() error { _, err := migrated.RefreshToken(ctx, token.Hash); return err }, auth.ErrNotFound, ""},
+		{"SessionGeneration unknown user", func() error { _, err := migrated.SessionGeneration(ctx, "id3"); return err }, auth.ErrNotFound, ""},
+		// And the table of one-time tokens.
+		{"UpdateName without table", func() error { return unmigrated.UpdateName(ctx, u.ID, "B") }, nil, missing},
+		{"UpdateEmail without table", func() error { return unmigrated.UpdateEmail(ctx, u.ID, u.Email, "c@example.com", false) }, nil, missing},
+		{"UpdateEmail to the same email without table", func() error { return unmigrated.UpdateEmail(ctx, u.ID, u.Email, u.Email, true) }, nil, missing},
+		{"SetDisabled without table", func() error { return unmigrated.SetDisabled(ctx, u.ID, true) }, nil, missing},
+		{"DeleteUser without table", func() error { return unmigrated.DeleteUser(ctx, u.ID) }, nil, missing},
+		{"ListUsers without table", func() error { _, err := unmigrated.ListUsers(ctx, "", 10); return err }, nil, missing},
+		{"CreateOneTimeToken without table", func() error { return unmigrated.CreateOneTimeToken(ctx, oneTime) }, nil, missing},
+		{"UseOneTimeToken without table", func() error { _, err := unmigrated.UseOneTimeToken(ctx, oneTime.Hash, oneTime.Purpose); return err }, nil, missing},
+		{"DeleteOneTimeTokens without table", func() error { return unmigrated.DeleteOneTimeTokens(ctx, u.ID, oneTime.Purpose) }, nil, missing},
+		{"DeleteExpiredOneTimeTokens without table", func() error { _, err := unmigrated.DeleteExpiredOneTimeTokens(ctx, token.IssuedAt); return err }, nil, missing},
+		{"UpdateName unknown user", func() error { return migrated.UpdateName(ctx, "id3", "B") }, auth.ErrNotFound, ""},
+		{"UpdateEmail unknown user", func() error { return migrated.UpdateEmail(ctx, "id3", u.Email, "c@example.com", false) }, auth.ErrNotFound, ""},
+		{"UpdateEmail wrong current email", func() error { return migrated.UpdateEmail(ctx, u.ID, other.Email, "c@example.com", false) }, auth.ErrNotFound, ""},
+		{"UpdateEmail to a taken email", func() error { return migrated.UpdateEmail(ctx, u.ID, u.Email, other.Email, false) }, auth.ErrDuplicateEmail, ""},
+		{"SetDisabled unknown user", func() error { return migrated.SetDisabled(ctx, "id3", true) }, auth.ErrNotFound, ""},
+		{"DeleteUser unknown user", func() error { return migrated.DeleteUser(ctx, "id3") }, auth.ErrNotFound, ""},
+		{"ListUsers with limit 0", func() error { _, err := migrated.ListUsers(ctx, "", 0); return err }, nil, "limit 0"},
+		{"CreateOneTimeToken unknown user", func() error {
+			tok := oneTime
+			tok.Hash, tok.UserID = tokenHash(3), "id3"
+			return migrated.CreateOneTimeToken(ctx, tok)
+		}, auth.ErrNotFound, ""},
+		{"CreateOneTimeToken with a taken hash", func() error { return migrated.CreateOneTimeToken(ctx, oneTime) }, nil, ""},
+		{"UseOneTimeToken unknown", func() error { _, err := migrated.UseOneTimeToken(ctx, tokenHash(3), oneTime.Purpose); return err }, auth.ErrNotFound, ""},
+		{"UseOneTimeToken of another purpose", func() error { _, err := migrated.UseOneTimeToken(ctx, oneTime.Hash, "reset_password"); return err }, auth.ErrNotFound, ""},
 		{"Migrate with canceled context", func() error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()

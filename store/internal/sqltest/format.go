@@ -1,6 +1,8 @@
 package sqltest
 
 import (
+	"database/sql"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -8,11 +10,26 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// testColumns checks the columns of the five tables, and the indexes, as
+// testColumns checks the columns of the six tables, and the indexes, as
 // the store's package documentation shows them.
 func testColumns(t *testing.T, tg Target) {
-	ctx := t.Context()
 	_, db := tg.newStore(t)
+	checkColumns(t, tg, db)
+}
+
+// indexes are the indexes, other than primary keys and unique ones, of
+// every SQL store.
+var indexes = []string{
+	"auth_attempts_last_at", "auth_sessions_user_id", "auth_sessions_expires_at",
+	"auth_refresh_tokens_expires_at", "auth_refresh_tokens_user_id",
+	"auth_one_time_tokens_user_id", "auth_one_time_tokens_expires_at",
+}
+
+// checkColumns checks that the tables of db have the columns
+// tg.WantColumns lists, in order, and the indexes.
+func checkColumns(t *testing.T, tg Target, db *sql.DB) {
+	t.Helper()
+	ctx := t.Context()
 	for _, table := range tables {
 		rows, err := db.QueryContext(ctx, tg.Columns, table)
 		if err != nil {
@@ -34,7 +51,7 @@ func testColumns(t *testing.T, tg Target) {
 			t.Errorf("columns of %s:\n\t%s\nwant:\n\t%s", table, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 		}
 	}
-	for _, index := range []string{"auth_attempts_last_at", "auth_sessions_user_id", "auth_sessions_expires_at", "auth_refresh_tokens_expires_at"} {
+	for _, index := range indexes {
 		var n int
 		if err := db.QueryRowContext(ctx, tg.Index, index).Scan(&n); err != nil || n != 1 {
 			t.Errorf("index %s: %d found (%v); want 1", index, n, err)
@@ -148,5 +165,61 @@ func testSessionsStorageFormat(t *testing.T, tg Target) {
 	}
 	if userID != tok.UserID || text != f(all) || gen != 1 {
 		t.Errorf("auth_revocations holds (%s, %s, %d); want (%s, %s, 1)", userID, text, gen, tok.UserID, f(all))
+	}
+}
+
+// testAccountsStorageFormat checks the columns of auth_one_time_tokens
+// and the flags of auth_users as the package documentation shows them:
+// times as for the other tables, and the flags as the database's false
+// and true, which Columns reads as text.
+func testAccountsStorageFormat(t *testing.T, tg Target) {
+	ctx := t.Context()
+	s, db := tg.newStore(t)
+	u := sampleUser
+	u.EmailVerified = true
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	flags := func(why string, verified, disabled bool) {
+		t.Helper()
+		var v, d bool
+		if err := db.QueryRowContext(ctx, "SELECT email_verified, disabled FROM auth_users").Scan(&v, &d); err != nil {
+			t.Fatal(err)
+		}
+		if v != verified || d != disabled {
+			t.Errorf("%s: email_verified, disabled = %t, %t; want %t, %t", why, v, d, verified, disabled)
+		}
+	}
+	flags("after CreateUser", true, false)
+	if err := s.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateEmail(ctx, u.ID, u.Email, u.Email, false); err != nil {
+		t.Fatal(err)
+	}
+	flags("after SetDisabled and UpdateEmail", false, true)
+
+	created := time.Date(2024, 5, 17, 19, 15, 30, 654321987, ist)
+	tok := auth.OneTimeToken{Hash: tokenHash(9), Purpose: "verify_email", UserID: u.ID, Email: u.Email, CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+	if err := s.CreateOneTimeToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	var hash, purpose, userID, email, createdAt, expiresAt string
+	err := db.QueryRowContext(ctx, "SELECT hash, purpose, user_id, email, "+tg.timeText("created_at")+", "+tg.timeText("expires_at")+" FROM auth_one_time_tokens").
+		Scan(&hash, &purpose, &userID, &email, &createdAt, &expiresAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{hash, purpose, userID, email, createdAt, expiresAt}
+	want := []string{tok.Hash, tok.Purpose, tok.UserID, tok.Email, tg.FormatTime(tok.CreatedAt), tg.FormatTime(tok.ExpiresAt)}
+	if !slices.Equal(got, want) {
+		t.Errorf("auth_one_time_tokens holds\n\t%q\nwant\n\t%q", got, want)
+	}
+	used, err := s.UseOneTimeToken(ctx, tok.Hash, tok.Purpose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := created.Truncate(time.Microsecond).UTC(); used.CreatedAt != want || used.ExpiresAt != want.Add(time.Hour) {
+		t.Errorf("UseOneTimeToken returned CreatedAt %v, ExpiresAt %v; want %v and an hour later exactly (truncated to microseconds, in UTC)", used.CreatedAt, used.ExpiresAt, want)
 	}
 }

@@ -9,11 +9,13 @@
 //
 // Run runs storetest's conformance kit and the tests of what every SQL
 // store promises beyond it: errors that say what failed, migrations that
-// keep data and add what an earlier version lacks, the storage format its
-// package documents, values its columns cannot hold refused rather than
-// altered, emails and IDs compared byte for byte, and correct results
-// when several pools (the replicas of a service) use one database at
-// once. Tests that only one database can run stay in its store's package.
+// keep data and add what an earlier version lacks (a database of the prior
+// release, with accounts a Service made in it, upgraded in place by
+// several replicas at once), the storage format its package documents,
+// values its columns cannot hold refused rather than altered, emails and
+// IDs compared byte for byte, and correct results when several pools (the
+// replicas of a service) use one database at once. Tests that only one
+// database can run stay in its store's package.
 //
 // The package imports no database driver: each store's tests import the
 // one they use.
@@ -38,6 +40,7 @@ type Store interface {
 	throttle.Store
 	auth.PasswordStore
 	auth.SessionStore
+	auth.AccountStore
 	// Migrate creates the tables that do not exist, and adds what those
 	// of an earlier version lack.
 	Migrate(ctx context.Context) error
@@ -64,7 +67,7 @@ type Target struct {
 
 	// Columns selects, for the table named by its one argument, one row
 	// per column in order, each a single string; WantColumns lists them
-	// for each of the five tables.
+	// for each of the six tables.
 	Columns     string
 	WantColumns map[string][]string
 	// Index counts the indexes named by its one argument.
@@ -84,9 +87,17 @@ type Target struct {
 	// OldRevocations creates auth_revocations as it was before it had the
 	// generation column, and records in it a revocation of the user "u1".
 	OldRevocations []string
+	// PriorSchema is the DDL of every table as the release before
+	// [auth.AccountStore] made them, one statement per element, and
+	// PriorInsertUser that release's INSERT of a user: its arguments are
+	// id, email, name, password_hash and created_at, as EncodeTime, which
+	// returns what the store passes for a time column, encodes it.
+	PriorSchema     []string
+	PriorInsertUser string
+	EncodeTime      func(time.Time) any
 
 	// Lock (optional) takes, on a connection of its own, locks that make
-	// every statement of the store on the five tables wait, until Unlock,
+	// every statement of the store on the six tables wait, until Unlock,
 	// on the same connection, releases them.
 	Lock   []string
 	Unlock string
@@ -109,8 +120,9 @@ type Limits struct {
 	IDBytes, EmailBytes int
 	// TextBytes is the longest name and password hash, in bytes.
 	TextBytes int
-	// TokenBytes is the longest token hash and family ID, in bytes.
-	TokenBytes int
+	// TokenBytes is the longest token hash and family ID, and
+	// PurposeBytes the longest purpose of a one-time token, in bytes.
+	TokenBytes, PurposeBytes int
 	// MinYear and MaxYear bound the years of the times stored, in UTC.
 	MinYear, MaxYear int
 	// UTF8: names and password hashes must be valid UTF-8.
@@ -133,16 +145,20 @@ func Run(t *testing.T, tg Target) {
 		{"MigrateConcurrent", testMigrateConcurrent, true},
 		{"MigrateAddsSessionTables", testMigrateAddsSessionTables, true},
 		{"MigrateAddsGeneration", testMigrateAddsGeneration, true},
+		{"MigrateUpgradesPriorRelease", testMigrateUpgradesPriorRelease, true},
 		{"Columns", testColumns, true},
 		{"StorageFormat", testStorageFormat, true},
 		{"AttemptsStorageFormat", testAttemptsStorageFormat, true},
 		{"SessionsStorageFormat", testSessionsStorageFormat, true},
+		{"AccountsStorageFormat", testAccountsStorageFormat, true},
 		{"ValuesTheTablesCannotHold", testValuesTheTablesCannotHold, true},
 		{"SessionValuesTheTablesCannotHold", testSessionValuesTheTablesCannotHold, true},
+		{"AccountValuesTheTablesCannotHold", testAccountValuesTheTablesCannotHold, true},
 		{"ByteForByte", testByteForByte, true},
 		{"AttemptsPrune", testAttemptsPrune, true},
 		{"AttemptsReplicas", testAttemptsReplicas, true},
 		{"SessionsReplicas", testSessionsReplicas, true},
+		{"AccountsReplicas", testAccountsReplicas, true},
 		{"SessionsPruneWhileCreating", testSessionsPruneWhileCreating, tg.PruneWaiting != ""},
 		{"DeadlineWhileBlocked", testDeadlineWhileBlocked, len(tg.Lock) > 0},
 	}
@@ -247,7 +263,7 @@ func snapshot(t *testing.T, db *sql.DB) string {
 }
 
 // tables are the tables of every SQL store.
-var tables = []string{"auth_users", "auth_attempts", "auth_sessions", "auth_refresh_tokens", "auth_revocations"}
+var tables = []string{"auth_users", "auth_attempts", "auth_sessions", "auth_refresh_tokens", "auth_revocations", "auth_one_time_tokens"}
 
 func tokenHash(n int) string { return fmt.Sprintf("%064x", n) }
 func familyID(n int) string  { return fmt.Sprintf("%032x", n) }
@@ -273,3 +289,15 @@ var sampleToken = auth.RefreshToken{
 
 // ist is a zone that is not UTC, at a half hour.
 var ist = time.FixedZone("IST", 5*3600+1800)
+
+// Statements splits a file of SQL statements, each ended by a ";" at the
+// end of a line, into the statements, for [Target.PriorSchema].
+func Statements(file string) []string {
+	var stmts []string
+	for stmt := range strings.SplitSeq(file, ";\n") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			stmts = append(stmts, stmt)
+		}
+	}
+	return stmts
+}

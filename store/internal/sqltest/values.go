@@ -3,6 +3,7 @@ package sqltest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +14,13 @@ import (
 // The sizes and years whose values testValuesTheTablesCannotHold stores
 // when a store has no limit of its own: every store holds them.
 const (
-	anyIDBytes    = 255
-	anyEmailBytes = 254
-	anyTextBytes  = 65535
-	anyTokenBytes = 64
-	anyMinYear    = 1000
-	anyMaxYear    = 9999
+	anyIDBytes      = 255
+	anyEmailBytes   = 254
+	anyTextBytes    = 65535
+	anyTokenBytes   = 64
+	anyPurposeBytes = 32
+	anyMinYear      = 1000
+	anyMaxYear      = 9999
 )
 
 // or returns n, or def if n is zero.
@@ -312,6 +314,21 @@ func testByteForByte(t *testing.T, tg Target) {
 			t.Errorf("UserByID(%q) = %+v, %v; want %+v", want.ID, got, err, want)
 		}
 	}
+	// ListUsers orders the IDs byte for byte, and pages by them.
+	sorted := slices.Clone(users)
+	slices.SortFunc(sorted, func(a, b auth.User) int { return strings.Compare(a.ID, b.ID) })
+	if got, err := s.ListUsers(t.Context(), "", len(users)+1); err != nil || !slices.Equal(got, sorted) {
+		t.Errorf("ListUsers of every user = %q, %v; want the users in the byte order of their IDs, %q", userIDs(got), err, userIDs(sorted))
+	}
+	after := ""
+	for i, want := range sorted {
+		got, err := s.ListUsers(t.Context(), after, 1)
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Errorf("ListUsers(ctx, %q, 1) = %q, %v; want user #%d in byte order, %q", after, userIDs(got), err, i, want.ID)
+			break
+		}
+		after = want.ID
+	}
 	for _, k := range []string{"k@example.com   ", "😂@example.com", "𠜏@example.com", "k@EXAMPLE.com"} {
 		if _, err := s.UserByEmail(t.Context(), k); !errors.Is(err, auth.ErrNotFound) {
 			t.Errorf("UserByEmail(%q) = %v; want auth.ErrNotFound", k, err)
@@ -320,4 +337,12 @@ func testByteForByte(t *testing.T, tg Target) {
 			t.Errorf("UserByID(%q) = %v; want auth.ErrNotFound", k, err)
 		}
 	}
+}
+
+func userIDs(users []auth.User) []string {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	return ids
 }
