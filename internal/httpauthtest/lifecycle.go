@@ -37,20 +37,27 @@ type Mail struct {
 // where they read it back.
 type Mailbox struct {
 	Name string
-	// Open returns a Mailer that delivers to the box, and read, which
-	// returns every message the box holds for the address to, in any
-	// order. A message the Mailer accepted must be in the box by the time
-	// Send returns. Each scenario uses addresses of its own, never used
-	// before.
-	Open func(t *testing.T) (mailer auth.Mailer, read func(t *testing.T, to string) []Mail)
+	// Open returns a Mailer that delivers to a box of its own, and the
+	// box. A message the Mailer accepted must be in the box by the time
+	// Send returns.
+	Open func(t *testing.T) (auth.Mailer, Inbox)
+}
+
+// Inbox reads back what a [Mailbox]'s Mailer delivered.
+type Inbox struct {
+	// Count returns how many messages the box holds for the address to.
+	Count func(t *testing.T, to string) int
+	// Newest returns the message the box received last for the address
+	// to, which has at least one. (The scenarios ask a message to be
+	// sent only once the one before to the same address is in the box.)
+	Newest func(t *testing.T, to string) Mail
 }
 
 // LogMailbox is the development mailer, [auth.LogMailer], read back from
 // its log: what `go run ./examples/server` without -smtp does.
-var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, func(*testing.T, string) []Mail) {
+var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, Inbox) {
 	log := &lockedBuffer{}
-	mailer := auth.LogMailer{Logger: slog.New(slog.NewJSONHandler(log, nil))}
-	return mailer, func(t *testing.T, to string) []Mail {
+	read := func(t *testing.T, to string) []Mail {
 		t.Helper()
 		var out []Mail
 		for line := range strings.Lines(log.String()) {
@@ -63,6 +70,17 @@ var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, fun
 			}
 		}
 		return out
+	}
+	return auth.LogMailer{Logger: slog.New(slog.NewJSONHandler(log, nil))}, Inbox{
+		Count: func(t *testing.T, to string) int { return len(read(t, to)) },
+		Newest: func(t *testing.T, to string) Mail {
+			t.Helper()
+			msgs := read(t, to)
+			if len(msgs) == 0 {
+				t.Fatalf("no message to %s in the log", to)
+			}
+			return msgs[len(msgs)-1]
+		},
 	}
 }}
 
@@ -100,18 +118,18 @@ const (
 // Mailbox.
 type lifecycleServer struct {
 	*sessionServer
-	read func(t *testing.T, to string) []Mail
-	tag  string // makes the scenario's addresses its own
+	inbox Inbox
+	tag   string // makes the scenario's addresses its own
 }
 
 // newLifecycleServer starts a server on store with refresh tokens and
 // revocation checking on, mailing through box.
 func newLifecycleServer(t *testing.T, store auth.UserStore, box Mailbox) *lifecycleServer {
 	t.Helper()
-	mailer, read := box.Open(t)
+	mailer, inbox := box.Open(t)
 	cfg := sessionsOn()
 	cfg.Mailer = mailer
-	s := &lifecycleServer{sessionServer: newSessionServer(t, store, cfg), read: read, tag: strings.ToLower(rand.Text()[:10])}
+	s := &lifecycleServer{sessionServer: newSessionServer(t, store, cfg), inbox: inbox, tag: strings.ToLower(rand.Text()[:10])}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -126,9 +144,9 @@ func (s *lifecycleServer) addr(name string) string {
 }
 
 // mail waits until the Service has handed n messages to to to its Mailer
-// (as its audit events say) and returns the messages the box holds for
-// to, which must be n. A message that failed fails the test.
-func (s *lifecycleServer) mail(t *testing.T, to string, n int) []Mail {
+// (as its audit events say), checks that the box holds n for to, and
+// returns the newest. A message that failed fails the test.
+func (s *lifecycleServer) mail(t *testing.T, to string, n int) Mail {
 	t.Helper()
 	timeout := time.After(time.Minute) // a bound on a hang, not a measurement
 	for {
@@ -148,11 +166,10 @@ func (s *lifecycleServer) mail(t *testing.T, to string, n int) []Mail {
 			t.Fatalf("%d messages sent to %s after a minute, want %d", sent, to, n)
 		}
 	}
-	msgs := s.read(t, to)
-	if len(msgs) != n {
-		t.Fatalf("the mailbox holds %d messages to %s, want %d: %v", len(msgs), to, n, msgs)
+	if got := s.inbox.Count(t, to); got != n {
+		t.Fatalf("the mailbox holds %d messages to %s, want %d", got, to, n)
 	}
-	return msgs
+	return s.inbox.Newest(t, to)
 }
 
 // mailEvents counts the messages to to that the Mailer accepted, and
@@ -175,26 +192,18 @@ func (s *lifecycleServer) mailEvents(to string) (sent int, failed []string) {
 // linkRE matches the links of the messages: {public URL}/{page}?token=T.
 var linkRE = regexp.MustCompile(`http://localhost:8080/(verify-email|reset-password|confirm-email)\?token=([A-Za-z0-9_-]+)`)
 
-// linkTokens returns the tokens of the links to page in msgs.
-func linkTokens(msgs []Mail, page string) []string {
-	var out []string
-	for _, m := range msgs {
-		for _, l := range linkRE.FindAllStringSubmatch(m.Text, -1) {
-			if l[1] == page {
-				out = append(out, l[2])
-			}
+// linkToken returns the token of the one link to page in m, and checks
+// that it is 256 bits of unpadded base64url.
+func linkToken(t *testing.T, m Mail, page string) string {
+	t.Helper()
+	var tokens []string
+	for _, l := range linkRE.FindAllStringSubmatch(m.Text, -1) {
+		if l[1] == page {
+			tokens = append(tokens, l[2])
 		}
 	}
-	return out
-}
-
-// linkToken returns the token of the one link to page in msgs, and
-// checks that it is 256 bits of unpadded base64url.
-func linkToken(t *testing.T, msgs []Mail, page string) string {
-	t.Helper()
-	tokens := linkTokens(msgs, page)
 	if len(tokens) != 1 {
-		t.Fatalf("%d links to %s in %v, want 1", len(tokens), page, msgs)
+		t.Fatalf("%d links to %s in %+v, want 1", len(tokens), page, m)
 	}
 	if b, err := base64.RawURLEncoding.Strict().DecodeString(tokens[0]); err != nil || len(b) != 32 {
 		t.Errorf("link token %q is not 32 bytes of unpadded base64url", tokens[0])
@@ -202,9 +211,12 @@ func linkToken(t *testing.T, msgs []Mail, page string) string {
 	return tokens[0]
 }
 
-// withSubject returns the messages of msgs with that subject.
-func withSubject(msgs []Mail, subject string) []Mail {
-	return slices.DeleteFunc(slices.Clone(msgs), func(m Mail) bool { return m.Subject != subject })
+// checkNotice checks that m is a notice with the subject and no link.
+func checkNotice(t *testing.T, m Mail, subject string) {
+	t.Helper()
+	if m.Subject != subject || linkRE.MatchString(m.Text) {
+		t.Errorf("message %+v, want a notice %q without a link", m, subject)
+	}
 }
 
 // TokenClaim returns the member name of a JWT's payload, unverified.
@@ -359,12 +371,13 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 	// Resend: a new link, which verifies too.
 	other := s.addr("bo")
 	bo := s.signupSession(t, "Bo", other)
+	first := linkToken(t, s.mail(t, other, 1), "verify-email")
 	checkAccepted(t, "resend", s.withBearer(t, ResendVerificationPath, bo["token"], ""))
-	tokens := linkTokens(s.mail(t, other, 2), "verify-email")
-	if len(tokens) != 2 || tokens[0] == tokens[1] {
-		t.Fatalf("links after a resend: %v, want two different ones", tokens)
+	resent := linkToken(t, s.mail(t, other, 2), "verify-email")
+	if resent == first {
+		t.Fatalf("the resent link is the first one: %s", resent)
 	}
-	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, jsonBody("token", tokens[1])))
+	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, jsonBody("token", resent)))
 	if me := s.getMe(t, bo["token"]); me["emailVerified"] != true {
 		t.Errorf("/me after verification with a resent link: %v", me)
 	}
@@ -385,8 +398,7 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 	s.mail(t, email, 1) // the verification link
 
 	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", strings.ToUpper(email))))
-	msgs := s.mail(t, email, 2)
-	tok := linkToken(t, msgs, "reset-password")
+	tok := linkToken(t, s.mail(t, email, 2), "reset-password")
 
 	// A refused password leaves the link usable.
 	checkProblemField(t, "reset to a common password",
@@ -406,10 +418,7 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 	in := s.loginSession(t, email, newPassword)
 	checkMe(t, s.sessionServer, "token after the reset", in["token"], up)
 
-	notices := withSubject(s.mail(t, email, 3), "Your password was changed")
-	if len(notices) != 1 || len(linkRE.FindAllString(notices[0].Text, -1)) != 0 {
-		t.Errorf("password-changed notices %v, want one, without a link", notices)
-	}
+	checkNotice(t, s.mail(t, email, 3), "Your password was changed")
 	var bad badLinks
 	bad.check(t, "the reset link again", s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", "yet another passphrase")))
 }
@@ -417,6 +426,7 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	old, next, taken := s.addr("old"), s.addr("new"), s.addr("taken")
 	up := s.signupSession(t, "Ada", old)
+	s.mail(t, old, 1)
 	s.signupSession(t, "Bo", taken)
 
 	change := func(pw, newEmail string) Response {
@@ -428,9 +438,10 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	checkAccepted(t, "change", change(Password, next))
 
 	tok := linkToken(t, s.mail(t, next, 1), "confirm-email")
-	notices := withSubject(s.mail(t, old, 2), "A change of your email address was requested")
-	if len(notices) != 1 || !strings.Contains(notices[0].Text, next) || len(linkRE.FindAllString(notices[0].Text, -1)) != 0 {
-		t.Errorf("notices to the old address %v, want one naming the new address, without a link", notices)
+	notice := s.mail(t, old, 2)
+	checkNotice(t, notice, "A change of your email address was requested")
+	if !strings.Contains(notice.Text, next) {
+		t.Errorf("the notice to the old address does not name the new one: %q", notice.Text)
 	}
 	if r := s.Post(t, LoginPath, LoginBody(next, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login with the new address before confirming: %d %s", r.Status, r.Body)
@@ -515,12 +526,13 @@ func testBadLinks(t *testing.T, s *lifecycleServer) {
 	// Expired: a verification link lives 24 hours, a reset link one.
 	other := s.addr("expired")
 	s.signupSession(t, "Bo", other)
+	verify = linkToken(t, s.mail(t, other, 1), "verify-email")
 	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", other)))
-	msgs := s.mail(t, other, 2)
+	reset := linkToken(t, s.mail(t, other, 2), "reset-password")
 	s.clock.Add(time.Hour + time.Second)
-	bad.check(t, "expired reset link", post(ResetPasswordPath, linkToken(t, msgs, "reset-password"), "a new and better passphrase"))
+	bad.check(t, "expired reset link", post(ResetPasswordPath, reset, "a new and better passphrase"))
 	s.clock.Add(23 * time.Hour)
-	bad.check(t, "expired verification link", post(VerifyEmailPath, linkToken(t, msgs, "verify-email"), ""))
+	bad.check(t, "expired verification link", post(VerifyEmailPath, verify, ""))
 }
 
 func testForgotUnknown(t *testing.T, s *lifecycleServer) {
@@ -548,8 +560,8 @@ func testForgotUnknown(t *testing.T, s *lifecycleServer) {
 	if sent, failed := s.mailEvents(unknown); sent != 0 || len(failed) != 0 {
 		t.Errorf("mail to the unknown address: %d sent, failed %v", sent, failed)
 	}
-	if msgs := s.read(t, unknown); len(msgs) != 0 {
-		t.Errorf("the mailbox holds %v for the unknown address", msgs)
+	if n := s.inbox.Count(t, unknown); n != 0 {
+		t.Errorf("the mailbox holds %d messages for the unknown address", n)
 	}
 }
 
