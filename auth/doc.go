@@ -12,7 +12,8 @@
 //
 // Access tokens are JWTs, valid for one hour by default, whose payload
 // carries userId, userName, email, iat and exp (exp - iat equals the
-// lifetime), plus sub and jti, iss and aud when configured, and the
+// lifetime), plus email_verified, sub and jti, iss and aud when configured,
+// gen when sessions are tracked, and the
 // application's own claims (Config.CustomClaims, read back with
 // [token.Claims.Decode]). By default they are HS256, signed with
 // Config.Secret, with no kid: a token carrying only the wire contract's fields,
@@ -49,6 +50,62 @@
 // session of a user, and with Config.CheckRevocation the verifier then
 // refuses the user's older access tokens too. [Service.ChangePassword]
 // needs the current password and ends the other sessions.
+//
+// # Account lifecycle
+//
+// With a store that implements [AccountStore] (every store of this
+// module does) and a [Mailer] (Config.Mailer), the Service runs the flows
+// of an account's life; without a Mailer, those that mail a link on
+// request return an error wrapping errors.ErrUnsupported, and without an
+// AccountStore they all do.
+//
+//   - Verification: Signup mails a link to the address;
+//     [Service.VerifyEmail] takes its token and marks the address verified,
+//     which tokens issued afterwards carry as email_verified.
+//     [Service.ResendVerification] mails another, at most 3 per user with
+//     no pause of an hour between them. Config.RequireVerifiedEmail makes
+//     Login refuse unverified accounts ([ErrEmailNotVerified]) after a
+//     correct password.
+//   - Password reset: [Service.ForgotPassword] answers alike, after the
+//     same work, whether or not an account has the address, and leaves the
+//     lookup and the mail to a job of the mail queue; it is throttled per
+//     address (3) and per client address (20), each with no pause of an
+//     hour between requests. [Service.ResetPassword] takes the link's token
+//     and a new password, which passes the sign-up policy, and ends every
+//     session of the user as [Service.RevokeSessions] does.
+//   - Email change: [Service.RequestEmailChange], given the password,
+//     mails a link to the new address and a notice to the old one;
+//     [Service.ConfirmEmailChange] takes the link's token and sets the new
+//     address, verified.
+//   - Profile and deletion: [Service.User], [Service.UpdateName], and
+//     [Service.DeleteAccount], given the password, which deletes the user,
+//     their sessions and links, and the throttling state it can name.
+//   - Operators: [Service.DisableUser] (Login and Refresh refuse the
+//     account with [ErrAccountDisabled]; its sessions end),
+//     [Service.EnableUser], [Service.DeleteUser], [Service.SetPassword] and
+//     [Service.ListUsers]. They check no password: they are for
+//     administrators' tools.
+//
+// The password checks of RequestEmailChange and DeleteAccount are counted
+// and throttled as logins of the account ([ErrInvalidCredentials] for a
+// wrong one), so a stolen access token cannot be used to guess it.
+//
+// Links carry one-time tokens: 256 bits from Config.Rand in unpadded
+// base64url, {PublicURL}/verify-email?token=T, /reset-password?token=T and
+// /confirm-email?token=T, stored only as their SHA-256 with their purpose,
+// user, the address they were sent to and their expiry
+// (Config.VerifyEmailTTL 24 hours, Config.ResetPasswordTTL and
+// Config.ChangeEmailTTL 1 hour). Each is spent by its first use, atomically
+// in the store, and refused once expired; verification and reset links
+// work only while the account's email is the address they were sent to.
+// Every refusal is [ErrInvalidLink], audited with its reason, never with
+// the token. A password change, reset or set deletes the account's
+// outstanding reset and email change links. [Service.PruneSessions]
+// deletes expired links with expired refresh tokens.
+//
+// Mail never changes an answer: messages go through a bounded queue,
+// drained off the request path, and a failure is audited
+// ([EventMailFailed]).
 //
 // # Passwords
 //
@@ -124,7 +181,8 @@
 // # Audit
 //
 // Every sign-up, duplicate sign-up, login success and failure, throttled
-// attempt and rejected token is an [Event], logged through Config.Logger
+// attempt, rejected token and step of the account flows (see
+// [EventKind]) is an [Event], logged through Config.Logger
 // (default slog.Default(); failures and throttling at Warn) and passed to
 // Config.OnEvent if set. Events carry the account, the normalised email,
 // the client's address (see [WithClientIP]) and a fixed reason, never a

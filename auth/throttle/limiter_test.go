@@ -145,3 +145,29 @@ func TestLimiterConfigRejects(t *testing.T) {
 		t.Errorf("NewLimiter with a window of Retention: %v", err)
 	}
 }
+
+func TestLimiterReset(t *testing.T) {
+	ctx := context.Background()
+	l, err := NewLimiter(NewMemoryStore(0), testKey, LimiterConfig{Name: "test", Limit: 1, Window: time.Hour, Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"a", "b"} {
+		release, err := l.Acquire(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := release(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Reset(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Acquire(ctx, "a"); err != nil {
+		t.Errorf("Acquire after Reset: %v; want admission", err)
+	}
+	if _, err := l.Acquire(ctx, "b"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("Acquire of another key: %v; want it still throttled", err)
+	}
+}

@@ -231,3 +231,41 @@ func TestLoginHourlyCap(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginReset checks that Reset forgets the counters of the clients
+// it names and the account-wide ones, and only those.
+func TestLoginReset(t *testing.T) {
+	ctx := context.Background()
+	p := newPolicy(t, NewMemoryStore(0), LoginConfig{BackoffAfter: -1, MaxClientFailures: 2, MaxAccountFailures: 5})
+	const account = "ada@example.com"
+	count := func(client string) error {
+		_, err := p.Count(ctx, t0, account, client, false)
+		return err
+	}
+	for _, c := range []string{"a", "a", "b", "b", "c"} {
+		if err := count(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []string{"a", "d"} {
+		if err := count(c); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("client %s before Reset: %v; want it throttled", c, err)
+		}
+	}
+	if err := p.Reset(ctx, t0, account, "a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"a", "a", "d"} {
+		if err := count(c); err != nil {
+			t.Errorf("client %s after Reset: %v; want it counted afresh", c, err)
+		}
+	}
+	if err := count("b"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("client b, not named to Reset: %v; want it still at its cap", err)
+	}
+	down := &storeError{"reset"}
+	failing := newPolicy(t, failingStore{Store: NewMemoryStore(0), reset: down}, LoginConfig{})
+	if err := failing.Reset(ctx, t0, account, "a"); !errors.Is(err, down) {
+		t.Errorf("Reset with the store down = %v; want its error, wrapped", err)
+	}
+}

@@ -39,6 +39,8 @@ func TestVerifyTokenClaimNameCase(t *testing.T) {
 		{"jti, JTI", p(fmt.Sprintf(`"userId":"u1","exp":%d,"JTI":"x"`, exp))},
 		{"userName, UserName", p(fmt.Sprintf(`"userId":"u1","exp":%d,"userName":"a","UserName":"b"`, exp))},
 		{"email, EMAIL", p(fmt.Sprintf(`"userId":"u1","exp":%d,"EMAIL":"b@x.co"`, exp))},
+		{"email_verified, EMAIL_VERIFIED", p(fmt.Sprintf(`"userId":"u1","exp":%d,"email_verified":false,"EMAIL_VERIFIED":true`, exp))},
+		{"Email_Verified alone", p(fmt.Sprintf(`"userId":"u1","exp":%d,"Email_Verified":true`, exp))},
 		{"role, Role", p(fmt.Sprintf(`"userId":"u1","exp":%d,"role":"user","Role":"admin"`, exp))},
 		{"kid, \u212aid (Kelvin sign)", p(fmt.Sprintf(`"userId":"u1","exp":%d,"kid":"a","\u212aid":"b"`, exp))},
 		{"40 names, two alike", p(fmt.Sprintf(`"userId":"u1","exp":%d%s,"\u212a":0,"k":1`, exp, manyNames(40)))},

@@ -11,8 +11,9 @@ import (
 // Claims is the payload of the tokens this package signs and accepts.
 //
 // On the wire it carries userId, userName and email next to the registered
-// claims: iat and exp always, sub (the user ID) and jti (a random token
-// ID) in the tokens package auth issues, iss and aud when configured.
+// claims: iat and exp always, sub (the user ID), jti (a random token ID)
+// and email_verified in the tokens package auth issues, iss and aud when
+// configured.
 // Tokens with only userId, userName, email, iat and exp, as older
 // implementations of the API issued them, are accepted too.
 //

@@ -611,6 +611,12 @@ func TestVerifierRejected(t *testing.T) {
 	if _, err := v.VerifyToken(ctx, good); err == nil || errors.Is(err, ErrInvalid) || len(reports) != 2 {
 		t.Errorf("store down: VerifyToken = %v; reports %+v, want the store's error, unreported", err, reports)
 	}
+	// An error of Revocations that wraps ErrInvalid (package auth's for a
+	// deleted user) is a refusal, not a failure to check.
+	gens.err = fmt.Errorf("%w: its account no longer exists", ErrInvalid)
+	if _, err := v.VerifyToken(ctx, good); !errors.Is(err, ErrInvalid) || len(reports) != 3 || reports[2].userID != "u1" {
+		t.Errorf("user gone: VerifyToken = %v; reports %+v, want a refusal reported with user ID u1", err, reports)
+	}
 }
 
 type ctxKey struct{}
