@@ -86,13 +86,13 @@ type MailTemplate struct {
 func (t MailTemplate) render(d MailData) (Message, error) {
 	var subject, text, html bytes.Buffer
 	if err := t.Subject.Execute(&subject, d); err != nil {
-		return Message{}, fmt.Errorf("auth: mail %s: subject: %w", d.Kind, err)
+		return Message{}, fmt.Errorf("subject: %w", err)
 	}
 	if err := t.Text.Execute(&text, d); err != nil {
-		return Message{}, fmt.Errorf("auth: mail %s: text: %w", d.Kind, err)
+		return Message{}, fmt.Errorf("text: %w", err)
 	}
 	if err := t.HTML.Execute(&html, d); err != nil {
-		return Message{}, fmt.Errorf("auth: mail %s: html: %w", d.Kind, err)
+		return Message{}, fmt.Errorf("html: %w", err)
 	}
 	return Message{To: d.Email, Subject: subject.String(), Text: text.String(), HTML: html.String()}, nil
 }
@@ -135,8 +135,11 @@ func DefaultMailTemplates() map[MailKind]MailTemplate {
 }
 
 // mailTemplates returns the default templates with those of overrides in
-// their place, or an error if one of overrides lacks a template or is of
-// an unknown kind.
+// their place, or an error if one of overrides is of an unknown kind,
+// lacks a template, or fails when executed with sample data (a field
+// MailData does not have, an undefined template, HTML that html/template
+// cannot escape), so that such errors show at New and not in the mail
+// queue.
 func mailTemplates(overrides map[MailKind]MailTemplate) (map[MailKind]MailTemplate, error) {
 	t := DefaultMailTemplates()
 	for kind, o := range overrides {
@@ -146,29 +149,45 @@ func mailTemplates(overrides map[MailKind]MailTemplate) (map[MailKind]MailTempla
 		if o.Subject == nil || o.Text == nil || o.HTML == nil {
 			return nil, fmt.Errorf("MailTemplates: %s lacks a Subject, Text or HTML template", kind)
 		}
+		sample := MailData{Kind: kind, Name: "Ada", Email: "ada@example.com", NewEmail: "ada@example.org",
+			Link: "https://example.com/link?token=t", Expires: "1 hour"}
+		if _, err := o.render(sample); err != nil {
+			return nil, fmt.Errorf("MailTemplates: %s: %w", kind, err)
+		}
 		t[kind] = o
 	}
 	return t, nil
 }
 
 // checkPublicURL returns the base of mail links made of u (default
-// http://localhost:8080), without a trailing slash.
+// http://localhost:8080): u escaped as a URL, without a trailing slash,
+// so that a path and "?token=..." can follow it.
 func checkPublicURL(u string) (string, error) {
 	if u == "" {
 		return "http://localhost:8080", nil
 	}
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
-		return "", errors.New("PublicURL must be an absolute http or https URL without query or fragment")
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Opaque != "" ||
+		p.User != nil || strings.ContainsAny(u, "?#") {
+		return "", errors.New("PublicURL must be an absolute http or https URL without credentials, query or fragment")
 	}
-	return strings.TrimSuffix(u, "/"), nil
+	return strings.TrimSuffix(p.String(), "/"), nil
 }
 
-// sendMail renders the message of d.Kind and queues it for the Mailer.
-// A message that cannot be rendered is recorded as failed; nothing is
-// returned, since mail never changes an answer.
+// sendMail renders the message of d.Kind and queues it for the Mailer;
+// without a Mailer it does nothing. A message that cannot be rendered is
+// recorded as failed; nothing is returned, since mail never changes an
+// answer.
 func (s *Service) sendMail(ctx context.Context, userID string, d MailData) {
-	msg, err := s.templates[d.Kind].render(d)
+	if s.mail == nil {
+		return
+	}
+	t, ok := s.templates[d.Kind]
+	if !ok {
+		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": no template"})
+		return
+	}
+	msg, err := t.render(d)
 	if err != nil {
 		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": " + err.Error()})
 		return

@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // mailSendTimeout bounds one Mailer.Send call of the mail queue.
@@ -53,27 +55,36 @@ func (q *mailQueue) enqueue(ctx context.Context, kind MailKind, userID string, m
 }
 
 // enqueueJob queues run, or records the job as failed if the queue is
-// full or shut down. It never blocks. run is called with a context that
-// carries the values of ctx, without its cancellation.
+// full or shut down. It never blocks: the record of a failure, which
+// calls Config.OnEvent, is made after the queue's lock is released. run
+// is called with a context that carries the values of ctx, without its
+// cancellation.
 func (q *mailQueue) enqueueJob(ctx context.Context, kind MailKind, userID, email string, run func(ctx context.Context, q *mailQueue)) {
 	m := mailJob{ctx: context.WithoutCancel(ctx), kind: kind, userID: userID, email: email, run: run}
+	if reason := q.push(m); reason != "" {
+		q.failed(m, reason)
+	}
+}
+
+// push queues m and starts a worker if fewer than q.workers run, or
+// returns why it cannot.
+func (q *mailQueue) push(m mailJob) (failure string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		q.failed(m, "mail queue shut down")
-		return
+		return "mail queue shut down"
 	}
 	select {
 	case q.buf <- m:
 	default:
-		q.failed(m, "mail queue full")
-		return
+		return "mail queue full"
 	}
 	if q.running < q.workers {
 		q.running++
 		q.wg.Add(1)
 		go q.work()
 	}
+	return ""
 }
 
 // work runs queued jobs until the queue is empty.
@@ -95,15 +106,32 @@ func (q *mailQueue) work() {
 }
 
 // send hands msg to the Mailer, within mailSendTimeout, and records the
-// outcome.
+// outcome. The record of a failure holds the Mailer's error with the
+// long words of msg (its links and their tokens) blanked out, for a
+// Mailer whose errors quote the message.
 func (q *mailQueue) send(ctx context.Context, kind MailKind, userID string, msg Message) {
 	sctx, cancel := context.WithTimeout(ctx, mailSendTimeout)
 	defer cancel()
 	if err := q.mailer.Send(sctx, msg); err != nil {
-		q.audit.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: msg.To, Reason: string(kind) + ": " + err.Error()})
+		q.audit.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: msg.To, Reason: string(kind) + ": " + redact(err.Error(), msg)})
 		return
 	}
 	q.audit.record(ctx, Event{Kind: EventMailSent, UserID: userID, Email: msg.To, Reason: string(kind)})
+}
+
+// redact returns s with each word of msg's text and HTML parts of 16
+// bytes or more, split at white space, quotes and the delimiters of URLs,
+// replaced by "[redacted]": the tokens of links, and the links.
+func redact(s string, msg Message) string {
+	delim := func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`"'<>()[]{}?&=/#:;,\`, r) }
+	for _, part := range []string{msg.Text, msg.HTML} {
+		for _, w := range strings.FieldsFunc(part, delim) {
+			if len(w) >= 16 {
+				s = strings.ReplaceAll(s, w, "[redacted]")
+			}
+		}
+	}
+	return s
 }
 
 func (q *mailQueue) failed(m mailJob, reason string) {

@@ -80,6 +80,7 @@ var packages = map[string]string{
 	"pgstore":     module + "/store/pgstore",
 	"sqlitestore": module + "/store/sqlitestore",
 	"storetest":   module + "/store/storetest",
+	"smtpmail":    module + "/mail/smtpmail",
 }
 
 // environment declares, at package level, the names fragments take from
@@ -186,12 +187,12 @@ func moduleRoot() (string, error) {
 	return dir, nil
 }
 
-// storeModules are the modules of their own under root that snippets may
-// import: the SQL stores.
-var storeModules = []string{"store/mysqlstore", "store/pgstore", "store/sqlitestore"}
+// nestedModules are the modules of their own under root that snippets may
+// import: the SQL stores and the SMTP mailer.
+var nestedModules = []string{"store/mysqlstore", "store/pgstore", "store/sqlitestore", "mail/smtpmail"}
 
 // writeModule makes dir the root of a module that requires this one and
-// the store modules from root, with their go.sum lines.
+// the nested modules from root, with their go.sum lines.
 func writeModule(dir, root string) error {
 	var mod, sum bytes.Buffer
 	fmt.Fprintf(&mod, "module readmecheck\n\ngo 1.26.0\n\nrequire %s v0.0.0\n\nreplace %s => %s\n", module, module, strconv.Quote(root))
@@ -200,7 +201,7 @@ func writeModule(dir, root string) error {
 		return err
 	}
 	sum.Write(b)
-	for _, m := range storeModules {
+	for _, m := range nestedModules {
 		path := module + "/" + m
 		fmt.Fprintf(&mod, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", path, path, strconv.Quote(filepath.Join(root, m)))
 		b, err := os.ReadFile(filepath.Join(root, m, "go.sum"))

@@ -315,7 +315,10 @@ func (s *Sender) try(ctx context.Context, msg *gomail.Msg) error {
 		return err
 	}
 	err = c.DialAndSendWithContext(actx, msg)
-	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+	// The attempt's context and go-mail's deadlines on the connection
+	// end it at about the same time: either way, it timed out.
+	var ne net.Error
+	if err != nil && ctx.Err() == nil && (actx.Err() != nil || (errors.As(err, &ne) && ne.Timeout())) {
 		return &timeoutError{d: s.timeout, err: err}
 	}
 	return err
@@ -429,10 +432,10 @@ func ParseURL(rawURL string) (Config, error) {
 		return bad("the scheme must be smtp or smtps")
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
-		return bad("no host")
+		return bad("it has no host")
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return bad("a path, query or fragment")
+		return bad("it has a path, query or fragment")
 	}
 	cfg.Host = u.Hostname()
 	if p := u.Port(); p != "" {
