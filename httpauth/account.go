@@ -98,7 +98,8 @@ func (h *Handler) VerifyEmail() http.Handler {
 // ResendVerification returns the handler of POST
 // {prefix}/email/verify/resend, which needs a valid access token (it runs
 // behind [Handler.Middleware]) and sends a new verification link to the
-// caller's address ([auth.Service.ResendVerification]): 202. Any body is
+// caller's address, unless it is verified already
+// ([auth.Service.ResendVerification]): 202 either way. Any body is
 // ignored. Too many links asked for get 429 with Retry-After; without a
 // Mailer, 404.
 func (h *Handler) ResendVerification() http.Handler {
@@ -109,7 +110,7 @@ func (h *Handler) ResendVerification() http.Handler {
 		c, _ := ClaimsFromContext(r.Context())
 		ctx, _ := h.client(r)
 		if err := h.svc.ResendVerification(ctx, c.UserID); !userGone(w, err) {
-			h.respondAccepted(w, r, err, "a verification link is on its way")
+			h.respondAccepted(w, r, err, "unless the address is verified already, a verification link is on its way")
 		}
 	}))
 }
