@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +31,7 @@ var accountTests = []abilityTest[accountStore]{
 	{"AccountsConcurrentUpdateEmail", testAccountsConcurrentUpdateEmail},
 	{"AccountsSetDisabled", testAccountsSetDisabled},
 	{"AccountsDeleteUser", testAccountsDeleteUser},
+	{"AccountsConcurrentDeleteUser", testAccountsConcurrentDeleteUser},
 	{"AccountsListUsers", testAccountsListUsers},
 	{"AccountsOneTimeUse", testAccountsOneTimeUse},
 	{"AccountsOneTimePurpose", testAccountsOneTimePurpose},
@@ -451,6 +453,89 @@ func testAccountsDeleteUser(t *testing.T, s accountStore) {
 	}
 	create(t, s, other)
 	hasUser(t, s, other, "created with the email of a deleted user, and another ID")
+}
+
+func testAccountsConcurrentDeleteUser(t *testing.T, s accountStore) {
+	ctx := t.Context()
+	sessions, _ := s.(auth.SessionStore)
+	// The goroutines come in three groups, so that every round has calls
+	// of each kind meet DeleteUser: the early ones finish before it
+	// starts, the next ones are calling the store as it starts, and the
+	// others start with it.
+	const rounds, early, calling = 10, concurrency / 4, concurrency / 2
+	for r := range rounds {
+		// Goroutines create one-time tokens and (if the store is a
+		// SessionStore) refresh tokens of a user, alternately, while
+		// DeleteUser deletes the user. Each token must be created before,
+		// and deleted with the user, or refused, never left behind.
+		u := newUser(100+r, fmt.Sprintf("deleted%d@example.com", r))
+		create(t, s, u)
+		var gen int64
+		if sessions != nil {
+			gen = generation(t, sessions, u.ID)
+		}
+		oneTime, refresh := make([]auth.OneTimeToken, concurrency), make([]auth.RefreshToken, concurrency)
+		for i := range concurrency {
+			n := 1000*(r+1) + i
+			oneTime[i], refresh[i] = newOneTime(n, purposeVerify, u), newToken(n, family(n), u)
+		}
+		errs := make([]error, concurrency)
+		var deleteErr error
+		ready, deleting := make(chan struct{}, calling), make(chan struct{})
+		together(concurrency+1, func(i int) {
+			switch {
+			case i == concurrency:
+				for range calling {
+					<-ready
+				}
+				close(deleting)
+				runtime.Gosched() // let the calls under way reach the store
+				deleteErr = s.DeleteUser(ctx, u.ID)
+				return
+			case i >= calling:
+				<-deleting
+			case i >= early:
+				ready <- struct{}{}
+			}
+			switch {
+			case i%2 == 0:
+				errs[i] = s.CreateOneTimeToken(ctx, oneTime[i])
+			case sessions != nil:
+				errs[i] = sessions.CreateRefreshToken(ctx, refresh[i], gen)
+			}
+			if i < early {
+				ready <- struct{}{}
+			}
+		})
+		round := fmt.Sprintf("in round %d, where DeleteUser(ctx, %s) ran after %d goroutines created tokens of the user and while %d others did",
+			r+1, q(u.ID), early, concurrency-early)
+		if deleteErr != nil {
+			t.Fatalf("DeleteUser %s = %v; want nil", round, deleteErr)
+		}
+		wrong := 0
+		for i, err := range errs {
+			switch {
+			case i < early && err != nil:
+				t.Fatalf("the creation of token #%d, before DeleteUser, %s = %v; want nil", i, round, err)
+			case err != nil && !errors.Is(err, auth.ErrNotFound):
+				if wrong++; wrong <= 5 {
+					t.Errorf("the creation of token #%d %s = %v; want nil, or an error wrapping auth.ErrNotFound once the user is deleted (%s)", i, round, err, busyHint)
+				}
+			}
+		}
+		const hint = "(a token created before DeleteUser must be deleted with the user, and one created while it runs refused, or created before and deleted: check the user in the transaction that inserts the token, and lock its row, as deleting it does)"
+		for i := range concurrency {
+			switch {
+			case i%2 == 0:
+				noOneTime(t, s, oneTime[i].Hash, oneTime[i].Purpose, round+" "+hint)
+			case sessions != nil:
+				noToken(t, sessions, refresh[i].Hash, round+" "+hint)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+	}
 }
 
 // listIDs are the IDs of the users of AccountsListUsers, in increasing

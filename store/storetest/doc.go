@@ -143,6 +143,12 @@
 //     users'; the email, and the ID, are then free for CreateUser, and a
 //     user created with them inherits nothing; an unknown ID is
 //     [auth.ErrNotFound];
+//   - in 10 rounds of 50 calls creating one-time tokens and refresh
+//     tokens of a user, some finished before DeleteUser of the user,
+//     some under way as it starts and some starting with it, no token is
+//     left afterwards: each is deleted with the user, or refused with
+//     [auth.ErrNotFound] (the check of the user and the insert must be
+//     atomic with respect to DeleteUser);
 //   - ListUsers returns the users whose IDs are greater than after, in
 //     increasing byte order of ID (which case folding, collations, PAD
 //     SPACE or UTF-16 order would change), at most limit, each with every

@@ -143,6 +143,11 @@ func (s *fakeStore) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken)
 	if _, ok := s.byID[t.UserID]; !ok && s.flaw != flawOneTimeNoUserCheck {
 		return fmt.Errorf("fake: %w", auth.ErrNotFound)
 	}
+	if s.flaw == flawOneTimeUserRacy {
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond) // long enough for a DeleteUser to run between the check and the insert
+		s.mu.Lock()
+	}
 	if _, ok := s.oneTime[t.Hash]; ok {
 		return errors.New("fake: one-time token exists")
 	}

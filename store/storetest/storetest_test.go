@@ -69,6 +69,7 @@ const (
 	flawListInclusive             = "list-inclusive"                // ListUsers lists the user whose ID is after too
 	flawListFoldCase              = "list-fold-case"                // ListUsers orders IDs case-insensitively
 	flawOneTimeNoUserCheck        = "one-time-no-user-check"        // CreateOneTimeToken stores a token of a user that does not exist
+	flawOneTimeUserRacy           = "one-time-user-racy"            // CreateOneTimeToken checks the user, then inserts, in two steps
 	flawOneTimeRacy               = "one-time-racy"                 // UseOneTimeToken reads, then deletes, the token
 	flawOneTimeIgnoresPurpose     = "one-time-ignores-purpose"      // UseOneTimeToken returns a token of any purpose
 	flawOneTimeMismatchDeletes    = "one-time-mismatch-deletes"     // UseOneTimeToken deletes a token of another purpose
@@ -275,7 +276,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"SessionsGenerationGuard", "SessionsConcurrentRevoke",
 		"SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
 		"AccountsFlags", "AccountsUpdateName", "AccountsUpdateEmail", "AccountsConcurrentUpdateEmail",
-		"AccountsSetDisabled", "AccountsDeleteUser", "AccountsListUsers", "AccountsOneTimeUse",
+		"AccountsSetDisabled", "AccountsDeleteUser", "AccountsConcurrentDeleteUser", "AccountsListUsers", "AccountsOneTimeUse",
 		"AccountsOneTimePurpose", "AccountsOneTimeCreate", "AccountsOneTimeConcurrentUse",
 		"AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
 		"AccountsCanceledContext", "AccountsExpiredContext",
@@ -306,7 +307,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		// the user they moved or deleted.
 		{flawNilNotFound, []string{"NotFound", "DuplicateEmail", "DuplicateID", "ConcurrentDuplicateEmail", "SQLLookingStrings", "CanceledContext", "ExpiredContext",
 			"SessionsNotFound", "SessionsGenerationGuard", "SessionsDeleteExpired", "SessionsCanceledContext", "SessionsExpiredContext",
-			"AccountsUpdateEmail", "AccountsDeleteUser"}},
+			"AccountsUpdateEmail", "AccountsDeleteUser", "AccountsConcurrentDeleteUser"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
 		// these three, and so does every PasswordStore subtest.
 		{flawSeconds, append(append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...), accountUserTests...)},
@@ -336,8 +337,10 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawRevokeEveryone, []string{"SessionsRevokeSessions"}},
 		{flawDeleteBoundary, []string{"SessionsDeleteExpired", "AccountsDeleteExpiredOneTimeTokens"}},
 		{flawGenerationIgnored, []string{"SessionsGenerationGuard", "SessionsConcurrentRevoke"}},
-		{flawGenerationRacy, []string{"SessionsConcurrentRevoke"}},
-		{flawNoUserCheck, []string{"SessionsGenerationGuard"}},
+		// A racy or missing check of the user also leaves behind tokens of
+		// a user DeleteUser deletes meanwhile.
+		{flawGenerationRacy, []string{"SessionsConcurrentRevoke", "AccountsConcurrentDeleteUser"}},
+		{flawNoUserCheck, []string{"SessionsGenerationGuard", "AccountsConcurrentDeleteUser"}},
 		{flawCreateExistsFirst, []string{"SessionsGenerationGuard"}},
 		// Every subtest that checks a generation after RevokeSessions.
 		{flawRevokeKeepsGeneration, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "SessionsConcurrentRevoke", "AccountsDeleteUser"}},
@@ -349,12 +352,13 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawFlagsLost, []string{"AccountsFlags", "AccountsListUsers"}},
 		{flawEmailIgnoresCurrent, []string{"AccountsUpdateEmail", "AccountsConcurrentUpdateEmail"}},
 		{flawEmailRacy, []string{"AccountsConcurrentUpdateEmail"}},
-		{flawDeleteKeepsTokens, []string{"AccountsDeleteUser"}},
+		{flawDeleteKeepsTokens, []string{"AccountsDeleteUser", "AccountsConcurrentDeleteUser"}},
 		{flawDeleteKeepsGeneration, []string{"AccountsDeleteUser"}},
-		{flawDeleteKeepsOneTime, []string{"AccountsDeleteUser"}},
+		{flawDeleteKeepsOneTime, []string{"AccountsDeleteUser", "AccountsConcurrentDeleteUser"}},
 		{flawListInclusive, []string{"AccountsListUsers"}},
 		{flawListFoldCase, []string{"AccountsListUsers"}},
-		{flawOneTimeNoUserCheck, []string{"AccountsOneTimeCreate"}},
+		{flawOneTimeNoUserCheck, []string{"AccountsOneTimeCreate", "AccountsConcurrentDeleteUser"}},
+		{flawOneTimeUserRacy, []string{"AccountsConcurrentDeleteUser"}},
 		{flawOneTimeRacy, []string{"AccountsOneTimeConcurrentUse"}},
 		// OneTimeCreate checks that a failed CreateOneTimeToken with the
 		// hash of a stored token and another purpose stored nothing.

@@ -222,8 +222,8 @@ type Dialect struct {
 	UserDelete     string
 	UserRowsDelete []string
 	// UsersList selects what ByID does of at most its second argument
-	// users whose id is greater than its first, byte for byte, in
-	// increasing order of id, byte for byte.
+	// users whose id is greater than its first, in increasing order of
+	// id, both byte for byte.
 	UsersList string
 	// UserGeneration selects the session generation of the user whose id
 	// is its one argument: the generation in auth_revocations, 0 without
