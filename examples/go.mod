@@ -4,6 +4,8 @@ go 1.26.0
 
 replace github.com/gatehouse-go/gatehouse => ..
 
+replace github.com/gatehouse-go/gatehouse/mail/smtpmail => ../mail/smtpmail
+
 replace github.com/gatehouse-go/gatehouse/store/mysqlstore => ../store/mysqlstore
 
 replace github.com/gatehouse-go/gatehouse/store/pgstore => ../store/pgstore
@@ -12,6 +14,7 @@ replace github.com/gatehouse-go/gatehouse/store/sqlitestore => ../store/sqlitest
 
 require (
 	github.com/gatehouse-go/gatehouse v0.0.0-00010101000000-000000000000
+	github.com/gatehouse-go/gatehouse/mail/smtpmail v0.0.0-00010101000000-000000000000
 	github.com/gatehouse-go/gatehouse/store/mysqlstore v0.0.0-00010101000000-000000000000
 	github.com/gatehouse-go/gatehouse/store/pgstore v0.0.0-00010101000000-000000000000
 	github.com/gatehouse-go/gatehouse/store/sqlitestore v0.0.0-00010101000000-000000000000
@@ -31,6 +34,7 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/wneessen/go-mail v0.8.1 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect

@@ -332,7 +332,7 @@ func TestAuthzResourceService(t *testing.T) {
 	tests := []struct {
 		name     string
 		token    string
-		issuer   int // status at the issuer's /api/user/me
+		issuer   int // status at the issuer's protected route
 		resource int // status at the resource's /orders
 		admin    int // status at the resource's /orders/admin
 	}{
@@ -357,7 +357,7 @@ func TestAuthzResourceService(t *testing.T) {
 	var refused string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if r := issuer.Do(t, http.MethodGet, "/api/user/me", "", "", httpauthtest.Bearer(tt.token)...); r.Status != tt.issuer {
+			if r := issuer.Do(t, http.MethodGet, httpauthtest.ProtectedPath, "", "", httpauthtest.Bearer(tt.token)...); r.Status != tt.issuer {
 				t.Errorf("issuer: %d, want %d; body %s", r.Status, tt.issuer, r.Body)
 			}
 			for _, route := range []struct {

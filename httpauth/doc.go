@@ -1,6 +1,7 @@
 // Package httpauth puts an [auth.Service] on the web with net/http: the
-// sign-up and login endpoints, and middleware that admits only requests
-// carrying a valid access token.
+// sign-up and login endpoints, the account's endpoints (profile, email
+// verification, password reset, email change, deletion), and middleware
+// that admits only requests carrying a valid access token.
 //
 // # Mounting
 //
@@ -8,12 +9,14 @@
 //
 //	h, err := httpauth.New(svc, httpauth.Config{}) // prefix /api/user
 //	...
-//	h.Mount(mux)                                   // POST /api/user/signup, POST /api/user/login
-//	mux.Handle("GET /api/user/me", h.Middleware(meHandler))
+//	h.Mount(mux)                                   // POST /api/user/signup, /api/user/login, GET /api/user/me, ...
+//	mux.Handle("GET /api/orders", h.Middleware(ordersHandler))
 //
-// Any other router takes [Handler.Signup] and [Handler.Login], which are
-// plain http.Handlers, and [Handler.Middleware], which has the usual
-// func(http.Handler) http.Handler shape.
+// Any other router takes the handlers one by one ([Handler.Signup],
+// [Handler.Login], [Handler.Me]...), which are plain http.Handlers, or
+// the Handler itself for every path under the prefix, and
+// [Handler.Middleware], which has the usual func(http.Handler)
+// http.Handler shape.
 //
 // # Wire format
 //
@@ -38,9 +41,47 @@
 // /logout-all unless sessions are tracked; /password needs a store that
 // can change hashes (every store of this module can).
 //
-// Requests must be POST with Content-Type application/json (charset=utf-8
-// allowed), a body of at most Config.MaxBodyBytes holding one JSON object
-// whose members are the listed fields, each a string and each at most once.
+// Requests with a body must be POST (PATCH for /me) with Content-Type
+// application/json (charset=utf-8 allowed), a body of at most
+// Config.MaxBodyBytes holding one JSON object whose members are the
+// listed fields, each a string and each at most once.
+//
+// # Account
+//
+// [Handler.Mount] serves the account's endpoints too; those marked
+// (Bearer) need an access token and run behind [Handler.Middleware]:
+//
+//	GET   {prefix}/me                    (Bearer)                             200 {"userId", "email", "userName", "emailVerified", "mfa", "createdAt"}
+//	PATCH {prefix}/me                    (Bearer) {"name"}                    200, the /me body
+//	POST  {prefix}/email/verify          {"token"}                            204
+//	POST  {prefix}/email/verify/resend   (Bearer)                             202
+//	POST  {prefix}/password/forgot       {"email"}                            202
+//	POST  {prefix}/password/reset        {"token", "password"}                204
+//	POST  {prefix}/email/change          (Bearer) {"password", "newEmail"}    202
+//	POST  {prefix}/email/change/confirm  {"token"}                            204
+//	POST  {prefix}/delete                (Bearer) {"password"}                204
+//
+// The tokens are those of the links the Service mails
+// ({auth.Config.PublicURL}/verify-email?token=T, /reset-password?token=T,
+// /confirm-email?token=T): pages of the application, which post the token
+// here. The 202 answers have a body {"message": "..."} and mean the mail
+// is on its way: it is sent off the request path, and /password/forgot
+// answers the same, in the same time, whether or not an account has the
+// address (and mails nothing if none has). A new verification lasts
+// for the tokens issued afterwards ("email_verified": true): a client
+// logs in again or refreshes to get one.
+//
+// A reset ends every session of the user; with revocation checked
+// (auth.Config.CheckRevocation), older access tokens stop working too,
+// as they do after a deletion, on every route behind [Handler.Middleware].
+// Without revocation checking, the token of a deleted account passes the
+// middleware until it expires; the account's routes answer it 401.
+//
+// Without a Mailer (auth.Config.Mailer), /email/verify/resend,
+// /password/forgot and /email/change answer 404, as the session
+// endpoints do when their feature is off; the others work. A store
+// without the account abilities ([auth.AccountStore]; every store of
+// this module has them) gets 404 on every account endpoint but GET /me.
 //
 // # Errors
 //
@@ -49,13 +90,24 @@
 // request member at fault:
 //
 //	400  malformed JSON, invalid UTF-8, unknown, duplicate, missing or
-//	     invalid field, wrong type, trailing data
+//	     invalid field, wrong type, trailing data; a password the policy
+//	     refuses (field password, or newPassword for /password); a
+//	     one-time token that is malformed, unknown, spent, expired or no
+//	     longer for the account's address: one body for all, of type
+//	     [ProblemInvalidLink], field token
 //	401  wrong password or unknown email: one body for both; an unknown,
-//	     spent, expired or revoked refresh token
-//	403  wrong current password (/password), field currentPassword
-//	404  a session endpoint whose feature is off
-//	405  method other than POST (with Allow: POST)
-//	409  email already registered (after normalisation)
+//	     spent, expired or revoked refresh token; for the Bearer routes,
+//	     the middleware's answer (see Middleware)
+//	403  wrong current password: field currentPassword (/password) or
+//	     password (/email/change, /delete); a login, after the right
+//	     password, of an account whose email is not verified while
+//	     auth.Config.RequireVerifiedEmail is set ([ProblemEmailNotVerified])
+//	     or that is disabled ([ProblemAccountDisabled])
+//	404  an endpoint whose feature is off
+//	405  a method the endpoint does not answer (with Allow: POST, or
+//	     GET, PATCH for /me)
+//	409  email already registered (after normalisation): field email
+//	     (/signup), newEmail (/email/change), none (/email/change/confirm)
 //	413  body over the limit
 //	415  Content-Type not application/json
 //	429  too many attempts (with Retry-After): see Throttling
@@ -63,13 +115,15 @@
 //	500  anything else, e.g. a store failure: a generic body; the error
 //	     itself goes to Config.Logger
 //
-// Responses never contain driver text, stack traces or secrets. Every
-// response carries Cache-Control: no-store and X-Content-Type-Options:
-// nosniff.
+// Problems have the type about:blank, but for the three that a client may
+// want to tell apart from others of their status: [ProblemInvalidLink],
+// [ProblemEmailNotVerified] and [ProblemAccountDisabled]. Responses never
+// contain driver text, stack traces or secrets. Every response carries
+// Cache-Control: no-store and X-Content-Type-Options: nosniff.
 //
 // # Throttling
 //
-// Four limits answer 429 Too Many Requests, with one problem body for all
+// These limits answer 429 Too Many Requests, with one problem body for all
 // of them and a Retry-After header in whole seconds (rounded up):
 //
 //   - per account and client: the [auth.Service] makes a client that has
@@ -87,7 +141,17 @@
 //     with no pause of Config.LoginFailureWindowPerIP, 15 minutes), which
 //     stops one address from trying a password on many accounts;
 //   - per client, sign-ups: Config.MaxSignupsPerIP (default 20 with no
-//     pause of Config.SignupWindowPerIP, an hour).
+//     pause of Config.SignupWindowPerIP, an hour);
+//   - per client, refused links: Config.MaxLinkFailuresPerIP (default 100
+//     with no pause of Config.LinkFailureWindowPerIP, 15 minutes), at
+//     /email/verify, /password/reset and /email/change/confirm together.
+//
+// A wrong current password at /password, /email/change and /delete counts
+// as a failed login, per account and client, per account and per client,
+// as above. The Service limits the mail of its own accord (see
+// [auth.Service.ForgotPassword] and [auth.Service.ResendVerification]):
+// reset requests per address, known or not, and per client, and
+// verification mails per user.
 //
 // The client is the request's peer (RemoteAddr). Behind reverse proxies
 // or load balancers, list their networks in Config.TrustedProxies: a
@@ -140,6 +204,11 @@
 //
 //	admin := httpauth.RequireClaim("roles", "admin")
 //	mux.Handle("GET /admin/stats", h.Middleware(admin(statsHandler)))
+//
+// [RequireVerifiedEmail] admits only tokens that say the caller's email is
+// verified, and answers others 403 with the type [ProblemEmailNotVerified]:
+//
+//	mux.Handle("POST /api/orders", h.Middleware(httpauth.RequireVerifiedEmail(ordersHandler)))
 //
 // # Keys
 //

@@ -75,3 +75,37 @@ func ExampleHandler_Middleware() {
 	// Output:
 	// 401 Bearer realm="api"
 }
+
+// Serve a route only to callers whose email is verified: a token issued
+// before the verification gets 403 with the problem type
+// ProblemEmailNotVerified, which a client can tell apart from other 403s.
+func ExampleRequireVerifiedEmail() {
+	svc, _ := auth.New(memstore.New(), auth.Config{Secret: []byte("an example secret of 32+ bytes...")})
+	h, _ := httpauth.New(svc, httpauth.Config{})
+	mux := http.NewServeMux()
+	h.Mount(mux)
+	mux.Handle("POST /orders", h.Middleware(httpauth.RequireVerifiedEmail(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+	}))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	resp, _ := http.Post(srv.URL+"/api/user/signup", "application/json",
+		strings.NewReader(`{"name":"Ada","email":"ada@example.com","password":"correct horse battery staple"}`))
+	var session struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL+"/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+session.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var problem struct{ Type string }
+	json.NewDecoder(resp.Body).Decode(&problem)
+	fmt.Println(resp.StatusCode, problem.Type == httpauth.ProblemEmailNotVerified)
+	// Output:
+	// 403 true
+}

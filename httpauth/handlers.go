@@ -23,9 +23,9 @@ import (
 // beside it.
 type Config struct {
 	// Prefix is the path under which Mount registers the endpoints:
-	// Prefix+"/signup", "/login", "/refresh", "/logout", "/logout-all" and
-	// "/password". It must start with "/" and not end with one. Default:
-	// "/api/user".
+	// Prefix+"/signup", "/login", "/me" and the others (see
+	// [Handler.Mount]). It must start with "/" and not end with one.
+	// Default: "/api/user".
 	Prefix string
 
 	// MaxBodyBytes caps request bodies; a larger body is answered 413
@@ -65,6 +65,20 @@ type Config struct {
 	// [throttle.Retention].
 	SignupWindowPerIP time.Duration
 
+	// MaxLinkFailuresPerIP is the number of one-time tokens refused as
+	// invalid (an unknown, spent or expired link) by {prefix}/email/verify,
+	// /password/reset and /email/change/confirm from one client after
+	// which its requests to those routes are answered 429, with
+	// Retry-After, until LinkFailureWindowPerIP has passed since the
+	// latest. Tokens are 256 random bits, so guessing is hopeless anyway;
+	// the limit keeps a client from making the store look up tokens
+	// without end. Default: 100. Negative: no limit.
+	MaxLinkFailuresPerIP int
+
+	// LinkFailureWindowPerIP: see MaxLinkFailuresPerIP. Default: 15
+	// minutes. At most [throttle.Retention].
+	LinkFailureWindowPerIP time.Duration
+
 	// TrustedProxies are the networks of the reverse proxies and load
 	// balancers in front of the service. A request whose peer
 	// (RemoteAddr) is in one of them is attributed to the right-most
@@ -92,8 +106,9 @@ type Config struct {
 // applies to it (see the package documentation).
 const DeviceCookie = "gatehouse_device"
 
-// Handler serves the sign-up and login endpoints of an [auth.Service] and
-// provides the middleware that protects other routes with its tokens.
+// Handler serves the sign-up, login, session and account endpoints of an
+// [auth.Service] and provides the middleware that protects other routes
+// with its tokens.
 // It is an [http.Handler] of the endpoints under Config.Prefix, so any
 // router mounts them in one line (mux.Handle("/api/user/", h));
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
@@ -108,6 +123,7 @@ type Handler struct {
 	secure   bool              // Config.DeviceCookieSecure
 	loginIP  *throttle.Limiter // nil: no limit
 	signupIP *throttle.Limiter // nil: no limit
+	linkIP   *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
@@ -115,7 +131,8 @@ type Handler struct {
 //
 // The per-IP counters live in svc's attempt store (auth.Config.Attempts,
 // a [throttle.Store]), so replicas on one database share them, under the
-// limiter names "login-ip" and "signup-ip" (see [auth.Service.NewLimiter]).
+// limiter names "login-ip", "signup-ip" and "link-ip" (see
+// [auth.Service.NewLimiter]).
 func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("httpauth: nil *auth.Service")
@@ -145,6 +162,9 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if h.signupIP, err = limiter(svc, "signup-ip", cfg.MaxSignupsPerIP, 20, cfg.SignupWindowPerIP, time.Hour); err != nil {
+		return nil, err
+	}
+	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
 	h.routes = http.NewServeMux()
@@ -184,12 +204,17 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 }
 
 // Mount registers the endpoints on mux, each under Prefix: /signup,
-// /login, /refresh, /logout, /logout-all and /password. All answer POST
-// and reply 405 with "Allow: POST" to any other method. /refresh and
-// /logout answer 404 unless the Service has refresh tokens on
-// (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
-// (RefreshTokens or CheckRevocation). Like every [http.ServeMux]
-// registration, Mount panics if mux already has a conflicting pattern.
+// /login, /refresh, /logout, /logout-all and /password, and those of the
+// account (see the package documentation): /me, /email/verify,
+// /email/verify/resend, /password/forgot, /password/reset,
+// /email/change, /email/change/confirm and /delete. /me answers GET and
+// PATCH, the others POST; any other method gets 405 with an Allow header.
+// /refresh and /logout answer 404 unless the Service has refresh tokens
+// on (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
+// (RefreshTokens or CheckRevocation); the routes that send mail, unless
+// it has a Mailer (auth.Config.Mailer). Like every [http.ServeMux]
+// registration, Mount panics if mux already has a conflicting pattern,
+// such as a GET {prefix}/me of the application's own.
 func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle(h.prefix+"/signup", h.Signup())
 	mux.Handle(h.prefix+"/login", h.Login())
@@ -197,6 +222,14 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle(h.prefix+"/logout", h.Logout())
 	mux.Handle(h.prefix+"/logout-all", h.LogoutAll())
 	mux.Handle(h.prefix+"/password", h.ChangePassword())
+	mux.Handle(h.prefix+"/me", h.Me())
+	mux.Handle(h.prefix+"/email/verify", h.VerifyEmail())
+	mux.Handle(h.prefix+"/email/verify/resend", h.ResendVerification())
+	mux.Handle(h.prefix+"/password/forgot", h.ForgotPassword())
+	mux.Handle(h.prefix+"/password/reset", h.ResetPassword())
+	mux.Handle(h.prefix+"/email/change", h.RequestEmailChange())
+	mux.Handle(h.prefix+"/email/change/confirm", h.ConfirmEmailChange())
+	mux.Handle(h.prefix+"/delete", h.DeleteAccount())
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
@@ -305,9 +338,7 @@ func (h *Handler) Logout() http.Handler {
 // ignored. 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
 	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeProblem(w, http.StatusMethodNotAllowed, "use POST", "")
+		if !isPost(w, r) {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
@@ -335,17 +366,43 @@ func (h *Handler) ChangePassword() http.Handler {
 			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
 			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
-				if errors.Is(err, auth.ErrInvalidCredentials) {
-					err = errWrongPassword
-				}
-				return s, err
+				return s, wrongPassword(err, "currentPassword")
 			})
 	}))
 }
 
-// errWrongPassword is ChangePassword's auth.ErrInvalidCredentials, which
-// respond answers 403 rather than 401: the caller is authenticated.
+// errWrongPassword is the auth.ErrInvalidCredentials of an authenticated
+// caller's current password, which respond answers 403 rather than 401.
 var errWrongPassword = fmt.Errorf("%w: wrong current password", auth.ErrInvalidCredentials)
+
+// wrongPassword returns err, or, if it is auth.ErrInvalidCredentials,
+// errWrongPassword reported under the request's field.
+func wrongPassword(err error, field string) error {
+	if errors.Is(err, auth.ErrInvalidCredentials) {
+		return &fieldAs{errWrongPassword, field}
+	}
+	return err
+}
+
+// fieldAs is an error answered with field as the problem's field member,
+// for routes whose request names a member otherwise than the Service
+// ("newEmail" for its "email").
+type fieldAs struct {
+	err   error
+	field string
+}
+
+func (e *fieldAs) Error() string { return e.err.Error() }
+func (e *fieldAs) Unwrap() error { return e.err }
+
+// field returns the field member for err: that of a fieldAs in its chain,
+// or else def.
+func field(err error, def string) string {
+	if fa, ok := errors.AsType[*fieldAs](err); ok {
+		return fa.field
+	}
+	return def
+}
 
 // respondEmpty answers 204 if err is nil, and as respond otherwise.
 func (h *Handler) respondEmpty(w http.ResponseWriter, r *http.Request, err error) {
@@ -357,25 +414,35 @@ func (h *Handler) respondEmpty(w http.ResponseWriter, r *http.Request, err error
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// limited runs call under the per-IP limit l (nil: none) and writes the
-// response. call gets r's context carrying the client's address; counts
-// says whether its outcome counts towards the limit. If the outcome cannot
-// be counted, a failure is answered with that error (a failure that goes
-// uncounted must not be answered as usual), while a success stands and the
-// error is logged.
+// limited runs call under the per-IP limit l (nil: none), as throttled
+// does, and writes the response: the session call returns, or the error.
 func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Limiter,
 	counts func(error) bool, call func(context.Context) (*auth.Grant, error)) {
+	var s *auth.Grant
+	err := h.throttled(r, l, counts, func(ctx context.Context) (err error) {
+		s, err = call(ctx)
+		return err
+	})
+	h.respond(w, r, s, err)
+}
+
+// throttled runs call under the per-IP limit l (nil: none) and returns
+// its error, or the error that refused it. call gets r's context carrying
+// the client's address; counts says whether its outcome counts towards
+// the limit. If the outcome cannot be counted, a failure is reported as
+// that error (a failure that goes uncounted must not be answered as
+// usual), while a success stands and the error is logged.
+func (h *Handler) throttled(r *http.Request, l *throttle.Limiter, counts func(error) bool, call func(context.Context) error) error {
 	ctx, client := h.client(r)
 	release := func(bool) error { return nil }
 	if l != nil {
 		var err error
 		if release, err = l.Acquire(ctx, client); err != nil {
-			h.respond(w, r, nil, err)
-			return
+			return err
 		}
 		defer release(false) //nolint:errcheck // does nothing after the call below
 	}
-	s, err := call(ctx)
+	err := call(ctx)
 	if rerr := release(counts(err)); rerr != nil {
 		if err == nil {
 			h.logFailure(r, rerr)
@@ -383,7 +450,7 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Li
 			err = rerr
 		}
 	}
-	h.respond(w, r, s, err)
+	return err
 }
 
 // sessionResponse is the wire contract's success body; field order matters to
@@ -412,11 +479,19 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant,
 		w.Header().Set("Retry-After", retryAfter(te.RetryAfter))
 		writeProblem(w, http.StatusTooManyRequests, "too many attempts, retry later", "")
 	case errors.As(err, &fe):
-		writeProblem(w, http.StatusBadRequest, fe.Field+": "+fe.Reason, fe.Field)
+		f := field(err, fe.Field)
+		writeProblem(w, http.StatusBadRequest, f+": "+fe.Reason, f)
+	case errors.Is(err, auth.ErrInvalidLink):
+		writeTypedProblem(w, http.StatusBadRequest, ProblemInvalidLink, "invalid or expired link", "token")
 	case errors.Is(err, auth.ErrDuplicateEmail):
-		writeProblem(w, http.StatusConflict, "email already registered", "email")
+		writeProblem(w, http.StatusConflict, "email already registered", field(err, "email"))
 	case errors.Is(err, errWrongPassword):
-		writeProblem(w, http.StatusForbidden, "currentPassword: wrong password", "currentPassword")
+		f := field(err, "currentPassword")
+		writeProblem(w, http.StatusForbidden, f+": wrong password", f)
+	case errors.Is(err, auth.ErrEmailNotVerified):
+		writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
+	case errors.Is(err, auth.ErrAccountDisabled):
+		writeTypedProblem(w, http.StatusForbidden, ProblemAccountDisabled, "account disabled", "")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
 	case errors.Is(err, auth.ErrInvalidToken):
@@ -448,11 +523,24 @@ func (h *Handler) logFailure(r *http.Request, err error) {
 // It returns the values in the order of names ("" for a missing one). On
 // failure it has written the response and returns false.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, names ...string) ([]string, bool) {
+	if !isPost(w, r) {
+		return nil, false
+	}
+	return h.decodeBody(w, r, names...)
+}
+
+// isPost reports whether r is a POST request, and answers 405 if not.
+func isPost(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeProblem(w, http.StatusMethodNotAllowed, "use POST", "")
-		return nil, false
+		return false
 	}
+	return true
+}
+
+// decodeBody is decode for a request of any method.
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, names ...string) ([]string, bool) {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		writeProblem(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", "")
 		return nil, false

@@ -221,11 +221,15 @@ func TestMountPrefix(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	for path, want := range map[string]int{"/auth/v2/login": 405, "/auth/v2/signup": 405, "/api/user/login": 404} {
+	for path, want := range map[string]int{
+		"/auth/v2/login": 405, "/auth/v2/signup": 405, "/api/user/login": 404,
+		"/auth/v2/email/verify": 405, "/auth/v2/password/forgot": 405, "/auth/v2/password/reset": 405,
+		"/auth/v2/email/change/confirm": 405, "/auth/v2/me": 401, "/api/user/me": 404,
+	} {
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		mux.ServeHTTP(rec, httptest.NewRequest("PUT", path, nil))
 		if rec.Code != want {
-			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
+			t.Errorf("PUT %s: %d, want %d", path, rec.Code, want)
 		}
 	}
 }
@@ -275,6 +279,9 @@ func TestHandlerIsHTTPHandler(t *testing.T) {
 	}
 	if r := s.Do(t, http.MethodGet, httpauthtest.LoginPath, "", ""); r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
 		t.Errorf("GET login: %d, Allow %q; want 405 and Allow: POST", r.Status, r.Header.Get("Allow"))
+	}
+	if r := s.Do(t, http.MethodGet, httpauthtest.MePath, "", ""); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET me without a token through the Handler: %d %s, want 401", r.Status, r.Body)
 	}
 	for _, path := range []string{"/api/user/nope", "/api/user", "/", "/other/login"} {
 		r := s.Post(t, path, "{}")

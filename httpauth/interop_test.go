@@ -66,7 +66,7 @@ func TestInteropNode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+token)
+		r := s.Do(t, "GET", httpauthtest.ProtectedPath, "", "", "Authorization", "Bearer "+token)
 		if r.Status != 200 {
 			t.Fatalf("status %d, body %s", r.Status, r.Body)
 		}

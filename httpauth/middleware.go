@@ -94,6 +94,30 @@ func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireVerifiedEmail is middleware, for use inside [Authenticate] or
+// [Handler.Middleware], that runs next only for a caller whose token says
+// that its email address is verified ("email_verified": true). Any other
+// authenticated caller is answered 403 with the problem type
+// [ProblemEmailNotVerified]; a request without verified claims, 401, as
+// by Authenticate. A token says what was true when it was issued: after
+// verifying the address, the client needs a new token (from a login or a
+// refresh).
+//
+//	mux.Handle("POST /orders", h.Middleware(httpauth.RequireVerifiedEmail(orders)))
+func RequireVerifiedEmail(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := ClaimsFromContext(r.Context())
+		switch {
+		case !ok:
+			unauthorized(w, false)
+		case !c.EmailVerified:
+			writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 // RequireClaim is [Require] with a test of one claim of the token (say, a
 // role that auth.Config.CustomClaims wrote): the claim called name must be
 // the string value, or an array holding it.

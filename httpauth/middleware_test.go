@@ -60,7 +60,7 @@ func TestMiddlewareFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		header []string // name, value pairs
-		path   string   // default /api/user/me
+		path   string   // default httpauthtest.ProtectedPath
 		sent   bool     // expect error="invalid_token" in the challenge
 	}{
 		{name: "no header"},
@@ -92,7 +92,7 @@ func TestMiddlewareFailures(t *testing.T) {
 		{name: "four segments", header: []string{"Authorization", "Bearer " + good + ".x"}, sent: true},
 		{name: "garbage", header: []string{"Authorization", "Bearer not-a-jwt"}, sent: true},
 		{name: "huge token", header: []string{"Authorization", "Bearer " + strings.Repeat(".", 1<<16)}, sent: true},
-		{name: "token in query string", path: "/api/user/me?access_token=" + good + "&token=" + good},
+		{name: "token in query string", path: httpauthtest.ProtectedPath + "?access_token=" + good + "&token=" + good},
 		{name: "token in cookie", header: []string{"Cookie", "jwt=" + good + "; token=" + good}},
 	}
 	var body string
@@ -100,7 +100,7 @@ func TestMiddlewareFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tt.path
 			if path == "" {
-				path = "/api/user/me"
+				path = httpauthtest.ProtectedPath
 			}
 			before := s.Protected
 			r := s.Do(t, "GET", path, "", "", tt.header...)
@@ -128,7 +128,7 @@ func TestMiddlewareAccepts(t *testing.T) {
 		{"contract-shaped token", "Bearer " + contract, "5ef5b4d2b56aad8240db229c"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", tt.auth)
+			r := s.Do(t, "GET", httpauthtest.ProtectedPath, "", "", "Authorization", tt.auth)
 			if r.Status != 200 {
 				t.Fatalf("status %d; body %s", r.Status, r.Body)
 			}

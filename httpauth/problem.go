@@ -7,6 +7,28 @@ import (
 	"time"
 )
 
+// The problem types of the answers that a client may want to tell apart
+// from others of the same status; every other problem has the type
+// "about:blank", which says that the status says it all. Each URI leads to
+// its own documentation.
+const (
+	// ProblemInvalidLink is the type of the 400 answer to a one-time token
+	// (of a verification, reset or email-change link) that is unknown,
+	// spent, expired or no longer matches its account: one body for all.
+	ProblemInvalidLink = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemInvalidLink"
+
+	// ProblemEmailNotVerified is the type of the 403 answer to a login,
+	// after a correct password, of an account whose email is not verified
+	// while auth.Config.RequireVerifiedEmail is set, and of
+	// [RequireVerifiedEmail] to a token without "email_verified": true.
+	ProblemEmailNotVerified = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemEmailNotVerified"
+
+	// ProblemAccountDisabled is the type of the 403 answer to a login,
+	// after a correct password, or a refresh, of an account that an
+	// operator disabled (auth.Service.DisableUser).
+	ProblemAccountDisabled = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemAccountDisabled"
+)
+
 // problem is an RFC 9457 problem details object. Field is an extension
 // member naming the request field at fault, for 400 responses.
 type problem struct {
@@ -21,8 +43,14 @@ type problem struct {
 // field must never carry driver text, secrets or anything the client did
 // not send.
 func writeProblem(w http.ResponseWriter, status int, detail, field string) {
+	writeTypedProblem(w, status, "about:blank", detail, field)
+}
+
+// writeTypedProblem is writeProblem with a problem type other than
+// about:blank.
+func writeTypedProblem(w http.ResponseWriter, status int, typ, detail, field string) {
 	writeJSON(w, status, "application/problem+json", problem{
-		Type:   "about:blank",
+		Type:   typ,
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: detail,

@@ -111,7 +111,7 @@ func TestRotationUnderLoad(t *testing.T) {
 				t.Errorf("after Remove, %d of the %d old tokens failed; want all", got, len(oldTokens))
 			}
 			var refused string
-			httpauthtest.CheckRefusal(t, a.Do(t, http.MethodGet, "/api/user/me", "", "", httpauthtest.Bearer(oldTokens[0])...), true, &refused)
+			httpauthtest.CheckRefusal(t, a.Do(t, http.MethodGet, httpauthtest.ProtectedPath, "", "", httpauthtest.Bearer(oldTokens[0])...), true, &refused)
 			for _, tok := range newTokens {
 				st.Present(0, tok, "new token after Remove")
 			}
@@ -165,12 +165,12 @@ func TestRotationReplicasControl(t *testing.T) {
 	}
 
 	var refused string
-	httpauthtest.CheckRefusal(t, apps[1].Do(t, http.MethodGet, "/api/user/me", "", "", httpauthtest.Bearer(fromA[0])...), true, &refused)
+	httpauthtest.CheckRefusal(t, apps[1].Do(t, http.MethodGet, httpauthtest.ProtectedPath, "", "", httpauthtest.Bearer(fromA[0])...), true, &refused)
 	if err := keys[1].Add(httpauthtest.MustKey(t, "", newMaterial)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range fromA {
-		if r := apps[1].Do(t, http.MethodGet, "/api/user/me", "", "", httpauthtest.Bearer(tok)...); r.Status != http.StatusOK {
+		if r := apps[1].Do(t, http.MethodGet, httpauthtest.ProtectedPath, "", "", httpauthtest.Bearer(tok)...); r.Status != http.StatusOK {
 			t.Errorf("B, holding the new key: %d %s", r.Status, r.Body)
 		}
 	}

@@ -1,11 +1,15 @@
 // Command server is a complete authentication service built on this
-// module: sign-up and login under /api/user, a protected GET /api/user/me,
-// the public signing keys at GET /.well-known/jwks.json, and GET /healthz,
-// kept by default in an embedded SQLite file.
+// module: sign-up and login under /api/user, the account's routes
+// (GET /api/user/me, email verification, password reset, email change,
+// deletion; see package httpauth), the public signing keys at
+// GET /.well-known/jwks.json, and GET /healthz, kept by default in an
+// embedded SQLite file.
 //
 //	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256] [-refresh]
+//	    [-smtp smtp://[user:password@]host:port] [-mail-from ADDRESS] [-public-url http://localhost:8080]
 //	go run ./examples/server -alg ES256
 //	go run ./examples/server -refresh
+//	go run ./examples/server -smtp smtp://localhost:1025 -mail-from no-reply@example.com
 //	AUTH_JWT_SECRET=... go run ./examples/server -db postgres://user@host/dbname
 //	AUTH_JWT_SECRET=... go run ./examples/server -db mysql://user:password@host:3306/dbname
 //	AUTH_JWT_SECRET=... AUTH_JWT_PRIVATE_KEY="$(cat key.pem)" go run ./examples/server -alg EdDSA -db postgres://...
@@ -32,15 +36,41 @@
 // {"refreshToken": "..."} trades for a new access token and refresh token;
 // POST /api/user/logout {"refreshToken": "..."} ends that session; POST
 // /api/user/logout-all, with the access token, ends every session of its
-// user, and the access tokens issued before it stop working at once (each
-// request to a protected route then costs one database read). POST
-// /api/user/password {"currentPassword", "newPassword"}, with the access
-// token, changes the password with or without -refresh; with it, the
-// user's other sessions end. With -refresh the server deletes expired
-// refresh tokens every hour (auth.Service.PruneSessions), until it shuts
-// down; replicas on one database may all do so. Without -refresh, sign-up
-// and login answer exactly the wire contract's userId, email, userName
-// and token.
+// user, and the access tokens issued before it stop working at once, on
+// every route that takes an access token (each such request then costs
+// one database read), as do those of a user whose password was reset or
+// whose account was deleted. POST /api/user/password {"currentPassword",
+// "newPassword"}, with the access token, changes the password with or
+// without -refresh; with it, the user's other sessions end. Without
+// -refresh, sign-up and login answer exactly the wire contract's userId,
+// email, userName and token.
+//
+// The server deletes expired refresh tokens and expired one-time tokens
+// of mailed links every hour (auth.Service.PruneSessions), until it shuts
+// down; replicas on one database may all do so.
+//
+// # Mail
+//
+// Sign-up mails a link that verifies the address; POST
+// /api/user/email/verify/resend, /password/forgot and /email/change mail
+// more (see package httpauth). The links point to pages of the
+// application under -public-url (default http://localhost:8080):
+// /verify-email?token=T, /reset-password?token=T and
+// /confirm-email?token=T, whose token the page posts to
+// /api/user/email/verify, /password/reset or /email/change/confirm.
+//
+// Without -smtp, mail is not sent: the development sender
+// (auth.LogMailer) writes each message, link included, to the server's
+// log, which then holds live links: for development only. With
+// -smtp smtp://[user:password@]host:port (STARTTLS, port 587 by default;
+// plain SMTP to a loopback host, such as a local mailpit on
+// smtp://localhost:1025) or smtps://[user:password@]host:port (implicit
+// TLS, port 465 by default), the server sends mail through that server
+// (package smtpmail), from -mail-from, which -smtp requires. A password
+// with reserved characters is percent-encoded in the URL. Mail goes out
+// off the request path; a message that cannot be delivered is logged and
+// changes no answer. On shutdown the server waits for the queued mail
+// (at most the shutdown's 10 seconds).
 //
 // # Environment and files
 //
@@ -124,6 +154,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/mail/smtpmail"
 	"github.com/gatehouse-go/gatehouse/store/mysqlstore"
 	"github.com/gatehouse-go/gatehouse/store/pgstore"
 	"github.com/gatehouse-go/gatehouse/store/sqlitestore"
@@ -152,7 +183,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	dbPath := flags.String("db", "gatehouse.db", "SQLite database `file` (created if missing), or a postgres:// or mysql:// URL")
 	alg := flags.String("alg", "HS256", "token signing `algorithm`: HS256, EdDSA, ES256 or RS256")
 	refresh := flags.Bool("refresh", false, "issue refresh tokens (POST /api/user/refresh, /logout, /logout-all) and check access tokens against revocations")
+	smtpURL := flags.String("smtp", "", "send mail through this SMTP server: smtp://[user:password@]host:port (STARTTLS) or smtps://... (implicit TLS); without it, mail is written to the log")
+	mailFrom := flags.String("mail-from", "", "the sender `address` of mail, required with -smtp")
+	publicURL := flags.String("public-url", "http://localhost:8080", "the base `URL` of the links in mail")
 	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	mailer, err := newMailer(*smtpURL, *mailFrom, log)
+	if err != nil {
 		return err
 	}
 	if *alg != "HS256" && newPrivateKey[*alg] == nil {
@@ -178,6 +216,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 		Logger:          log,
 		RefreshTokens:   *refresh,
 		CheckRevocation: *refresh,
+		Mailer:          mailer,
+		PublicURL:       *publicURL,
 		Now:             now,
 	})
 	if err != nil {
@@ -193,25 +233,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 		}()
 		defer func() { stopRetiring(); tick.Stop(); <-retired }()
 	}
-	if *refresh {
-		// Stopped, and waited for, before the database is closed.
-		tick := time.NewTicker(time.Hour)
-		pruneCtx, stopPruning := context.WithCancel(ctx)
-		pruned := make(chan struct{})
-		go func() {
-			defer close(pruned)
-			pruneSessions(pruneCtx, svc, tick.C, log)
-		}()
-		defer func() { stopPruning(); tick.Stop(); <-pruned }()
-	}
+	// Pruning is stopped, and waited for, before the database is closed.
+	pruneTick := time.NewTicker(time.Hour)
+	pruneCtx, stopPruning := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		pruneSessions(pruneCtx, svc, pruneTick.C, log)
+	}()
+	defer func() { stopPruning(); pruneTick.Stop(); <-pruned }()
 	h, err := httpauth.New(svc, httpauth.Config{Logger: log})
 	if err != nil {
 		return err
 	}
 
 	mux := http.NewServeMux()
-	h.Mount(mux)
-	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(me)))
+	h.Mount(mux) // GET /api/user/me among the rest
 	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -245,14 +282,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	return nil
+	// The queued mail may need the database: it is closed after this.
+	return errors.Join(srv.Shutdown(shutdownCtx), svc.Shutdown(shutdownCtx))
 }
 
-// pruneSessions deletes the expired refresh tokens at every tick until
-// ctx is done.
+// newMailer returns the Mailer of -smtp and -mail-from: an SMTP sender,
+// or without -smtp the development sender writing to log.
+func newMailer(smtpURL, from string, log *slog.Logger) (auth.Mailer, error) {
+	if smtpURL == "" {
+		if from != "" {
+			log.Warn("-mail-from is ignored without -smtp")
+		}
+		log.Warn("no -smtp: mail is not sent but written to this log, links included; for development only")
+		return auth.LogMailer{Logger: log}, nil
+	}
+	cfg, err := smtpmail.ParseURL(smtpURL)
+	if err != nil {
+		return nil, fmt.Errorf("-smtp: %w", err)
+	}
+	if from == "" {
+		return nil, errors.New("-smtp needs -mail-from, the sender address of the mail")
+	}
+	cfg.From = from
+	sender, err := smtpmail.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("-smtp, -mail-from: %w", err)
+	}
+	log.Info("sending mail over SMTP", "host", cfg.Host, "port", cfg.Port, "tls", cfg.TLS.String(), "auth", cfg.Username != "", "from", from)
+	return sender, nil
+}
+
+// pruneSessions deletes the expired refresh tokens and one-time tokens
+// at every tick until ctx is done.
 func pruneSessions(ctx context.Context, svc *auth.Service, tick <-chan time.Time, log *slog.Logger) {
 	for {
 		select {
@@ -263,9 +324,9 @@ func pruneSessions(ctx context.Context, svc *auth.Service, tick <-chan time.Time
 		n, err := svc.PruneSessions(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.Warn("pruning expired refresh tokens failed; will try again at the next run", "error", err)
+			log.Warn("pruning expired tokens failed; will try again at the next run", "error", err)
 		case n > 0:
-			log.Info("pruned expired refresh tokens", "deleted", n)
+			log.Info("pruned expired tokens", "deleted", n)
 		}
 	}
 }
@@ -368,22 +429,6 @@ func mysqlDSN(raw string) (string, error) {
 		return "", fmt.Errorf("-db %s: %w", redactDSN(raw), err)
 	}
 	return dsn, nil
-}
-
-// me answers GET /api/user/me with the caller's identity.
-func me(w http.ResponseWriter, r *http.Request) {
-	c, ok := httpauth.ClaimsFromContext(r.Context())
-	if !ok { // not reached behind the middleware; never panic
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(struct {
-		UserID   string `json:"userId"`
-		Email    string `json:"email"`
-		UserName string `json:"userName"`
-	}{c.UserID, c.Email, c.UserName})
 }
 
 // loadSecret returns AUTH_JWT_SECRET if set. Otherwise, for a database

@@ -25,7 +25,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,6 +37,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
+	"github.com/gatehouse-go/gatehouse/internal/mailpittest"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
@@ -49,10 +52,16 @@ func start(t *testing.T, dbPath string, env map[string]string, args ...string) (
 // startAt is start with the clock now.
 func startAt(t *testing.T, now func() time.Time, dbPath string, env map[string]string, args ...string) (string, func() error) {
 	t.Helper()
+	return startLogging(t, t.Output(), now, dbPath, env, args...)
+}
+
+// startLogging is startAt with the server's log written to w.
+func startLogging(t *testing.T, w io.Writer, now func() time.Time, dbPath string, env map[string]string, args ...string) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(t.Output(), nil))
+	log := slog.New(slog.NewTextHandler(w, nil))
 	go func() {
 		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-db", dbPath}, args...),
 			func(k string) string { return env[k] }, now, log, func(a string) { addr <- a })
@@ -128,7 +137,8 @@ func TestQuickStart(t *testing.T) {
 		t.Errorf("JWKS %s, want no keys: an HS256 secret is never published", raw)
 	}
 	status, me := call(t, "GET", base+"/api/user/me", token, "")
-	if status != 200 || me["userId"] != up["userId"] || me["email"] != "admin1@user.com" || me["userName"] != "admin1" {
+	if status != 200 || me["userId"] != up["userId"] || me["email"] != "admin1@user.com" || me["userName"] != "admin1" ||
+		me["emailVerified"] != false || me["mfa"] != false || me["createdAt"] == nil || len(me) != 6 {
 		t.Fatalf("me: %d %v", status, me)
 	}
 	if status, _ := call(t, "GET", base+"/api/user/me", "", ""); status != 401 {
@@ -435,6 +445,11 @@ func TestStartupRefusals(t *testing.T) {
 			env: map[string]string{"AUTH_JWT_SECRET": strings.Repeat("k", 32)}, want: "AUTH_JWT_PRIVATE_KEY must be set for -alg ES256"},
 		{name: "mysql without key", args: []string{"-alg", "EdDSA", "-db", "mysql://gatehouse:pw@db.invalid/app"},
 			env: map[string]string{"AUTH_JWT_SECRET": strings.Repeat("k", 32)}, want: "AUTH_JWT_PRIVATE_KEY must be set for -alg EdDSA"},
+		{name: "smtp without mail-from", args: []string{"-smtp", "smtp://localhost:1025"}, want: "-smtp needs -mail-from"},
+		{name: "smtp of another scheme", args: []string{"-smtp", "http://user:s3cret@mail.example.com", "-mail-from", "a@example.com"}, want: "-smtp: "},
+		{name: "smtp with a query", args: []string{"-smtp", "smtps://user:s3cret@mail.example.com?x=1", "-mail-from", "a@example.com"}, want: "-smtp: "},
+		{name: "mail-from not an address", args: []string{"-smtp", "smtps://mail.example.com", "-mail-from", "not an address"}, want: "-mail-from"},
+		{name: "public URL without a scheme", args: []string{"-public-url", "example.com"}, want: "PublicURL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "test.db")
@@ -450,6 +465,9 @@ func TestStartupRefusals(t *testing.T) {
 				slog.New(slog.DiscardHandler), func(string) { t.Error("the server started"); cancel() })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error %q shows the SMTP password", err)
 			}
 		})
 	}
@@ -871,7 +889,7 @@ func TestPruneSessions(t *testing.T) {
 	if _, err := sessions.RefreshToken(ctx, sha256Hex(fresh.RefreshToken)); err != nil {
 		t.Errorf("the live refresh token was pruned: %v", err)
 	}
-	if !strings.Contains(logs.String(), `msg="pruned expired refresh tokens" deleted=1`) {
+	if !strings.Contains(logs.String(), `msg="pruned expired tokens" deleted=1`) {
 		t.Errorf("log: %s; want one deletion logged", logs.String())
 	}
 }
@@ -1083,4 +1101,146 @@ func TestRetireKeys(t *testing.T) {
 	if n := strings.Count(logs.String(), "a previous signing key no longer verifies"); n != 2 {
 		t.Errorf("log: %s; want two removals logged", logs.String())
 	}
+}
+
+// tokenClaims returns the payload of a JWT, unverified.
+func tokenClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q has %d segments", tok, len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(raw, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims
+}
+
+// linkToken returns the token of the link to page under base in text.
+func linkToken(t *testing.T, text, base, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(regexp.QuoteMeta(base+"/"+page+"?token=") + `([A-Za-z0-9_-]{43})`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no link %s/%s?token=... in %q", base, page, text)
+	}
+	return m[1]
+}
+
+// TestMailToLog runs the server without -smtp: the verification link of
+// a sign-up is written to the server's log, under -public-url, and
+// verifies the address. Stopping the server waits for the queued mail.
+func TestMailToLog(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "mail.db")
+	var logs syncBuffer
+	base, stop := startLogging(t, &logs, time.Now, dbPath, nil, "-public-url", "https://app.example.com/")
+	if status, up := call(t, "POST", base+"/api/user/signup", "", signupBody); status != 200 {
+		t.Fatalf("signup: %d %v", status, up)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "no -smtp: mail is not sent but written to this log") {
+		t.Errorf("the log does not say that mail goes to it: %s", logs.String())
+	}
+	tok := linkToken(t, logs.String(), "https://app.example.com", "verify-email")
+
+	base, stop = start(t, dbPath, nil)
+	defer stop()
+	if status, body := post(t, base+"/api/user/email/verify", "", `{"token":"`+tok+`"}`); status != 204 {
+		t.Fatalf("verify: %d %v", status, body)
+	}
+	status, in := call(t, "POST", base+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`)
+	if status != 200 || tokenClaims(t, in["token"].(string))["email_verified"] != true {
+		t.Errorf("login after verification: %d %v, want a token with email_verified true", status, in)
+	}
+}
+
+// TestMailOverSMTP runs the server with -refresh and -smtp to a real
+// SMTP server (mailpit): sign-up mails a verification link, forgot a
+// reset link; the reset ends the sessions and, with -refresh, the
+// access tokens issued before it.
+func TestMailOverSMTP(t *testing.T) {
+	mp := mailpittest.Start(t, mailpittest.Options{})
+	dbPath := filepath.Join(t.TempDir(), "smtp.db")
+	base, stop := start(t, dbPath, nil, "-refresh", "-smtp", "smtp://"+mp.SMTPAddr(), "-mail-from", "Gatehouse <no-reply@example.com>")
+	defer stop()
+	const email, newPassword = "admin1@user.com", "a new and better passphrase"
+
+	access, refresh := refreshPair(t, "signup", base+"/api/user/signup", signupBody)
+	verify := linkToken(t, waitMail(t, mp, email, 1).Text, "http://localhost:8080", "verify-email")
+	if status, body := post(t, base+"/api/user/email/verify", "", `{"token":"`+verify+`"}`); status != 204 {
+		t.Fatalf("verify: %d %v", status, body)
+	}
+	if status, me := call(t, "GET", base+"/api/user/me", access, ""); status != 200 || me["emailVerified"] != true {
+		t.Errorf("me after verification: %d %v", status, me)
+	}
+
+	if status, body := post(t, base+"/api/user/password/forgot", "", `{"email":"`+email+`"}`); status != 202 {
+		t.Fatalf("forgot: %d %v", status, body)
+	}
+	m := waitMail(t, mp, email, 2)
+	if m.From.Address != "no-reply@example.com" || m.Subject != "Reset your password" {
+		t.Errorf("reset mail from %v, subject %q", m.From, m.Subject)
+	}
+	reset := linkToken(t, m.Text, "http://localhost:8080", "reset-password")
+	if status, body := post(t, base+"/api/user/password/reset", "", `{"token":"`+reset+`","password":"`+newPassword+`"}`); status != 204 {
+		t.Fatalf("reset: %d %v", status, body)
+	}
+	if status, _ := call(t, "GET", base+"/api/user/me", access, ""); status != 401 {
+		t.Errorf("me with an access token from before the reset: %d, want 401", status)
+	}
+	if status, _ := post(t, base+"/api/user/refresh", "", `{"refreshToken":"`+refresh+`"}`); status != 401 {
+		t.Errorf("refresh with a refresh token from before the reset: %d, want 401", status)
+	}
+	access, _ = refreshPair(t, "login with the new password", base+"/api/user/login", `{"email":"`+email+`","password":"`+newPassword+`"}`)
+	if status, me := call(t, "GET", base+"/api/user/me", access, ""); status != 200 || me["email"] != email {
+		t.Errorf("me after the reset: %d %v", status, me)
+	}
+}
+
+// waitMail waits until mailpit holds n messages to the address to, and
+// returns the newest.
+func waitMail(t *testing.T, mp *mailpittest.Server, to string, n int) mailpittest.Message {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second) // a bound on a hang, not a measurement
+	for {
+		count := 0
+		for _, m := range mp.Messages(t) {
+			for _, a := range m.To {
+				if strings.EqualFold(a.Address, to) {
+					count++
+				}
+			}
+		}
+		if count >= n {
+			return mp.WaitMessage(t, to)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages to %s, want %d", count, to, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -260,7 +260,7 @@ func newAttackKeys(t *testing.T) *attackKeys {
 type tokenCase struct {
 	name   string
 	header []string // request header name, value pairs
-	query  string   // appended to /api/user/me
+	query  string   // appended to ProtectedPath
 	status int      // 401, or 200 for the few tokens that must pass
 	sent   bool     // credentials were sent: error="invalid_token" expected
 }
@@ -480,7 +480,7 @@ func AttackTokens(t *testing.T, stores []Store) {
 			t.Run(tt.name, func(t *testing.T) {
 				before := a.effects(t)
 				fetches := keys.fetches.Load()
-				r := a.Do(t, "GET", "/api/user/me"+tt.query, "", "", tt.header...)
+				r := a.Do(t, "GET", ProtectedPath+tt.query, "", "", tt.header...)
 				if r.Status != tt.status {
 					t.Fatalf("status %d, want %d; body %s", r.Status, tt.status, r.Body)
 				}
@@ -817,7 +817,7 @@ func AttackInjectionStoredLiterally(t *testing.T, stores []Store) {
 		}
 		in := DecodeSession(t, r.Body)
 		checkUser(t, in, victimName, victimEmail)
-		r = a.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
+		r = a.Do(t, "GET", ProtectedPath, "", "", "Authorization", "Bearer "+in["token"])
 		var me map[string]string
 		if err := json.Unmarshal([]byte(r.Body), &me); r.Status != 200 || err != nil ||
 			me["userName"] != victimName || me["email"] != victimEmail {

@@ -29,7 +29,7 @@ func EndToEnd(t *testing.T, stores []Store) {
 				t.Errorf("login returned %v, signup %v", in, up)
 			}
 
-			r = s.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
+			r = s.Do(t, "GET", ProtectedPath, "", "", "Authorization", "Bearer "+in["token"])
 			if r.Status != 200 {
 				t.Fatalf("me: %d %s", r.Status, r.Body)
 			}

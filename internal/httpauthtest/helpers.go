@@ -24,8 +24,10 @@ import (
 var Secret = []byte("0123456789abcdef0123456789abcdef-test")
 
 // App is an auth service on a real loopback listener: the endpoints
-// under /api/user and GET /api/user/me behind the middleware, which
-// counts the requests it let through.
+// under /api/user (GET /api/user/me among them) and GET [ProtectedPath]
+// behind the middleware, a route that answers the token's identity
+// without reading the store and counts the requests it let through; the
+// same route at [VerifiedPath] also requires a verified email.
 type App struct {
 	*httptest.Server
 	Svc       *auth.Service
@@ -56,13 +58,14 @@ func NewApp(t *testing.T, store auth.UserStore, cfg auth.Config) *App {
 		Logger:                slog.New(slog.NewTextHandler(s.Logs, nil)),
 		MaxLoginFailuresPerIP: -1,
 		MaxSignupsPerIP:       -1,
+		MaxLinkFailuresPerIP:  -1,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	protected := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Protected++
 		c, ok := httpauth.ClaimsFromContext(r.Context())
 		if !ok {
@@ -70,7 +73,9 @@ func NewApp(t *testing.T, store auth.UserStore, cfg auth.Config) *App {
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]string{"userId": c.UserID, "email": c.Email, "userName": c.UserName})
-	})))
+	})
+	mux.Handle("GET "+ProtectedPath, h.Middleware(protected))
+	mux.Handle("GET "+VerifiedPath, h.Middleware(httpauth.RequireVerifiedEmail(protected)))
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
@@ -205,6 +210,13 @@ func InteropNode(t *testing.T, pkg string) (node, dir string) {
 }
 
 const (
+	// ProtectedPath is the route of an [App] that the middleware alone
+	// guards: it answers {"userId", "email", "userName"} from the token.
+	ProtectedPath = "/api/protected"
+	// VerifiedPath is ProtectedPath behind httpauth.RequireVerifiedEmail
+	// too.
+	VerifiedPath = "/api/verified"
+
 	SignupPath = "/api/user/signup"
 	LoginPath  = "/api/user/login"
 	Password   = "correct horse battery staple"

@@ -24,10 +24,10 @@ import (
 
 // KeyApp is an auth service on a real loopback listener for the tests of
 // keys and authorisation: what NewApp starts (the endpoints under
-// /api/user, GET /api/user/me behind the middleware), plus its key set's
+// /api/user, GET ProtectedPath behind the middleware), plus its key set's
 // JWKS at /.well-known/jwks.json and the routes that a test adds with
 // routes (called with the KeyApp, before its listener starts). Its
-// /api/user/me is safe for concurrent requests (NewApp's counts in a
+// ProtectedPath is safe for concurrent requests (NewApp's counts in a
 // plain int) and counts in me; App.Protected stays 0.
 //
 // Unlike NewApp, it keeps httpauth's default per-IP limits: every login
@@ -69,7 +69,7 @@ func NewKeyApp(t *testing.T, store auth.UserStore, cfg auth.Config, routes func(
 	a := &KeyApp{App: &App{Svc: svc, Store: store, Logs: logs}, Handler: h}
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	mux.Handle("GET /api/user/me", h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET "+ProtectedPath, h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.me.Add(1)
 		c, ok := httpauth.ClaimsFromContext(r.Context())
 		if !ok {

@@ -68,7 +68,7 @@ func Replicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 	if in["userId"] != up["userId"] {
 		t.Fatalf("login on the second replica found user %s, signed up as %s", in["userId"], up["userId"])
 	}
-	resp = r[2].Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+in["token"])
+	resp = r[2].Do(t, "GET", ProtectedPath, "", "", "Authorization", "Bearer "+in["token"])
 	if resp.Status != 200 || !strings.Contains(resp.Body, up["userId"]) {
 		t.Fatalf("me on the third replica: %d %s", resp.Status, resp.Body)
 	}
@@ -200,7 +200,7 @@ func DatabaseFault(t *testing.T, pg func(*sql.DB) SQLStore) {
 		if resp := s.Post(t, LoginPath, `{"email":"after@example.com","password":"`+Password+`"}`); resp.Status != 200 {
 			t.Fatalf("after recovery: login %d %s", resp.Status, resp.Body)
 		}
-		resp := s.Do(t, "GET", "/api/user/me", "", "", "Authorization", "Bearer "+up["token"])
+		resp := s.Do(t, "GET", ProtectedPath, "", "", "Authorization", "Bearer "+up["token"])
 		if resp.Status != 200 || !strings.Contains(resp.Body, "after@example.com") {
 			t.Fatalf("after recovery: me %d %s", resp.Status, resp.Body)
 		}

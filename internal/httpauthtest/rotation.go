@@ -133,10 +133,10 @@ func (st *RotationStream) iteration(c, i, s int) {
 	}
 }
 
-// Present sends token to replica r's GET /api/user/me; any answer but 200
+// Present sends token to replica r's GET ProtectedPath; any answer but 200
 // is a failure.
 func (st *RotationStream) Present(r int, token, what string) {
-	resp, err := st.Replicas[r].call(http.MethodGet, "/api/user/me", "", Bearer(token)...)
+	resp, err := st.Replicas[r].call(http.MethodGet, ProtectedPath, "", Bearer(token)...)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.Requests++

@@ -36,8 +36,9 @@ type sessionServer struct {
 	*App
 	clock *testclock.Clock
 
-	mu     sync.Mutex
-	events []auth.Event
+	mu      sync.Mutex
+	events  []auth.Event
+	changed chan struct{} // receives (without blocking the sender) after each event
 }
 
 // sessionsOn is the configuration of the session tests: refresh tokens
@@ -51,13 +52,17 @@ func sessionsOn() auth.Config {
 // and these tests are not about hashing capacity.
 func newSessionServer(t *testing.T, store auth.UserStore, cfg auth.Config) *sessionServer {
 	t.Helper()
-	s := &sessionServer{clock: testclock.New(sessionEpoch)}
+	s := &sessionServer{clock: testclock.New(sessionEpoch), changed: make(chan struct{}, 1)}
 	cfg.Now = s.clock.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.OnEvent = func(_ context.Context, e auth.Event) {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		s.events = append(s.events, e)
+		s.mu.Unlock()
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
 	}
 	cfg.HashWait = time.Minute
 	s.App = NewApp(t, store, cfg)
@@ -168,7 +173,7 @@ func (s *sessionServer) changePassword(t *testing.T, token, current, next string
 // me calls the protected route with token.
 func (s *sessionServer) me(t *testing.T, token string) Response {
 	t.Helper()
-	return s.Do(t, http.MethodGet, "/api/user/me", "", "", Bearer(token)...)
+	return s.Do(t, http.MethodGet, ProtectedPath, "", "", Bearer(token)...)
 }
 
 // refreshRefusals checks the refusals of /refresh (and /logout): 401, a
@@ -205,7 +210,7 @@ func checkMe(t *testing.T, s *sessionServer, what, token string, sess map[string
 	t.Helper()
 	r := s.me(t, token)
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, `"userId":"`+sess["userId"]+`"`) {
-		t.Errorf("%s: GET /api/user/me: %d %s, want 200 for user %s", what, r.Status, r.Body, sess["userId"])
+		t.Errorf("%s: GET %s: %d %s, want 200 for user %s", what, ProtectedPath, r.Status, r.Body, sess["userId"])
 	}
 }
 
