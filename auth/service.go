@@ -207,6 +207,11 @@ type Config struct {
 	// http://localhost:8080.
 	PublicURL string
 
+	// TOTPIssuer names the service in the otpauth URI of a TOTP setup
+	// ([Service.SetupTOTP]): authenticator apps show it above the
+	// account's email. Default: Issuer if set, else "Gatehouse".
+	TOTPIssuer string
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 

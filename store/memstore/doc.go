@@ -31,5 +31,10 @@
 // RevokeSessions goes through every family, which is fine for the
 // numbers of sessions a Store is meant for.
 //
+// And it is an [auth.MFAStore]: TOTP enrolments (their secrets sealed
+// by the Service, kept as given) and recovery-code hashes live in memory
+// too, and User.MFA in the user's value; ConfirmTOTP, UseTOTPStep and
+// UseRecoveryCode compare and set under the Store's lock.
+//
 // The store passes the conformance kit in package storetest.
 package memstore
