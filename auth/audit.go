@@ -14,7 +14,7 @@ type EventKind string
 const (
 	EventSignup        EventKind = "signup"         // an account was created
 	EventSignupFailed  EventKind = "signup_failed"  // the email was already registered
-	EventLogin         EventKind = "login"          // a login succeeded
+	EventLogin         EventKind = "login"          // a login without a second factor succeeded (with one: EventMFALogin)
 	EventLoginFailed   EventKind = "login_failed"   // wrong password or unknown email
 	EventThrottled     EventKind = "throttled"      // an attempt was refused with a throttle.ThrottledError
 	EventTokenRejected EventKind = "token_rejected" // VerifyToken refused a token
@@ -99,7 +99,7 @@ func (s *auditor) record(ctx context.Context, ev Event) {
 	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
 	level := slog.LevelInfo
 	switch ev.Kind {
-	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused, EventMailFailed, EventOneTimeTokenRejected:
+	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused, EventMailFailed, EventOneTimeTokenRejected, EventMFAFailed, EventMFADisabled:
 		level = slog.LevelWarn
 	}
 	if s.log.Enabled(ctx, level) {
