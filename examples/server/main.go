@@ -2,8 +2,9 @@
 // module: sign-up and login under /api/user, the account's routes
 // (GET /api/user/me, email verification, password reset, email change,
 // deletion; see package httpauth), the public signing keys at
-// GET /.well-known/jwks.json, and GET /healthz, kept by default in an
-// embedded SQLite file.
+// GET /.well-known/jwks.json, GET /healthz, and a demo page at GET /
+// that drives them from a browser, kept by default in an embedded SQLite
+// file.
 //
 //	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256] [-refresh]
 //	    [-smtp smtp://[user:password@]host:port] [-mail-from ADDRESS] [-public-url http://localhost:8080]
@@ -71,6 +72,20 @@
 // off the request path; a message that cannot be delivered is logged and
 // changes no answer. On shutdown the server waits for the queued mail
 // (at most the shutdown's 10 seconds).
+//
+// # The demo page
+//
+// GET / serves a page (HTML, CSS and a little JavaScript, embedded in the
+// binary; no build step, nothing from another origin) that signs up,
+// logs in (with the two-factor step when the account has one), shows
+// GET /api/user/me, verifies the email address, resets a forgotten
+// password, changes the email address, sets up TOTP two-factor
+// authentication with its QR code and recovery codes, and logs out. It
+// also answers the mailed links: /verify-email, /reset-password and
+// /confirm-email serve the same page, which posts the link's token when
+// the user confirms. Its script and style are under /assets/. The page
+// uses the API's cookie mode, so the session never reaches the script;
+// it shows the server's problem details next to the field they name.
 //
 // # Environment and files
 //
@@ -250,6 +265,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	mux := http.NewServeMux()
 	h.Mount(mux) // GET /api/user/me among the rest
 	mux.Handle("GET /.well-known/jwks.json", httpauth.JWKS(svc.Keys()))
+	mountPage(mux) // the demo page at GET /
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
