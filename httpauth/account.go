@@ -31,8 +31,8 @@ type acceptedResponse struct {
 //
 //	{"userId", "email", "userName", "emailVerified", "mfa", "createdAt"}
 //
-// where createdAt is an RFC 3339 time in UTC to the second, and mfa is
-// false (no second factor is enrolled). PATCH reads {"name"}, sets the
+// where createdAt is an RFC 3339 time in UTC to the second, and mfa
+// says whether two-factor authentication is on ([auth.User].MFA). PATCH reads {"name"}, sets the
 // user name ([auth.Service.UpdateName]; 400 with field "name" if it is
 // refused) and answers the same body. Tokens issued before a rename keep
 // the old userName until they expire. A token whose user no longer
@@ -71,6 +71,7 @@ func (h *Handler) Me() http.Handler {
 			Email:         u.Email,
 			UserName:      u.Name,
 			EmailVerified: u.EmailVerified,
+			MFA:           u.MFA,
 			CreatedAt:     u.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339),
 		})
 	}))

@@ -46,7 +46,12 @@ type Config struct {
 	// for its email ([DeviceCookie]) is neither refused nor counted. This
 	// is what stops credential stuffing (many accounts, few attempts
 	// each) from one address; the Service throttles each account on its
-	// own (see [auth.Config]). Default: 100. Negative: no limit.
+	// own (see [auth.Config]). Wrong codes of two-factor authentication
+	// (at {prefix}/login/mfa, /mfa/totp/confirm and /mfa/disable) have a
+	// limit of their own, of the same size and window, counted apart: a
+	// client that fails many passwords is not kept from the second step
+	// of a login made with a device cookie. Default: 100. Negative: no
+	// limit (to either).
 	MaxLoginFailuresPerIP int
 
 	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
@@ -122,6 +127,7 @@ type Handler struct {
 	trusted  []netip.Prefix
 	secure   bool              // Config.DeviceCookieSecure
 	loginIP  *throttle.Limiter // nil: no limit
+	codeIP   *throttle.Limiter // wrong second-factor codes; nil: no limit
 	signupIP *throttle.Limiter // nil: no limit
 	linkIP   *throttle.Limiter // nil: no limit
 }
@@ -131,7 +137,7 @@ type Handler struct {
 //
 // The per-IP counters live in svc's attempt store (auth.Config.Attempts,
 // a [throttle.Store]), so replicas on one database share them, under the
-// limiter names "login-ip", "signup-ip" and "link-ip" (see
+// limiter names "login-ip", "code-ip", "signup-ip" and "link-ip" (see
 // [auth.Service.NewLimiter]).
 func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if svc == nil {
@@ -159,6 +165,9 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	}
 	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted, secure: cfg.DeviceCookieSecure}
 	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
+		return nil, err
+	}
+	if h.codeIP, err = limiter(svc, "code-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
 	if h.signupIP, err = limiter(svc, "signup-ip", cfg.MaxSignupsPerIP, 20, cfg.SignupWindowPerIP, time.Hour); err != nil {
@@ -207,12 +216,16 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // /login, /refresh, /logout, /logout-all and /password, and those of the
 // account (see the package documentation): /me, /email/verify,
 // /email/verify/resend, /password/forgot, /password/reset,
-// /email/change, /email/change/confirm and /delete. /me answers GET and
-// PATCH, the others POST; any other method gets 405 with an Allow header.
+// /email/change, /email/change/confirm and /delete, and those of
+// two-factor authentication: /login/mfa, /mfa/totp/setup,
+// /mfa/totp/confirm and /mfa/disable. /me answers GET and PATCH, the
+// others POST; any other method gets 405 with an Allow header.
 // /refresh and /logout answer 404 unless the Service has refresh tokens
 // on (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
 // (RefreshTokens or CheckRevocation); the routes that send mail, unless
-// it has a Mailer (auth.Config.Mailer). Like every [http.ServeMux]
+// it has a Mailer (auth.Config.Mailer); those of two-factor
+// authentication, unless its store has the ability ([auth.MFAStore]).
+// Like every [http.ServeMux]
 // registration, Mount panics if mux already has a conflicting pattern,
 // such as a GET {prefix}/me of the application's own.
 func (h *Handler) Mount(mux *http.ServeMux) {
@@ -230,6 +243,10 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle(h.prefix+"/email/change", h.RequestEmailChange())
 	mux.Handle(h.prefix+"/email/change/confirm", h.ConfirmEmailChange())
 	mux.Handle(h.prefix+"/delete", h.DeleteAccount())
+	mux.Handle(h.prefix+"/login/mfa", h.LoginMFA())
+	mux.Handle(h.prefix+"/mfa/totp/setup", h.SetupTOTP())
+	mux.Handle(h.prefix+"/mfa/totp/confirm", h.ConfirmTOTP())
+	mux.Handle(h.prefix+"/mfa/disable", h.DisableTOTP())
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
@@ -257,7 +274,14 @@ func (h *Handler) Signup() http.Handler {
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
 // {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
-// every credential failure gets the same 401 response. A login that
+// every credential failure gets the same 401 response. For an account
+// with two-factor authentication on, the right password gets instead 200
+// with
+//
+//	{"mfaRequired": true, "mfaToken": "..."}
+//
+// and no token and no cookie: the client posts the mfaToken with a code
+// to [Handler.LoginMFA] within 5 minutes. A login that
 // presents a device cookie valid for the email is throttled as that
 // device ([auth.WithDeviceToken]); any other login's failures count
 // towards the client's Config.MaxLoginFailuresPerIP.
@@ -474,7 +498,11 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant,
 	}
 	var fe *auth.FieldError
 	var te *throttle.ThrottledError
+	var mr *auth.MFARequiredError
 	switch {
+	case errors.As(err, &mr):
+		// Not a failure: the password was right; the code is to come.
+		writeJSON(w, http.StatusOK, "application/json", mfaRequiredResponse{MFARequired: true, MFAToken: mr.MFAToken})
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", retryAfter(te.RetryAfter))
 		writeProblem(w, http.StatusTooManyRequests, "too many attempts, retry later", "")
@@ -494,6 +522,15 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant,
 		writeTypedProblem(w, http.StatusForbidden, ProblemAccountDisabled, "account disabled", "")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
+	case errors.Is(err, auth.ErrInvalidCode):
+		f := field(err, "code")
+		writeTypedProblem(w, http.StatusBadRequest, ProblemInvalidCode, f+": wrong, used or expired code", f)
+	case errors.Is(err, auth.ErrMFANotEnabled):
+		writeTypedProblem(w, http.StatusBadRequest, ProblemMFANotEnabled, "two-factor authentication is not on, or no setup awaits confirmation", "")
+	case errors.Is(err, auth.ErrMFAEnabled):
+		writeProblem(w, http.StatusConflict, "two-factor authentication is on already", "")
+	case errors.Is(err, errInvalidMFAToken):
+		writeProblem(w, http.StatusUnauthorized, "invalid, expired or spent mfaToken; log in again", "mfaToken")
 	case errors.Is(err, auth.ErrInvalidToken):
 		writeProblem(w, http.StatusUnauthorized, "invalid or expired refresh token", "")
 	case errors.Is(err, auth.ErrSessionsRevoked):
