@@ -198,3 +198,91 @@ func (h *Handler) DisableTOTP() http.Handler {
 // invalidCode reports whether err counts towards the per-IP limit of
 // wrong codes.
 func invalidCode(err error) bool { return errors.Is(err, auth.ErrInvalidCode) }
+
+// loginAnswer is the 200 answer of POST /login: the session, or, with
+// two-factor authentication on (mfa), either the session or the
+// mfaRequired body.
+func loginAnswer(mfa bool, session *schema) answer {
+	a := answer{status: http.StatusOK, about: "the account and its tokens; the device cookie is renewed", body: session, headers: []string{"Set-Cookie"}}
+	if mfa {
+		a.about = "the account and its tokens, and the device cookie is renewed; or, for an account with two-factor authentication on, {mfaRequired, mfaToken}, no token and no cookie: post the mfaToken with a code to /login/mfa"
+		a.body = &schema{OneOf: []*schema{session, object(
+			prop("mfaRequired", &schema{Type: "boolean", Description: "Always true: the password is right, and a second factor is required."}),
+			prop("mfaToken", str(0, 200, "The login's token for /login/mfa: single use, valid for 5 minutes.")),
+		)}}
+	}
+	return a
+}
+
+// mfaRoutes returns the routes of two-factor authentication for the
+// route table, on if the Service has the feature (on); session is the
+// schema of the login body, busy the answer of exhausted hashing
+// capacity.
+func (h *Handler) mfaRoutes(on bool, session *schema, busy answer) []route {
+	password := str(0, maxPasswordBytes, "The current password.")
+	code := str(0, 0, "A current code of the authenticator app: 6 digits (spaces are ignored).")
+	invalidCode := "a wrong, used or expired code (type " + ProblemInvalidCode + ", field code)"
+	throttled := func(what string) answer {
+		return answer{status: http.StatusTooManyRequests, about: "too many " + what, problems: []string{blank}, headers: []string{"Retry-After"}}
+	}
+	recovery := str(0, 0, "One of the account's recovery codes; case, spaces and hyphens do not matter. It is spent.")
+	return []route{
+		{
+			method: http.MethodPost, path: "/mfa/totp/setup", on: on, handler: h.SetupTOTP(),
+			auth: authBearer, summary: "Start TOTP two-factor authentication: a new secret",
+			request: object(prop("password", password)),
+			answers: []answer{
+				{status: http.StatusOK, about: "the new secret, three ways; two-factor authentication is on once /mfa/totp/confirm gets a code of it", body: object(
+					prop("secret", str(32, 32, "The secret, 160 bits in base32 without padding, for typing in.")),
+					prop("uri", str(0, 0, "The otpauth://totp/ URI of the secret (SHA1, 6 digits, 30 seconds) for authenticator apps.")),
+					prop("qrCode", str(0, 0, "A QR code of uri: a data: URL of a 256×256 PNG image (data:image/png;base64,...), for an <img>.")),
+				)},
+				{status: http.StatusForbidden, about: "wrong password: field password", problems: []string{blank}},
+				{status: http.StatusConflict, about: "two-factor authentication is on already", problems: []string{blank}},
+				throttled("wrong passwords"),
+				busy,
+			},
+		},
+		{
+			method: http.MethodPost, path: "/mfa/totp/confirm", on: on, handler: h.ConfirmTOTP(),
+			auth: authBearer, summary: "Turn TOTP two-factor authentication on with a first code",
+			request: object(prop("code", code)),
+			answers: []answer{
+				{status: http.StatusOK, about: "two-factor authentication is on; the ten recovery codes, shown this once", body: object(
+					prop("recoveryCodes", &schema{Type: "array", MinItems: 10, MaxItems: 10, Description: "Ten recovery codes, each good for one login in place of a code.",
+						Items: str(0, 0, "A recovery code: 24 base32 characters in groups of 4 joined by hyphens.")}),
+				)},
+				{status: http.StatusBadRequest, about: "an invalid field (field names it); " + invalidCode + "; no setup to confirm (type " + ProblemMFANotEnabled + ")", problems: []string{blank, ProblemInvalidCode, ProblemMFANotEnabled}},
+				{status: http.StatusConflict, about: "two-factor authentication is on already", problems: []string{blank}},
+				throttled("wrong codes"),
+			},
+		},
+		{
+			method: http.MethodPost, path: "/login/mfa", on: on, handler: h.LoginMFA(),
+			summary: "Complete a login with a second factor",
+			request: &schema{OneOf: []*schema{
+				object(prop("mfaToken", str(0, 0, "The mfaToken that /login answered.")), prop("code", code)),
+				object(prop("mfaToken", str(0, 0, "The mfaToken that /login answered.")), prop("recoveryCode", recovery)),
+			}},
+			answers: []answer{
+				{status: http.StatusOK, about: "the account and its tokens, as /login answers them; the device cookie is renewed", body: session, headers: []string{"Set-Cookie"}},
+				{status: http.StatusBadRequest, about: "an invalid field (field names it), both code and recoveryCode among them; a wrong, used or expired code, or a wrong or spent recovery code (type " + ProblemInvalidCode + ", field code or recoveryCode): the mfaToken stays usable", problems: []string{blank, ProblemInvalidCode}},
+				{status: http.StatusUnauthorized, about: "an mfaToken that is malformed, expired, spent or of a login that a revocation ended: one body for all, field mfaToken; log in again", problems: []string{blank}},
+				{status: http.StatusForbidden, about: "the account is disabled", problems: []string{ProblemAccountDisabled}},
+				throttled("wrong codes, for this account from this client, for the account from all clients, or from this client"),
+			},
+		},
+		{
+			method: http.MethodPost, path: "/mfa/disable", on: on, handler: h.DisableTOTP(),
+			auth: authBearer, summary: "Turn two-factor authentication off",
+			request: object(prop("password", password), prop("code", str(0, 0, "A current code of the authenticator app, or one of the recovery codes (which is spent)."))),
+			answers: []answer{
+				{status: http.StatusNoContent, about: "two-factor authentication is off; the secret and the recovery codes are deleted"},
+				{status: http.StatusBadRequest, about: "an invalid field (field names it); " + invalidCode + "; two-factor authentication is off (type " + ProblemMFANotEnabled + ")", problems: []string{blank, ProblemInvalidCode, ProblemMFANotEnabled}},
+				{status: http.StatusForbidden, about: "wrong password: field password", problems: []string{blank}},
+				throttled("wrong passwords or codes"),
+				busy,
+			},
+		},
+	}
+}
