@@ -154,7 +154,9 @@ func fieldError(err error, field string) error {
 // ASCII letters, digits, '-' or '_' (a 24-hex-digit MongoDB ObjectID, a
 // UUID...), so that the old IDs, and tokens the old system issued, stay
 // valid. u.CreatedAt, if zero, is now. A taken email is
-// [ErrDuplicateEmail]. It returns the account as stored, without its hash.
+// [ErrDuplicateEmail]. u.MFA is ignored: an imported account starts
+// without two-factor authentication. It returns the account as stored,
+// without its hash.
 func (s *Service) ImportUser(ctx context.Context, u User) (User, error) {
 	name, err := normalizeName(u.Name)
 	if err != nil {
@@ -180,6 +182,7 @@ func (s *Service) ImportUser(ctx context.Context, u User) (User, error) {
 		u.CreatedAt = s.now()
 	}
 	u.Name, u.Email = name, email
+	u.MFA = false // an authenticator cannot be imported without its secret
 	if err := s.createUser(ctx, u); err != nil {
 		if errors.Is(err, ErrDuplicateEmail) {
 			return User{}, ErrDuplicateEmail

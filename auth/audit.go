@@ -14,7 +14,7 @@ type EventKind string
 const (
 	EventSignup        EventKind = "signup"         // an account was created
 	EventSignupFailed  EventKind = "signup_failed"  // the email was already registered
-	EventLogin         EventKind = "login"          // a login succeeded
+	EventLogin         EventKind = "login"          // a login without a second factor succeeded (with one: EventMFALogin)
 	EventLoginFailed   EventKind = "login_failed"   // wrong password or unknown email
 	EventThrottled     EventKind = "throttled"      // an attempt was refused with a throttle.ThrottledError
 	EventTokenRejected EventKind = "token_rejected" // VerifyToken refused a token
@@ -41,6 +41,14 @@ const (
 	EventPasswordSet           EventKind = "password_set"                 // an operator set a password
 	EventMailSent              EventKind = "mail_sent"                    // the Mailer accepted a message; Reason is its MailKind
 	EventMailFailed            EventKind = "mail_failed"                  // a message was not sent: the queue was full or the Mailer failed
+
+	EventMFASetupStarted EventKind = "mfa_setup_started" // a TOTP setup was started (SetupTOTP): not on until confirmed
+	EventMFAEnabled      EventKind = "mfa_enabled"       // a first code confirmed a TOTP setup: two-factor authentication is on
+	EventMFARequired     EventKind = "mfa_required"      // a password was correct; the login waits for a second factor
+	EventMFALogin        EventKind = "mfa_login"         // a login was completed with a second factor; Reason is "totp" or "recovery code"
+	EventMFAFailed       EventKind = "mfa_failed"        // a code, recovery code or mfaToken was refused; Reason says why
+	EventMFARecoveryUsed EventKind = "mfa_recovery_used" // a recovery code was spent
+	EventMFADisabled     EventKind = "mfa_disabled"      // two-factor authentication was turned off, by its user or an operator
 )
 
 // Event is an audit record: what happened, to which account, from where.
@@ -91,7 +99,7 @@ func (s *auditor) record(ctx context.Context, ev Event) {
 	ev.ClientIP, _ = ctx.Value(clientIPKey{}).(netip.Addr)
 	level := slog.LevelInfo
 	switch ev.Kind {
-	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused, EventMailFailed, EventOneTimeTokenRejected:
+	case EventLoginFailed, EventThrottled, EventSignupFailed, EventRefreshReused, EventMailFailed, EventOneTimeTokenRejected, EventMFAFailed, EventMFADisabled:
 		level = slog.LevelWarn
 	}
 	if s.log.Enabled(ctx, level) {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
@@ -80,7 +81,48 @@ var (
 	// password, and by [Service.Refresh] for an account an operator
 	// disabled ([Service.DisableUser]).
 	ErrAccountDisabled = errors.New("auth: account disabled")
+
+	// ErrMFARequired is wrapped by the [*MFARequiredError] that
+	// [Service.Login] returns, after a correct password, for an account
+	// with two-factor authentication on: the login is completed by
+	// [Service.LoginTOTP] or [Service.LoginRecoveryCode].
+	ErrMFARequired = errors.New("auth: second factor required")
+
+	// ErrInvalidCode is returned for a TOTP code that is wrong, outside
+	// the accepted window or already used, and for a recovery code that
+	// is wrong or spent, by [Service.ConfirmTOTP], [Service.LoginTOTP],
+	// [Service.LoginRecoveryCode] and [Service.DisableTOTP]: one error
+	// for all, counted and throttled as a wrong password. The reason is
+	// in the audit record ([EventMFAFailed]).
+	ErrInvalidCode = errors.New("auth: invalid code")
+
+	// ErrMFAEnabled is returned by [Service.SetupTOTP] and
+	// [Service.ConfirmTOTP] for an account whose two-factor
+	// authentication is on already, and by MFAStore.PutTOTP.
+	ErrMFAEnabled = errors.New("auth: two-factor authentication already on")
+
+	// ErrMFANotEnabled is returned by [Service.ConfirmTOTP] for an
+	// account with no TOTP setup in progress, and by
+	// [Service.DisableTOTP] for one whose two-factor authentication is
+	// off.
+	ErrMFANotEnabled = errors.New("auth: two-factor authentication not on")
 )
+
+// MFARequiredError is the error [Service.Login] returns, instead of a
+// [Grant], after a correct password for an account with two-factor
+// authentication on. It wraps [ErrMFARequired]. MFAToken identifies the
+// login to [Service.LoginTOTP] or [Service.LoginRecoveryCode]: it is a
+// credential (the password was checked), to be given to the client that
+// logged in and to no one else, and never logged.
+type MFARequiredError struct {
+	MFAToken  string    // single use, bound to this login; at most 200 characters
+	ExpiresAt time.Time // 5 minutes after the login
+}
+
+func (e *MFARequiredError) Error() string { return ErrMFARequired.Error() }
+
+// Unwrap returns [ErrMFARequired].
+func (e *MFARequiredError) Unwrap() error { return ErrMFARequired }
 
 // FieldError reports an input field that failed validation. It wraps
 // [ErrInvalidField]; use [errors.As] to learn which field.

@@ -332,27 +332,38 @@ func (s *Service) RequestEmailChange(ctx context.Context, userID, password, newE
 // countLogin); a wrong password, or an unknown user, is
 // ErrInvalidCredentials.
 func (s *Service) checkAccountPassword(ctx context.Context, userID, password string) (User, error) {
-	u, err := s.store.UserByID(ctx, userID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return User{}, ErrInvalidCredentials
-	case err != nil:
-		return User{}, lookupError(err)
-	}
-	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
+	u, succeeded, err := s.countAccountPassword(ctx, userID, password)
 	if err != nil {
 		return User{}, err
-	}
-	match, err := s.hasher.Verify(ctx, password, u.PasswordHash)
-	if err != nil {
-		return User{}, err
-	}
-	if !match {
-		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: u.Email, Reason: "wrong password"})
-		return User{}, ErrInvalidCredentials
 	}
 	succeeded()
 	return u, nil
+}
+
+// countAccountPassword is checkAccountPassword for an attempt that needs
+// more than the password: the caller calls succeeded once all of it
+// succeeded.
+func (s *Service) countAccountPassword(ctx context.Context, userID, password string) (User, func(), error) {
+	u, err := s.store.UserByID(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return User{}, nil, ErrInvalidCredentials
+	case err != nil:
+		return User{}, nil, lookupError(err)
+	}
+	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
+	if err != nil {
+		return User{}, nil, err
+	}
+	match, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return User{}, nil, err
+	}
+	if !match {
+		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: u.Email, Reason: "wrong password"})
+		return User{}, nil, ErrInvalidCredentials
+	}
+	return u, succeeded, nil
 }
 
 // emailFree returns ErrDuplicateEmail if an account has the normalised

@@ -20,7 +20,10 @@ import (
 type Config struct {
 	// Secret is the HS256 signing key, unless Keys is set, and always the
 	// key of the HMACs that name login-throttling counters (see
-	// [throttle.Store]) and sign device tokens. Required: at least 32 bytes,
+	// [throttle.Store]) and sign device tokens and mfaTokens, and of the
+	// keys that seal TOTP secrets and hash recovery codes (see
+	// [Service.SetupTOTP]): changing it makes every enrolled
+	// authenticator and recovery code unusable. Required: at least 32 bytes,
 	// and it should be random (32 bytes from crypto/rand, say). Every
 	// replica of a service must share it. New copies it. Tokens it signs
 	// carry no kid, as the wire contract's tokens do.
@@ -146,7 +149,8 @@ type Config struct {
 
 	// Logger receives an audit record of every sign-up, login success and
 	// failure, throttled attempt and rejected token (see [Event]): failed
-	// logins, duplicate sign-ups and throttling at level Warn, the rest
+	// logins, refused second factors, two-factor authentication turned
+	// off, duplicate sign-ups and throttling at level Warn, the rest
 	// (rejected tokens included: expired ones are routine) at Info. Records never hold a
 	// password, hash, token or secret; they do hold emails and client
 	// addresses. Default: slog.Default(). To turn them off, pass
@@ -207,6 +211,11 @@ type Config struct {
 	// http://localhost:8080.
 	PublicURL string
 
+	// TOTPIssuer names the service in the otpauth URI of a TOTP setup
+	// ([Service.SetupTOTP]): authenticator apps show it above the
+	// account's email. Default: Issuer if set, else "Gatehouse".
+	TOTPIssuer string
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 
@@ -242,6 +251,7 @@ type Service struct {
 	requireVerified bool
 	linkTTL         map[string]time.Duration // by one-time-token purpose
 	limits          flowLimits
+	mfa             mfaPolicy
 }
 
 // New returns a Service that keeps users in store. It returns an error
@@ -372,6 +382,9 @@ func New(store UserStore, cfg Config) (*Service, error) {
 		linkTTL:         linkTTL,
 	}
 	svc.accounts, _ = store.(AccountStore)
+	if svc.mfa, err = newMFAPolicy(store, cfg); err != nil {
+		return bad("%v", err)
+	}
 	if svc.limits, err = svc.newFlowLimits(); err != nil {
 		return bad("%v", err)
 	}
@@ -545,7 +558,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 		s.record(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
-	succeeded()
+	if !u.MFA {
+		// With a second factor to come, the attempt succeeds only with
+		// it (LoginTOTP): a right password alone does not clear the
+		// count, so that guessing codes with it is throttled.
+		succeeded()
+	}
 	switch {
 	case u.Disabled:
 		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "account disabled"})
@@ -553,6 +571,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 	case s.requireVerified && !u.EmailVerified:
 		s.record(ctx, Event{Kind: EventLoginFailed, UserID: u.ID, Email: email, Reason: "email not verified"})
 		return nil, ErrEmailNotVerified
+	}
+	if u.MFA {
+		return nil, s.requireMFA(ctx, u, gen, upgraded)
 	}
 	s.record(ctx, Event{Kind: EventLogin, UserID: u.ID, Email: email})
 	if upgraded != "" {

@@ -28,6 +28,13 @@ type User struct {
 	// Disabled reports whether an operator disabled the account
 	// ([Service.DisableUser]): it cannot log in or refresh.
 	Disabled bool
+	// MFA reports whether the user has a confirmed TOTP authenticator
+	// ([Service.ConfirmTOTP]): Login then asks for a second factor. It is
+	// false for a new account. Stores keep it with the user (a column of
+	// the users' row), so that Login reads nothing more for it; only an
+	// [MFAStore]'s ConfirmTOTP and DeleteTOTP change it, and a store
+	// without that ability may ignore it.
+	MFA bool
 }
 
 // UserStore persists users. Implementations must be safe for concurrent
@@ -254,4 +261,86 @@ type SessionStore interface {
 	// midway leaves the batches done so far deleted (they are expired
 	// rows), and the count says how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error)
+}
+
+// MFAStore is the optional [UserStore] ability behind TOTP two-factor
+// authentication ([Service.SetupTOTP] and the rest). Every store of this
+// module implements it; the Service also needs [AccountStore] for it.
+//
+// A user has at most one TOTP enrolment, unconfirmed from PutTOTP until
+// ConfirmTOTP, and a set of recovery-code hashes. The enrolment's secret
+// is sealed by the Service (AES-256-GCM, keyed by a key the store never
+// sees): opaque bytes that the store keeps byte for byte. Recovery codes
+// are given as hashes: 64 lower-case hex digits, kept and compared byte
+// for byte.
+//
+// Lookups and updates for a user or an enrolment that does not exist
+// return an error wrapping [ErrNotFound]; a call whose ctx is done
+// returns an error wrapping ctx.Err() and changes nothing. Each call is
+// atomic; the compare-and-set ones (ConfirmTOTP, UseTOTPStep,
+// UseRecoveryCode) must be atomic on every replica sharing the store, as
+// UseOneTimeToken is: a single UPDATE or DELETE with the condition in its
+// WHERE clause and RowsAffected, say, never a read and then a write.
+// [AccountStore.DeleteUser] also deletes the user's enrolment and
+// recovery codes.
+type MFAStore interface {
+	// PutTOTP stores an unconfirmed enrolment of the user with ID userID
+	// with the sealed secret (which the store copies), LastStep 0 and
+	// CreatedAt now, replacing an unconfirmed one. If the user has a
+	// confirmed enrolment it changes nothing and returns an error
+	// wrapping [ErrMFAEnabled]; if the user does not exist, one wrapping
+	// [ErrNotFound]. It leaves User.MFA and recovery codes as they are.
+	PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error
+
+	// TOTP returns the enrolment of the user with ID userID, confirmed
+	// or not, or an error wrapping [ErrNotFound] if it has none.
+	TOTP(ctx context.Context, userID string) (TOTP, error)
+
+	// ConfirmTOTP confirms the user's enrolment, provided it is
+	// unconfirmed and its sealed secret is sealed, compared byte for byte
+	// (so that a code checked against one setup never confirms another
+	// that replaced it meanwhile), and in the same atomic step sets the
+	// enrolment's LastStep to step, sets User.MFA, and replaces the
+	// user's recovery codes with recoveryHashes (distinct). Otherwise, or
+	// if there is no enrolment, it changes nothing and returns an error
+	// wrapping [ErrNotFound]: of concurrent calls for one enrolment, on
+	// any replicas, at most one succeeds.
+	ConfirmTOTP(ctx context.Context, userID string, sealed []byte, step int64, recoveryHashes []string) error
+
+	// UseTOTPStep sets the LastStep of the user's enrolment to step,
+	// provided step is greater than it, atomically (a compare-and-set):
+	// of concurrent calls for one user and one step, on any replicas,
+	// exactly one succeeds. The others, a step not greater than LastStep
+	// and a user without an enrolment get an error wrapping
+	// [ErrNotFound] and change nothing. This is what refuses a replayed
+	// code.
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+
+	// UseRecoveryCode deletes the user's recovery code with this hash,
+	// atomically: of concurrent calls for one code, on any replicas,
+	// exactly one succeeds, and the others, like a hash the user does
+	// not have, get an error wrapping [ErrNotFound].
+	UseRecoveryCode(ctx context.Context, userID, hash string) error
+
+	// DeleteTOTP deletes the user's enrolment, confirmed or not, and
+	// recovery codes, and clears User.MFA, in one atomic step. A user
+	// without an enrolment is no error; a user that does not exist is
+	// an error wrapping [ErrNotFound].
+	DeleteTOTP(ctx context.Context, userID string) error
+}
+
+// TOTP is a TOTP enrolment as an [MFAStore] keeps it.
+type TOTP struct {
+	// Sealed is the shared secret, sealed by the Service: opaque bytes
+	// (at most 64), kept byte for byte.
+	Sealed []byte
+	// Confirmed reports whether a first code confirmed the enrolment
+	// ([MFAStore.ConfirmTOTP]); an unconfirmed one is a setup in
+	// progress and logs nobody in.
+	Confirmed bool
+	// LastStep is the last time step (Unix time / 30 s) whose code was
+	// accepted, 0 if none: codes of that step and earlier are refused.
+	LastStep int64
+	// CreatedAt is when PutTOTP stored the enrolment, to the microsecond.
+	CreatedAt time.Time
 }

@@ -69,7 +69,7 @@ func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth
 }
 
 // DeleteUser deletes the user with ID id, with its refresh tokens,
-// session generation and one-time tokens.
+// session generation, one-time tokens, TOTP enrolment and recovery codes.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: delete user: %w", err)
@@ -98,6 +98,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 			delete(s.oneTime, hash)
 		}
 	}
+	delete(s.totp, id)
+	delete(s.recovery, id)
 	return nil
 }
 

@@ -37,5 +37,10 @@
 // tokens with it; ListUsers sorts the IDs on every call, which is fine
 // for the numbers of users a Store is meant for.
 //
+// And it is an [auth.MFAStore]: TOTP enrolments (their secrets sealed
+// by the Service, kept as given) and recovery-code hashes live in memory
+// too, and User.MFA in the user's value; ConfirmTOTP, UseTOTPStep and
+// UseRecoveryCode compare and set under the Store's lock.
+//
 // The store passes the conformance kit in package storetest.
 package memstore

@@ -16,7 +16,8 @@ import (
 var errDuplicateID = errors.New("user ID already taken")
 
 // Store is an in-memory [auth.UserStore], [throttle.Store],
-// [auth.PasswordStore], [auth.SessionStore] and [auth.AccountStore]. The zero value is not usable;
+// [auth.PasswordStore], [auth.SessionStore], [auth.AccountStore] and
+// [auth.MFAStore]. The zero value is not usable;
 // create one with [New]. A Store is safe for concurrent use.
 type Store struct {
 	mu      sync.RWMutex
@@ -29,7 +30,11 @@ type Store struct {
 	// generations holds the users' session generations; 0 if absent.
 	generations map[string]int64
 	// oneTime holds the one-time tokens by hash.
-	oneTime  map[string]auth.OneTimeToken
+	oneTime map[string]auth.OneTimeToken
+	// totp holds the users' TOTP enrolments, recovery their recovery
+	// codes' hashes, by user ID.
+	totp     map[string]auth.TOTP
+	recovery map[string]map[string]bool
 	attempts throttle.Store
 }
 
@@ -60,6 +65,8 @@ func New() *Store {
 		families:    make(map[string]family),
 		generations: make(map[string]int64),
 		oneTime:     make(map[string]auth.OneTimeToken),
+		totp:        make(map[string]auth.TOTP),
+		recovery:    make(map[string]map[string]bool),
 		attempts:    throttle.NewMemoryStore(0),
 	}
 }
