@@ -2,8 +2,10 @@ package auth
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -95,6 +97,61 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 		if got, err := NormalizeEmail(local + "@" + a); err != nil || got != out {
 			t.Fatalf("NormalizeEmail(%q) = %q, but with the domain in A-labels, %q, %v", in, out, got, err)
+		}
+	})
+}
+
+// FuzzMFAToken: readMFAToken never panics, accepts (as valid or
+// expired) only the tokens encodeMFAToken made, in the one spelling it
+// made them, and reads back the login they carry; canonicalRecoveryCode
+// never panics, and what it accepts is 24 base32 characters that it
+// maps to themselves.
+func FuzzMFAToken(f *testing.F) {
+	// A fixed Rand, so that every fuzzing process makes the same tokens.
+	s := newTestService(f, newFakeStore(), Config{Rand: rand.NewChaCha8([32]byte{})})
+	now := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
+	issued := map[string]mfaLogin{}
+	for _, l := range []mfaLogin{
+		{userID: "5ef5b4d2b56aad8240db229c5ef5b4d2", gen: 0, expires: now.Add(mfaTokenTTL)},
+		{userID: "x", gen: 1<<63 - 1, expires: now},
+		{userID: strings.Repeat("a", 64), gen: 7, expires: now.Add(-time.Hour)},
+	} {
+		tok, err := s.encodeMFAToken(l)
+		if err != nil {
+			f.Fatal(err)
+		}
+		issued[tok] = l
+		f.Add(tok)
+		f.Add(tok + "A")
+		f.Add(tok[:len(tok)-1])
+		f.Add(strings.ToUpper(tok))
+	}
+	for _, seed := range []string{"", "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", "aaaa bbbb cccc dddd eeee ffff", "0189-0189-0189-0189-0189-0189", strings.Repeat("A", 200), "é"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		l, reason := s.readMFAToken(tok, now)
+		if reason == "" || reason == "expired" {
+			want, ok := issued[tok]
+			if !ok {
+				t.Fatalf("readMFAToken accepted %q, which encodeMFAToken did not make (reason %q)", tok, reason)
+			}
+			if l.userID != want.userID || l.gen != want.gen || !l.expires.Equal(want.expires) {
+				t.Fatalf("readMFAToken(%q) = %+v; want %+v", tok, l, want)
+			}
+			if (reason == "expired") != !now.Before(want.expires) {
+				t.Fatalf("readMFAToken(%q) reason %q; the token expires at %v, now is %v", tok, reason, want.expires, now)
+			}
+		} else if reason != "malformed" {
+			t.Fatalf("readMFAToken(%q) reason %q", tok, reason)
+		}
+		if c, ok := canonicalRecoveryCode(tok); ok {
+			if len(c) != recoveryCodeChars || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
+				t.Fatalf("canonicalRecoveryCode(%q) = %q: want 24 base32 characters", tok, c)
+			}
+			if again, ok := canonicalRecoveryCode(c); !ok || again != c {
+				t.Fatalf("canonicalRecoveryCode(%q) = %q, but of that, (%q, %v)", tok, c, again, ok)
+			}
 		}
 	})
 }

@@ -432,17 +432,11 @@ func (s *Service) requireMFA(ctx context.Context, u User, gen int64, upgraded st
 func (s *Service) newMFAToken(ctx context.Context, u User, gen int64) (*MFARequiredError, error) {
 	now := s.now()
 	exp := now.Add(mfaTokenTTL).Truncate(time.Microsecond)
-	raw := make([]byte, mfaTokenHead, mfaTokenHead+len(u.ID)+sha256.Size)
-	raw[0] = 1
-	binary.BigEndian.PutUint64(raw[1:], uint64(exp.UnixMicro()))
-	binary.BigEndian.PutUint64(raw[9:], uint64(gen))
-	if err := s.random(raw[17:mfaTokenHead]); err != nil {
+	tok, err := s.encodeMFAToken(mfaLogin{userID: u.ID, gen: gen, expires: exp})
+	if err != nil {
 		return nil, err
 	}
-	raw = append(raw, u.ID...)
-	raw = append(raw, s.mfaTokenMAC(raw)...)
-	tok := mfaTokenEncoding.EncodeToString(raw)
-	err := s.accounts.CreateOneTimeToken(ctx, OneTimeToken{
+	err = s.accounts.CreateOneTimeToken(ctx, OneTimeToken{
 		Hash:      refreshHash(tok),
 		Purpose:   purposeMFALogin,
 		UserID:    u.ID,
@@ -454,6 +448,21 @@ func (s *Service) newMFAToken(ctx context.Context, u User, gen int64) (*MFARequi
 		return nil, fmt.Errorf("auth: storing mfa token: %w", err)
 	}
 	return &MFARequiredError{MFAToken: tok, ExpiresAt: exp}, nil
+}
+
+// encodeMFAToken returns a new mfaToken, with a nonce of its own, for
+// the login l.
+func (s *Service) encodeMFAToken(l mfaLogin) (string, error) {
+	raw := make([]byte, mfaTokenHead, mfaTokenHead+len(l.userID)+sha256.Size)
+	raw[0] = 1
+	binary.BigEndian.PutUint64(raw[1:], uint64(l.expires.UnixMicro()))
+	binary.BigEndian.PutUint64(raw[9:], uint64(l.gen))
+	if err := s.random(raw[17:mfaTokenHead]); err != nil {
+		return "", err
+	}
+	raw = append(raw, l.userID...)
+	raw = append(raw, s.mfaTokenMAC(raw)...)
+	return mfaTokenEncoding.EncodeToString(raw), nil
 }
 
 func (s *Service) mfaTokenMAC(b []byte) []byte {

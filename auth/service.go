@@ -526,7 +526,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 	if err := checkPassword(password, "password"); err != nil {
 		return nil, err
 	}
-	succeeded, err := s.countLogin(ctx, email, "")
+	succeeded, passed, err := s.countLoginFactors(ctx, email, "")
 	if err != nil {
 		return nil, err
 	}
@@ -558,10 +558,13 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 		s.record(ctx, ev)
 		return nil, ErrInvalidCredentials
 	}
-	if !u.MFA {
+	if u.MFA {
 		// With a second factor to come, the attempt succeeds only with
-		// it (LoginTOTP): a right password alone does not clear the
-		// count, so that guessing codes with it is throttled.
+		// it (LoginTOTP): a right password is no failure of the account,
+		// but does not clear the client's count, so that guessing codes
+		// with it is throttled.
+		passed()
+	} else {
 		succeeded()
 	}
 	switch {

@@ -58,6 +58,15 @@ func clientAddress(ctx context.Context) string {
 // (which may be empty), and returns a wrapped store error if a counter
 // cannot be read or written.
 func (s *Service) countLogin(ctx context.Context, email, userID string) (succeeded func(), err error) {
+	succeeded, _, err = s.countLoginFactors(ctx, email, userID)
+	return succeeded, err
+}
+
+// countLoginFactors is countLogin for an attempt that may need a second
+// factor: the caller calls passed if its first factor is right and a
+// second is to come (see [throttle.LoginPolicy.Passed]), and succeeded
+// once the second factor is right too.
+func (s *Service) countLoginFactors(ctx context.Context, email, userID string) (succeeded, passed func(), err error) {
 	now := s.now()
 	client, trusted := s.loginClient(ctx, email, now)
 	succeeded, err = s.login.Count(ctx, now, email, client, trusted)
@@ -65,7 +74,8 @@ func (s *Service) countLogin(ctx context.Context, email, userID string) (succeed
 	if errors.As(err, &te) {
 		s.record(ctx, Event{Kind: EventThrottled, UserID: userID, Email: email, Reason: te.Reason})
 	}
-	return succeeded, err
+	passed = func() { s.login.Passed(ctx, now, email) }
+	return succeeded, passed, err
 }
 
 // NewLimiter returns a [throttle.Limiter] for front ends (package

@@ -291,6 +291,22 @@ func (p *LoginPolicy) checkAccount(ctx context.Context, attempts int, okKey stri
 	return waitUntil(end, now, "account limit")
 }
 
+// Passed records that an attempt Count let through at now for account
+// passed its first factor, with a second still to come (package auth: a
+// right password, then a TOTP code): it counts a success in the
+// account's window, as Count's succeeded does, so that the attempt is
+// not taken for a failure of the account, but leaves the client's count
+// as it is, so that the client's further attempts for the account (the
+// codes, each counted by Count) stay throttled until one succeeds and
+// clears it. A Store failure is ignored, as for succeeded.
+func (p *LoginPolicy) Passed(ctx context.Context, now time.Time, account string) {
+	if p.rules.accountMax <= 0 {
+		return
+	}
+	w := account + "\x00" + strconv.FormatInt(now.Truncate(p.rules.window).UnixNano(), 10)
+	_, _ = p.store.AddAttempt(ctx, p.keys.key(accountOKKind, w), now, p.rules.window)
+}
+
 // Reset forgets the counters of account (an account key) that it can
 // name: those of each of clients, and the account-wide counters of the
 // window that holds now (package auth calls it when an account is

@@ -269,3 +269,40 @@ func TestLoginReset(t *testing.T) {
 		t.Errorf("Reset with the store down = %v; want its error, wrapped", err)
 	}
 }
+
+// TestLoginPassed checks that an attempt that passed its first factor is
+// no failure of the account, but leaves the client's count: its
+// client's next failures are judged by a count that includes it.
+func TestLoginPassed(t *testing.T) {
+	ctx := context.Background()
+	const account = "ada@example.com"
+	p := newPolicy(t, NewMemoryStore(0), LoginConfig{BackoffAfter: 3, MaxClientFailures: 4, MaxAccountFailures: 5})
+	now := t0
+	// Four clients each pass a first factor and fail a second once: the
+	// account has four failures, not eight.
+	for i := range 4 {
+		client := fmt.Sprintf("client %d", i)
+		if _, err := p.Count(ctx, now, account, client, false); err != nil {
+			t.Fatalf("first factor of %s: %v", client, err)
+		}
+		p.Passed(ctx, now, account)
+		if _, err := p.Count(ctx, now, account, client, false); err != nil {
+			t.Fatalf("second factor of %s: %v", client, err)
+		}
+	}
+	if _, err := p.Count(ctx, now, account, "client 9", false); err != nil {
+		t.Errorf("an attempt after four failures of the account (limit 5): %v", err)
+	}
+	// The client's count kept the passed attempt: after a pass and a
+	// failure, the client's third attempt must wait.
+	p = newPolicy(t, NewMemoryStore(0), LoginConfig{BackoffAfter: 2})
+	if _, err := p.Count(ctx, now, account, "client", false); err != nil {
+		t.Fatal(err)
+	}
+	p.Passed(ctx, now, account)
+	if _, err := p.Count(ctx, now, account, "client", false); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Count(ctx, now, account, "client", false)
+	wantThrottled(t, err, time.Second, "account backoff", "a client after a pass and a failure")
+}
