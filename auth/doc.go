@@ -82,9 +82,9 @@
 //     their sessions and links, and the throttling state it can name.
 //   - Operators: [Service.DisableUser] (Login and Refresh refuse the
 //     account with [ErrAccountDisabled]; its sessions end),
-//     [Service.EnableUser], [Service.DeleteUser], [Service.SetPassword] and
-//     [Service.ListUsers]. They check no password: they are for
-//     administrators' tools.
+//     [Service.EnableUser], [Service.DeleteUser], [Service.SetPassword],
+//     [Service.ResetTOTP] and [Service.ListUsers]. They check no
+//     password: they are for administrators' tools.
 //
 // The password checks of RequestEmailChange and DeleteAccount are counted
 // and throttled as logins of the account ([ErrInvalidCredentials] for a
@@ -106,6 +106,42 @@
 // Mail never changes an answer: messages go through a bounded queue,
 // drained off the request path, and a failure is audited
 // ([EventMailFailed]).
+//
+// # Two-factor authentication
+//
+// With a store that implements [MFAStore] and [AccountStore] (every store
+// of this module does), each user may turn on TOTP (RFC 6238: SHA1, 6
+// digits, 30-second steps, the codes of github.com/pquerna/otp).
+// [Service.SetupTOTP], given the password, returns a new 160-bit secret
+// as base32, an otpauth URI (labelled with Config.TOTPIssuer) and a QR
+// code; [Service.ConfirmTOTP], given a first code, turns it on
+// ([User.MFA]) and returns ten recovery codes, shown once.
+//
+// Login of such a user returns, after a correct password, no Grant but
+// an [*MFARequiredError] (wrapping [ErrMFARequired]) with an mfaToken;
+// [Service.LoginTOTP] or [Service.LoginRecoveryCode] exchanges it with a
+// code for the Grant Login would have returned, and hashes no password.
+// The mfaToken lives 5 minutes and is bound to that login: it carries,
+// under a MAC keyed by a key derived from Config.Secret, the user and
+// the session generation the login read, so a revocation in between
+// ends the login (see [SessionStore]); the store keeps its SHA-256 as a
+// one-time token that only a successful exchange spends. A wrong code is
+// [ErrInvalidCode] and leaves it usable. Users without MFA see no change.
+//
+// A code is accepted one step either side of the Service's clock, and
+// once: the matching step is recorded with the store's compare-and-set
+// [MFAStore.UseTOTPStep], so a code, or one of an earlier step, is
+// refused on every replica once used. Recovery codes have 120 bits each,
+// are kept as HMACs under a key derived from Config.Secret, and are
+// spent by their use. Codes at login, confirmation and
+// [Service.DisableTOTP] count against the login throttle of the account,
+// per client and per account, as passwords do; a right password of a
+// login with MFA does not clear the client's count, the completed login
+// does. TOTP secrets are sealed with AES-256-GCM under a key derived
+// from Config.Secret, with the user ID as additional data: the store
+// holds no secret in the clear, and changing Config.Secret disables
+// every authenticator and recovery code ([Service.ResetTOTP] turns a
+// user's off). A password reset leaves MFA on.
 //
 // # Passwords
 //
@@ -200,7 +236,8 @@
 //
 // Failures are reported with the sentinels of this package (ErrNotFound,
 // ErrDuplicateEmail, ErrInvalidCredentials, ErrInvalidToken,
-// ErrTokenExpired, ErrBusy, ErrThrottled, ...), wrapped; test them with
+// ErrTokenExpired, ErrBusy, ErrThrottled, ErrMFARequired,
+// ErrInvalidCode, ...), wrapped; test them with
 // [errors.Is].
 // Invalid input is a [*FieldError] naming the field; it wraps
 // [ErrInvalidField].

@@ -49,7 +49,10 @@
 // account slows only itself; it takes at least five clients together
 // (100 / 20) to slow the account for others. [LoginPolicy.Count] counts
 // every attempt before its password is checked, so that concurrent
-// attempts cannot together get more checked than the policy allows.
+// attempts cannot together get more checked than the policy allows;
+// [LoginPolicy.Passed] records an attempt whose first factor was right,
+// with a second to come, as no failure of the account while its client's
+// count stands until the second succeeds.
 //
 // # Errors
 //
