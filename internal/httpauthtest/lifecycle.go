@@ -545,7 +545,7 @@ func testForgotUnknown(t *testing.T, s *lifecycleServer) {
 	if bk, bu := checkAccepted(t, "forgot, known", rk), checkAccepted(t, "forgot, unknown", ru); bk != bu {
 		t.Errorf("forgot: body %s for a known address, %s for an unknown one", bk, bu)
 	}
-	if !equalHeaders(rk.Header, ru.Header, "Date") {
+	if !EqualHeaders(rk.Header, ru.Header, "Date") {
 		t.Errorf("forgot: headers %v for a known address, %v for an unknown one", rk.Header, ru.Header)
 	}
 	checkProblemField(t, "forgot with an invalid address", s.Post(t, ForgotPasswordPath, jsonBody("email", "not an address")), http.StatusBadRequest, "email")
@@ -565,9 +565,9 @@ func testForgotUnknown(t *testing.T, s *lifecycleServer) {
 	}
 }
 
-// equalHeaders reports whether a and b have the same fields, but for
+// EqualHeaders reports whether a and b have the same fields, but for
 // those named in except.
-func equalHeaders(a, b http.Header, except ...string) bool {
+func EqualHeaders(a, b http.Header, except ...string) bool {
 	a, b = a.Clone(), b.Clone()
 	for _, k := range except {
 		a.Del(k)

@@ -421,3 +421,15 @@ func MFAReplicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 	}
 	checkInvalidCode(t, "the recovery code on A", a.LoginMFA(t, onA, "recoveryCode", recovery[0]), "recoveryCode")
 }
+
+// EnrollTOTP signs up email with pw on s, whose Service has refresh
+// tokens off and whose clock stands at now, and turns TOTP on for it
+// with a code of that time; it returns the sign-up's access token, the
+// setup and the recovery codes.
+func (s *App) EnrollTOTP(t *testing.T, email, pw string, now time.Time) (token string, setup MFASetup, recovery []string) {
+	t.Helper()
+	token = s.Signup(t, "Ada", email, pw)["token"]
+	setup = s.SetupTOTP(t, token, pw, email)
+	recovery = s.ConfirmTOTP(t, token, TOTPCode(t, setup.Secret, now))
+	return token, setup, recovery
+}
