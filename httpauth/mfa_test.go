@@ -132,7 +132,9 @@ func TestMFAThrottle(t *testing.T) {
 		off := throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}
 		s := httpauthtest.NewThrottleApp(t, memstore.New(), clk, auth.Config{LoginThrottle: off}, httpauth.Config{MaxLoginFailuresPerIP: 3, TrustedProxies: httpauthtest.Loopback})
 		const attacker, owner = "198.51.100.7", "192.0.2.1"
-		from := func(client string, header ...string) []string { return append([]string{"X-Forwarded-For", client}, header...) }
+		from := func(client string, header ...string) []string {
+			return append([]string{"X-Forwarded-For", client}, header...)
+		}
 
 		// The owner signs up (setting the device cookie) and enrols.
 		r := s.Do(t, "POST", httpauthtest.SignupPath, "application/json", httpauthtest.SignupBody("Ada", "ada@example.com", httpauthtest.Password), from(owner)...)
