@@ -188,20 +188,28 @@ func bearerTranscript(t *testing.T, cfg httpauth.Config) string {
 // recorded from the package as it was before browser features existed
 // (go test -run TestBearerTranscript -update rewrites it).
 func TestBearerTranscript(t *testing.T) {
-	const golden = "testdata/bearer-session.golden"
 	got := bearerTranscript(t, httpauth.Config{})
 	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(bearerGolden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := readGolden()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != string(want) {
-		t.Errorf("a bearer client's session differs from %s:\n%s", golden, lineDiff(string(want), got))
+	if got != want {
+		t.Errorf("a bearer client's session differs from %s:\n%s", bearerGolden, lineDiff(want, got))
 	}
+}
+
+// bearerGolden holds the transcript of bearerSession (see
+// TestBearerTranscript).
+const bearerGolden = "testdata/bearer-session.golden"
+
+func readGolden() (string, error) {
+	b, err := os.ReadFile(bearerGolden)
+	return string(b), err
 }
 
 // lineDiff lists the lines of want and got that differ, by line number.
