@@ -98,6 +98,48 @@ type Config struct {
 	// over TLS to this server: set it when TLS ends at a proxy in front.
 	// Default: false.
 	DeviceCookieSecure bool
+
+	// Cookies turns on cookie mode, for pages in a browser: the routes
+	// that answer the login body (sign-up, login, refresh, password
+	// change) also set the access token in the cookie [AccessCookie]
+	// and, with refresh tokens on, the refresh token in [RefreshCookie];
+	// /refresh and /logout read the refresh token from its cookie when
+	// the body has none; /logout, /logout-all and /delete clear the
+	// cookies; [Handler.Middleware] and [Handler.OptionalMiddleware]
+	// read the access token from its cookie when a request has no
+	// Authorization header; and state-changing requests from other
+	// origins than the server's own and TrustedOrigins are refused, to
+	// the Handler's routes and to every route where the cookie
+	// authenticates (403, [ProblemCrossOrigin]). The bodies do not
+	// change: they still carry the tokens, so that one server serves
+	// browsers and bearer clients alike, and a client sending
+	// "Authorization: Bearer" is answered as without cookie mode, with
+	// Set-Cookie headers it may ignore. See the package documentation,
+	// Cookie mode. Default: false: tokens travel in bodies and the
+	// Authorization header only, no cookie is read but [DeviceCookie],
+	// and no request is refused for its origin.
+	Cookies bool
+
+	// TrustedOrigins are the origins, besides the server's own, whose
+	// pages may send state-changing requests in cookie mode, each as
+	// browsers write the Origin header: "https://app.example.com" or
+	// "http://localhost:5173" (a scheme, a lower-case host, a port
+	// unless it is the scheme's default, no path). New fails for any
+	// other value. Such a page reaches the routes only through CORS,
+	// which the application sets up (see the README, Browser apps).
+	// Default: none. Without Cookies they are checked and unused.
+	TrustedOrigins []string
+
+	// AlwaysSecureCookies makes cookie mode's cookies Secure and
+	// prefixed ([AccessCookie], [RefreshCookie]) on every request.
+	// Without it they are so on every request but those of local
+	// development: plain HTTP (no TLS reaching this server) to a
+	// loopback Host (localhost, *.localhost, 127.0.0.0/8, [::1]) with no
+	// Origin header or one of an http loopback origin, where browsers
+	// other than Chrome and Firefox would drop a Secure cookie. Set it
+	// when a proxy on the same machine ends TLS and forwards requests
+	// with a loopback Host. Default: false.
+	AlwaysSecureCookies bool
 }
 
 // DeviceCookie is the name of the cookie in which the sign-up and login
@@ -131,6 +173,7 @@ type Handler struct {
 	log          *slog.Logger
 	trusted      []netip.Prefix
 	secure       bool              // Config.DeviceCookieSecure
+	cookies      *cookieMode       // nil: cookie mode off
 	loginIP      *throttle.Limiter // nil: no limit
 	codeIP       *throttle.Limiter // wrong second-factor codes; nil: no limit
 	signupIP     *throttle.Limiter // nil: no limit
@@ -138,7 +181,8 @@ type Handler struct {
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
-// MaxBodyBytes, per-IP limits or TrustedProxies are not acceptable.
+// MaxBodyBytes, per-IP limits, TrustedProxies or TrustedOrigins are not
+// acceptable.
 //
 // The per-IP counters live in svc's attempt store (auth.Config.Attempts,
 // a [throttle.Store]), so replicas on one database share them, under the
@@ -168,7 +212,12 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted, secure: cfg.DeviceCookieSecure}
+	cookies, err := newCookieMode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted,
+		secure: cfg.DeviceCookieSecure, cookies: cookies}
 	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
@@ -252,7 +301,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // sign-up that creates an account or finds the email taken counts
 // towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "name", "email", "password")
 		if !ok {
 			return
@@ -264,7 +313,7 @@ func (h *Handler) Signup() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // Login returns the handler of POST {prefix}/login, for routers other than
@@ -282,7 +331,7 @@ func (h *Handler) Signup() http.Handler {
 // device ([auth.WithDeviceToken]); any other login's failures count
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) Login() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email", "password")
 		if !ok {
 			return
@@ -298,7 +347,7 @@ func (h *Handler) Login() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // setDeviceCookie sets the DeviceCookie of s, if s is a session with a
@@ -325,15 +374,15 @@ func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *aut
 // An unknown, spent, expired or revoked refresh token gets 401, one body
 // for all; with refresh tokens off, 404.
 func (h *Handler) Refresh() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		s, err := h.svc.Refresh(ctx, f[0])
+		s, err := h.svc.Refresh(ctx, h.refreshToken(r, f[0]))
 		h.respond(w, r, s, err)
-	})
+	}))
 }
 
 // Logout returns the handler of POST {prefix}/logout. It reads
@@ -342,14 +391,21 @@ func (h *Handler) Refresh() http.Handler {
 // 404 with refresh tokens off. The session's access tokens stay valid
 // until they expire unless the middleware checks revocations.
 func (h *Handler) Logout() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.Logout(ctx, f[0]))
-	})
+		err := h.svc.Logout(ctx, h.refreshToken(r, f[0]))
+		if h.cookies != nil {
+			h.cookies.clear(w, r)
+			if errors.Is(err, errors.ErrUnsupported) {
+				err = nil // no sessions: clearing the cookies is the whole logout
+			}
+		}
+		h.respondEmpty(w, r, err)
+	}))
 }
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
@@ -357,14 +413,18 @@ func (h *Handler) Logout() http.Handler {
 // session of its user ([auth.Service.RevokeSessions]): 204. Any body is
 // ignored. 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.RevokeSessions(ctx, c.UserID))
-	}))
+		err := h.svc.RevokeSessions(ctx, c.UserID)
+		if err == nil {
+			h.clearCookies(w, r)
+		}
+		h.respondEmpty(w, r, err)
+	})))
 }
 
 // ChangePassword returns the handler of POST {prefix}/password, which
@@ -376,7 +436,7 @@ func (h *Handler) LogoutAll() http.Handler {
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
 func (h *Handler) ChangePassword() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "currentPassword", "newPassword")
 		if !ok {
 			return
@@ -388,7 +448,7 @@ func (h *Handler) ChangePassword() http.Handler {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				return s, wrongPassword(err, "currentPassword")
 			})
-	}))
+	})))
 }
 
 // errWrongPassword is the auth.ErrInvalidCredentials of an authenticated
@@ -486,10 +546,7 @@ type sessionResponse struct {
 
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant, err error) {
 	if err == nil {
-		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
-			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
-			RefreshToken: s.RefreshToken,
-		})
+		h.writeGrant(w, r, s)
 		return
 	}
 	var fe *auth.FieldError

@@ -49,7 +49,7 @@ var errInvalidMFAToken = errors.New("httpauth: invalid mfa token")
 // two-factor authentication on already, 409; a store without
 // [auth.MFAStore], 404.
 func (h *Handler) SetupTOTP() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password")
 		if !ok {
 			return
@@ -71,7 +71,7 @@ func (h *Handler) SetupTOTP() http.Handler {
 				QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(setup.QRCode),
 			})
 		}
-	}))
+	})))
 }
 
 // ConfirmTOTP returns the handler of POST {prefix}/mfa/totp/confirm,
@@ -90,7 +90,7 @@ func (h *Handler) SetupTOTP() http.Handler {
 // (Config.MaxLoginFailuresPerIP); no setup to confirm, 400 of type
 // [ProblemMFANotEnabled]; two-factor authentication on already, 409.
 func (h *Handler) ConfirmTOTP() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "code")
 		if !ok {
 			return
@@ -108,7 +108,7 @@ func (h *Handler) ConfirmTOTP() http.Handler {
 		default:
 			writeJSON(w, http.StatusOK, "application/json", recoveryCodesResponse{RecoveryCodes: codes})
 		}
-	}))
+	})))
 }
 
 // LoginMFA returns the handler of POST {prefix}/login/mfa, the second
@@ -131,7 +131,7 @@ func (h *Handler) ConfirmTOTP() http.Handler {
 // again. A body with both code and recoveryCode gets 400; a disabled
 // account, the 403 of [ProblemAccountDisabled].
 func (h *Handler) LoginMFA() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "mfaToken", "code", "recoveryCode")
 		if !ok {
 			return
@@ -163,7 +163,7 @@ func (h *Handler) LoginMFA() http.Handler {
 			h.setDeviceCookie(w, r, g)
 			return g, err
 		})
-	})
+	}))
 }
 
 // DisableTOTP returns the handler of POST {prefix}/mfa/disable, which
@@ -178,7 +178,7 @@ func (h *Handler) LoginMFA() http.Handler {
 // without two-factor authentication on gets 400 of type
 // [ProblemMFANotEnabled].
 func (h *Handler) DisableTOTP() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password", "code")
 		if !ok {
 			return
@@ -192,7 +192,7 @@ func (h *Handler) DisableTOTP() http.Handler {
 		if !userGone(w, err) {
 			h.respondEmpty(w, r, err)
 		}
-	}))
+	})))
 }
 
 // invalidCode reports whether err counts towards the per-IP limit of

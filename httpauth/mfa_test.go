@@ -3,6 +3,7 @@ package httpauth_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,69 @@ func TestMFAThrottle(t *testing.T) {
 		r = s2.Do(t, "POST", httpauthtest.TOTPSetupPath, "application/json", body("password", httpauthtest.Password), httpauthtest.Bearer(tok)...)
 		httpauthtest.Want429(t, r, "900", "setup after two wrong passwords")
 	})
+}
+
+// TestCookieMFA follows a browser through a login with two-factor
+// authentication in cookie mode, on https and in local development: the
+// first step sets no cookie, the second sets the access and refresh
+// cookies as /login does, and a cross-origin second step is refused.
+func TestCookieMFA(t *testing.T) {
+	for _, tls := range []bool{true, false} {
+		t.Run(map[bool]string{true: "https", false: "loopback HTTP"}[tls], func(t *testing.T) {
+			clk := httpauthtest.NewTestClock()
+			acfg := sessions
+			acfg.Now = clk.Now
+			a := newCookieApp(t, tls, httpauth.Config{Cookies: true}, acfg)
+			access, refresh := "gatehouse_access", "gatehouse_refresh"
+			if tls {
+				access, refresh = httpauth.AccessCookie, httpauth.RefreshCookie
+			}
+
+			// Enrolment, authenticated by the sign-up's cookie.
+			b := a.browser(t)
+			a.send(t, b, "POST", httpauthtest.SignupPath, httpauthtest.SignupBody("Ada", "ada@example.com", httpauthtest.Password))
+			r := a.send(t, b, "POST", httpauthtest.TOTPSetupPath, body("password", httpauthtest.Password))
+			if r.status != 200 {
+				t.Fatalf("setup with the cookie: %d %s", r.status, r.body)
+			}
+			secret := r.json(t)["secret"].(string)
+			if r := a.send(t, b, "POST", httpauthtest.TOTPConfirmPath, body("code", httpauthtest.TOTPCode(t, secret, clk.Now()))); r.status != 200 {
+				t.Fatalf("confirm with the cookie: %d %s", r.status, r.body)
+			}
+			clk.Add(30 * time.Second)
+
+			// Another browser logs in: no cookie after the password, the
+			// session's cookies after the code.
+			b2 := a.browser(t)
+			first := a.send(t, b2, "POST", httpauthtest.LoginPath, httpauthtest.LoginBody("ada@example.com", httpauthtest.Password))
+			mfaToken, _ := first.json(t)["mfaToken"].(string)
+			if first.status != 200 || mfaToken == "" || len(first.setCookies()) != 0 {
+				t.Fatalf("first step: %d %q %s", first.status, first.setCookies(), first.body)
+			}
+			if r := a.send(t, b2, "GET", "/api/user/me", ""); r.status != 401 {
+				t.Errorf("GET /me between the steps: %d %s, want 401", r.status, r.body)
+			}
+			loginMFA := body("mfaToken", mfaToken, "code", httpauthtest.TOTPCode(t, secret, clk.Now()))
+			cross := a.send(t, b2, "POST", httpauthtest.LoginMFAPath, loginMFA, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+			if cross.status != 403 || cross.json(t)["type"] != httpauth.ProblemCrossOrigin {
+				t.Errorf("cross-origin second step: %d %s, want 403 %s", cross.status, cross.body, httpauth.ProblemCrossOrigin)
+			}
+			second := a.send(t, b2, "POST", httpauthtest.LoginMFAPath, loginMFA)
+			if second.status != 200 {
+				t.Fatalf("second step: %d %s", second.status, second.body)
+			}
+			if names := a.jarNames(b2, "/api/user/me"); !slices.Contains(names, access) {
+				t.Errorf("after the second step the jar holds %q for /me, want %s", names, access)
+			}
+			if names := a.jarNames(b2, "/api/user/refresh"); !slices.Contains(names, refresh) {
+				t.Errorf("after the second step the jar holds %q for /refresh, want %s", names, refresh)
+			}
+			if names := a.jarNames(b2, httpauthtest.LoginPath); !slices.Contains(names, httpauth.DeviceCookie) {
+				t.Errorf("after the second step the jar holds %q for /login, want the device cookie", names)
+			}
+			if me := a.send(t, b2, "GET", "/api/user/me", ""); me.status != 200 || me.json(t)["mfa"] != true {
+				t.Errorf("GET /me with the second step's cookie: %d %s", me.status, me.body)
+			}
+		})
+	}
 }

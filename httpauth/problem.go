@@ -40,6 +40,13 @@ const (
 	// /mfa/totp/confirm with no setup awaiting confirmation, and to
 	// /mfa/disable of an account whose two-factor authentication is off.
 	ProblemMFANotEnabled = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemMFANotEnabled"
+
+	// ProblemCrossOrigin is the type of the 403 answer, in cookie mode
+	// (Config.Cookies), to a state-changing request that a browser sent
+	// from a page of another origin than the server's own and
+	// Config.TrustedOrigins: to a route of the Handler, or to a route
+	// where the access-token cookie authenticates the request.
+	ProblemCrossOrigin = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemCrossOrigin"
 )
 
 // problem is an RFC 9457 problem details object. Field is an extension
