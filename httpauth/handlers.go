@@ -143,10 +143,10 @@ type Config struct {
 }
 
 // DeviceCookie is the name of the cookie in which the sign-up and login
-// endpoints keep the device token of the account
+// endpoints (/login/mfa among them) keep the device token of the account
 // ([auth.Grant.DeviceToken]): HttpOnly, SameSite=Strict, Secure when
 // the request came over TLS or Config.DeviceCookieSecure is set, with
-// Path {prefix}/login, so that only the login endpoint sees it, and a
+// Path {prefix}/login, so that only the login endpoints see it, and a
 // Max-Age of [auth.DeviceTokenLifetime]. A login that presents one valid
 // for the email it names is throttled as that device alone: neither the
 // account-wide limit of the Service nor Config.MaxLoginFailuresPerIP
