@@ -159,8 +159,7 @@
 // Problems have the type about:blank, but for those that a client may
 // want to tell apart from others of their status: [ProblemInvalidLink],
 // [ProblemEmailNotVerified], [ProblemAccountDisabled],
-// [ProblemInvalidCode], [ProblemMFANotEnabled] and, in cookie mode,
-// [ProblemCrossOrigin]. Responses never
+// [ProblemInvalidCode] and [ProblemMFANotEnabled]. Responses never
 // contain driver text, stack traces or secrets. Every response carries
 // Cache-Control: no-store and X-Content-Type-Options: nosniff.
 //
