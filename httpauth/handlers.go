@@ -167,6 +167,8 @@ type Handler struct {
 	// handler Mount registers for each.
 	paths        []string
 	pathHandlers map[string]http.Handler
+	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
+	openAPIETag  string
 	svc          *auth.Service
 	prefix       string
 	maxBody      int64
@@ -232,6 +234,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	}
 	h.table = h.routeTable()
 	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
 	return h, nil

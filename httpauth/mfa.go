@@ -219,13 +219,13 @@ func loginAnswer(mfa bool, session *schema) answer {
 // schema of the login body, busy the answer of exhausted hashing
 // capacity.
 func (h *Handler) mfaRoutes(on bool, session *schema, busy answer) []route {
-	password := str(0, maxPasswordBytes, "The current password.")
-	code := str(0, 0, "A current code of the authenticator app: 6 digits (spaces are ignored).")
+	password := str(1, maxPasswordBytes, "The current password.")
+	code := str(1, 0, "A current code of the authenticator app: 6 digits (spaces are ignored).")
 	invalidCode := "a wrong, used or expired code (type " + ProblemInvalidCode + ", field code)"
 	throttled := func(what string) answer {
 		return answer{status: http.StatusTooManyRequests, about: "too many " + what, problems: []string{blank}, headers: []string{"Retry-After"}}
 	}
-	recovery := str(0, 0, "One of the account's recovery codes; case, spaces and hyphens do not matter. It is spent.")
+	recovery := str(1, 0, "One of the account's recovery codes; case, spaces and hyphens do not matter. It is spent.")
 	return []route{
 		{
 			method: http.MethodPost, path: "/mfa/totp/setup", on: on, handler: h.SetupTOTP(),
@@ -261,8 +261,8 @@ func (h *Handler) mfaRoutes(on bool, session *schema, busy answer) []route {
 			method: http.MethodPost, path: "/login/mfa", on: on, handler: h.LoginMFA(),
 			summary: "Complete a login with a second factor",
 			request: &schema{OneOf: []*schema{
-				object(prop("mfaToken", str(0, 0, "The mfaToken that /login answered.")), prop("code", code)),
-				object(prop("mfaToken", str(0, 0, "The mfaToken that /login answered.")), prop("recoveryCode", recovery)),
+				object(prop("mfaToken", str(1, 0, "The mfaToken that /login answered.")), prop("code", code)),
+				object(prop("mfaToken", str(1, 0, "The mfaToken that /login answered.")), prop("recoveryCode", recovery)),
 			}},
 			answers: []answer{
 				{status: http.StatusOK, about: "the account and its tokens, as /login answers them; the device cookie is renewed", body: session, headers: []string{"Set-Cookie"}},
@@ -275,7 +275,7 @@ func (h *Handler) mfaRoutes(on bool, session *schema, busy answer) []route {
 		{
 			method: http.MethodPost, path: "/mfa/disable", on: on, handler: h.DisableTOTP(),
 			auth: authBearer, summary: "Turn two-factor authentication off",
-			request: object(prop("password", password), prop("code", str(0, 0, "A current code of the authenticator app, or one of the recovery codes (which is spent)."))),
+			request: object(prop("password", password), prop("code", str(1, 0, "A current code of the authenticator app, or one of the recovery codes (which is spent)."))),
 			answers: []answer{
 				{status: http.StatusNoContent, about: "two-factor authentication is off; the secret and the recovery codes are deleted"},
 				{status: http.StatusBadRequest, about: "an invalid field (field names it); " + invalidCode + "; two-factor authentication is off (type " + ProblemMFANotEnabled + ")", problems: []string{blank, ProblemInvalidCode, ProblemMFANotEnabled}},

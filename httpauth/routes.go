@@ -68,9 +68,7 @@ const blank = "about:blank"
 // features ([auth.Service.Features]).
 func (h *Handler) routeTable() []route {
 	f := h.svc.Features()
-	session := sessionSchema(f.RefreshTokens)
-	me := meSchema()
-	accepted := acceptedSchema()
+	session, me, accepted := ref("Session"), ref("Me"), ref("Accepted")
 	throttledIf := func(on bool, why string) []answer {
 		if !on {
 			return nil
@@ -102,7 +100,7 @@ func (h *Handler) routeTable() []route {
 			summary: "Log in with email and password",
 			request: object(
 				prop("email", email()),
-				prop("password", str(0, maxPasswordBytes, "The password.")),
+				prop("password", str(1, maxPasswordBytes, "The password.")),
 			),
 			answers: []answer{
 				loginAnswer(f.MFA, session),
@@ -115,7 +113,7 @@ func (h *Handler) routeTable() []route {
 		{
 			method: http.MethodPost, path: "/refresh", on: f.RefreshTokens, handler: h.Refresh(),
 			summary: "Trade a refresh token for new tokens",
-			request: object(prop("refreshToken", str(0, 0, "The session's current refresh token; it is spent."))),
+			request: object(prop("refreshToken", str(1, 0, "The session's current refresh token; it is spent."))),
 			answers: []answer{
 				{status: http.StatusOK, about: "new tokens of the same session", body: session},
 				{status: http.StatusUnauthorized, about: "an unknown, spent, expired or revoked refresh token: one body for all", problems: []string{blank}},
@@ -125,7 +123,7 @@ func (h *Handler) routeTable() []route {
 		{
 			method: http.MethodPost, path: "/logout", on: f.RefreshTokens, handler: h.Logout(),
 			summary: "End the session of a refresh token",
-			request: object(prop("refreshToken", str(0, 0, "A refresh token of the session."))),
+			request: object(prop("refreshToken", str(1, 0, "A refresh token of the session."))),
 			answers: []answer{
 				{status: http.StatusNoContent, about: "the session is ended (or was already)"},
 				{status: http.StatusUnauthorized, about: "an unknown refresh token", problems: []string{blank}},
@@ -140,7 +138,7 @@ func (h *Handler) routeTable() []route {
 			method: http.MethodPost, path: "/password", on: f.Passwords, handler: h.ChangePassword(),
 			auth: authBearer, summary: "Change the caller's password; the other sessions end",
 			request: object(
-				prop("currentPassword", str(0, maxPasswordBytes, "The current password.")),
+				prop("currentPassword", str(1, maxPasswordBytes, "The current password.")),
 				prop("newPassword", newPassword()),
 			),
 			answers: []answer{
@@ -203,7 +201,7 @@ func (h *Handler) routeTable() []route {
 			method: http.MethodPost, path: "/email/change", on: f.Accounts && f.Mail, handler: h.RequestEmailChange(),
 			auth: authBearer, summary: "Ask to change the caller's email address",
 			request: object(
-				prop("password", str(0, maxPasswordBytes, "The current password.")),
+				prop("password", str(1, maxPasswordBytes, "The current password.")),
 				prop("newEmail", email()),
 			),
 			answers: []answer{
@@ -228,7 +226,7 @@ func (h *Handler) routeTable() []route {
 		{
 			method: http.MethodPost, path: "/delete", on: f.Accounts, handler: h.DeleteAccount(),
 			auth: authBearer, summary: "Delete the caller's account",
-			request: object(prop("password", str(0, maxPasswordBytes, "The current password."))),
+			request: object(prop("password", str(1, maxPasswordBytes, "The current password."))),
 			answers: []answer{
 				{status: http.StatusNoContent, about: "the account, its sessions and its tokens are gone"},
 				{status: http.StatusForbidden, about: "wrong password: field password", problems: []string{blank}},
@@ -236,8 +234,28 @@ func (h *Handler) routeTable() []route {
 				busy,
 			},
 		},
+		{
+			method: http.MethodGet, path: "/openapi.json", on: true, handler: h.OpenAPI(),
+			summary: "This document: the routes mounted under this configuration",
+			answers: []answer{
+				{status: http.StatusOK, about: "the OpenAPI 3.1 document", body: &schema{Type: "object", Description: "An OpenAPI 3.1 document."}},
+				{status: http.StatusNotModified, about: "the document has the ETag of If-None-Match"},
+			},
+		},
 	}
 	return append(routes, h.mfaRoutes(f.MFA, session, busy)...)
+}
+
+// namedSchemas are the schemas of the document's components, which
+// answers reference by name (ref).
+func (h *Handler) namedSchemas() map[string]*schema {
+	f := h.svc.Features()
+	return map[string]*schema{
+		"Session":  sessionSchema(f.RefreshTokens),
+		"Me":       meSchema(),
+		"Accepted": acceptedSchema(),
+		"Problem":  problemSchema(),
+	}
 }
 
 // Limits of the request fields that the Service enforces.
@@ -366,6 +384,21 @@ func meSchema() *schema {
 	)
 }
 
+// problemSchema is the body of every error (problem): RFC 9457 problem
+// details with the extension member field.
+func problemSchema() *schema {
+	s := object(
+		prop("type", &schema{Type: "string", Format: "uri-reference", Description: "about:blank, or the URI of a problem type that a client may want to tell apart from others of its status."}),
+		prop("title", str(0, 0, "The status text.")),
+		prop("status", &schema{Type: "integer", Description: "The HTTP status."}),
+		prop("detail", str(0, 0, "What went wrong, for people.")),
+		prop("field", str(0, 0, "The request member at fault, if any.")),
+	)
+	s.Required = []string{"type", "title", "status"}
+	s.Description = "RFC 9457 problem details."
+	return s
+}
+
 // acceptedSchema is the body of the 202 answers (acceptedResponse).
 func acceptedSchema() *schema {
 	return object(prop("message", str(0, 0, "What happens next, for people.")))
@@ -382,7 +415,7 @@ func newPassword() *schema {
 }
 
 func linkToken() *schema {
-	return str(0, 0, "The token of the link, as its query parameter token carries it.")
+	return str(1, 0, "The token of the link, as its query parameter token carries it.")
 }
 
 // str is a string schema with the given bounds (0: none).
