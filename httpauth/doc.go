@@ -83,6 +83,39 @@
 // without the account abilities ([auth.AccountStore]; every store of
 // this module has them) gets 404 on every account endpoint but GET /me.
 //
+// # Two-factor authentication
+//
+// Each user may turn on TOTP (RFC 6238: SHA1, 6 digits, 30 seconds, the
+// codes of every authenticator app). [Handler.Mount] serves its routes
+// when the Service's store has the ability ([auth.MFAStore]; every store
+// of this module has it), and 404 otherwise:
+//
+//	POST {prefix}/mfa/totp/setup    (Bearer) {"password"}          200 {"secret", "uri", "qrCode"}
+//	POST {prefix}/mfa/totp/confirm  (Bearer) {"code"}              200 {"recoveryCodes": [10 strings]}
+//	POST {prefix}/login             {"email", "password"}          200 {"mfaRequired": true, "mfaToken"}, for an account with TOTP on
+//	POST {prefix}/login/mfa         {"mfaToken", "code"}           200, the login body
+//	POST {prefix}/login/mfa         {"mfaToken", "recoveryCode"}   200, the login body
+//	POST {prefix}/mfa/disable       (Bearer) {"password", "code"}  204
+//
+// Setup answers the new secret in base32, its otpauth:// URI and a QR
+// code of the URI as a PNG data: URL (data:image/png;base64,...) for an
+// <img>; TOTP is on once /mfa/totp/confirm gets a first code, which
+// answers the ten recovery codes, shown this once. From then on the
+// right password at /login answers {"mfaRequired": true, "mfaToken"},
+// with no token and no cookie, and /login/mfa exchanges the mfaToken
+// and a current code, or a recovery code, for the login body (with
+// "refreshToken" when refresh tokens are on) and the device cookie, as
+// /login answers an account without TOTP, whose answers do not change.
+// The mfaToken lives 5 minutes and is spent by the successful exchange;
+// a wrong code leaves it usable ([ProblemInvalidCode]); an expired,
+// spent or malformed one gets 401 with field mfaToken, and the client
+// logs in again. A code is accepted one step either side of the
+// server's clock, and once: the last step used is kept in the store, so
+// a replayed code is refused on every replica; a recovery code works
+// once. /mfa/disable takes a code or a recovery code. GET /me reports
+// "mfa": true while TOTP is on. See [auth.Service.SetupTOTP] and the
+// methods after it.
+//
 // # Errors
 //
 // Errors are RFC 9457 problem details (application/problem+json) with
@@ -94,12 +127,19 @@
 //	     refuses (field password, or newPassword for /password); a
 //	     one-time token that is malformed, unknown, spent, expired or no
 //	     longer for the account's address: one body for all, of type
-//	     [ProblemInvalidLink], field token
+//	     [ProblemInvalidLink], field token; a code of two-factor
+//	     authentication that is wrong, used or out of time, or a
+//	     recovery code that is wrong or spent ([ProblemInvalidCode], field
+//	     code or recoveryCode); /mfa/totp/confirm with no setup, or
+//	     /mfa/disable with TOTP off ([ProblemMFANotEnabled])
 //	401  wrong password or unknown email: one body for both; an unknown,
-//	     spent, expired or revoked refresh token; for the Bearer routes,
-//	     the middleware's answer (see Middleware)
+//	     spent, expired or revoked refresh token; an mfaToken that is
+//	     malformed, expired or spent, or of a login a revocation ended:
+//	     one body for all, field mfaToken; for the Bearer routes, the
+//	     middleware's answer (see Middleware)
 //	403  wrong current password: field currentPassword (/password) or
-//	     password (/email/change, /delete); a login, after the right
+//	     password (/email/change, /delete, /mfa/totp/setup,
+//	     /mfa/disable); a login, after the right
 //	     password, of an account whose email is not verified while
 //	     auth.Config.RequireVerifiedEmail is set ([ProblemEmailNotVerified])
 //	     or that is disabled ([ProblemAccountDisabled])
@@ -107,7 +147,8 @@
 //	405  a method the endpoint does not answer (with Allow: POST, or
 //	     GET, PATCH for /me)
 //	409  email already registered (after normalisation): field email
-//	     (/signup), newEmail (/email/change), none (/email/change/confirm)
+//	     (/signup), newEmail (/email/change), none (/email/change/confirm);
+//	     TOTP on already (/mfa/totp/setup, /mfa/totp/confirm)
 //	413  body over the limit
 //	415  Content-Type not application/json
 //	429  too many attempts (with Retry-After): see Throttling
@@ -115,9 +156,10 @@
 //	500  anything else, e.g. a store failure: a generic body; the error
 //	     itself goes to Config.Logger
 //
-// Problems have the type about:blank, but for the three that a client may
+// Problems have the type about:blank, but for those that a client may
 // want to tell apart from others of their status: [ProblemInvalidLink],
-// [ProblemEmailNotVerified] and [ProblemAccountDisabled]. Responses never
+// [ProblemEmailNotVerified], [ProblemAccountDisabled],
+// [ProblemInvalidCode] and [ProblemMFANotEnabled]. Responses never
 // contain driver text, stack traces or secrets. Every response carries
 // Cache-Control: no-store and X-Content-Type-Options: nosniff.
 //
@@ -140,15 +182,21 @@
 //   - per client, failed logins: Config.MaxLoginFailuresPerIP (default 100
 //     with no pause of Config.LoginFailureWindowPerIP, 15 minutes), which
 //     stops one address from trying a password on many accounts;
+//   - per client, wrong codes of two-factor authentication (at
+//     /login/mfa, /mfa/totp/confirm and /mfa/disable): a limit of the
+//     same size and window, counted apart, so that the failed passwords
+//     of others at the owner's address do not keep her, let through the
+//     first step by her device cookie, from the second;
 //   - per client, sign-ups: Config.MaxSignupsPerIP (default 20 with no
 //     pause of Config.SignupWindowPerIP, an hour);
 //   - per client, refused links: Config.MaxLinkFailuresPerIP (default 100
 //     with no pause of Config.LinkFailureWindowPerIP, 15 minutes), at
 //     /email/verify, /password/reset and /email/change/confirm together.
 //
-// A wrong current password at /password, /email/change and /delete counts
-// as a failed login, per account and client, per account and per client,
-// as above. The Service limits the mail of its own accord (see
+// A wrong current password at /password, /email/change, /delete,
+// /mfa/totp/setup and /mfa/disable counts as a failed login, per account
+// and client, per account and per client, as above; so does a wrong
+// code, per account as a failed login and per client as a wrong code. The Service limits the mail of its own accord (see
 // [auth.Service.ForgotPassword] and [auth.Service.ResendVerification]):
 // reset requests per address, known or not, and per client, and
 // verification mails per user.
@@ -174,7 +222,8 @@
 // ("gatehouse_device") to a new device token of the account
 // ([auth.Grant.DeviceToken]; the response body does not change):
 // HttpOnly, SameSite=Strict, Path {prefix}/login, so that the browser
-// sends it to the login route only, Max-Age 180 days
+// sends it to the login routes only (/login and /login/mfa, which sets
+// it too), Max-Age 180 days
 // ([auth.DeviceTokenLifetime]), and Secure when the request came over TLS
 // or Config.DeviceCookieSecure is set (set it behind a proxy that ends
 // TLS). It logs nobody in and is no bearer of identity: it only tells the

@@ -10,3 +10,8 @@ import (
 // listener (internal/httpauthtest/e2e.go), on the memory store;
 // internal/e2e runs it on SQLite and PostgreSQL.
 func TestEndToEnd(t *testing.T) { httpauthtest.EndToEnd(t, memory) }
+
+// TestMFA runs the two-factor scenario (internal/httpauthtest/mfa.go)
+// over a real listener on the memory store, with codes computed by
+// oathtool; internal/e2e runs it on SQLite and PostgreSQL.
+func TestMFA(t *testing.T) { httpauthtest.MFA(t, memory) }

@@ -46,7 +46,12 @@ type Config struct {
 	// for its email ([DeviceCookie]) is neither refused nor counted. This
 	// is what stops credential stuffing (many accounts, few attempts
 	// each) from one address; the Service throttles each account on its
-	// own (see [auth.Config]). Default: 100. Negative: no limit.
+	// own (see [auth.Config]). Wrong codes of two-factor authentication
+	// (at {prefix}/login/mfa, /mfa/totp/confirm and /mfa/disable) have a
+	// limit of their own, of the same size and window, counted apart: a
+	// client that fails many passwords is not kept from the second step
+	// of a login made with a device cookie. Default: 100. Negative: no
+	// limit (to either).
 	MaxLoginFailuresPerIP int
 
 	// LoginFailureWindowPerIP: see MaxLoginFailuresPerIP.
@@ -93,13 +98,55 @@ type Config struct {
 	// over TLS to this server: set it when TLS ends at a proxy in front.
 	// Default: false.
 	DeviceCookieSecure bool
+
+	// Cookies turns on cookie mode, for pages in a browser: the routes
+	// that answer the login body (sign-up, login, refresh, password
+	// change) also set the access token in the cookie [AccessCookie]
+	// and, with refresh tokens on, the refresh token in [RefreshCookie];
+	// /refresh and /logout read the refresh token from its cookie when
+	// the body has none; /logout, /logout-all and /delete clear the
+	// cookies; [Handler.Middleware] and [Handler.OptionalMiddleware]
+	// read the access token from its cookie when a request has no
+	// Authorization header; and state-changing requests from other
+	// origins than the server's own and TrustedOrigins are refused, to
+	// the Handler's routes and to every route where the cookie
+	// authenticates (403, [ProblemCrossOrigin]). The bodies do not
+	// change: they still carry the tokens, so that one server serves
+	// browsers and bearer clients alike, and a client sending
+	// "Authorization: Bearer" is answered as without cookie mode, with
+	// Set-Cookie headers it may ignore. See the package documentation,
+	// Cookie mode. Default: false: tokens travel in bodies and the
+	// Authorization header only, no cookie is read but [DeviceCookie],
+	// and no request is refused for its origin.
+	Cookies bool
+
+	// TrustedOrigins are the origins, besides the server's own, whose
+	// pages may send state-changing requests in cookie mode, each as
+	// browsers write the Origin header: "https://app.example.com" or
+	// "http://localhost:5173" (a scheme, a lower-case host, a port
+	// unless it is the scheme's default, no path). New fails for any
+	// other value. Such a page reaches the routes only through CORS,
+	// which the application sets up (see the README, Browser apps).
+	// Default: none. Without Cookies they are checked and unused.
+	TrustedOrigins []string
+
+	// AlwaysSecureCookies makes cookie mode's cookies Secure and
+	// prefixed ([AccessCookie], [RefreshCookie]) on every request.
+	// Without it they are so on every request but those of local
+	// development: plain HTTP (no TLS reaching this server) to a
+	// loopback Host (localhost, *.localhost, 127.0.0.0/8, [::1]) with no
+	// Origin header or one of an http loopback origin, where browsers
+	// other than Chrome and Firefox would drop a Secure cookie. Set it
+	// when a proxy on the same machine ends TLS and forwards requests
+	// with a loopback Host. Default: false.
+	AlwaysSecureCookies bool
 }
 
 // DeviceCookie is the name of the cookie in which the sign-up and login
-// endpoints keep the device token of the account
+// endpoints (/login/mfa among them) keep the device token of the account
 // ([auth.Grant.DeviceToken]): HttpOnly, SameSite=Strict, Secure when
 // the request came over TLS or Config.DeviceCookieSecure is set, with
-// Path {prefix}/login, so that only the login endpoint sees it, and a
+// Path {prefix}/login, so that only the login endpoints see it, and a
 // Max-Age of [auth.DeviceTokenLifetime]. A login that presents one valid
 // for the email it names is throttled as that device alone: neither the
 // account-wide limit of the Service nor Config.MaxLoginFailuresPerIP
@@ -114,24 +161,34 @@ const DeviceCookie = "gatehouse_device"
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	routes   *http.ServeMux // the endpoints, as Mount registers them
-	svc      *auth.Service
-	prefix   string
-	maxBody  int64
-	log      *slog.Logger
-	trusted  []netip.Prefix
-	secure   bool              // Config.DeviceCookieSecure
-	loginIP  *throttle.Limiter // nil: no limit
-	signupIP *throttle.Limiter // nil: no limit
-	linkIP   *throttle.Limiter // nil: no limit
+	routes *http.ServeMux // the endpoints, as Mount registers them
+	table  []route        // every route, mounted or not (routes.go)
+	// paths are the paths of table, in its order, and pathHandlers the
+	// handler Mount registers for each.
+	paths        []string
+	pathHandlers map[string]http.Handler
+	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
+	openAPIETag  string
+	svc          *auth.Service
+	prefix       string
+	maxBody      int64
+	log          *slog.Logger
+	trusted      []netip.Prefix
+	secure       bool              // Config.DeviceCookieSecure
+	cookies      *cookieMode       // nil: cookie mode off
+	loginIP      *throttle.Limiter // nil: no limit
+	codeIP       *throttle.Limiter // wrong second-factor codes; nil: no limit
+	signupIP     *throttle.Limiter // nil: no limit
+	linkIP       *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
-// MaxBodyBytes, per-IP limits or TrustedProxies are not acceptable.
+// MaxBodyBytes, per-IP limits, TrustedProxies or TrustedOrigins are not
+// acceptable.
 //
 // The per-IP counters live in svc's attempt store (auth.Config.Attempts,
 // a [throttle.Store]), so replicas on one database share them, under the
-// limiter names "login-ip", "signup-ip" and "link-ip" (see
+// limiter names "login-ip", "code-ip", "signup-ip" and "link-ip" (see
 // [auth.Service.NewLimiter]).
 func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if svc == nil {
@@ -157,8 +214,16 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted, secure: cfg.DeviceCookieSecure}
+	cookies, err := newCookieMode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted,
+		secure: cfg.DeviceCookieSecure, cookies: cookies}
 	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
+		return nil, err
+	}
+	if h.codeIP, err = limiter(svc, "code-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
 	if h.signupIP, err = limiter(svc, "signup-ip", cfg.MaxSignupsPerIP, 20, cfg.SignupWindowPerIP, time.Hour); err != nil {
@@ -167,6 +232,9 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
+	h.table = h.routeTable()
+	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
 	return h, nil
@@ -207,29 +275,26 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // /login, /refresh, /logout, /logout-all and /password, and those of the
 // account (see the package documentation): /me, /email/verify,
 // /email/verify/resend, /password/forgot, /password/reset,
-// /email/change, /email/change/confirm and /delete. /me answers GET and
-// PATCH, the others POST; any other method gets 405 with an Allow header.
-// /refresh and /logout answer 404 unless the Service has refresh tokens
-// on (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
-// (RefreshTokens or CheckRevocation); the routes that send mail, unless
-// it has a Mailer (auth.Config.Mailer). Like every [http.ServeMux]
-// registration, Mount panics if mux already has a conflicting pattern,
-// such as a GET {prefix}/me of the application's own.
+// /email/change, /email/change/confirm and /delete, and those of
+// two-factor authentication: /login/mfa, /mfa/totp/setup,
+// /mfa/totp/confirm and /mfa/disable. /me answers GET and PATCH, the
+// others POST; any other method gets 405 with an Allow header.
+// A route is on or off by the Service's features
+// ([auth.Service.Features]): /refresh and /logout need refresh tokens
+// (auth.Config.RefreshTokens); /logout-all, tracked sessions
+// (RefreshTokens or CheckRevocation); /password, a store that changes
+// hashes; PATCH /me and the other account routes, a store with the
+// account abilities, and those that send mail, a Mailer
+// (auth.Config.Mailer) too; the routes of two-factor authentication, a
+// store with its abilities ([auth.MFAStore]). Every path is registered whatever the
+// configuration: a route that is off answers 404 with a problem body.
+// Like every [http.ServeMux] registration, Mount panics if mux already
+// has a conflicting pattern, such as a {prefix}/me of the application's
+// own.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.Handle(h.prefix+"/signup", h.Signup())
-	mux.Handle(h.prefix+"/login", h.Login())
-	mux.Handle(h.prefix+"/refresh", h.Refresh())
-	mux.Handle(h.prefix+"/logout", h.Logout())
-	mux.Handle(h.prefix+"/logout-all", h.LogoutAll())
-	mux.Handle(h.prefix+"/password", h.ChangePassword())
-	mux.Handle(h.prefix+"/me", h.Me())
-	mux.Handle(h.prefix+"/email/verify", h.VerifyEmail())
-	mux.Handle(h.prefix+"/email/verify/resend", h.ResendVerification())
-	mux.Handle(h.prefix+"/password/forgot", h.ForgotPassword())
-	mux.Handle(h.prefix+"/password/reset", h.ResetPassword())
-	mux.Handle(h.prefix+"/email/change", h.RequestEmailChange())
-	mux.Handle(h.prefix+"/email/change/confirm", h.ConfirmEmailChange())
-	mux.Handle(h.prefix+"/delete", h.DeleteAccount())
+	for _, p := range h.paths {
+		mux.Handle(h.prefix+p, h.pathHandlers[p])
+	}
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
@@ -239,7 +304,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // sign-up that creates an account or finds the email taken counts
 // towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "name", "email", "password")
 		if !ok {
 			return
@@ -251,18 +316,25 @@ func (h *Handler) Signup() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
 // {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
-// every credential failure gets the same 401 response. A login that
+// every credential failure gets the same 401 response. For an account
+// with two-factor authentication on, the right password gets instead 200
+// with
+//
+//	{"mfaRequired": true, "mfaToken": "..."}
+//
+// and no token and no cookie: the client posts the mfaToken with a code
+// to [Handler.LoginMFA] within 5 minutes. A login that
 // presents a device cookie valid for the email is throttled as that
 // device ([auth.WithDeviceToken]); any other login's failures count
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) Login() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email", "password")
 		if !ok {
 			return
@@ -278,7 +350,7 @@ func (h *Handler) Login() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // setDeviceCookie sets the DeviceCookie of s, if s is a session with a
@@ -305,15 +377,15 @@ func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *aut
 // An unknown, spent, expired or revoked refresh token gets 401, one body
 // for all; with refresh tokens off, 404.
 func (h *Handler) Refresh() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		s, err := h.svc.Refresh(ctx, f[0])
+		s, err := h.svc.Refresh(ctx, h.refreshToken(r, f[0]))
 		h.respond(w, r, s, err)
-	})
+	}))
 }
 
 // Logout returns the handler of POST {prefix}/logout. It reads
@@ -322,14 +394,21 @@ func (h *Handler) Refresh() http.Handler {
 // 404 with refresh tokens off. The session's access tokens stay valid
 // until they expire unless the middleware checks revocations.
 func (h *Handler) Logout() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.Logout(ctx, f[0]))
-	})
+		err := h.svc.Logout(ctx, h.refreshToken(r, f[0]))
+		if h.cookies != nil {
+			h.cookies.clear(w, r)
+			if errors.Is(err, errors.ErrUnsupported) {
+				err = nil // no sessions: clearing the cookies is the whole logout
+			}
+		}
+		h.respondEmpty(w, r, err)
+	}))
 }
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
@@ -337,14 +416,18 @@ func (h *Handler) Logout() http.Handler {
 // session of its user ([auth.Service.RevokeSessions]): 204. Any body is
 // ignored. 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.RevokeSessions(ctx, c.UserID))
-	}))
+		err := h.svc.RevokeSessions(ctx, c.UserID)
+		if err == nil {
+			h.clearCookies(w, r)
+		}
+		h.respondEmpty(w, r, err)
+	})))
 }
 
 // ChangePassword returns the handler of POST {prefix}/password, which
@@ -356,7 +439,7 @@ func (h *Handler) LogoutAll() http.Handler {
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
 func (h *Handler) ChangePassword() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "currentPassword", "newPassword")
 		if !ok {
 			return
@@ -368,7 +451,7 @@ func (h *Handler) ChangePassword() http.Handler {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				return s, wrongPassword(err, "currentPassword")
 			})
-	}))
+	})))
 }
 
 // errWrongPassword is the auth.ErrInvalidCredentials of an authenticated
@@ -466,15 +549,16 @@ type sessionResponse struct {
 
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant, err error) {
 	if err == nil {
-		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
-			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
-			RefreshToken: s.RefreshToken,
-		})
+		h.writeGrant(w, r, s)
 		return
 	}
 	var fe *auth.FieldError
 	var te *throttle.ThrottledError
+	var mr *auth.MFARequiredError
 	switch {
+	case errors.As(err, &mr):
+		// Not a failure: the password was right; the code is to come.
+		writeJSON(w, http.StatusOK, "application/json", mfaRequiredResponse{MFARequired: true, MFAToken: mr.MFAToken})
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", retryAfter(te.RetryAfter))
 		writeProblem(w, http.StatusTooManyRequests, "too many attempts, retry later", "")
@@ -494,6 +578,15 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant,
 		writeTypedProblem(w, http.StatusForbidden, ProblemAccountDisabled, "account disabled", "")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		writeProblem(w, http.StatusUnauthorized, "invalid email or password", "")
+	case errors.Is(err, auth.ErrInvalidCode):
+		f := field(err, "code")
+		writeTypedProblem(w, http.StatusBadRequest, ProblemInvalidCode, f+": wrong, used or expired code", f)
+	case errors.Is(err, auth.ErrMFANotEnabled):
+		writeTypedProblem(w, http.StatusBadRequest, ProblemMFANotEnabled, "two-factor authentication is not on, or no setup awaits confirmation", "")
+	case errors.Is(err, auth.ErrMFAEnabled):
+		writeProblem(w, http.StatusConflict, "two-factor authentication is on already", "")
+	case errors.Is(err, errInvalidMFAToken):
+		writeProblem(w, http.StatusUnauthorized, "invalid, expired or spent mfaToken; log in again", "mfaToken")
 	case errors.Is(err, auth.ErrInvalidToken):
 		writeProblem(w, http.StatusUnauthorized, "invalid or expired refresh token", "")
 	case errors.Is(err, auth.ErrSessionsRevoked):

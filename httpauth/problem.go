@@ -27,6 +27,26 @@ const (
 	// after a correct password, or a refresh, of an account that an
 	// operator disabled (auth.Service.DisableUser).
 	ProblemAccountDisabled = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemAccountDisabled"
+
+	// ProblemInvalidCode is the type of the 400 answer to a code of
+	// two-factor authentication that is wrong, used already or outside
+	// the accepted time steps, or a recovery code that is wrong or spent
+	// (at /login/mfa, /mfa/totp/confirm and /mfa/disable), with field
+	// "code" or "recoveryCode". At /login/mfa the mfaToken stays usable:
+	// the client asks for the code again.
+	ProblemInvalidCode = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemInvalidCode"
+
+	// ProblemMFANotEnabled is the type of the 400 answer to
+	// /mfa/totp/confirm with no setup awaiting confirmation, and to
+	// /mfa/disable of an account whose two-factor authentication is off.
+	ProblemMFANotEnabled = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemMFANotEnabled"
+
+	// ProblemCrossOrigin is the type of the 403 answer, in cookie mode
+	// (Config.Cookies), to a state-changing request that a browser sent
+	// from a page of another origin than the server's own and
+	// Config.TrustedOrigins: to a route of the Handler, or to a route
+	// where the access-token cookie authenticates the request.
+	ProblemCrossOrigin = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemCrossOrigin"
 )
 
 // problem is an RFC 9457 problem details object. Field is an extension

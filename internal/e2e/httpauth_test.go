@@ -79,3 +79,12 @@ func TestDatabaseFault(t *testing.T) { httpauthtest.DatabaseFault(t, pg) }
 
 func TestBcryptInterop(t *testing.T) { httpauthtest.BcryptInterop(t, sqlite) }
 func TestArgon2Upgrade(t *testing.T) { httpauthtest.Argon2Upgrade(t, sqlite) }
+
+// TestMFA runs the two-factor scenario on SQLite and PostgreSQL over
+// real HTTP, with the codes computed by oathtool.
+func TestMFA(t *testing.T) { httpauthtest.MFA(t, sqlStores) }
+
+// TestMFAReplicas uses one account with two-factor authentication
+// through two replicas on one PostgreSQL database: a code, an mfaToken
+// or a recovery code used on one is refused on the other.
+func TestMFAReplicas(t *testing.T) { httpauthtest.MFAReplicas(t, pg) }

@@ -16,11 +16,23 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 )
 
+// replicaConfig is the Service configuration of the replicas of
+// Replicas and DatabaseFault.
+func replicaConfig() auth.Config {
+	// Generous HashWait: this is about the database, not hashing capacity
+	// (argon2 under -race is slow). No per-account throttling either:
+	// DatabaseFault logs one account in over and over while the
+	// database fails, and attempts that fail count towards it (the
+	// replicas' shared counters have tests in throttle.go).
+	return auth.Config{HashWait: time.Minute, LoginThrottle: throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}}
+}
+
 // pgReplicas starts n instances of the HTTP service on one fresh
-// PostgreSQL schema: each with its own connection pool, Service and
-// listener, as separate processes would have. Every pool's connections
-// carry application_name, so a test can find (and kill) exactly them.
-func pgReplicas(t *testing.T, pg func(*sql.DB) SQLStore, n int) (servers []*App, admin *sql.DB, appName string) {
+// PostgreSQL schema, each with a Service of cfg: each with its own
+// connection pool, Service and listener, as separate processes would
+// have. Every pool's connections carry application_name, so a test can
+// find (and kill) exactly them.
+func pgReplicas(t *testing.T, pg func(*sql.DB) SQLStore, n int, cfg auth.Config) (servers []*App, admin *sql.DB, appName string) {
 	t.Helper()
 	dsn := dbtest.NewPostgresDSN(t)
 	appName = "gatehouse_replica_" + rand.Text()
@@ -37,12 +49,7 @@ func pgReplicas(t *testing.T, pg func(*sql.DB) SQLStore, n int) (servers []*App,
 	for i := range n {
 		db := dbtest.Open(t, dbtest.PostgresDriver, dsn)
 		store := pg(db)
-		// Generous HashWait: this is about the database, not hashing capacity
-		// (argon2 under -race is slow). No per-account throttling either:
-		// DatabaseFault logs one account in over and over while the
-		// database fails, and attempts that fail count towards it (the
-		// replicas' shared counters have tests in throttle.go).
-		servers = append(servers, NewApp(t, store, auth.Config{HashWait: time.Minute, LoginThrottle: throttle.LoginConfig{BackoffAfter: -1, MaxClientFailures: -1, MaxAccountFailures: -1}}))
+		servers = append(servers, NewApp(t, store, cfg))
 		wg.Go(func() { errs[i] = store.Migrate(context.Background()) }) // replicas start at once
 	}
 	wg.Wait()
@@ -57,7 +64,7 @@ func pgReplicas(t *testing.T, pg func(*sql.DB) SQLStore, n int) (servers []*App,
 // Replicas runs three instances of the service on one PostgreSQL
 // database and uses them as one.
 func Replicas(t *testing.T, pg func(*sql.DB) SQLStore) {
-	r, db, _ := pgReplicas(t, pg, 3)
+	r, db, _ := pgReplicas(t, pg, 3, replicaConfig())
 
 	up := r[0].Signup(t, "Ada", "ada@example.com", Password)
 	resp := r[1].Post(t, LoginPath, `{"email":"ada@example.com","password":"`+Password+`"}`)
@@ -101,7 +108,7 @@ func Replicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 // problem body; nothing half-made is stored; and the service recovers
 // without a restart.
 func DatabaseFault(t *testing.T, pg func(*sql.DB) SQLStore) {
-	r, db, appName := pgReplicas(t, pg, 1)
+	r, db, appName := pgReplicas(t, pg, 1, replicaConfig())
 	s := r[0]
 	s.Signup(t, "Ada", "ada@example.com", Password)
 

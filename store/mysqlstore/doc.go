@@ -24,9 +24,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
-// and [AccountsSchema], which create six tables in the DSN's database if
-// they do not exist yet and leave existing ones, and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema],
+// [AccountsSchema] and [MFASchema], which create eight tables in the
+// DSN's database if they do not exist yet and leave existing ones, and
+// their rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id             VARBINARY(255) NOT NULL,
@@ -36,6 +37,7 @@
 //		created_at     DATETIME(6) NOT NULL,
 //		email_verified BOOLEAN NOT NULL DEFAULT FALSE,
 //		disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+//		mfa            BOOLEAN NOT NULL DEFAULT FALSE,
 //		PRIMARY KEY (id),
 //		UNIQUE KEY auth_users_email (email)
 //	) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
@@ -82,21 +84,36 @@
 //		PRIMARY KEY (hash),
 //		KEY auth_one_time_tokens_user_id (user_id),
 //		KEY auth_one_time_tokens_expires_at (expires_at)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_totp (
+//		user_id    VARBINARY(255) NOT NULL,
+//		sealed     VARBINARY(64) NOT NULL,
+//		confirmed  BOOLEAN NOT NULL DEFAULT FALSE,
+//		last_step  BIGINT NOT NULL DEFAULT 0,
+//		created_at DATETIME(6) NOT NULL,
+//		PRIMARY KEY (user_id)
+//	) ENGINE=InnoDB;
+//	CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+//		user_id VARBINARY(255) NOT NULL,
+//		hash    VARBINARY(64) NOT NULL,
+//		PRIMARY KEY (user_id, hash)
 //	) ENGINE=InnoDB
 //
 // Migrate upgrades a database made by an earlier release in place: it
 // adds the tables it lacks, and the columns and indexes, each with ALTER
 // TABLE once information_schema shows it missing (MySQL, unlike MariaDB,
 // has no ADD COLUMN IF NOT EXISTS): auth_revocations.generation (1 for
-// every existing row), auth_users.email_verified and disabled (false for
-// every existing user) and the index auth_refresh_tokens_user_id. Users,
-// password hashes and sessions are kept. MySQL commits each DDL statement
-// on its own, so a Migrate that fails midway leaves what it did, and the
-// next one does the rest. Applications that manage their schema with a
-// migration tool can copy Schema, AttemptsSchema, SessionsSchema (three
-// statements) and AccountsSchema into it and never call Migrate.
+// every existing row), auth_users.email_verified, disabled and mfa (false
+// for every existing user) and the index auth_refresh_tokens_user_id.
+// Users, password hashes and sessions are kept. MySQL commits each DDL
+// statement on its own, so a Migrate that fails midway leaves what it
+// did, and the next one does the rest. Applications that manage their
+// schema with a migration tool can copy Schema, AttemptsSchema,
+// SessionsSchema (three statements), AccountsSchema and MFASchema (two)
+// into it and never call Migrate.
 //
-// Strings are stored as given and compared byte for byte. id and email are
+// Strings are stored as given and compared byte for byte, and sealed TOTP
+// secrets are VARBINARY, compared byte for byte. id and email are
 // binary strings because no utf8mb4 collation both MySQL and MariaDB have
 // compares byte for byte: the _ci and _ai ones fold case or accents, and
 // utf8mb4_bin ignores trailing spaces, so "a@example.com" and
@@ -121,7 +138,9 @@
 // that token hashes and families are at most 64 bytes (the Service's are
 // 64 and 32 hex digits), purposes at most 32, user IDs at most 255,
 // emails at most 254, and every time they write or compare within those
-// years.
+// years; PutTOTP that the sealed secret is at most 64 bytes (the
+// Service's are 49) and ConfirmTOTP that recovery-code hashes are at
+// most 64.
 //
 // # Concurrency
 //
@@ -204,12 +223,34 @@
 // the DSN sets clientFoundRows: UpdateName, SetDisabled, and UpdateEmail
 // of email_verified alone then check with a SELECT that the user has the
 // values already. DeleteUser deletes the user row first, which
-// CreateRefreshToken and CreateOneTimeToken lock too, and then its refresh
-// tokens, sessions, revocation and one-time tokens, in one transaction.
+// CreateRefreshToken, CreateOneTimeToken and the MFA methods lock too, and
+// then its refresh tokens, sessions, revocation, one-time tokens, TOTP
+// enrolment and recovery codes, in one transaction.
 // ListUsers pages through the users in the byte order of their IDs
 // (VARBINARY). SessionGeneration is one SELECT by primary key
 // (auth_users LEFT JOIN auth_revocations). DeleteExpiredOneTimeTokens
 // deletes 1,000 rows per statement.
+//
+// # Two-factor authentication
+//
+// A Store is also an [auth.MFAStore]: it keeps each user's TOTP enrolment
+// (its sealed secret, never the secret) in auth_totp, the hashes of its
+// recovery codes in auth_recovery_codes, and User.MFA in auth_users.mfa,
+// which every lookup of a user reads. UseTOTPStep is one UPDATE ... SET
+// last_step = ? WHERE user_id = ? AND last_step < ?, and UseRecoveryCode
+// one DELETE ... WHERE user_id = ? AND hash = ?: an UPDATE or DELETE
+// reads the row as last committed and waits for a concurrent one's
+// transaction, so of concurrent uses of one step or code, on any
+// replicas, exactly one matches the row and the others match nothing,
+// and a replayed code is refused. ConfirmTOTP runs, in one transaction
+// that first locks the user's row (SELECT ... FOR UPDATE), UPDATE ... SET
+// confirmed = TRUE WHERE user_id = ? AND NOT confirmed AND sealed = ? (a
+// compare-and-set on the sealed bytes), sets auth_users.mfa and replaces
+// the recovery codes. Each of these statements changes every row it
+// matches, so RowsAffected counts it whether or not the DSN sets
+// clientFoundRows. PutTOTP and DeleteTOTP lock the user's row first too,
+// as DeleteUser does, which also deletes the enrolment and codes: they
+// take turns per user, and never deadlock.
 //
 // # Errors
 //
@@ -219,10 +260,14 @@
 // to tell a taken email from a taken ID; UpdateEmail does the same. A
 // taken ID with a free email is a different error (the driver's
 // duplicate-entry error). UserByEmail, UserByID, RefreshToken,
-// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
-// updates return an error wrapping [auth.ErrNotFound] when no row
-// matches, UpdatePasswordHash when no user has the ID and old hash, and
-// UpdateEmail when none has the ID and current email. Every other error
+// UseRefreshToken, SessionGeneration, UseOneTimeToken, the account
+// updates and the MFA methods return an error wrapping [auth.ErrNotFound]
+// when no row matches, UpdatePasswordHash when no user has the ID and old
+// hash, UpdateEmail when none has the ID and current email, ConfirmTOTP
+// when the user has no unconfirmed enrolment with that sealed secret, and
+// UseTOTPStep when the step is not greater than the last one; PutTOTP
+// returns one wrapping [auth.ErrMFAEnabled] when the user's enrolment is
+// confirmed. Every other error
 // comes from database/sql or the driver, or is one of the checks above,
 // and is returned wrapped, prefixed "mysqlstore:"; a call whose context
 // is done returns an error wrapping ctx.Err().

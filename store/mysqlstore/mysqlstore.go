@@ -25,7 +25,7 @@ import (
 // utf8mb4_bin, ignores trailing spaces (PAD SPACE), so that
 // "a@example.com" and "a@example.com " would collide in the unique index
 // (and IDs are ordered byte for byte). created_at holds the UTC date and
-// time. [Store.Migrate] adds email_verified and disabled (BOOLEAN is
+// time. [Store.Migrate] adds email_verified, disabled and mfa (BOOLEAN is
 // TINYINT(1), 0 or 1) to a table made before they existed.
 const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	id             VARBINARY(255) NOT NULL,
@@ -35,6 +35,7 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	created_at     DATETIME(6) NOT NULL,
 	email_verified BOOLEAN NOT NULL DEFAULT FALSE,
 	disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+	mfa            BOOLEAN NOT NULL DEFAULT FALSE,
 	PRIMARY KEY (id),
 	UNIQUE KEY auth_users_email (email)
 ) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`
@@ -105,21 +106,46 @@ const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
 	KEY auth_one_time_tokens_expires_at (expires_at)
 ) ENGINE=InnoDB`
 
+// MFASchema is the MySQL/MariaDB DDL of the tables of TOTP enrolments and
+// recovery codes (see [auth.MFAStore]): two statements, separated by a
+// semicolon. Like [Schema], it is idempotent; [Store.Migrate] executes it
+// after AccountsSchema, one statement at a time. created_at holds the UTC
+// date and time.
+//
+// auth_totp has one row per user with an enrolment, whose sealed secret
+// is VARBINARY (opaque bytes, sealed by the Service, compared byte for
+// byte); auth_recovery_codes one row per unused recovery code (its hash,
+// never the code).
+const MFASchema = `CREATE TABLE IF NOT EXISTS auth_totp (
+	user_id    VARBINARY(255) NOT NULL,
+	sealed     VARBINARY(64) NOT NULL,
+	confirmed  BOOLEAN NOT NULL DEFAULT FALSE,
+	last_step  BIGINT NOT NULL DEFAULT 0,
+	created_at DATETIME(6) NOT NULL,
+	PRIMARY KEY (user_id)
+) ENGINE=InnoDB;
+CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+	user_id VARBINARY(255) NOT NULL,
+	hash    VARBINARY(64) NOT NULL,
+	PRIMARY KEY (user_id, hash)
+) ENGINE=InnoDB`
+
 // upgrades are the columns and indexes that [Store.Migrate] adds to a
 // table made before they existed (MySQL, unlike MariaDB, has no ADD
 // COLUMN IF NOT EXISTS), each with the DDL that adds it. Every existing
 // row gets the default: generation 1, as each row of auth_revocations
-// stands for at least one revocation; an email not verified and an
-// account not disabled.
+// stands for at least one revocation; an email not verified, an account
+// not disabled and without two-factor authentication.
 var upgrades = []struct{ table, column, index, ddl string }{
 	{table: "auth_revocations", column: "generation", ddl: `ALTER TABLE auth_revocations ADD COLUMN generation BIGINT NOT NULL DEFAULT 1`},
 	{table: "auth_users", column: "email_verified", ddl: `ALTER TABLE auth_users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE`},
 	{table: "auth_users", column: "disabled", ddl: `ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE`},
+	{table: "auth_users", column: "mfa", ddl: `ALTER TABLE auth_users ADD COLUMN mfa BOOLEAN NOT NULL DEFAULT FALSE`},
 	{table: "auth_refresh_tokens", index: "auth_refresh_tokens_user_id", ddl: `ALTER TABLE auth_refresh_tokens ADD KEY auth_refresh_tokens_user_id (user_id)`},
 }
 
 // userColumns are the columns of auth_users that ByID selects.
-const userColumns = `id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), email_verified, disabled`
+const userColumns = `id, email, name, password_hash, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f'), email_verified, disabled, mfa`
 
 // oneTimeColumns are the columns of auth_one_time_tokens that
 // UseOneTimeToken returns.
@@ -148,8 +174,8 @@ const (
 
 // MigrateLockName is the name of the user-level lock (GET_LOCK) that
 // [Store.Migrate] holds while it executes [Schema], [AttemptsSchema],
-// [SessionsSchema] and [AccountsSchema], so that replicas starting at once migrate one after
-// another. Such locks are server-wide:
+// [SessionsSchema], [AccountsSchema] and [MFASchema], so that replicas
+// starting at once migrate one after another. Such locks are server-wide:
 // Stores on different databases of one server take turns too.
 const MigrateLockName = "gatehouse.auth_users.migrate"
 
@@ -176,8 +202,8 @@ var dialect = sqlstore.Dialect{
 	// into warnings, and INSERT ... ON DUPLICATE KEY UPDATE id = id reports
 	// a duplicate as one row affected, like an insert, when the DSN has
 	// clientFoundRows=true.
-	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at, email_verified, disabled)
-VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	Insert: `INSERT INTO auth_users (id, email, name, password_hash, created_at, email_verified, disabled, mfa)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 	Conflicts:  sqlstore.ErrorOnAnyConflict,
 	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
 	WriteInTx:  true,
@@ -259,6 +285,8 @@ ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at)), g
 		`DELETE FROM auth_sessions WHERE user_id = ?`,
 		`DELETE FROM auth_revocations WHERE user_id = ?`,
 		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
+		`DELETE FROM auth_totp WHERE user_id = ?`,
+		`DELETE FROM auth_recovery_codes WHERE user_id = ?`,
 	},
 	// id is VARBINARY: ORDER BY and > compare bytes.
 	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
@@ -274,6 +302,25 @@ VALUES (?, ?, ?, ?, ?, ?)`,
 	OneTimeDelete:     `DELETE FROM auth_one_time_tokens WHERE hash = ?`,
 	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = ? AND purpose = ?`,
 	OneTimePrune:      `DELETE FROM auth_one_time_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
+
+	TOTPGet: `SELECT sealed, confirmed, last_step, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_totp WHERE user_id = ?`,
+	// A locking read: it reads the row as last committed, whatever
+	// snapshot REPEATABLE READ holds.
+	TOTPConfirmed: `SELECT confirmed FROM auth_totp WHERE user_id = ? FOR UPDATE`,
+	TOTPPut: `INSERT INTO auth_totp (user_id, sealed, confirmed, last_step, created_at) VALUES (?, ?, FALSE, 0, ?)
+ON DUPLICATE KEY UPDATE sealed = VALUES(sealed), confirmed = FALSE, last_step = 0, created_at = VALUES(created_at)`,
+	// An UPDATE reads the row as last committed, and waits for a
+	// concurrent one's transaction. sealed is VARBINARY: compared byte
+	// for byte, without padding. Each of these changes the row it
+	// matches, so RowsAffected counts it with or without
+	// clientFoundRows.
+	TOTPConfirm:    `UPDATE auth_totp SET confirmed = TRUE, last_step = ? WHERE user_id = ? AND NOT confirmed AND sealed = ?`,
+	TOTPStep:       `UPDATE auth_totp SET last_step = ? WHERE user_id = ? AND last_step < ?`,
+	TOTPDelete:     `DELETE FROM auth_totp WHERE user_id = ?`,
+	RecoveryDelete: `DELETE FROM auth_recovery_codes WHERE user_id = ?`,
+	MFAUpdate:      `UPDATE auth_users SET mfa = ? WHERE id = ?`,
+	RecoveryInsert: `INSERT INTO auth_recovery_codes (user_id, hash) VALUES (?, ?)`,
+	RecoveryUse:    `DELETE FROM auth_recovery_codes WHERE user_id = ? AND hash = ?`,
 }
 
 // check rejects a user whose values the table cannot hold as they are:
@@ -301,13 +348,16 @@ func check(u auth.User) error {
 }
 
 // maxHashBytes is the column limit of auth_refresh_tokens.hash and
-// family_id, auth_sessions.id (see [SessionsSchema]) and
-// auth_one_time_tokens.hash (see [AccountsSchema]), and maxPurposeBytes
-// that of auth_one_time_tokens.purpose; user IDs and emails have
-// maxIDBytes and maxEmailBytes, as in auth_users.
+// family_id, auth_sessions.id (see [SessionsSchema]),
+// auth_one_time_tokens.hash (see [AccountsSchema]) and
+// auth_recovery_codes.hash (see [MFASchema]), maxPurposeBytes that of
+// auth_one_time_tokens.purpose, and maxSealedBytes that of
+// auth_totp.sealed; user IDs and emails have maxIDBytes and
+// maxEmailBytes, as in auth_users.
 const (
 	maxHashBytes    = 64
 	maxPurposeBytes = 32
+	maxSealedBytes  = 64
 )
 
 // checkString rejects, as check does, a string the column (see
@@ -317,8 +367,10 @@ func checkString(column, s string) error {
 	switch column {
 	case "auth_users.password_hash", "auth_users.name":
 		limit, text = maxTextBytes, true
-	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id", "auth_one_time_tokens.hash":
+	case "auth_refresh_tokens.hash", "auth_refresh_tokens.family_id", "auth_one_time_tokens.hash", "auth_recovery_codes.hash":
 		limit = maxHashBytes
+	case "auth_totp.sealed":
+		limit = maxSealedBytes
 	case "auth_one_time_tokens.purpose":
 		limit = maxPurposeBytes
 	case "auth_refresh_tokens.user_id", "auth_revocations.user_id", "auth_one_time_tokens.user_id":
@@ -347,10 +399,10 @@ func checkTime(t time.Time) error {
 }
 
 // Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
-// [auth.SessionStore] and [auth.AccountStore] in the tables of a MySQL or
-// MariaDB database (see the package documentation). Create one with [New]; it is safe for concurrent use,
-// and any number of Stores, in any number of processes, may share one
-// database.
+// [auth.SessionStore], [auth.AccountStore] and [auth.MFAStore] in the
+// tables of a MySQL or MariaDB database (see the package documentation).
+// Create one with [New]; it is safe for concurrent use, and any number
+// of Stores, in any number of processes, may share one database.
 type Store struct {
 	db    *sql.DB
 	prune sqlstore.Pruner
@@ -362,6 +414,7 @@ var (
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 	_ auth.AccountStore  = (*Store)(nil)
+	_ auth.MFAStore      = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -374,11 +427,12 @@ func New(db *sql.DB) *Store {
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
 // table (see [AttemptsSchema]), the tables of sessions (see
-// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
-// do not exist. It keeps existing tables and their rows, so it is safe to
-// call on every start, and upgrades a database made by an earlier version
-// in place: it adds the tables, indexes and columns that one lacks
-// (auth_users.email_verified and disabled, false for every existing
+// [SessionsSchema]), of one-time tokens (see [AccountsSchema]) and of
+// TOTP enrolments and recovery codes (see [MFASchema]) if they do not
+// exist. It keeps existing tables and their rows, so it is safe to call
+// on every start, and upgrades a database made by an earlier version in
+// place: it adds the tables, indexes and columns that one lacks
+// (auth_users.email_verified, disabled and mfa, false for every existing
 // user). It is safe from several replicas at once: it executes the DDL
 // while holding the lock [MigrateLockName] (GET_LOCK), waiting up to a
 // minute for it. MySQL commits each DDL statement on its own: a Migrate
@@ -411,7 +465,8 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	defer release(ctx, conn)
 
 	ddls := append([]string{Schema, AttemptsSchema}, strings.Split(SessionsSchema, ";\n")...)
-	for _, ddl := range append(ddls, AccountsSchema) {
+	ddls = append(append(ddls, AccountsSchema), strings.Split(MFASchema, ";\n")...)
+	for _, ddl := range ddls {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("mysqlstore: migrate: %w", err)
 		}
@@ -588,9 +643,9 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 }
 
 // DeleteUser deletes the user with ID id, its refresh tokens and
-// sessions, its session generation and its one-time tokens, in one
-// transaction; or returns an error wrapping [auth.ErrNotFound] if there
-// is no such user.
+// sessions, its session generation, its one-time tokens, and its TOTP
+// enrolment and recovery codes, in one transaction; or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return dialect.DeleteUser(ctx, s.db, id)
 }
@@ -626,4 +681,55 @@ func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string)
 // after now, 1,000 rows per statement, and returns how many it deleted.
 func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error) {
 	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
+}
+
+// PutTOTP stores an unconfirmed enrolment of the user with the sealed
+// secret, replacing an unconfirmed one, in one transaction that locks
+// the user's row. It returns an error wrapping [auth.ErrMFAEnabled] if
+// the user's enrolment is confirmed, and one wrapping [auth.ErrNotFound]
+// if there is no such user. A sealed secret of more than 64 bytes is an
+// error, and stores nothing.
+func (s *Store) PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error {
+	return dialect.PutTOTP(ctx, s.db, userID, sealed, now)
+}
+
+// TOTP returns the user's enrolment, or an error wrapping
+// [auth.ErrNotFound] if it has none.
+func (s *Store) TOTP(ctx context.Context, userID string) (auth.TOTP, error) {
+	return dialect.TOTP(ctx, s.db, userID)
+}
+
+// ConfirmTOTP confirms the user's enrolment if it is unconfirmed and its
+// sealed secret is sealed, byte for byte (an UPDATE whose WHERE clause
+// compares them, so that of concurrent calls, on any replicas, at most
+// one succeeds), and sets its LastStep to step, User.MFA and the user's
+// recovery codes to recoveryHashes, in one transaction; otherwise it
+// changes nothing and returns an error wrapping [auth.ErrNotFound].
+func (s *Store) ConfirmTOTP(ctx context.Context, userID string, sealed []byte, step int64, recoveryHashes []string) error {
+	return dialect.ConfirmTOTP(ctx, s.db, userID, sealed, step, recoveryHashes)
+}
+
+// UseTOTPStep sets the LastStep of the user's enrolment to step if step
+// is greater, in one UPDATE ... WHERE last_step < step (a compare-and-set:
+// of concurrent calls for one step, on any replicas, one succeeds), and
+// returns an error wrapping [auth.ErrNotFound] otherwise. It works
+// whether or not the DSN sets clientFoundRows: the UPDATE changes every
+// row it matches.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	return dialect.UseTOTPStep(ctx, s.db, userID, step)
+}
+
+// UseRecoveryCode deletes the user's recovery code with this hash, in one
+// DELETE (of concurrent calls, on any replicas, one deletes it), or
+// returns an error wrapping [auth.ErrNotFound] if the user has no such
+// code.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	return dialect.UseRecoveryCode(ctx, s.db, userID, hash)
+}
+
+// DeleteTOTP deletes the user's enrolment and recovery codes and clears
+// User.MFA, in one transaction; or returns an error wrapping
+// [auth.ErrNotFound] if there is no such user.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	return dialect.DeleteTOTP(ctx, s.db, userID)
 }

@@ -107,7 +107,7 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 			"auth_users": {
 				"id varbinary(255) NO", "email varbinary(254) NO",
 				"name text NO utf8mb4 utf8mb4_bin", "password_hash text NO utf8mb4 utf8mb4_bin",
-				"created_at datetime(6) NO", "email_verified tinyint(1) NO", "disabled tinyint(1) NO",
+				"created_at datetime(6) NO", "email_verified tinyint(1) NO", "disabled tinyint(1) NO", "mfa tinyint(1) NO",
 			},
 			"auth_attempts": {"key_hash varbinary(64) NO", "attempts bigint NO", "last_at datetime(6) NO"},
 			"auth_sessions": {"id varbinary(64) NO", "user_id varbinary(255) NO", "expires_at datetime(6) NO", "revoked_at datetime(6) YES"},
@@ -120,12 +120,16 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 				"hash varbinary(64) NO", "purpose varbinary(32) NO", "user_id varbinary(255) NO", "email varbinary(254) NO",
 				"created_at datetime(6) NO", "expires_at datetime(6) NO",
 			},
+			"auth_totp": {
+				"user_id varbinary(255) NO", "sealed varbinary(64) NO", "confirmed tinyint(1) NO", "last_step bigint NO", "created_at datetime(6) NO",
+			},
+			"auth_recovery_codes": {"user_id varbinary(255) NO", "hash varbinary(64) NO"},
 		},
 		Index:      `SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = ?`,
 		TimeText:   `CAST(%[1]s AS CHAR)`,
 		FormatTime: func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000") },
 		Limits: sqltest.Limits{
-			IDBytes: 255, EmailBytes: 254, TextBytes: 65535, TokenBytes: 64, PurposeBytes: 32,
+			IDBytes: 255, EmailBytes: 254, TextBytes: 65535, TokenBytes: 64, PurposeBytes: 32, SealedBytes: 64,
 			MinYear: 1000, MaxYear: 9999, UTF8: true,
 		},
 		OldTables: []string{mysqlstore.Schema, mysqlstore.AttemptsSchema},
@@ -136,7 +140,7 @@ func target(opt func(*mysql.Config)) sqltest.Target {
 		PriorSchema:     sqltest.Statements(priorSchema),
 		PriorInsertUser: `INSERT INTO auth_users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
 		EncodeTime:      func(t time.Time) any { return t.UTC().Format("2006-01-02 15:04:05.000000") },
-		Lock:            []string{"LOCK TABLES auth_users WRITE, auth_attempts WRITE, auth_sessions WRITE, auth_refresh_tokens WRITE, auth_revocations WRITE, auth_one_time_tokens WRITE"},
+		Lock:            []string{"LOCK TABLES auth_users WRITE, auth_attempts WRITE, auth_sessions WRITE, auth_refresh_tokens WRITE, auth_revocations WRITE, auth_one_time_tokens WRITE, auth_totp WRITE, auth_recovery_codes WRITE"},
 		Unlock:          "UNLOCK TABLES",
 		Settled: `SELECT COUNT(*) FROM information_schema.PROCESSLIST
 			WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'`,

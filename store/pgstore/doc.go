@@ -17,9 +17,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
-// and [AccountsSchema], which create six tables and their indexes if they
-// do not exist yet and leave existing ones, and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema],
+// [AccountsSchema] and [MFASchema], which create eight tables and their
+// indexes if they do not exist yet and leave existing ones, and their
+// rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id             TEXT COLLATE "C" NOT NULL PRIMARY KEY,
@@ -28,7 +29,8 @@
 //		password_hash  TEXT NOT NULL,
 //		created_at     TIMESTAMPTZ NOT NULL,
 //		email_verified BOOLEAN NOT NULL DEFAULT false,
-//		disabled       BOOLEAN NOT NULL DEFAULT false
+//		disabled       BOOLEAN NOT NULL DEFAULT false,
+//		mfa            BOOLEAN NOT NULL DEFAULT false
 //	);
 //	DO $$ BEGIN
 //		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'email_verified' AND NOT attisdropped) THEN
@@ -36,6 +38,9 @@
 //		END IF;
 //		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'disabled' AND NOT attisdropped) THEN
 //			ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;
+//		END IF;
+//		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'mfa' AND NOT attisdropped) THEN
+//			ALTER TABLE auth_users ADD COLUMN mfa BOOLEAN NOT NULL DEFAULT false;
 //		END IF;
 //	END $$;
 //	CREATE TABLE IF NOT EXISTS auth_attempts (
@@ -81,12 +86,24 @@
 //		expires_at TIMESTAMPTZ NOT NULL
 //	);
 //	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
-//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_totp (
+//		user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+//		sealed     BYTEA NOT NULL,
+//		confirmed  BOOLEAN NOT NULL DEFAULT false,
+//		last_step  BIGINT NOT NULL DEFAULT 0,
+//		created_at TIMESTAMPTZ NOT NULL
+//	);
+//	CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+//		user_id TEXT COLLATE "C" NOT NULL,
+//		hash    TEXT COLLATE "C" NOT NULL,
+//		PRIMARY KEY (user_id, hash)
+//	)
 //
 // Migrate upgrades a database made by an earlier release in place, in one
 // transaction: it adds the tables and indexes it lacks, and the columns
 // auth_revocations.generation (1 for every existing row) and
-// auth_users.email_verified and disabled (false for every existing
+// auth_users.email_verified, disabled and mfa (false for every existing
 // user). Users, password hashes and sessions are kept. The columns are
 // added only where they are missing (a DO block reads pg_attribute),
 // because ALTER TABLE takes an ACCESS EXCLUSIVE lock, even with ADD
@@ -97,8 +114,8 @@
 // connection's search_path (usually public); to keep them elsewhere, set
 // search_path for the application's connections, for example with
 // search_path=myschema in a pgx DSN. Applications that manage their schema
-// with a migration tool can copy Schema, AttemptsSchema, SessionsSchema
-// and AccountsSchema into it and never call Migrate.
+// with a migration tool can copy Schema, AttemptsSchema, SessionsSchema,
+// AccountsSchema and MFASchema into it and never call Migrate.
 //
 // Strings are stored as given and compared byte for byte: equality of
 // TEXT under PostgreSQL's deterministic collations (every database default
@@ -166,12 +183,31 @@
 // is one UPDATE ... WHERE id = $3 AND email = $4, a compare-and-set whose
 // new email the UNIQUE index checks, so that of concurrent moves to one
 // address exactly one wins. DeleteUser deletes the user row first, which
-// CreateRefreshToken and CreateOneTimeToken lock too, and then its refresh
-// tokens, sessions, revocation and one-time tokens, in one transaction.
+// CreateRefreshToken, CreateOneTimeToken and the MFA methods lock too, and
+// then its refresh tokens, sessions, revocation, one-time tokens, TOTP
+// enrolment and recovery codes, in one transaction.
 // ListUsers pages through the users in the byte order of their IDs (the
 // "C" collation). SessionGeneration is one SELECT by primary key
 // (auth_users LEFT JOIN auth_revocations). DeleteExpiredOneTimeTokens
 // deletes 1,000 rows per statement.
+//
+// # Two-factor authentication
+//
+// A Store is also an [auth.MFAStore]: it keeps each user's TOTP enrolment
+// (its sealed secret, never the secret, as BYTEA) in auth_totp, the
+// hashes of its recovery codes in auth_recovery_codes, and User.MFA in
+// auth_users.mfa, which every lookup of a user reads. UseTOTPStep is one
+// UPDATE ... SET last_step = $1 WHERE user_id = $2 AND last_step < $3,
+// and UseRecoveryCode one DELETE ... WHERE user_id = $1 AND hash = $2: of
+// concurrent uses of one step or code, on any replicas, one changes the
+// row and the others wait for its transaction, recheck the row, and match
+// nothing, so a replayed code is refused. ConfirmTOTP runs, in one
+// transaction that first locks the user's row (SELECT ... FOR UPDATE),
+// UPDATE ... SET confirmed = true WHERE user_id = $2 AND NOT confirmed AND
+// sealed = $3 (a compare-and-set on the sealed bytes), sets
+// auth_users.mfa and replaces the recovery codes. PutTOTP and DeleteTOTP
+// lock the user's row first too, as DeleteUser does, which also deletes
+// the enrolment and codes: they take turns per user, and never deadlock.
 //
 // # Errors
 //
@@ -179,10 +215,14 @@
 // email is taken (whether or not the ID is taken too), and so does
 // UpdateEmail; a taken ID with a free email is a different error (the
 // driver's unique violation). UserByEmail, UserByID, RefreshToken,
-// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
-// updates return an error wrapping [auth.ErrNotFound] when no row matches,
-// UpdatePasswordHash when no user has the ID and old hash, and UpdateEmail
-// when none has the ID and current email. Every other error comes from
+// UseRefreshToken, SessionGeneration, UseOneTimeToken, the account
+// updates and the MFA methods return an error wrapping [auth.ErrNotFound]
+// when no row matches, UpdatePasswordHash when no user has the ID and old
+// hash, UpdateEmail when none has the ID and current email, ConfirmTOTP
+// when the user has no unconfirmed enrolment with that sealed secret, and
+// UseTOTPStep when the step is not greater than the last one; PutTOTP
+// returns one wrapping [auth.ErrMFAEnabled] when the user's enrolment is
+// confirmed. Every other error comes from
 // database/sql or the driver and is returned wrapped, prefixed "pgstore:";
 // a call whose context is done returns an error wrapping ctx.Err().
 package pgstore

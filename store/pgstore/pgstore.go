@@ -19,8 +19,8 @@ import (
 // id and email use the "C" collation: they are compared, and IDs ordered,
 // byte for byte anyway, and their unique indexes then never depend on the
 // operating system's collation rules, whose changes can corrupt text
-// indexes. A table made before email_verified and disabled existed gets
-// them, false for every existing user. The columns are added only if
+// indexes. A table made before email_verified, disabled and mfa existed
+// gets them, false for every existing user. The columns are added only if
 // they are missing, rather than by ALTER TABLE ... ADD COLUMN IF NOT
 // EXISTS, which takes an ACCESS EXCLUSIVE lock on the table even when it
 // has them: on every start it would wait for any transaction reading
@@ -32,7 +32,8 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	password_hash  TEXT NOT NULL,
 	created_at     TIMESTAMPTZ NOT NULL,
 	email_verified BOOLEAN NOT NULL DEFAULT false,
-	disabled       BOOLEAN NOT NULL DEFAULT false
+	disabled       BOOLEAN NOT NULL DEFAULT false,
+	mfa            BOOLEAN NOT NULL DEFAULT false
 );
 DO $$ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'email_verified' AND NOT attisdropped) THEN
@@ -40,6 +41,9 @@ DO $$ BEGIN
 	END IF;
 	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'disabled' AND NOT attisdropped) THEN
 		ALTER TABLE auth_users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'auth_users'::regclass AND attname = 'mfa' AND NOT attisdropped) THEN
+		ALTER TABLE auth_users ADD COLUMN mfa BOOLEAN NOT NULL DEFAULT false;
 	END IF;
 END $$`
 
@@ -110,8 +114,29 @@ const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
 CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
 CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)`
 
+// MFASchema is the PostgreSQL DDL of the tables of TOTP enrolments and
+// recovery codes (see [auth.MFAStore]). Like [Schema], it is idempotent;
+// [Store.Migrate] executes it after AccountsSchema, in the same
+// transaction.
+//
+// auth_totp has one row per user with an enrolment, whose sealed secret
+// is BYTEA (opaque bytes, sealed by the Service); auth_recovery_codes
+// one row per unused recovery code (its hash, never the code).
+const MFASchema = `CREATE TABLE IF NOT EXISTS auth_totp (
+	user_id    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+	sealed     BYTEA NOT NULL,
+	confirmed  BOOLEAN NOT NULL DEFAULT false,
+	last_step  BIGINT NOT NULL DEFAULT 0,
+	created_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+	user_id TEXT COLLATE "C" NOT NULL,
+	hash    TEXT COLLATE "C" NOT NULL,
+	PRIMARY KEY (user_id, hash)
+)`
+
 // userColumns are the columns of auth_users that ByID selects.
-const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled`
+const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled, mfa`
 
 // oneTimeColumns are the columns of auth_one_time_tokens that
 // UseOneTimeToken returns.
@@ -125,7 +150,7 @@ WHERE t.hash = $1`
 
 // MigrateLockKey is the key of the transaction-level advisory lock that
 // [Store.Migrate] holds while it executes [Schema], [AttemptsSchema],
-// [SessionsSchema] and [AccountsSchema], so that replicas
+// [SessionsSchema], [AccountsSchema] and [MFASchema], so that replicas
 // starting at once migrate one after another. It is "gateauth" in ASCII,
 // read as a big-endian int64 (0x6761746561757468).
 const MigrateLockKey int64 = 7449363237423117416
@@ -136,7 +161,7 @@ const MigrateLockKey int64 = 7449363237423117416
 var dialect = sqlstore.Dialect{
 	Name: "pgstore",
 	Insert: `INSERT INTO auth_users (` + userColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (email) DO NOTHING`,
 	Conflicts:  sqlstore.NoRowOnEmailConflict,
 	EmailTaken: `SELECT 1 FROM auth_users WHERE email = $1`,
@@ -208,6 +233,8 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED
 		`DELETE FROM auth_sessions WHERE user_id = $1`,
 		`DELETE FROM auth_revocations WHERE user_id = $1`,
 		`DELETE FROM auth_one_time_tokens WHERE user_id = $1`,
+		`DELETE FROM auth_totp WHERE user_id = $1`,
+		`DELETE FROM auth_recovery_codes WHERE user_id = $1`,
 	},
 	// id is COLLATE "C": ORDER BY and > compare bytes.
 	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > $1 ORDER BY id LIMIT $2`,
@@ -222,12 +249,30 @@ WHERE u.id = $1`,
 	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = $1 AND purpose = $2`,
 	OneTimePrune: `DELETE FROM auth_one_time_tokens WHERE hash IN
 	(SELECT hash FROM auth_one_time_tokens WHERE expires_at <= $1 LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	TOTPGet: `SELECT sealed, confirmed, last_step, created_at FROM auth_totp WHERE user_id = $1`,
+	// Under READ COMMITTED each statement sees what was committed before
+	// it started: after UserLock, the latest enrolment.
+	TOTPConfirmed: `SELECT confirmed FROM auth_totp WHERE user_id = $1`,
+	TOTPPut: `INSERT INTO auth_totp (user_id, sealed, confirmed, last_step, created_at) VALUES ($1, $2, false, 0, $3)
+ON CONFLICT (user_id) DO UPDATE SET sealed = EXCLUDED.sealed, confirmed = false, last_step = 0, created_at = EXCLUDED.created_at`,
+	// Of concurrent updates of one row, the others wait for the first
+	// one's transaction, recheck the WHERE clause on the row as it
+	// committed it, and match nothing. BYTEA compares byte for byte.
+	TOTPConfirm:    `UPDATE auth_totp SET confirmed = true, last_step = $1 WHERE user_id = $2 AND NOT confirmed AND sealed = $3`,
+	TOTPStep:       `UPDATE auth_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $3`,
+	TOTPDelete:     `DELETE FROM auth_totp WHERE user_id = $1`,
+	RecoveryDelete: `DELETE FROM auth_recovery_codes WHERE user_id = $1`,
+	MFAUpdate:      `UPDATE auth_users SET mfa = $1 WHERE id = $2`,
+	RecoveryInsert: `INSERT INTO auth_recovery_codes (user_id, hash) VALUES ($1, $2)`,
+	RecoveryUse:    `DELETE FROM auth_recovery_codes WHERE user_id = $1 AND hash = $2`,
 }
 
 // Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
-// [auth.SessionStore] and [auth.AccountStore] in the tables of a
-// PostgreSQL database (see the package documentation). Create one with [New]; it is safe for concurrent use, and any
-// number of Stores, in any number of processes, may share one database.
+// [auth.SessionStore], [auth.AccountStore] and [auth.MFAStore] in the
+// tables of a PostgreSQL database (see the package documentation).
+// Create one with [New]; it is safe for concurrent use, and any number
+// of Stores, in any number of processes, may share one database.
 type Store struct {
 	db    *sql.DB
 	prune sqlstore.Pruner
@@ -239,6 +284,7 @@ var (
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 	_ auth.AccountStore  = (*Store)(nil)
+	_ auth.MFAStore      = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -251,11 +297,12 @@ func New(db *sql.DB) *Store {
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
 // table (see [AttemptsSchema]), the tables of sessions (see
-// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
-// do not exist. It keeps existing tables and their rows, so it is safe to
-// call on every start, and upgrades a database made by an earlier version
-// in place: it adds the tables, indexes and columns that one lacks
-// (auth_users.email_verified and disabled, false for every existing
+// [SessionsSchema]), of one-time tokens (see [AccountsSchema]) and of
+// TOTP enrolments and recovery codes (see [MFASchema]) if they do not
+// exist. It keeps existing tables and their rows, so it is safe to call
+// on every start, and upgrades a database made by an earlier version in
+// place: it adds the tables, indexes and columns that one lacks
+// (auth_users.email_verified, disabled and mfa, false for every existing
 // user). It is safe from several replicas at once: it executes the DDL in
 // a transaction that first takes the advisory lock [MigrateLockKey],
 // because concurrent CREATE TABLE IF NOT EXISTS statements for one table
@@ -274,7 +321,7 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, MigrateLockKey); err != nil {
 		return fmt.Errorf("pgstore: migrate: taking the advisory lock: %w", err)
 	}
-	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema} {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema, MFASchema} {
 		if _, err := tx.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("pgstore: migrate: %w", err)
 		}
@@ -400,9 +447,9 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 }
 
 // DeleteUser deletes the user with ID id, its refresh tokens and
-// sessions, its session generation and its one-time tokens, in one
-// transaction; or returns an error wrapping [auth.ErrNotFound] if there
-// is no such user.
+// sessions, its session generation, its one-time tokens, and its TOTP
+// enrolment and recovery codes, in one transaction; or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return dialect.DeleteUser(ctx, s.db, id)
 }
@@ -437,4 +484,52 @@ func (s *Store) DeleteOneTimeTokens(ctx context.Context, userID, purpose string)
 // after now, 1,000 rows per statement, and returns how many it deleted.
 func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (int64, error) {
 	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
+}
+
+// PutTOTP stores an unconfirmed enrolment of the user with the sealed
+// secret, replacing an unconfirmed one, in one transaction that locks
+// the user's row. It returns an error wrapping [auth.ErrMFAEnabled] if
+// the user's enrolment is confirmed, and one wrapping [auth.ErrNotFound]
+// if there is no such user.
+func (s *Store) PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error {
+	return dialect.PutTOTP(ctx, s.db, userID, sealed, now)
+}
+
+// TOTP returns the user's enrolment, or an error wrapping
+// [auth.ErrNotFound] if it has none.
+func (s *Store) TOTP(ctx context.Context, userID string) (auth.TOTP, error) {
+	return dialect.TOTP(ctx, s.db, userID)
+}
+
+// ConfirmTOTP confirms the user's enrolment if it is unconfirmed and its
+// sealed secret is sealed, byte for byte (an UPDATE whose WHERE clause
+// compares them, so that of concurrent calls, on any replicas, at most
+// one succeeds), and sets its LastStep to step, User.MFA and the user's
+// recovery codes to recoveryHashes, in one transaction; otherwise it
+// changes nothing and returns an error wrapping [auth.ErrNotFound].
+func (s *Store) ConfirmTOTP(ctx context.Context, userID string, sealed []byte, step int64, recoveryHashes []string) error {
+	return dialect.ConfirmTOTP(ctx, s.db, userID, sealed, step, recoveryHashes)
+}
+
+// UseTOTPStep sets the LastStep of the user's enrolment to step if step
+// is greater, in one UPDATE ... WHERE last_step < step (a compare-and-set:
+// of concurrent calls for one step, on any replicas, one succeeds), and
+// returns an error wrapping [auth.ErrNotFound] otherwise.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	return dialect.UseTOTPStep(ctx, s.db, userID, step)
+}
+
+// UseRecoveryCode deletes the user's recovery code with this hash, in one
+// DELETE (of concurrent calls, on any replicas, one deletes it), or
+// returns an error wrapping [auth.ErrNotFound] if the user has no such
+// code.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	return dialect.UseRecoveryCode(ctx, s.db, userID, hash)
+}
+
+// DeleteTOTP deletes the user's enrolment and recovery codes and clears
+// User.MFA, in one transaction; or returns an error wrapping
+// [auth.ErrNotFound] if there is no such user.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	return dialect.DeleteTOTP(ctx, s.db, userID)
 }

@@ -40,7 +40,7 @@ var target = sqltest.Target{
 	WantColumns: map[string][]string{
 		"auth_users": {
 			"id text NO C", "email text NO C", "name text NO", "password_hash text NO",
-			"created_at timestamp with time zone NO", "email_verified boolean NO", "disabled boolean NO",
+			"created_at timestamp with time zone NO", "email_verified boolean NO", "disabled boolean NO", "mfa boolean NO",
 		},
 		"auth_attempts": {"key_hash text NO C", "attempts bigint NO", "last_at timestamp with time zone NO"},
 		"auth_sessions": {
@@ -56,6 +56,10 @@ var target = sqltest.Target{
 			"hash text NO C", "purpose text NO C", "user_id text NO C", "email text NO C",
 			"created_at timestamp with time zone NO", "expires_at timestamp with time zone NO",
 		},
+		"auth_totp": {
+			"user_id text NO C", "sealed bytea NO", "confirmed boolean NO", "last_step bigint NO", "created_at timestamp with time zone NO",
+		},
+		"auth_recovery_codes": {"user_id text NO C", "hash text NO C"},
 	},
 	Index:      `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`,
 	TimeText:   `to_char(%[1]s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`,
@@ -73,7 +77,7 @@ ON CONFLICT (email) DO NOTHING`,
 	EncodeTime: func(t time.Time) any { return t.Truncate(time.Microsecond).UTC() },
 	Lock: []string{
 		"BEGIN",
-		"LOCK TABLE auth_users, auth_attempts, auth_sessions, auth_refresh_tokens, auth_revocations, auth_one_time_tokens IN ACCESS EXCLUSIVE MODE",
+		"LOCK TABLE auth_users, auth_attempts, auth_sessions, auth_refresh_tokens, auth_revocations, auth_one_time_tokens, auth_totp, auth_recovery_codes IN ACCESS EXCLUSIVE MODE",
 	},
 	Unlock:       "ROLLBACK",
 	ConnID:       `SELECT pg_backend_pid()`,
@@ -123,7 +127,8 @@ func TestMigrateLeavesReadersAlone(t *testing.T) {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM auth_users) + (SELECT count(*) FROM auth_attempts)
 		+ (SELECT count(*) FROM auth_sessions) + (SELECT count(*) FROM auth_refresh_tokens)
-		+ (SELECT count(*) FROM auth_revocations) + (SELECT count(*) FROM auth_one_time_tokens)`).Scan(&n); err != nil {
+		+ (SELECT count(*) FROM auth_revocations) + (SELECT count(*) FROM auth_one_time_tokens)
+		+ (SELECT count(*) FROM auth_totp) + (SELECT count(*) FROM auth_recovery_codes)`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithTimeout(ctx, 5*time.Second)

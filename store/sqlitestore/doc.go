@@ -16,9 +16,10 @@
 //
 // # Schema
 //
-// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema]
-// and [AccountsSchema], which create six tables and their indexes if they
-// do not exist yet and leave existing ones, and their rows, alone:
+// [Store.Migrate] executes [Schema], [AttemptsSchema], [SessionsSchema],
+// [AccountsSchema] and [MFASchema], which create eight tables and their
+// indexes if they do not exist yet and leave existing ones, and their
+// rows, alone:
 //
 //	CREATE TABLE IF NOT EXISTS auth_users (
 //		id             TEXT NOT NULL PRIMARY KEY,
@@ -27,7 +28,8 @@
 //		password_hash  TEXT NOT NULL,
 //		created_at     INTEGER NOT NULL, -- unix microseconds, UTC
 //		email_verified INTEGER NOT NULL DEFAULT 0, -- 0 or 1
-//		disabled       INTEGER NOT NULL DEFAULT 0  -- 0 or 1
+//		disabled       INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+//		mfa            INTEGER NOT NULL DEFAULT 0  -- 0 or 1
 //	);
 //	CREATE TABLE IF NOT EXISTS auth_attempts (
 //		key_hash TEXT NOT NULL PRIMARY KEY,
@@ -67,19 +69,32 @@
 //		expires_at INTEGER NOT NULL  -- unix microseconds, UTC
 //	);
 //	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
-//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)
+//	CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at);
+//	CREATE TABLE IF NOT EXISTS auth_totp (
+//		user_id    TEXT NOT NULL PRIMARY KEY,
+//		sealed     BLOB NOT NULL,
+//		confirmed  INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+//		last_step  INTEGER NOT NULL DEFAULT 0, -- unix time / 30 s of the last code used
+//		created_at INTEGER NOT NULL            -- unix microseconds, UTC
+//	);
+//	CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+//		user_id TEXT NOT NULL,
+//		hash    TEXT NOT NULL, -- HMAC-SHA256 of the code, hex
+//		PRIMARY KEY (user_id, hash)
+//	)
 //
 // Migrate upgrades a database made by an earlier release in place, in
 // one transaction (BEGIN IMMEDIATE, so that processes starting at once
 // take turns): it adds the tables and indexes it lacks, and the columns,
 // with ALTER TABLE ... ADD COLUMN: auth_revocations.generation (1 for
-// every existing row), auth_users.email_verified and disabled (0 for
+// every existing row), auth_users.email_verified, disabled and mfa (0 for
 // every existing user). Users, password hashes and sessions are kept.
 // Applications that manage their schema with a migration tool can copy
-// Schema, AttemptsSchema, SessionsSchema and AccountsSchema into it and
-// never call Migrate. Strings are stored as given and compared byte for byte
-// (SQLite's default BINARY collation); the [auth.Service] normalises
-// emails before they reach the store. Times are kept to the microsecond
+// Schema, AttemptsSchema, SessionsSchema, AccountsSchema and MFASchema
+// into it and never call Migrate. Strings are stored as given and
+// compared byte for byte (SQLite's default BINARY collation), and sealed
+// TOTP secrets as BLOBs, compared byte for byte too; the [auth.Service]
+// normalises emails before they reach the store. Times are kept to the microsecond
 // and returned in UTC.
 //
 // # Concurrency
@@ -141,10 +156,28 @@
 // that exactly one of concurrent uses of a token gets it. UpdateEmail is
 // one UPDATE ... WHERE id = ? AND email = ?, a compare-and-set whose new
 // email the UNIQUE index checks. DeleteUser deletes the user, its refresh
-// tokens, sessions, revocation and one-time tokens in one transaction.
+// tokens, sessions, revocation, one-time tokens, TOTP enrolment and
+// recovery codes in one transaction.
 // ListUsers pages through the users in the byte order of their IDs
 // (SQLite's BINARY collation). DeleteExpiredOneTimeTokens deletes 1,000
 // rows per statement.
+//
+// # Two-factor authentication
+//
+// A Store is also an [auth.MFAStore]: it keeps each user's TOTP enrolment
+// (its sealed secret, never the secret) in auth_totp, the hashes of its
+// recovery codes in auth_recovery_codes, and User.MFA in auth_users.mfa,
+// which every lookup of a user reads. UseTOTPStep is one UPDATE ... SET
+// last_step = ? WHERE user_id = ? AND last_step < ?, and UseRecoveryCode
+// one DELETE ... WHERE user_id = ? AND hash = ?, so that of concurrent
+// uses of one step or code, also across processes, which SQLite's lock
+// serialises, exactly one succeeds and a replayed code is refused.
+// ConfirmTOTP runs, in one transaction, UPDATE ... SET confirmed = 1 WHERE
+// user_id = ? AND confirmed = 0 AND sealed = ? (a compare-and-set on the
+// sealed bytes), sets auth_users.mfa and replaces the recovery codes.
+// PutTOTP, ConfirmTOTP and DeleteTOTP start with a write to the user's
+// row, so that their transactions hold the write lock from their first
+// statement. DeleteUser deletes the enrolment and codes too.
 //
 // # Errors
 //
@@ -152,10 +185,14 @@
 // email is taken (whether or not the ID is taken too), and so does
 // UpdateEmail; a taken ID with a free email is a different error (a
 // constraint failure). UserByEmail, UserByID, RefreshToken,
-// UseRefreshToken, SessionGeneration, UseOneTimeToken and the account
-// updates return an error wrapping [auth.ErrNotFound] when no row matches,
-// UpdatePasswordHash when no user has the ID and old hash, and UpdateEmail
-// when none has the ID and current email. Every other error comes from
+// UseRefreshToken, SessionGeneration, UseOneTimeToken, the account
+// updates and the MFA methods return an error wrapping [auth.ErrNotFound]
+// when no row matches, UpdatePasswordHash when no user has the ID and old
+// hash, UpdateEmail when none has the ID and current email, ConfirmTOTP
+// when the user has no unconfirmed enrolment with that sealed secret, and
+// UseTOTPStep when the step is not greater than the last one; PutTOTP
+// returns one wrapping [auth.ErrMFAEnabled] when the user's enrolment is
+// confirmed. Every other error comes from
 // database/sql or the driver and is returned wrapped, prefixed
 // "sqlitestore:"; a context that is already done yields an error wrapping
 // ctx.Err().

@@ -15,8 +15,8 @@ import (
 
 // Schema is the SQLite DDL of the users table. It is idempotent: executing
 // it on a database that already has the table changes nothing.
-// [Store.Migrate] executes it, and adds the columns email_verified and
-// disabled to a table made before they existed.
+// [Store.Migrate] executes it, and adds the columns email_verified,
+// disabled and mfa to a table made before they existed.
 const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	id             TEXT NOT NULL PRIMARY KEY,
 	email          TEXT NOT NULL UNIQUE,
@@ -24,7 +24,8 @@ const Schema = `CREATE TABLE IF NOT EXISTS auth_users (
 	password_hash  TEXT NOT NULL,
 	created_at     INTEGER NOT NULL, -- unix microseconds, UTC
 	email_verified INTEGER NOT NULL DEFAULT 0, -- 0 or 1
-	disabled       INTEGER NOT NULL DEFAULT 0  -- 0 or 1
+	disabled       INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+	mfa            INTEGER NOT NULL DEFAULT 0  -- 0 or 1
 )`
 
 // AttemptsSchema is the SQLite DDL of the attempt counters' table (see
@@ -84,19 +85,40 @@ const AccountsSchema = `CREATE TABLE IF NOT EXISTS auth_one_time_tokens (
 CREATE INDEX IF NOT EXISTS auth_one_time_tokens_user_id ON auth_one_time_tokens (user_id);
 CREATE INDEX IF NOT EXISTS auth_one_time_tokens_expires_at ON auth_one_time_tokens (expires_at)`
 
+// MFASchema is the SQLite DDL of the tables of TOTP enrolments and
+// recovery codes (see [auth.MFAStore]). Like [Schema], it is idempotent;
+// [Store.Migrate] executes it after AccountsSchema.
+//
+// auth_totp has one row per user with an enrolment, whose sealed secret
+// is a BLOB (opaque bytes, sealed by the Service); auth_recovery_codes
+// one row per unused recovery code (its hash, never the code).
+const MFASchema = `CREATE TABLE IF NOT EXISTS auth_totp (
+	user_id    TEXT NOT NULL PRIMARY KEY,
+	sealed     BLOB NOT NULL,
+	confirmed  INTEGER NOT NULL DEFAULT 0, -- 0 or 1
+	last_step  INTEGER NOT NULL DEFAULT 0, -- unix time / 30 s of the last code used
+	created_at INTEGER NOT NULL            -- unix microseconds, UTC
+);
+CREATE TABLE IF NOT EXISTS auth_recovery_codes (
+	user_id TEXT NOT NULL,
+	hash    TEXT NOT NULL, -- HMAC-SHA256 of the code, hex
+	PRIMARY KEY (user_id, hash)
+)`
+
 // addedColumns are the columns that [Store.Migrate] adds to a table made
 // before they existed, with the DDL that adds each. Every existing row
 // gets the default: generation 1, as each row of auth_revocations stands
-// for at least one revocation; an email not verified and an account not
-// disabled.
+// for at least one revocation; an email not verified, an account not
+// disabled and without two-factor authentication.
 var addedColumns = []struct{ table, column, ddl string }{
 	{"auth_revocations", "generation", `ALTER TABLE auth_revocations ADD COLUMN generation INTEGER NOT NULL DEFAULT 1`},
 	{"auth_users", "email_verified", `ALTER TABLE auth_users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0`},
 	{"auth_users", "disabled", `ALTER TABLE auth_users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0`},
+	{"auth_users", "mfa", `ALTER TABLE auth_users ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0`},
 }
 
 // userColumns are the columns of auth_users that ByID selects.
-const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled`
+const userColumns = `id, email, name, password_hash, created_at, email_verified, disabled, mfa`
 
 // oneTimeColumns are the columns of auth_one_time_tokens that
 // UseOneTimeToken returns.
@@ -114,7 +136,7 @@ WHERE t.hash = ?`
 var dialect = sqlstore.Dialect{
 	Name: "sqlitestore",
 	Insert: `INSERT INTO auth_users (` + userColumns + `)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(email) DO NOTHING`,
 	Conflicts:  sqlstore.NoRowOnEmailConflict,
 	EmailTaken: `SELECT 1 FROM auth_users WHERE email = ?`,
@@ -180,6 +202,8 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoke
 		`DELETE FROM auth_sessions WHERE user_id = ?`,
 		`DELETE FROM auth_revocations WHERE user_id = ?`,
 		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
+		`DELETE FROM auth_totp WHERE user_id = ?`,
+		`DELETE FROM auth_recovery_codes WHERE user_id = ?`,
 	},
 	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
 	UserGeneration: `SELECT COALESCE(r.generation, 0)
@@ -191,11 +215,28 @@ WHERE u.id = ?`,
 	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = ? AND purpose = ?`,
 	OneTimePrune: `DELETE FROM auth_one_time_tokens WHERE hash IN
 	(SELECT hash FROM auth_one_time_tokens WHERE expires_at <= ? LIMIT ` + strconv.Itoa(sqlstore.PruneBatch) + `)`,
+
+	TOTPGet: `SELECT sealed, confirmed, last_step, created_at FROM auth_totp WHERE user_id = ?`,
+	// The transaction holds the write lock (UserLock is a write): this
+	// reads the latest state.
+	TOTPConfirmed: `SELECT confirmed FROM auth_totp WHERE user_id = ?`,
+	TOTPPut: `INSERT INTO auth_totp (user_id, sealed, confirmed, last_step, created_at) VALUES (?, ?, 0, 0, ?)
+ON CONFLICT (user_id) DO UPDATE SET sealed = excluded.sealed, confirmed = 0, last_step = 0, created_at = excluded.created_at`,
+	// BLOBs compare byte for byte (memcmp).
+	TOTPConfirm: `UPDATE auth_totp SET confirmed = 1, last_step = ? WHERE user_id = ? AND confirmed = 0 AND sealed = ?`,
+	// One statement, and SQLite has one writer at a time.
+	TOTPStep:       `UPDATE auth_totp SET last_step = ? WHERE user_id = ? AND last_step < ?`,
+	TOTPDelete:     `DELETE FROM auth_totp WHERE user_id = ?`,
+	RecoveryDelete: `DELETE FROM auth_recovery_codes WHERE user_id = ?`,
+	MFAUpdate:      `UPDATE auth_users SET mfa = ? WHERE id = ?`,
+	RecoveryInsert: `INSERT INTO auth_recovery_codes (user_id, hash) VALUES (?, ?)`,
+	RecoveryUse:    `DELETE FROM auth_recovery_codes WHERE user_id = ? AND hash = ?`,
 }
 
 // Store is an [auth.UserStore], [throttle.Store], [auth.PasswordStore],
-// [auth.SessionStore] and [auth.AccountStore] in the tables of a SQLite
-// database (see the package documentation). Create one with [New]; it is safe for concurrent use.
+// [auth.SessionStore], [auth.AccountStore] and [auth.MFAStore] in the
+// tables of a SQLite database (see the package documentation). Create
+// one with [New]; it is safe for concurrent use.
 type Store struct {
 	db *sql.DB
 	// write holds a token while this Store writes. SQLite allows one
@@ -212,6 +253,7 @@ var (
 	_ auth.PasswordStore = (*Store)(nil)
 	_ auth.SessionStore  = (*Store)(nil)
 	_ auth.AccountStore  = (*Store)(nil)
+	_ auth.MFAStore      = (*Store)(nil)
 )
 
 // New returns a Store that keeps users in db, which the caller opened with
@@ -240,11 +282,12 @@ func (s *Store) unlockWrite() { <-s.write }
 
 // Migrate creates the auth_users table (see [Schema]), the auth_attempts
 // table (see [AttemptsSchema]), the tables of sessions (see
-// [SessionsSchema]) and of one-time tokens (see [AccountsSchema]) if they
-// do not exist. It keeps existing tables and their rows, so it is safe to
-// call on every start, and upgrades a database made by an earlier
-// version in place: it adds the tables, indexes and columns that one
-// lacks (auth_users.email_verified and disabled, false for every existing
+// [SessionsSchema]), of one-time tokens (see [AccountsSchema]) and of
+// TOTP enrolments and recovery codes (see [MFASchema]) if they do not
+// exist. It keeps existing tables and their rows, so it is safe to call
+// on every start, and upgrades a database made by an earlier version in
+// place: it adds the tables, indexes and columns that one lacks
+// (auth_users.email_verified, disabled and mfa, false for every existing
 // user). It does all of this in one transaction (BEGIN IMMEDIATE), so
 // that processes starting at once on one file migrate one after another,
 // and a failed Migrate changes nothing.
@@ -277,7 +320,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate executes the DDL on conn, in the transaction it is in, and
 // commits it.
 func migrate(ctx context.Context, conn *sql.Conn) error {
-	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema} {
+	for _, ddl := range []string{Schema, AttemptsSchema, SessionsSchema, AccountsSchema, MFASchema} {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return err
 		}
@@ -460,9 +503,9 @@ func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error
 }
 
 // DeleteUser deletes the user with ID id, its refresh tokens and
-// sessions, its session generation and its one-time tokens, in one
-// transaction; or returns an error wrapping [auth.ErrNotFound] if there
-// is no such user.
+// sessions, its session generation, its one-time tokens, and its TOTP
+// enrolment and recovery codes, in one transaction; or returns an error
+// wrapping [auth.ErrNotFound] if there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := s.lockWrite(ctx); err != nil {
 		return fmt.Errorf("sqlitestore: delete user: %w", err)
@@ -516,4 +559,69 @@ func (s *Store) DeleteExpiredOneTimeTokens(ctx context.Context, now time.Time) (
 	}
 	defer s.unlockWrite()
 	return dialect.DeleteExpiredOneTimeTokens(ctx, s.db, now)
+}
+
+// PutTOTP stores an unconfirmed enrolment of the user with the sealed
+// secret, replacing an unconfirmed one, in one transaction. It returns an
+// error wrapping [auth.ErrMFAEnabled] if the user's enrolment is
+// confirmed, and one wrapping [auth.ErrNotFound] if there is no such
+// user.
+func (s *Store) PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: put totp: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.PutTOTP(ctx, s.db, userID, sealed, now)
+}
+
+// TOTP returns the user's enrolment, or an error wrapping
+// [auth.ErrNotFound] if it has none.
+func (s *Store) TOTP(ctx context.Context, userID string) (auth.TOTP, error) {
+	return dialect.TOTP(ctx, s.db, userID)
+}
+
+// ConfirmTOTP confirms the user's enrolment if it is unconfirmed and its
+// sealed secret is sealed, byte for byte, and sets its LastStep to step,
+// User.MFA and the user's recovery codes to recoveryHashes, in one
+// transaction; otherwise it changes nothing and returns an error
+// wrapping [auth.ErrNotFound].
+func (s *Store) ConfirmTOTP(ctx context.Context, userID string, sealed []byte, step int64, recoveryHashes []string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: confirm totp: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.ConfirmTOTP(ctx, s.db, userID, sealed, step, recoveryHashes)
+}
+
+// UseTOTPStep sets the LastStep of the user's enrolment to step if step
+// is greater, in one UPDATE (a compare-and-set), and returns an error
+// wrapping [auth.ErrNotFound] otherwise.
+func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: use totp step: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UseTOTPStep(ctx, s.db, userID, step)
+}
+
+// UseRecoveryCode deletes the user's recovery code with this hash, in one
+// DELETE, or returns an error wrapping [auth.ErrNotFound] if the user
+// has no such code.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: use recovery code: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.UseRecoveryCode(ctx, s.db, userID, hash)
+}
+
+// DeleteTOTP deletes the user's enrolment and recovery codes and clears
+// User.MFA, in one transaction; or returns an error wrapping
+// [auth.ErrNotFound] if there is no such user.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("sqlitestore: delete totp: %w", err)
+	}
+	defer s.unlockWrite()
+	return dialect.DeleteTOTP(ctx, s.db, userID)
 }

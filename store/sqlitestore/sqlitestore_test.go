@@ -56,7 +56,7 @@ var target = sqltest.Target{
 	WantColumns: map[string][]string{
 		"auth_users": {
 			"id TEXT NO", "email TEXT NO", "name TEXT NO", "password_hash TEXT NO", "created_at INTEGER NO",
-			"email_verified INTEGER NO", "disabled INTEGER NO",
+			"email_verified INTEGER NO", "disabled INTEGER NO", "mfa INTEGER NO",
 		},
 		"auth_attempts":       {"key_hash TEXT NO", "attempts INTEGER NO", "last_at INTEGER NO"},
 		"auth_sessions":       {"id TEXT NO", "user_id TEXT NO", "expires_at INTEGER NO", "revoked_at INTEGER YES"},
@@ -65,6 +65,8 @@ var target = sqltest.Target{
 		"auth_one_time_tokens": {
 			"hash TEXT NO", "purpose TEXT NO", "user_id TEXT NO", "email TEXT NO", "created_at INTEGER NO", "expires_at INTEGER NO",
 		},
+		"auth_totp":           {"user_id TEXT NO", "sealed BLOB NO", "confirmed INTEGER NO", "last_step INTEGER NO", "created_at INTEGER NO"},
+		"auth_recovery_codes": {"user_id TEXT NO", "hash TEXT NO"},
 	},
 	Index:      `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`,
 	TimeText:   `typeof(%[1]s) || ' ' || %[1]s`,

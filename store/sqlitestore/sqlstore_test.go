@@ -150,6 +150,9 @@ func TestChecksRunFirst(t *testing.T) {
 		{"CreateOneTimeToken string", rejectsStrings.CreateOneTimeToken(ctx, db, oneTime)},
 		{"CreateOneTimeToken time", rejectsTimes.CreateOneTimeToken(ctx, db, oneTime)},
 		{"DeleteExpiredOneTimeTokens", func() error { _, err := rejectsTimes.DeleteExpiredOneTimeTokens(ctx, db, now); return err }()},
+		{"PutTOTP string", rejectsStrings.PutTOTP(ctx, db, "u", []byte("sealed"), now)},
+		{"PutTOTP time", rejectsTimes.PutTOTP(ctx, db, "u", []byte("sealed"), now)},
+		{"ConfirmTOTP", rejectsStrings.ConfirmTOTP(ctx, db, "u", []byte("sealed"), 1, []string{"h"})},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, errCheck) || !strings.HasPrefix(fmt.Sprint(tt.err), "test: ") {
@@ -173,8 +176,11 @@ func TestChecksRunFirst(t *testing.T) {
 	_ = checkedStrings.UpdateName(ctx, db, "u", "name")
 	_ = checkedStrings.UpdateEmail(ctx, db, "u", "a@example.com", "b@example.com", false)
 	_ = checkedStrings.CreateOneTimeToken(ctx, db, oneTime)
+	_ = checkedStrings.PutTOTP(ctx, db, "u", []byte("sealed"), now)
+	_ = checkedStrings.ConfirmTOTP(ctx, db, "u", []byte("sealed"), 1, []string{"h1", "h2"})
 	if got, want := strings.Join(cols, " "), "auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id "+
-		"auth_users.name auth_users.email auth_one_time_tokens.hash auth_one_time_tokens.purpose auth_one_time_tokens.user_id auth_one_time_tokens.email"; got != want {
+		"auth_users.name auth_users.email auth_one_time_tokens.hash auth_one_time_tokens.purpose auth_one_time_tokens.user_id auth_one_time_tokens.email "+
+		"auth_totp.sealed auth_recovery_codes.hash auth_recovery_codes.hash"; got != want {
 		t.Errorf("CheckString was called for the columns %s; want %s", got, want)
 	}
 }
@@ -194,11 +200,16 @@ func everyStatement(d sqlstore.Dialect, query string) sqlstore.Dialect {
 // the look-up with an error naming the column, and neither sentinel.
 func TestDecodeTimeFails(t *testing.T) {
 	d := noStatements
-	d.ByID = `SELECT ?, 'e', 'n', 'h', 0, 0, 0`
+	d.ByID = `SELECT ?, 'e', 'n', 'h', 0, 0, 0, 0`
 	d.DecodeTime = func(any) (time.Time, error) { return time.Time{}, errors.New("bad time") }
 	_, err := d.UserByID(t.Context(), openEmpty(t), "u")
 	if err == nil || !strings.HasPrefix(err.Error(), "test: user by id: ") || !strings.Contains(err.Error(), "created_at: bad time") || errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("UserByID with a created_at DecodeTime fails on = %v; want a \"test: user by id: \" error saying \"created_at: bad time\"", err)
+	}
+	d.TOTPGet = `SELECT x'00', 0, length(?), 0`
+	_, err = d.TOTP(t.Context(), openEmpty(t), "u")
+	if err == nil || !strings.HasPrefix(err.Error(), "test: totp: ") || !strings.Contains(err.Error(), "created_at: bad time") || errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("TOTP with a created_at DecodeTime fails on = %v; want a \"test: totp: \" error saying \"created_at: bad time\"", err)
 	}
 }
 
@@ -313,6 +324,14 @@ func TestContextEndsMidCall(t *testing.T) {
 			_, err := d.DeleteExpiredOneTimeTokens(ctx, db, time.Now())
 			return err
 		},
+		"PutTOTP":     func(ctx context.Context) error { return d.PutTOTP(ctx, db, "u", []byte("s"), time.Now()) },
+		"TOTP":        func(ctx context.Context) error { _, err := d.TOTP(ctx, db, "u"); return err },
+		"ConfirmTOTP": func(ctx context.Context) error { return d.ConfirmTOTP(ctx, db, "u", []byte("s"), 1, []string{"h"}) },
+		"UseTOTPStep": func(ctx context.Context) error { return d.UseTOTPStep(ctx, db, "u", 1) },
+		"UseRecoveryCode": func(ctx context.Context) error {
+			return d.UseRecoveryCode(ctx, db, "u", "h")
+		},
+		"DeleteTOTP": func(ctx context.Context) error { return d.DeleteTOTP(ctx, db, "u") },
 	}
 	// The same calls in a transaction, where the Dialect has one for a
 	// single statement, and the attempt counted in one.
@@ -327,6 +346,8 @@ func TestContextEndsMidCall(t *testing.T) {
 	calls["RevokeFamily with WriteInTx"] = func(ctx context.Context) error { return inTx.RevokeFamily(ctx, db, "f", time.Now()) }
 	calls["UpdateName with WriteInTx"] = func(ctx context.Context) error { return inTx.UpdateName(ctx, db, "u", "name") }
 	calls["DeleteOneTimeTokens with WriteInTx"] = func(ctx context.Context) error { return inTx.DeleteOneTimeTokens(ctx, db, "u", "p") }
+	calls["UseTOTPStep with WriteInTx"] = func(ctx context.Context) error { return inTx.UseTOTPStep(ctx, db, "u", 1) }
+	calls["UseRecoveryCode with WriteInTx"] = func(ctx context.Context) error { return inTx.UseRecoveryCode(ctx, db, "u", "h") }
 	calls["AddAttempt with AttemptsAddInTx"] = func(ctx context.Context) error {
 		_, err := inTx.AddAttempt(ctx, db, new(sqlstore.Pruner), "x", time.Now(), time.Minute)
 		return err

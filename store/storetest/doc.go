@@ -171,6 +171,43 @@
 //   - a cancelled or expired context makes every method fail with an
 //     error wrapping ctx.Err(), changing nothing.
 //
+// For a store that also implements [auth.MFAStore], the subtests named
+// MFA... check the TOTP enrolments and recovery codes:
+//
+//   - CreateUser keeps User.MFA, and every lookup (and ListUsers, for an
+//     [auth.AccountStore]) returns it; the account updates leave it;
+//   - PutTOTP stores the sealed secret byte for byte (zero bytes, 0xff,
+//     invalid UTF-8, trailing zeros and spaces, 1 to 64 bytes), in a
+//     copy of its own, unconfirmed, with LastStep 0 and CreatedAt to
+//     within a microsecond; it replaces an unconfirmed enrolment (LastStep
+//     back to 0) and leaves User.MFA false; for a confirmed one it
+//     returns [auth.ErrMFAEnabled] and changes nothing; for a user ID no
+//     user has, [auth.ErrNotFound], storing nothing;
+//   - ConfirmTOTP is a compare-and-set on the sealed bytes: with the
+//     enrolment's it confirms it, sets LastStep to step and User.MFA, and
+//     stores the recovery-code hashes; with other bytes (another setup's,
+//     one that replaced it, a byte more or less, a bit flipped), a second
+//     time, or without an enrolment it returns [auth.ErrNotFound] and
+//     changes nothing; of 50 concurrent calls for one enrolment exactly
+//     one succeeds, and only its step and codes are kept (5 rounds);
+//   - UseTOTPStep accepts only a step greater than LastStep, which it
+//     sets: an equal or lower step is [auth.ErrNotFound], as is a user
+//     without an enrolment; each user has its own LastStep; of 50
+//     concurrent calls for one user and one step exactly one succeeds
+//     (10 rounds);
+//   - UseRecoveryCode accepts each of the user's hashes once, byte for
+//     byte, and no other user's; of 50 concurrent calls for one code
+//     exactly one succeeds (10 rounds);
+//   - DeleteTOTP deletes the enrolment, confirmed or not, and the codes,
+//     and clears User.MFA, of that user only; without an enrolment it is
+//     no error, for a user ID no user has [auth.ErrNotFound]; the user
+//     may then enrol afresh;
+//   - for an [auth.AccountStore], DeleteUser deletes the enrolment and
+//     codes too, and a user created with the deleted one's ID and email
+//     starts without MFA and inherits none of them;
+//   - a cancelled or expired context makes every method fail with an
+//     error wrapping ctx.Err(), changing nothing.
+//
 // The subtests of an ability pass, saying so in the log, for a store
 // without it. They create the users whose sessions they keep, so a store
 // may refer to its users table.

@@ -107,6 +107,7 @@ func (s *fakeStore) DeleteUser(ctx context.Context, id string) error {
 			}
 		}
 	}
+	s.deleteMFA(id)
 	return nil
 }
 

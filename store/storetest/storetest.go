@@ -18,15 +18,16 @@ import (
 const concurrency = 50
 
 // Run checks that the stores made by newStore implement the contract of
-// [auth.UserStore], and those of [throttle.Store],
-// [auth.PasswordStore], [auth.SessionStore] and [auth.AccountStore] for
-// the stores that have these optional abilities. It runs one subtest per
-// rule (see the package documentation for the list), each on its own
-// store from newStore, and reports every violation through t. The
-// subtests of an ability (named Attempts..., Password..., Sessions... and
-// Accounts...) pass, with a log line, for a store without it. newStore must return a fresh, empty store each time
-// it is called; it receives the subtest's t, so it may use t.TempDir,
-// t.Cleanup, t.Skip and t.Fatal.
+// [auth.UserStore], and those of [throttle.Store], [auth.PasswordStore],
+// [auth.SessionStore], [auth.AccountStore] and [auth.MFAStore] for the
+// stores that have these optional abilities. It runs one subtest per rule
+// (see the package documentation for the list), each on its own store
+// from newStore, and reports every violation through t. The subtests of
+// an ability (named Attempts..., Password..., Sessions..., Accounts...
+// and MFA...) pass, with a log line, for a store without it. newStore
+// must return a fresh, empty store each time it is called; it receives
+// the subtest's t, so it may use t.TempDir, t.Cleanup, t.Skip and
+// t.Fatal.
 func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 	t.Helper()
 	tests := []abilityTest[auth.UserStore]{
@@ -48,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.UserStore) {
 	tests = append(tests, withAbility("auth.PasswordStore", passwordTests)...)
 	tests = append(tests, withAbility("auth.SessionStore", sessionTests)...)
 	tests = append(tests, withAbility("auth.AccountStore", accountTests)...)
+	tests = append(tests, withAbility("auth.MFAStore", mfaTests)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
@@ -148,6 +150,9 @@ func diffUser(got, want auth.User) []string {
 	}
 	if got.Disabled != want.Disabled {
 		d = append(d, fmt.Sprintf("Disabled = %t, want %t", got.Disabled, want.Disabled))
+	}
+	if got.MFA != want.MFA {
+		d = append(d, fmt.Sprintf("MFA = %t, want %t", got.MFA, want.MFA))
 	}
 	return d
 }

@@ -60,7 +60,7 @@ const (
 	flawGenerationGlobal      = "generation-global"       // one generation for every user
 	flawGenerationUnknownUser = "generation-unknown-user" // SessionGeneration is 0 for a user that does not exist
 
-	flawFlagsLost                 = "flags-lost"                    // CreateUser drops EmailVerified and Disabled
+	flawFlagsLost                 = "flags-lost"                    // CreateUser drops EmailVerified, Disabled and MFA
 	flawEmailIgnoresCurrent       = "email-ignores-current"         // UpdateEmail sets the email whatever the user's is
 	flawEmailRacy                 = "email-racy"                    // UpdateEmail checks the email is free, then sets it, in two steps
 	flawDeleteKeepsTokens         = "delete-keeps-tokens"           // DeleteUser leaves the user's refresh tokens and families
@@ -75,11 +75,26 @@ const (
 	flawOneTimeMismatchDeletes    = "one-time-mismatch-deletes"     // UseOneTimeToken deletes a token of another purpose
 	flawOneTimeSkipsExpired       = "one-time-skips-expired"        // UseOneTimeToken refuses a token expired by the clock
 	flawDeleteOneTimeEveryPurpose = "delete-one-time-every-purpose" // DeleteOneTimeTokens deletes the user's tokens of every purpose
+
+	flawPutReplacesConfirmed = "put-replaces-confirmed"  // PutTOTP replaces a confirmed enrolment
+	flawSealedAliased        = "sealed-aliased"          // PutTOTP keeps, and TOTP returns, the caller's slice
+	flawSealedTrimmed        = "sealed-trimmed"          // PutTOTP trims trailing zero bytes, as a C string would
+	flawPutKeepsLastStep     = "put-keeps-last-step"     // PutTOTP keeps the LastStep of the enrolment it replaces
+	flawConfirmIgnoresSealed = "confirm-ignores-sealed"  // ConfirmTOTP confirms whatever sealed secret it is given
+	flawConfirmRacy          = "confirm-racy"            // ConfirmTOTP reads, then writes, the enrolment
+	flawConfirmKeepsMFA      = "confirm-keeps-mfa"       // ConfirmTOTP leaves User.MFA false
+	flawStepEqual            = "step-equal"              // UseTOTPStep accepts a step equal to LastStep
+	flawStepRacy             = "step-racy"               // UseTOTPStep reads, then writes, LastStep
+	flawRecoveryKept         = "recovery-kept"           // UseRecoveryCode does not delete the code
+	flawRecoveryRacy         = "recovery-racy"           // UseRecoveryCode reads, then deletes, the code
+	flawDeleteTOTPKeepsMFA   = "delete-totp-keeps-mfa"   // DeleteTOTP leaves User.MFA true
+	flawDeleteTOTPKeepsCodes = "delete-totp-keeps-codes" // DeleteTOTP leaves the recovery codes
+	flawDeleteUserKeepsTOTP  = "delete-user-keeps-totp"  // DeleteUser leaves the enrolment and recovery codes
 )
 
 // fakeStore is a map-based auth.UserStore, throttle.Store,
-// auth.PasswordStore, auth.SessionStore and auth.AccountStore that can be
-// broken on purpose.
+// auth.PasswordStore, auth.SessionStore, auth.AccountStore and
+// auth.MFAStore that can be broken on purpose.
 type fakeStore struct {
 	flaw     string
 	mu       sync.Mutex
@@ -88,11 +103,12 @@ type fakeStore struct {
 	attempts map[string]throttle.Attempts
 	sessions
 	accounts
+	mfa
 }
 
 func newFakeStore(flaw string) *fakeStore {
 	return &fakeStore{flaw: flaw, byID: map[string]auth.User{}, byEmail: map[string]string{}, attempts: map[string]throttle.Attempts{},
-		sessions: newSessions(), accounts: newAccounts()}
+		sessions: newSessions(), accounts: newAccounts(), mfa: newMFA()}
 }
 
 // userStoreOnly hides the optional abilities of the store it holds.
@@ -129,7 +145,7 @@ func (s *fakeStore) CreateUser(ctx context.Context, u auth.User) error {
 	}
 	switch s.flaw {
 	case flawFlagsLost:
-		u.EmailVerified, u.Disabled = false, false
+		u.EmailVerified, u.Disabled, u.MFA = false, false, false
 	case flawSeconds:
 		u.CreatedAt = u.CreatedAt.Truncate(time.Second)
 	case flawLatin1:
@@ -280,12 +296,20 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"AccountsOneTimePurpose", "AccountsOneTimeCreate", "AccountsOneTimeConcurrentUse",
 		"AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
 		"AccountsCanceledContext", "AccountsExpiredContext",
+		"MFAUserFlag", "MFAPutTOTP", "MFASealedByteForByte", "MFAPutConfirmed", "MFAConfirm", "MFAConfirmReplaced",
+		"MFAConcurrentConfirm", "MFAUseStep", "MFAConcurrentUseStep", "MFARecoveryCodes", "MFAConcurrentRecoveryCode",
+		"MFADeleteTOTP", "MFADeleteUser", "MFACanceledContext", "MFAExpiredContext",
 	}
 	userTests, passwordTests := all[:13], all[20:27]
 	// The account subtests that look users up (and so compare CreatedAt
 	// and every other field).
 	accountUserTests := []string{"AccountsFlags", "AccountsUpdateName", "AccountsUpdateEmail", "AccountsConcurrentUpdateEmail",
 		"AccountsSetDisabled", "AccountsDeleteUser", "AccountsListUsers", "AccountsCanceledContext", "AccountsExpiredContext"}
+	// The MFA subtests that look users up after ConfirmTOTP.
+	mfaConfirmedUserTests := []string{"MFAPutConfirmed", "MFAConfirm", "MFAConcurrentConfirm", "MFAUseStep", "MFARecoveryCodes",
+		"MFADeleteTOTP", "MFADeleteUser", "MFACanceledContext", "MFAExpiredContext"}
+	// And those that look users up at all.
+	mfaUserTests := append([]string{"MFAUserFlag", "MFAPutTOTP", "MFAConfirmReplaced"}, mfaConfirmedUserTests...)
 	tests := []struct {
 		flaw     string
 		wantFail []string // exactly these top-level subtests fail
@@ -294,7 +318,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawNoUnique, []string{"DuplicateEmail", "ConcurrentDuplicateEmail"}},
 		{flawIgnoreCtx, []string{"CanceledContext", "ExpiredContext", "AttemptsCanceledContext", "AttemptsExpiredContext",
 			"PasswordCanceledContext", "PasswordExpiredContext", "SessionsCanceledContext", "SessionsExpiredContext",
-			"AccountsCanceledContext", "AccountsExpiredContext"}},
+			"AccountsCanceledContext", "AccountsExpiredContext", "MFACanceledContext", "MFAExpiredContext"}},
 		// UpdateEmail moves a user to an address that differs from
 		// another's only in case.
 		{flawFoldCase, []string{"EmailsComparedByteForByte", "AccountsUpdateEmail"}},
@@ -310,7 +334,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 			"AccountsUpdateEmail", "AccountsDeleteUser", "AccountsConcurrentDeleteUser"}},
 		// Every subtest compares the CreatedAt of a user it looks up, except
 		// these three, and so does every PasswordStore subtest.
-		{flawSeconds, append(append(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests...), accountUserTests...)},
+		{flawSeconds, slices.Concat(except(userTests, "NotFound", "CanceledContext", "ExpiredContext"), passwordTests, accountUserTests, mfaUserTests)},
 		{flawLatin1, []string{"UnicodeNames", "AccountsListUsers"}},
 		{flawIDAsEmail, []string{"DuplicateID"}},
 		// The subtests of the optional abilities pass a store without them.
@@ -349,7 +373,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawGenerationGlobal, []string{"SessionsRevokeSessions", "SessionsGeneration", "SessionsGenerationGuard", "AccountsDeleteUser"}},
 		{flawGenerationUnknownUser, []string{"SessionsGeneration", "AccountsDeleteUser"}},
 
-		{flawFlagsLost, []string{"AccountsFlags", "AccountsListUsers"}},
+		{flawFlagsLost, []string{"AccountsFlags", "AccountsListUsers", "MFAUserFlag"}},
 		{flawEmailIgnoresCurrent, []string{"AccountsUpdateEmail", "AccountsConcurrentUpdateEmail"}},
 		{flawEmailRacy, []string{"AccountsConcurrentUpdateEmail"}},
 		{flawDeleteKeepsTokens, []string{"AccountsDeleteUser", "AccountsConcurrentDeleteUser"}},
@@ -369,6 +393,21 @@ func TestRunDetectsFlaws(t *testing.T) {
 			"AccountsOneTimeConcurrentUse", "AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
 			"AccountsCanceledContext", "AccountsExpiredContext"}},
 		{flawDeleteOneTimeEveryPurpose, []string{"AccountsDeleteOneTimeTokens"}},
+
+		{flawPutReplacesConfirmed, []string{"MFAPutConfirmed"}},
+		{flawSealedAliased, []string{"MFAPutTOTP"}},
+		{flawSealedTrimmed, []string{"MFASealedByteForByte"}},
+		{flawPutKeepsLastStep, []string{"MFAPutTOTP"}},
+		{flawConfirmIgnoresSealed, []string{"MFASealedByteForByte", "MFAConfirm", "MFAConfirmReplaced"}},
+		{flawConfirmRacy, []string{"MFAConcurrentConfirm"}},
+		{flawConfirmKeepsMFA, mfaConfirmedUserTests},
+		{flawStepEqual, []string{"MFAUseStep", "MFAConcurrentUseStep"}},
+		{flawStepRacy, []string{"MFAConcurrentUseStep"}},
+		{flawRecoveryKept, []string{"MFARecoveryCodes", "MFAConcurrentRecoveryCode"}},
+		{flawRecoveryRacy, []string{"MFAConcurrentRecoveryCode"}},
+		{flawDeleteTOTPKeepsMFA, []string{"MFADeleteTOTP"}},
+		{flawDeleteTOTPKeepsCodes, []string{"MFADeleteTOTP"}},
+		{flawDeleteUserKeepsTOTP, []string{"MFADeleteUser"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {

@@ -1,15 +1,16 @@
 // Package sqlstore is the code the SQL user stores (sqlitestore, pgstore,
 // mysqlstore) share: the CreateUser flow, the two lookups, the
-// [auth.PasswordStore], [throttle.Store], [auth.SessionStore] and
-// [auth.AccountStore] methods, scanning rows and wrapping errors. What differs between
-// databases (the SQL text, how times are encoded, how a taken email shows
-// up, which values a column cannot hold) is described by a [Dialect],
-// which each store's package fills in and documents.
+// [auth.PasswordStore], [throttle.Store], [auth.SessionStore],
+// [auth.AccountStore] and [auth.MFAStore] methods, scanning rows and
+// wrapping errors. What differs between databases (the SQL text, how
+// times are encoded, how a taken email shows up, which values a column
+// cannot hold) is described by a [Dialect], which each store's package
+// fills in and documents.
 //
 // Every store keeps these tables, whatever their column types:
 //
 //   - auth_users: id, email, name, password_hash, created_at,
-//     email_verified and disabled (booleans);
+//     email_verified, disabled and mfa (booleans);
 //   - auth_attempts, the [throttle.Store]: key_hash, attempts, last_at;
 //   - auth_sessions, one row per session (family of refresh tokens): id,
 //     user_id, expires_at (the latest expires_at of its tokens) and
@@ -21,7 +22,10 @@
 //     user_id, revoked_at (the latest time) and generation (the user's
 //     session generation, see [auth.SessionStore]);
 //   - auth_one_time_tokens, the one-time tokens of [auth.AccountStore]:
-//     hash, purpose, user_id, email, created_at and expires_at.
+//     hash, purpose, user_id, email, created_at and expires_at;
+//   - auth_totp, one TOTP enrolment per user ([auth.MFAStore]): user_id,
+//     sealed (bytes), confirmed (boolean), last_step and created_at;
+//   - auth_recovery_codes, the users' recovery codes: user_id and hash.
 package sqlstore
 
 import (
@@ -59,8 +63,8 @@ type Dialect struct {
 	Name string
 
 	// Insert inserts one user. Its arguments are, in this order, id,
-	// email, name, password_hash, EncodeTime(created_at), email_verified
-	// and disabled (bools).
+	// email, name, password_hash, EncodeTime(created_at), email_verified,
+	// disabled and mfa (bools).
 	Insert string
 	// Conflicts says how Insert reports a taken email.
 	Conflicts Conflicts
@@ -83,8 +87,8 @@ type Dialect struct {
 	EmailTaken string
 
 	// ByEmail and ByID select id, email, name, password_hash, created_at,
-	// email_verified and disabled, in this order, of the user whose email
-	// or ID is the one argument.
+	// email_verified, disabled and mfa, in this order, of the user whose
+	// email or ID is the one argument.
 	ByEmail, ByID string
 
 	// Check, if not nil, is called by CreateUser before anything is
@@ -92,24 +96,25 @@ type Dialect struct {
 	// stored. Dialects use it to reject values the database would
 	// silently alter.
 	Check func(auth.User) error
-	// CheckString and CheckTime, if not nil, are called by the
-	// PasswordStore and SessionStore methods before anything is executed,
-	// for every string they write (CheckString, with the column it goes
-	// to, as "table.column") and every time they write or compare
-	// (CheckTime). An error from them is returned, wrapped, and nothing is
+	// CheckString and CheckTime, if not nil, are called by the methods
+	// other than CreateUser before anything is executed, for every string
+	// they write (CheckString, with the column it goes to, as
+	// "table.column"; a sealed secret is passed as a string of its bytes)
+	// and every time they write or compare (CheckTime). An error from them is returned, wrapped, and nothing is
 	// changed. Like Check, they reject values the database would silently
 	// alter; CheckString's errors name the column, never the value.
 	CheckString func(column, s string) error
 	CheckTime   func(time.Time) error
 	// EncodeTime turns a time into the value passed for a time column:
 	// CreatedAt to Insert, now to the attempt statements, and every time
-	// to the session and one-time token statements.
+	// to the session, one-time token and TOTP statements.
 	EncodeTime func(time.Time) any
 	// DecodeTime turns a time column's value, as the driver returns it,
 	// back into a time: created_at read by ByEmail, ByID and UsersList,
 	// last_at read by AttemptsGet and AttemptsAdd, the times read by
 	// TokenGet and TokenGetUsed (whose NULLs are the zero time, and never
-	// passed to DecodeTime), and those of the one-time tokens.
+	// passed to DecodeTime), those of the one-time tokens, and created_at
+	// read by TOTPGet.
 	DecodeTime func(src any) (time.Time, error)
 
 	// PasswordUpdate sets password_hash to its first argument in the user
@@ -218,7 +223,8 @@ type Dialect struct {
 	// UserDelete deletes the user whose id is its one argument, and each
 	// of UserRowsDelete the rows of the user_id that is its one argument
 	// from one of the other tables that have one: auth_refresh_tokens,
-	// auth_sessions, auth_revocations and auth_one_time_tokens.
+	// auth_sessions, auth_revocations, auth_one_time_tokens, auth_totp
+	// and auth_recovery_codes.
 	UserDelete     string
 	UserRowsDelete []string
 	// UsersList selects what ByID does of at most its second argument
@@ -248,6 +254,41 @@ type Dialect struct {
 	// OneTimePrune deletes at most [PruneBatch] tokens whose expires_at
 	// is not after its one argument.
 	OneTimePrune string
+
+	// The statements of the [auth.MFAStore] methods; the methods
+	// ([Dialect.ConfirmTOTP] and the others) say how they are combined.
+	//
+	// TOTPGet selects sealed, confirmed, last_step and created_at, in
+	// this order, of the enrolment of the user_id that is its one
+	// argument.
+	TOTPGet string
+	// TOTPConfirmed selects confirmed of the enrolment of the user_id
+	// that is its one argument. PutTOTP runs it after UserLock, in its
+	// transaction: it must read the latest committed state then (READ
+	// COMMITTED does; under REPEATABLE READ, make it a locking read).
+	TOTPConfirmed string
+	// TOTPPut inserts the enrolment of the user_id that is its first
+	// argument with the sealed secret and created_at that are its second
+	// and third, unconfirmed and with last_step 0; or, if the user has
+	// one, sets it to those values.
+	TOTPPut string
+	// TOTPConfirm sets confirmed and last_step, to its first argument, in
+	// the enrolment of the user_id that is its second, if it is
+	// unconfirmed and its sealed is, byte for byte, its third.
+	TOTPConfirm string
+	// TOTPStep sets last_step to its first argument in the enrolment of
+	// the user_id that is its second, if last_step is less than its
+	// third (the same step).
+	TOTPStep string
+	// TOTPDelete deletes the enrolment, and RecoveryDelete the recovery
+	// codes, of the user_id that is its one argument.
+	TOTPDelete, RecoveryDelete string
+	// MFAUpdate sets mfa to its first argument in the user whose id is
+	// its second.
+	MFAUpdate string
+	// RecoveryInsert inserts the recovery code whose user_id and hash are
+	// its two arguments, and RecoveryUse deletes it.
+	RecoveryInsert, RecoveryUse string
 }
 
 // errNoRow is returned, wrapped, by CreateUser when an ErrorOnAnyConflict
@@ -268,7 +309,7 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 			return d.wrap(ctx, op, err)
 		}
 	}
-	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt), u.EmailVerified, u.Disabled)
+	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt), u.EmailVerified, u.Disabled, u.MFA)
 	switch {
 	case err != nil:
 		if d.Conflicts == ErrorOnAnyConflict && ctx.Err() == nil && d.emailTaken(ctx, db, u.Email) {
@@ -351,7 +392,7 @@ func (d *Dialect) scanUser(row interface{ Scan(...any) error }) (auth.User, erro
 	var u auth.User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash,
 		timeScanner{col: "created_at", decode: d.DecodeTime, t: &u.CreatedAt},
-		&u.EmailVerified, &u.Disabled)
+		&u.EmailVerified, &u.Disabled, &u.MFA)
 	if err != nil {
 		return auth.User{}, err
 	}

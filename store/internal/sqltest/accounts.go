@@ -50,9 +50,10 @@ func newService(t *testing.T, store auth.UserStore) *auth.Service {
 // prior release, and accounts and sessions in it made by a Service over
 // that release's tables; then Migrate, from several replicas at once,
 // upgrades it in place: the tables get what the store documents, the old
-// users log in with their passwords and refresh with their refresh
-// tokens, their emails are not verified and their accounts not disabled,
-// and the account ability works on them.
+// users log in with their passwords (no second factor asked) and refresh
+// with their refresh tokens, their emails are not verified, their
+// accounts not disabled and without MFA, and the account and MFA
+// abilities work on them.
 func testMigrateUpgradesPriorRelease(t *testing.T, tg Target) {
 	ctx := t.Context()
 	db, reopen := tg.NewDB(t)
@@ -119,8 +120,11 @@ func testMigrateUpgradesPriorRelease(t *testing.T, tg Target) {
 		}
 		hash := u.PasswordHash
 		u.PasswordHash = ""
-		if !u.CreatedAt.Equal(old.CreatedAt.Truncate(time.Microsecond)) || u.ID != old.ID || u.Email != old.Email || u.Name != old.Name || u.EmailVerified || u.Disabled {
-			t.Errorf("UserByID(%s) after Migrate = %+v; want %+v, EmailVerified and Disabled false", old.Email, u, old)
+		if !u.CreatedAt.Equal(old.CreatedAt.Truncate(time.Microsecond)) || u.ID != old.ID || u.Email != old.Email || u.Name != old.Name || u.EmailVerified || u.Disabled || u.MFA {
+			t.Errorf("UserByID(%s) after Migrate = %+v; want %+v, EmailVerified, Disabled and MFA false", old.Email, u, old)
+		}
+		if _, err := s.TOTP(ctx, old.ID); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("TOTP(%s) after Migrate = %v; want auth.ErrNotFound", old.Email, err)
 		}
 		if !strings.HasPrefix(hash, "$argon2id$") {
 			t.Errorf("the password hash of %s after Migrate is not an argon2id PHC string", old.Email)
@@ -179,15 +183,36 @@ func testMigrateUpgradesPriorRelease(t *testing.T, tg Target) {
 			t.Errorf("UserByID after UpdateEmail and SetDisabled = %+v, %v; want EmailVerified %t, Disabled %t", u, err, c.verified, c.disabled)
 		}
 	}
+	// And the MFA ability: an old user enrols, and then logs in with a
+	// second factor; another enrols and is deleted.
+	for _, u := range []auth.User{ada, grace} {
+		if err := s.PutTOTP(ctx, u.ID, sampleSealed, time.Now()); err != nil {
+			t.Fatalf("PutTOTP after Migrate: %v", err)
+		}
+		if err := s.ConfirmTOTP(ctx, u.ID, sampleSealed, 1, []string{recoveryHash(1), recoveryHash(2)}); err != nil {
+			t.Fatalf("ConfirmTOTP after Migrate: %v", err)
+		}
+	}
+	if u, err := s.UserByID(ctx, ada.ID); err != nil || !u.MFA {
+		t.Errorf("UserByID after ConfirmTOTP = %+v, %v; want MFA true", u, err)
+	}
+	if _, err := svc.Login(ctx, accounts[0].nu.Email, accounts[0].nu.Password); !errors.Is(err, auth.ErrMFARequired) {
+		t.Errorf("Login of a user made before Migrate who enrolled after = %v; want auth.ErrMFARequired", err)
+	}
+	if err := s.UseRecoveryCode(ctx, ada.ID, recoveryHash(1)); err != nil {
+		t.Errorf("UseRecoveryCode after Migrate: %v", err)
+	}
 	if err := s.DeleteUser(ctx, grace.ID); err != nil {
 		t.Fatalf("DeleteUser after Migrate: %v", err)
 	}
 	if _, err := svc.Refresh(ctx, accounts[2].grant.RefreshToken); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("Refresh with a refresh token made before Migrate, of a user deleted after = %v; want auth.ErrInvalidToken", err)
 	}
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM auth_refresh_tokens WHERE user_id = '"+grace.ID+"'").Scan(&n); err != nil || n != 0 {
-		t.Errorf("%d refresh tokens (%v) left of a user made before Migrate and deleted after; want 0", n, err)
+	for _, table := range []string{"auth_refresh_tokens", "auth_totp", "auth_recovery_codes"} {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE user_id = '"+grace.ID+"'").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d rows (%v) of %s left of a user made before Migrate and deleted after; want 0", n, err, table)
+		}
 	}
 	if _, err := svc.Signup(ctx, accounts[2].nu); err != nil {
 		t.Errorf("Signup with the email of a user made before Migrate and deleted after = %v; want a new account", err)

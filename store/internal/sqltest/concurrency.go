@@ -243,6 +243,21 @@ func testDeadlineWhileBlocked(t *testing.T, tg Target) {
 	if err := s.CreateOneTimeToken(ctx, oneTime); err != nil {
 		t.Fatal(err)
 	}
+	// enrolled has a confirmed enrolment and a recovery code, pending an
+	// unconfirmed enrolment.
+	enrolled := auth.User{ID: "enrolled", Email: "enrolled@example.com", Name: "E", PasswordHash: "h", CreatedAt: sampleUser.CreatedAt}
+	pending := auth.User{ID: "pending", Email: "pending@example.com", Name: "P", PasswordHash: "h", CreatedAt: sampleUser.CreatedAt}
+	for _, u := range []auth.User{enrolled, pending} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutTOTP(ctx, u.ID, sampleSealed, sampleUser.CreatedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ConfirmTOTP(ctx, enrolled.ID, sampleSealed, 100, []string{recoveryHash(1)}); err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(t, db)
 
 	locker, err := db.Conn(ctx)
@@ -297,6 +312,14 @@ func testDeadlineWhileBlocked(t *testing.T, tg Target) {
 			_, err := s.DeleteExpiredOneTimeTokens(ctx, oneTime.ExpiresAt)
 			return err
 		}},
+		{"PutTOTP", func(ctx context.Context) error { return s.PutTOTP(ctx, pending.ID, []byte("replaced"), now) }},
+		{"TOTP", func(ctx context.Context) error { _, err := s.TOTP(ctx, enrolled.ID); return err }},
+		{"ConfirmTOTP", func(ctx context.Context) error {
+			return s.ConfirmTOTP(ctx, pending.ID, sampleSealed, 100, []string{recoveryHash(2)})
+		}},
+		{"UseTOTPStep", func(ctx context.Context) error { return s.UseTOTPStep(ctx, enrolled.ID, 101) }},
+		{"UseRecoveryCode", func(ctx context.Context) error { return s.UseRecoveryCode(ctx, enrolled.ID, recoveryHash(1)) }},
+		{"DeleteTOTP", func(ctx context.Context) error { return s.DeleteTOTP(ctx, enrolled.ID) }},
 	}
 	for _, c := range calls {
 		ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)

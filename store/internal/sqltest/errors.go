@@ -37,6 +37,13 @@ func testErrors(t *testing.T, tg Target) {
 	if err := migrated.CreateOneTimeToken(ctx, oneTime); err != nil {
 		t.Fatal(err)
 	}
+	// other has a confirmed enrolment, u none.
+	if err := migrated.PutTOTP(ctx, other.ID, sampleSealed, token.IssuedAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrated.ConfirmTOTP(ctx, other.ID, sampleSealed, 1, []string{recoveryHash(1)}); err != nil {
+		t.Fatal(err)
+	}
 	missing := tg.MissingTable
 
 	tests := []struct {
@@ -104,6 +111,29 @@ func testErrors(t *testing.T, tg Target) {
 		{"CreateOneTimeToken with a taken hash", func() error { return migrated.CreateOneTimeToken(ctx, oneTime) }, nil, ""},
 		{"UseOneTimeToken unknown", func() error { _, err := migrated.UseOneTimeToken(ctx, tokenHash(3), oneTime.Purpose); return err }, auth.ErrNotFound, ""},
 		{"UseOneTimeToken of another purpose", func() error { _, err := migrated.UseOneTimeToken(ctx, oneTime.Hash, "reset_password"); return err }, auth.ErrNotFound, ""},
+		// And the tables of enrolments and recovery codes.
+		{"PutTOTP without table", func() error { return unmigrated.PutTOTP(ctx, u.ID, sampleSealed, token.IssuedAt) }, nil, missing},
+		{"TOTP without table", func() error { _, err := unmigrated.TOTP(ctx, u.ID); return err }, nil, missing},
+		{"ConfirmTOTP without table", func() error {
+			return unmigrated.ConfirmTOTP(ctx, u.ID, sampleSealed, 1, []string{recoveryHash(1)})
+		}, nil, missing},
+		{"UseTOTPStep without table", func() error { return unmigrated.UseTOTPStep(ctx, u.ID, 2) }, nil, missing},
+		{"UseRecoveryCode without table", func() error { return unmigrated.UseRecoveryCode(ctx, u.ID, recoveryHash(1)) }, nil, missing},
+		{"DeleteTOTP without table", func() error { return unmigrated.DeleteTOTP(ctx, u.ID) }, nil, missing},
+		{"PutTOTP unknown user", func() error { return migrated.PutTOTP(ctx, "id3", sampleSealed, token.IssuedAt) }, auth.ErrNotFound, ""},
+		{"PutTOTP of a confirmed enrolment", func() error { return migrated.PutTOTP(ctx, other.ID, sampleSealed, token.IssuedAt) }, auth.ErrMFAEnabled, ""},
+		{"TOTP of a user without one", func() error { _, err := migrated.TOTP(ctx, u.ID); return err }, auth.ErrNotFound, ""},
+		{"ConfirmTOTP without an enrolment", func() error {
+			return migrated.ConfirmTOTP(ctx, u.ID, sampleSealed, 1, []string{recoveryHash(2)})
+		}, auth.ErrNotFound, ""},
+		{"ConfirmTOTP of a confirmed enrolment", func() error {
+			return migrated.ConfirmTOTP(ctx, other.ID, sampleSealed, 2, []string{recoveryHash(2)})
+		}, auth.ErrNotFound, ""},
+		{"UseTOTPStep not greater", func() error { return migrated.UseTOTPStep(ctx, other.ID, 1) }, auth.ErrNotFound, ""},
+		{"UseTOTPStep without an enrolment", func() error { return migrated.UseTOTPStep(ctx, u.ID, 2) }, auth.ErrNotFound, ""},
+		{"UseRecoveryCode unknown", func() error { return migrated.UseRecoveryCode(ctx, other.ID, recoveryHash(2)) }, auth.ErrNotFound, ""},
+		{"UseRecoveryCode of another user", func() error { return migrated.UseRecoveryCode(ctx, u.ID, recoveryHash(1)) }, auth.ErrNotFound, ""},
+		{"DeleteTOTP unknown user", func() error { return migrated.DeleteTOTP(ctx, "id3") }, auth.ErrNotFound, ""},
 		{"Migrate with canceled context", func() error {
 			ctx, cancel := context.WithCancel(ctx)
 			cancel()
@@ -123,7 +153,7 @@ func testErrors(t *testing.T, tg Target) {
 				t.Errorf("err = %v; want errors.Is(err, %v)", err, tt.wantIs)
 			}
 			if tt.wantIs == nil && isSentinel(err) {
-				t.Errorf("err = %v; want an error wrapping neither auth.ErrDuplicateEmail nor auth.ErrNotFound", err)
+				t.Errorf("err = %v; want an error wrapping none of auth.ErrDuplicateEmail, auth.ErrNotFound and auth.ErrMFAEnabled", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantInMsg) {
 				t.Errorf("err = %q; want it to mention %q", err, tt.wantInMsg)
@@ -132,8 +162,8 @@ func testErrors(t *testing.T, tg Target) {
 	}
 }
 
-// isSentinel reports whether err wraps auth.ErrDuplicateEmail or
-// auth.ErrNotFound.
+// isSentinel reports whether err wraps auth.ErrDuplicateEmail,
+// auth.ErrNotFound or auth.ErrMFAEnabled.
 func isSentinel(err error) bool {
-	return errors.Is(err, auth.ErrDuplicateEmail) || errors.Is(err, auth.ErrNotFound)
+	return errors.Is(err, auth.ErrDuplicateEmail) || errors.Is(err, auth.ErrNotFound) || errors.Is(err, auth.ErrMFAEnabled)
 }

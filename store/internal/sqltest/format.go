@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// testColumns checks the columns of the six tables, and the indexes, as
+// testColumns checks the columns of the eight tables, and the indexes, as
 // the store's package documentation shows them.
 func testColumns(t *testing.T, tg Target) {
 	_, db := tg.newStore(t)

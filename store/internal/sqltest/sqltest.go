@@ -41,6 +41,7 @@ type Store interface {
 	auth.PasswordStore
 	auth.SessionStore
 	auth.AccountStore
+	auth.MFAStore
 	// Migrate creates the tables that do not exist, and adds what those
 	// of an earlier version lack.
 	Migrate(ctx context.Context) error
@@ -67,7 +68,7 @@ type Target struct {
 
 	// Columns selects, for the table named by its one argument, one row
 	// per column in order, each a single string; WantColumns lists them
-	// for each of the six tables.
+	// for each of the eight tables.
 	Columns     string
 	WantColumns map[string][]string
 	// Index counts the indexes named by its one argument.
@@ -97,8 +98,8 @@ type Target struct {
 	EncodeTime      func(time.Time) any
 
 	// Lock (optional) takes, on a connection of its own, locks that make
-	// every statement of the store on the six tables wait, until Unlock,
-	// on the same connection, releases them.
+	// every statement of the store on the eight tables wait, until
+	// Unlock, on the same connection, releases them.
 	Lock   []string
 	Unlock string
 	// Settled (optional) counts the statements still running on the
@@ -120,9 +121,12 @@ type Limits struct {
 	IDBytes, EmailBytes int
 	// TextBytes is the longest name and password hash, in bytes.
 	TextBytes int
-	// TokenBytes is the longest token hash and family ID, and
-	// PurposeBytes the longest purpose of a one-time token, in bytes.
+	// TokenBytes is the longest token hash, family ID and recovery-code
+	// hash, and PurposeBytes the longest purpose of a one-time token, in
+	// bytes.
 	TokenBytes, PurposeBytes int
+	// SealedBytes is the longest sealed TOTP secret, in bytes.
+	SealedBytes int
 	// MinYear and MaxYear bound the years of the times stored, in UTC.
 	MinYear, MaxYear int
 	// UTF8: names and password hashes must be valid UTF-8.
@@ -151,14 +155,17 @@ func Run(t *testing.T, tg Target) {
 		{"AttemptsStorageFormat", testAttemptsStorageFormat, true},
 		{"SessionsStorageFormat", testSessionsStorageFormat, true},
 		{"AccountsStorageFormat", testAccountsStorageFormat, true},
+		{"MFAStorageFormat", testMFAStorageFormat, true},
 		{"ValuesTheTablesCannotHold", testValuesTheTablesCannotHold, true},
 		{"SessionValuesTheTablesCannotHold", testSessionValuesTheTablesCannotHold, true},
 		{"AccountValuesTheTablesCannotHold", testAccountValuesTheTablesCannotHold, true},
+		{"MFAValuesTheTablesCannotHold", testMFAValuesTheTablesCannotHold, true},
 		{"ByteForByte", testByteForByte, true},
 		{"AttemptsPrune", testAttemptsPrune, true},
 		{"AttemptsReplicas", testAttemptsReplicas, true},
 		{"SessionsReplicas", testSessionsReplicas, true},
 		{"AccountsReplicas", testAccountsReplicas, true},
+		{"MFAReplicas", testMFAReplicas, true},
 		{"SessionsPruneWhileCreating", testSessionsPruneWhileCreating, tg.PruneWaiting != ""},
 		{"DeadlineWhileBlocked", testDeadlineWhileBlocked, len(tg.Lock) > 0},
 	}
@@ -263,7 +270,8 @@ func snapshot(t *testing.T, db *sql.DB) string {
 }
 
 // tables are the tables of every SQL store.
-var tables = []string{"auth_users", "auth_attempts", "auth_sessions", "auth_refresh_tokens", "auth_revocations", "auth_one_time_tokens"}
+var tables = []string{"auth_users", "auth_attempts", "auth_sessions", "auth_refresh_tokens", "auth_revocations", "auth_one_time_tokens",
+	"auth_totp", "auth_recovery_codes"}
 
 func tokenHash(n int) string { return fmt.Sprintf("%064x", n) }
 func familyID(n int) string  { return fmt.Sprintf("%032x", n) }

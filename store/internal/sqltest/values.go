@@ -19,6 +19,7 @@ const (
 	anyTextBytes    = 65535
 	anyTokenBytes   = 64
 	anyPurposeBytes = 32
+	anySealedBytes  = 64
 	anyMinYear      = 1000
 	anyMaxYear      = 9999
 )
