@@ -284,7 +284,7 @@ onSubmit('change-email-form', async (v, form) => {
 
 onSubmit('logout-form', async () => {
   try {
-    await call('POST', '/logout');
+    await call('POST', '/logout', {});
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) {
       throw err;
