@@ -156,17 +156,24 @@ const DeviceCookie = "gatehouse_device"
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	routes   *http.ServeMux // the endpoints, as Mount registers them
-	svc      *auth.Service
-	prefix   string
-	maxBody  int64
-	log      *slog.Logger
-	trusted  []netip.Prefix
-	secure   bool              // Config.DeviceCookieSecure
-	cookies  *cookieMode       // nil: cookie mode off
-	loginIP  *throttle.Limiter // nil: no limit
-	signupIP *throttle.Limiter // nil: no limit
-	linkIP   *throttle.Limiter // nil: no limit
+	routes *http.ServeMux // the endpoints, as Mount registers them
+	table  []route        // every route, mounted or not (routes.go)
+	// paths are the paths of table, in its order, and pathHandlers the
+	// handler Mount registers for each.
+	paths        []string
+	pathHandlers map[string]http.Handler
+	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
+	openAPIETag  string
+	svc          *auth.Service
+	prefix       string
+	maxBody      int64
+	log          *slog.Logger
+	trusted      []netip.Prefix
+	secure       bool              // Config.DeviceCookieSecure
+	cookies      *cookieMode       // nil: cookie mode off
+	loginIP      *throttle.Limiter // nil: no limit
+	signupIP     *throttle.Limiter // nil: no limit
+	linkIP       *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
@@ -216,6 +223,9 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
+	h.table = h.routeTable()
+	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
 	return h, nil
@@ -258,27 +268,21 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // /email/verify/resend, /password/forgot, /password/reset,
 // /email/change, /email/change/confirm and /delete. /me answers GET and
 // PATCH, the others POST; any other method gets 405 with an Allow header.
-// /refresh and /logout answer 404 unless the Service has refresh tokens
-// on (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
-// (RefreshTokens or CheckRevocation); the routes that send mail, unless
-// it has a Mailer (auth.Config.Mailer). Like every [http.ServeMux]
-// registration, Mount panics if mux already has a conflicting pattern,
-// such as a GET {prefix}/me of the application's own.
+// A route is on or off by the Service's features
+// ([auth.Service.Features]): /refresh and /logout need refresh tokens
+// (auth.Config.RefreshTokens); /logout-all, tracked sessions
+// (RefreshTokens or CheckRevocation); /password, a store that changes
+// hashes; PATCH /me and the other account routes, a store with the
+// account abilities, and those that send mail, a Mailer
+// (auth.Config.Mailer) too. Every path is registered whatever the
+// configuration: a route that is off answers 404 with a problem body.
+// Like every [http.ServeMux] registration, Mount panics if mux already
+// has a conflicting pattern, such as a {prefix}/me of the application's
+// own.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.Handle(h.prefix+"/signup", h.Signup())
-	mux.Handle(h.prefix+"/login", h.Login())
-	mux.Handle(h.prefix+"/refresh", h.Refresh())
-	mux.Handle(h.prefix+"/logout", h.Logout())
-	mux.Handle(h.prefix+"/logout-all", h.LogoutAll())
-	mux.Handle(h.prefix+"/password", h.ChangePassword())
-	mux.Handle(h.prefix+"/me", h.Me())
-	mux.Handle(h.prefix+"/email/verify", h.VerifyEmail())
-	mux.Handle(h.prefix+"/email/verify/resend", h.ResendVerification())
-	mux.Handle(h.prefix+"/password/forgot", h.ForgotPassword())
-	mux.Handle(h.prefix+"/password/reset", h.ResetPassword())
-	mux.Handle(h.prefix+"/email/change", h.RequestEmailChange())
-	mux.Handle(h.prefix+"/email/change/confirm", h.ConfirmEmailChange())
-	mux.Handle(h.prefix+"/delete", h.DeleteAccount())
+	for _, p := range h.paths {
+		mux.Handle(h.prefix+p, h.pathHandlers[p])
+	}
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
