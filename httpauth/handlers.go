@@ -223,7 +223,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
-	h.table = h.routeTable()
+	h.table = h.cookieRoutes(h.routeTable())
 	h.paths, h.pathHandlers = mountPaths(h.table)
 	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
