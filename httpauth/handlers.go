@@ -288,7 +288,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // Signup returns the handler of POST {prefix}/signup, for routers other
 // than [http.ServeMux]. It reads {"name", "email", "password"} and answers
 // 200 with {"userId", "email", "userName", "token"}, and sets the
-// [DeviceCookie]; see the package documentation for the errors. Every
+// [DeviceCookie] (and in cookie mode, Config.Cookies, those of the
+// tokens); see the package documentation for the errors. Every
 // sign-up that creates an account or finds the email taken counts
 // towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
@@ -309,8 +310,9 @@ func (h *Handler) Signup() http.Handler {
 
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
-// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
-// every credential failure gets the same 401 response. A login that
+// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie]
+// (and in cookie mode, Config.Cookies, those of the tokens); every
+// credential failure gets the same 401 response. A login that
 // presents a device cookie valid for the email is throttled as that
 // device ([auth.WithDeviceToken]); any other login's failures count
 // towards the client's Config.MaxLoginFailuresPerIP.
@@ -356,7 +358,9 @@ func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *aut
 // login response: {"userId", "email", "userName", "token",
 // "refreshToken"}; the token sent is spent (see [auth.Service.Refresh]).
 // An unknown, spent, expired or revoked refresh token gets 401, one body
-// for all; with refresh tokens off, 404.
+// for all; with refresh tokens off, 404. In cookie mode (Config.Cookies)
+// a body without refreshToken ({}) refreshes the token of the
+// [RefreshCookie], and the new tokens are set in the cookies.
 func (h *Handler) Refresh() http.Handler {
 	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
@@ -373,7 +377,12 @@ func (h *Handler) Refresh() http.Handler {
 // {"refreshToken"} and ends that token's session ([auth.Service.Logout]):
 // 204, also if the session had ended already; 401 for an unknown token;
 // 404 with refresh tokens off. The session's access tokens stay valid
-// until they expire unless the middleware checks revocations.
+// until they expire unless the middleware checks revocations. In cookie
+// mode (Config.Cookies) a body without refreshToken ({}) ends the
+// session of the [RefreshCookie]'s token, and every answer to a body
+// that could be read clears the cookies; with refresh tokens off, the
+// route is on all the same and clearing the cookies is all it does
+// (204).
 func (h *Handler) Logout() http.Handler {
 	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
@@ -394,8 +403,9 @@ func (h *Handler) Logout() http.Handler {
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
 // valid access token (it runs behind [Handler.Middleware]) and ends every
-// session of its user ([auth.Service.RevokeSessions]): 204. Any body is
-// ignored. 404 unless the Service tracks sessions.
+// session of its user ([auth.Service.RevokeSessions]): 204, which in
+// cookie mode (Config.Cookies) clears the cookies. Any body is ignored.
+// 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
 	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
@@ -414,8 +424,9 @@ func (h *Handler) LogoutAll() http.Handler {
 // ChangePassword returns the handler of POST {prefix}/password, which
 // needs a valid access token (it runs behind [Handler.Middleware]). It
 // reads {"currentPassword", "newPassword"} and answers 200 with a new
-// session in the shape of the login response; the user's other sessions
-// end (see [auth.Service.ChangePassword]). A wrong current password gets
+// session in the shape of the login response (in cookie mode,
+// Config.Cookies, set in the cookies too); the user's other sessions end
+// (see [auth.Service.ChangePassword]). A wrong current password gets
 // 403 with field "currentPassword" and counts as a failed login, per
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
