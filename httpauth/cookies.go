@@ -128,10 +128,10 @@ func name(full string, secure bool) string {
 // g has one.
 func (c *cookieMode) set(w http.ResponseWriter, r *http.Request, g *auth.Grant) {
 	secure := c.secure(r)
-	http.SetCookie(w, c.access(secure, g.Token, seconds(g.ExpiresAt.Sub(g.IssuedAt))))
+	http.SetCookie(w, c.access(secure, g.Token, maxAge(g.IssuedAt, g.ExpiresAt)))
 	if g.RefreshToken != "" {
 		for _, path := range c.refreshPaths() {
-			http.SetCookie(w, c.refresh(secure, path, g.RefreshToken, seconds(g.RefreshExpiresAt.Sub(g.IssuedAt))))
+			http.SetCookie(w, c.refresh(secure, path, g.RefreshToken, maxAge(g.IssuedAt, g.RefreshExpiresAt)))
 		}
 	}
 }
@@ -172,9 +172,16 @@ func (c *cookieMode) refreshPaths() []string {
 	return []string{c.prefix + "/refresh", c.prefix + "/logout"}
 }
 
-// seconds returns d as a Max-Age: in whole seconds, rounded down, at
-// least 1.
-func seconds(d time.Duration) int { return max(int(d/time.Second), 1) }
+// maxAge returns the Max-Age of a cookie whose token is valid from from
+// to to: the whole seconds between them, at least 1; or 0 (no Max-Age:
+// the cookie lasts as long as the browser's session) if either is
+// unknown.
+func maxAge(from, to time.Time) int {
+	if from.IsZero() || to.IsZero() {
+		return 0
+	}
+	return max(int(to.Sub(from)/time.Second), 1)
+}
 
 // cookie returns the value of r's cookie called full (AccessCookie or
 // RefreshCookie), whether r has one, and whether it was under that name

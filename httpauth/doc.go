@@ -37,8 +37,9 @@
 //	POST {prefix}/password    (Bearer token) {"currentPassword": "...", "newPassword": "..."}
 //	                                                   200, the body above
 //
-// /refresh and /logout answer 404 with refresh tokens off, and
-// /logout-all unless sessions are tracked; /password needs a store that
+// /refresh and /logout answer 404 with refresh tokens off (but /logout
+// in cookie mode, where it clears the cookies), and /logout-all unless
+// sessions are tracked; /password needs a store that
 // can change hashes (every store of this module can).
 //
 // Requests with a body must be POST (PATCH for /me) with Content-Type

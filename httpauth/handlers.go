@@ -270,7 +270,8 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // PATCH, the others POST; any other method gets 405 with an Allow header.
 // A route is on or off by the Service's features
 // ([auth.Service.Features]): /refresh and /logout need refresh tokens
-// (auth.Config.RefreshTokens); /logout-all, tracked sessions
+// (auth.Config.RefreshTokens), but for /logout in cookie mode
+// (Config.Cookies), where it clears the cookies; /logout-all, tracked sessions
 // (RefreshTokens or CheckRevocation); /password, a store that changes
 // hashes; PATCH /me and the other account routes, a store with the
 // account abilities, and those that send mail, a Mailer
