@@ -20,6 +20,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
@@ -43,7 +44,8 @@ func TestDemoPage(t *testing.T) {
 	browser := newBrowser(t)
 	clock := testclock.New(time.Now())
 	var logs syncBuffer
-	addr, stop := startLogging(t, &logs, clock.Now, filepath.Join(t.TempDir(), "demo.db"), nil)
+	addr, stopServer := startLogging(t, &logs, clock.Now, filepath.Join(t.TempDir(), "demo.db"), nil)
+	stop := sync.OnceValue(stopServer)
 	defer stop()
 	// The browser uses the name localhost: the origin where an http://
 	// page may hold Secure cookies.
@@ -86,7 +88,7 @@ func TestDemoPage(t *testing.T) {
 	)
 	p.waitStatus("Welcome!")
 	p.wantAccount(name, email, "No", "Off")
-	p.checkCookies()
+	p.checkCookies(true)
 	p.screenshot("signed-up")
 
 	// Verify the address through the mailed link.
@@ -133,7 +135,7 @@ func TestDemoPage(t *testing.T) {
 	p.do(chromedp.KeyEvent(password2), chromedp.KeyEvent(kb.Enter))
 	p.waitStatus("You are logged in.")
 	p.wantAccount(name, email, "Yes", "Off")
-	p.checkCookies()
+	p.checkCookies(true)
 
 	// Set up TOTP from the key that the page shows with the QR code.
 	p.do(chromedp.SendKeys(chromedp.ID("totp-setup-password"), password2+"\n"))
@@ -146,14 +148,14 @@ func TestDemoPage(t *testing.T) {
 	p.screenshot("totp-setup")
 	p.do(chromedp.SendKeys(chromedp.ID("totp-confirm-code"), totpCode(t, secret, clock.Now())+"\n"))
 	p.waitStatus("Two-factor authentication is on.")
-	codes := p.eval(`[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent).join(" ")`)
-	if n := len(strings.Fields(codes)); n != 10 {
-		t.Errorf("the page shows %d recovery codes, want 10: %q", n, codes)
+	codes := strings.Split(p.eval(`[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent).join("\n")`), "\n")
+	if len(codes) != 10 || codes[0] == "" {
+		t.Errorf("the page shows %d recovery codes, want 10: %q", len(codes), codes)
 	}
 	p.wantAccount(name, email, "Yes", "On")
 	p.screenshot("totp-on")
 	p.logOut()
-	if codes != "" && strings.Contains(p.eval(`document.body.textContent`), strings.Fields(codes)[0]) {
+	if strings.Contains(p.eval(`document.body.textContent`), codes[0]) {
 		t.Error("the recovery codes stay in the page after logging out")
 	}
 
@@ -164,13 +166,13 @@ func TestDemoPage(t *testing.T) {
 	if !p.hidden("signed-out") {
 		t.Error("the login form stays visible during the TOTP step")
 	}
-	p.checkCookies()
+	p.checkCookies(false)
 	p.screenshot("totp-step")
 	clock.Add(30 * time.Second)
 	p.do(chromedp.SendKeys(chromedp.ID("mfa-code"), totpCode(t, secret, clock.Now())+"\n"))
 	p.waitStatus("You are logged in.")
 	p.wantAccount(name, email, "Yes", "On")
-	p.checkCookies()
+	p.checkCookies(true)
 
 	// Change the email address through the link mailed to the new one.
 	p.do(
@@ -203,7 +205,7 @@ func TestDemoPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := logs.String()
-	for _, s := range append([]string{password, password2, secret}, strings.Fields(codes)...) {
+	for _, s := range append([]string{password, password2, secret}, codes...) {
 		if strings.Contains(log, s) {
 			t.Errorf("the server's log holds %q", s)
 		}
@@ -357,6 +359,7 @@ func (p *pageTest) logOut() {
 	p.do(chromedp.Click(chromedp.CSS("#logout-form button")))
 	p.waitStatus("You are logged out.")
 	p.waitVisible("signed-out")
+	p.checkCookies(false)
 	p.do(chromedp.Reload())
 	p.waitVisible("signed-out")
 	if !p.hidden("signed-in") {
@@ -364,9 +367,11 @@ func (p *pageTest) logOut() {
 	}
 }
 
-// checkCookies checks that every cookie of the page is HttpOnly, so
-// that the script sees none, and that the page keeps nothing in storage.
-func (p *pageTest) checkCookies() {
+// checkCookies checks that the browser holds the access token's cookie
+// if signedIn and none otherwise, that every cookie of the page is
+// HttpOnly, so that the script sees none, and that the page keeps
+// nothing in storage.
+func (p *pageTest) checkCookies(signedIn bool) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, actionTimeout)
 	defer cancel()
@@ -374,11 +379,18 @@ func (p *pageTest) checkCookies() {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	// On http://localhost the cookie has the name without its __Host- prefix.
+	_, access, _ := strings.Cut(httpauth.AccessCookie, "-")
+	session := false
 	for _, c := range res.Cookies {
 		p.sessionTokens = append(p.sessionTokens, c.Value)
+		session = session || c.Name == access
 		if !c.HTTPOnly {
 			p.t.Errorf("cookie %s is not HttpOnly", c.Name)
 		}
+	}
+	if session != signedIn {
+		p.t.Errorf("the browser holds a %s cookie: %v, want %v", access, session, signedIn)
 	}
 	if c := p.eval(`document.cookie`); c != "" {
 		p.t.Errorf("document.cookie is %q, want no cookie readable by the script", c)

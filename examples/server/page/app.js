@@ -105,6 +105,7 @@ function onSubmit(id, action) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
+    say('');
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     form.setAttribute('aria-busy', 'true');
