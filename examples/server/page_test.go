@@ -34,8 +34,9 @@ const screenshotsEnv = "GATEHOUSE_DEMO_SCREENSHOTS"
 // mail to the log): sign up, see the account, verify the address through
 // the mailed link, log out, reset a forgotten password through its link,
 // log in by keyboard with the new password, set up TOTP from the QR code's
-// key, log out, log in with the TOTP step, change the email address
-// through its link, turn TOTP off, log out. The page shows the API's
+// key, log out, log in with the TOTP step (a wrong code first), change the
+// email address through its link, log in with a recovery code, turn TOTP
+// off, log out. The page shows the API's
 // problem details where a request is refused. No session cookie is ever
 // readable from the script, the page writes no console error and throws
 // no exception, and the server's log holds no password, secret or
@@ -83,7 +84,7 @@ func TestDemoPage(t *testing.T) {
 	}
 	p.screenshot("signup-refused")
 	p.do(
-		chromedp.Clear(chromedp.ID("signup-password")),
+		clearField("signup-password"),
 		chromedp.SendKeys(chromedp.ID("signup-password"), password+"\n"),
 	)
 	p.waitStatus("Welcome!")
@@ -169,7 +170,17 @@ func TestDemoPage(t *testing.T) {
 	p.checkCookies(false)
 	p.screenshot("totp-step")
 	clock.Add(30 * time.Second)
-	p.do(chromedp.SendKeys(chromedp.ID("mfa-code"), totpCode(t, secret, clock.Now())+"\n"))
+	code := totpCode(t, secret, clock.Now())
+	p.do(chromedp.SendKeys(chromedp.ID("mfa-code"), wrongCode(code)+"\n"))
+	p.waitVisible("mfa-code-error")
+	if msg := p.text("mfa-code-error"); msg == "" || p.eval(`document.activeElement.id`) != "mfa-code" {
+		t.Errorf("a wrong code: the page says %q next to the code and focuses %s", msg, p.eval(`document.activeElement.id`))
+	}
+	p.screenshot("totp-step-refused")
+	p.do(
+		clearField("mfa-code"),
+		chromedp.SendKeys(chromedp.ID("mfa-code"), code+"\n"),
+	)
 	p.waitStatus("You are logged in.")
 	p.wantAccount(name, email, "Yes", "On")
 	p.checkCookies(true)
@@ -185,6 +196,14 @@ func TestDemoPage(t *testing.T) {
 	p.waitVisible("link-confirm")
 	p.do(chromedp.Click(chromedp.CSS("#confirm-email-form button")))
 	p.waitStatus("Your email address is changed.")
+	p.wantAccount(name, newEmail, "Yes", "On")
+
+	// Log in with a recovery code instead of the app.
+	p.logOut()
+	p.logIn(newEmail, password2)
+	p.waitVisible("mfa-step")
+	p.do(chromedp.SendKeys(chromedp.ID("mfa-recovery-code"), codes[1]+"\n"))
+	p.waitStatus("You are logged in.")
 	p.wantAccount(name, newEmail, "Yes", "On")
 
 	// Turn TOTP off, with the code of a later step again.
@@ -344,8 +363,8 @@ func (p *pageTest) wantAccount(name, email, verified, mfa string) {
 func (p *pageTest) logIn(email, password string) {
 	p.t.Helper()
 	p.do(
-		chromedp.Clear(chromedp.ID("login-email")),
-		chromedp.Clear(chromedp.ID("login-password")),
+		clearField("login-email"),
+		clearField("login-password"),
 		chromedp.SendKeys(chromedp.ID("login-email"), email),
 		chromedp.SendKeys(chromedp.ID("login-password"), password),
 		chromedp.Click(chromedp.CSS("#login-form button")),
@@ -491,6 +510,19 @@ func (p *pageTest) watchConsole() func() []chromedp.ConsoleMessage {
 		defer mu.Unlock()
 		return bad
 	}
+}
+
+// clearField empties the input with the id. (chromedp.Clear sets the
+// value attribute, which no longer shows once the user has typed.)
+func clearField(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).value = ""`, jsString(id)))
+}
+
+// wrongCode returns a code of six digits other than code.
+func wrongCode(code string) string {
+	b := []byte(code)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
 }
 
 // totpCode returns the TOTP code of secret (base32, SHA1, 6 digits, 30
