@@ -97,12 +97,14 @@
 // logs in (with the two-factor step when the account has one), shows
 // GET /api/user/me, verifies the email address, resets a forgotten
 // password, changes the email address, sets up TOTP two-factor
-// authentication with its QR code and recovery codes, and logs out. It
-// also answers the mailed links: /verify-email, /reset-password and
-// /confirm-email serve the same page, which posts the link's token when
-// the user confirms. Its script and style are under /assets/. The page
-// uses the API's cookie mode, so the session never reaches the script;
-// it shows the server's problem details next to the field they name.
+// authentication with its QR code and recovery codes (and turns it off),
+// and logs out. It also answers the mailed links: /verify-email,
+// /reset-password and /confirm-email serve the same page, which posts
+// the link's token when the user confirms. Its script and style are
+// under /assets/. The page
+// uses the API's cookie mode, so the session never reaches the script
+// (with -cookies=false it cannot stay logged in); it shows the server's
+// problem details next to the field they name.
 //
 // # Environment and files
 //
