@@ -207,7 +207,8 @@ func (h *Handler) ConfirmEmailChange() http.Handler {
 // a valid access token (it runs behind [Handler.Middleware]). It reads
 // {"password"}, the current password, and deletes the caller's account
 // with its sessions and one-time tokens ([auth.Service.DeleteAccount]):
-// 204. The email address can sign up again. A wrong password gets 403
+// 204, which in cookie mode (Config.Cookies) clears the cookies. The
+// email address can sign up again. A wrong password gets 403
 // with field "password" and counts as a failed login, per account and
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) DeleteAccount() http.Handler {

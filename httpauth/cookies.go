@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,10 +128,10 @@ func name(full string, secure bool) string {
 // g has one.
 func (c *cookieMode) set(w http.ResponseWriter, r *http.Request, g *auth.Grant) {
 	secure := c.secure(r)
-	http.SetCookie(w, c.access(secure, g.Token, seconds(g.ExpiresAt.Sub(g.IssuedAt))))
+	http.SetCookie(w, c.access(secure, g.Token, maxAge(g.IssuedAt, g.ExpiresAt)))
 	if g.RefreshToken != "" {
 		for _, path := range c.refreshPaths() {
-			http.SetCookie(w, c.refresh(secure, path, g.RefreshToken, seconds(g.RefreshExpiresAt.Sub(g.IssuedAt))))
+			http.SetCookie(w, c.refresh(secure, path, g.RefreshToken, maxAge(g.IssuedAt, g.RefreshExpiresAt)))
 		}
 	}
 }
@@ -171,9 +172,16 @@ func (c *cookieMode) refreshPaths() []string {
 	return []string{c.prefix + "/refresh", c.prefix + "/logout"}
 }
 
-// seconds returns d as a Max-Age: in whole seconds, rounded down, at
-// least 1.
-func seconds(d time.Duration) int { return max(int(d/time.Second), 1) }
+// maxAge returns the Max-Age of a cookie whose token is valid from from
+// to to: the whole seconds between them, at least 1; or 0 (no Max-Age:
+// the cookie lasts as long as the browser's session) if either is
+// unknown.
+func maxAge(from, to time.Time) int {
+	if from.IsZero() || to.IsZero() {
+		return 0
+	}
+	return max(int(to.Sub(from)/time.Second), 1)
+}
 
 // cookie returns the value of r's cookie called full (AccessCookie or
 // RefreshCookie), whether r has one, and whether it was under that name
@@ -252,4 +260,66 @@ func (h *Handler) refreshToken(r *http.Request, body string) string {
 		body, _, _ = h.cookies.cookie(r, RefreshCookie)
 	}
 	return body
+}
+
+// cookieRoutes returns the routes of the table (routes.go) as cookie
+// mode has them, if it is on: /logout is on without refresh tokens too
+// (it clears the cookies), /refresh and /logout read refreshToken from
+// the cookie when the body has none, the answers that set or clear the
+// cookies say so, and every route but GET's may answer 403 of type
+// ProblemCrossOrigin. Out of cookie mode rts is returned as it is.
+func (h *Handler) cookieRoutes(rts []route) []route {
+	if h.cookies == nil {
+		return rts
+	}
+	sessions := h.svc.Features().RefreshTokens
+	for i := range rts {
+		rt := &rts[i]
+		switch rt.path {
+		case "/refresh", "/logout":
+			rt.request.Required = nil
+			rt.request.Properties["refreshToken"].Description +=
+				" Without it (an empty object), the refresh-token cookie's: " + RefreshCookie + ", or gatehouse_refresh on plain HTTP to a loopback host."
+		}
+		if rt.path == "/logout" && !sessions {
+			rt.on = true
+			rt.summary = "Clear the cookies of cookie mode"
+			rt.answers = []answer{{status: http.StatusNoContent, about: "the cookies are cleared (no session is kept on the server; the access token stays valid until it expires)"}}
+		}
+		for j := range rt.answers {
+			a := &rt.answers[j]
+			grant := a.status == http.StatusOK && a.body != nil && a.body.Ref == ref("Session").Ref
+			clears := a.status == http.StatusNoContent && (rt.path == "/logout" || rt.path == "/logout-all" || rt.path == "/delete")
+			if (grant || clears) && !slices.Contains(a.headers, "Set-Cookie") {
+				a.headers = append(a.headers, "Set-Cookie")
+			}
+			if clears {
+				a.about += "; the cookies are cleared"
+			}
+		}
+		if rt.method == http.MethodGet {
+			continue
+		}
+		i403 := slices.IndexFunc(rt.answers, func(a answer) bool { return a.status == http.StatusForbidden })
+		if i403 < 0 {
+			rt.answers = append(rt.answers, answer{status: http.StatusForbidden, about: "a cross-origin request from a browser", problems: []string{ProblemCrossOrigin}})
+		} else {
+			rt.answers[i403].about += "; or a cross-origin request from a browser"
+			rt.answers[i403].problems = append(rt.answers[i403].problems, ProblemCrossOrigin)
+		}
+	}
+	return rts
+}
+
+// setCookieDoc describes the Set-Cookie headers of the routes, for the
+// OpenAPI document.
+func (h *Handler) setCookieDoc() string {
+	device := "The device cookie " + DeviceCookie + " (HttpOnly, SameSite=Strict, Path {prefix}/login), set by sign-up and login: the browser's token for login throttling, which logs nobody in."
+	if h.cookies == nil {
+		return device
+	}
+	return device + " In cookie mode, the routes that answer a session also set the access token in " + AccessCookie +
+		" (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age its lifetime) and, with refresh tokens, the refresh token in " + RefreshCookie +
+		" (HttpOnly, Secure, SameSite=Strict, once with Path {prefix}/refresh and once with Path {prefix}/logout); on plain HTTP to a loopback host, without Secure and named gatehouse_access and gatehouse_refresh." +
+		" Logout, logout-all and deletion clear them (Max-Age=0). A cookie holds its token and nothing else."
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestLoopbackHost(t *testing.T) {
@@ -56,5 +57,24 @@ func TestCookieSecure(t *testing.T) {
 				t.Errorf("secure = %v, want %v", got, tt.secure)
 			}
 		})
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		from, to time.Time
+		want     int
+	}{
+		{at, at.Add(time.Hour), 3600},
+		{at, at.Add(30 * 24 * time.Hour), 2592000},
+		{at, at.Add(1500 * time.Millisecond), 1},
+		{at, at, 1},
+		{time.Time{}, at, 0},
+		{at, time.Time{}, 0},
+	} {
+		if got := maxAge(tt.from, tt.to); got != tt.want {
+			t.Errorf("maxAge(%v, %v) = %d, want %d", tt.from, tt.to, got, tt.want)
+		}
 	}
 }

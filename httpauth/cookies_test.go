@@ -595,7 +595,7 @@ func TestCrossOrigin(t *testing.T) {
 	}{
 		{"login", "POST", httpauthtest.LoginPath, `{"email":"ada@example.com"}`, nil, true, 400},
 		{"sign-up", "POST", httpauthtest.SignupPath, `{}`, nil, true, 400},
-		{"forgot password", "POST", "/api/user/password/forgot", `{"email":"x"}`, nil, true, 404},
+		{"verify email", "POST", "/api/user/email/verify", `{"token":"x"}`, nil, true, 400},
 		{"PATCH /me, cookie", "PATCH", "/api/user/me", `{"name":"Eve"}`, cookie, true, 200},
 		{"PATCH /me, bearer", "PATCH", "/api/user/me", `{"name":"Eve"}`, httpauthtest.Bearer(token), true, 200},
 		{"logout-all, bearer", "POST", "/api/user/logout-all", "", httpauthtest.Bearer(token), true, 204},
@@ -844,5 +844,132 @@ func TestCookieNames(t *testing.T) {
 				t.Errorf("AlwaysSecureCookies %v, %s: %d %s", always, tt.name, got.status, got.body)
 			}
 		}
+	}
+}
+
+// cookieConfigs are the configurations of the Service whose OpenAPI
+// documents in cookie mode the tests check (and TestOpenAPILint lints).
+var cookieConfigs = []struct {
+	name     string
+	cfg      auth.Config
+	sessions bool
+}{
+	{"no sessions", auth.Config{}, false},
+	{"sessions", auth.Config{RefreshTokens: true, CheckRevocation: true, Mailer: quietMail}, true},
+}
+
+// TestOpenAPICookieMode checks the OpenAPI document of a Handler in
+// cookie mode: the cookie is a security scheme beside bearer, /logout is
+// mounted without refresh tokens too, refreshToken is optional, every
+// state-changing route documents the 403 of ProblemCrossOrigin, and the
+// answers that set or clear the cookies list Set-Cookie; and the
+// documented operations are those that answer.
+func TestOpenAPICookieMode(t *testing.T) {
+	for _, c := range cookieConfigs {
+		t.Run(c.name, func(t *testing.T) {
+			s := openAPIServer(t, memstore.New(), c.cfg, httpauth.Config{Cookies: true})
+			raw, _ := fetchOpenAPI(t, s)
+			var doc struct {
+				Paths map[string]map[string]struct {
+					Security    []map[string][]string `json:"security"`
+					RequestBody *struct {
+						Content map[string]struct {
+							Schema struct {
+								Required []string `json:"required"`
+							} `json:"schema"`
+						} `json:"content"`
+					} `json:"requestBody"`
+					Responses map[string]struct {
+						Headers map[string]any `json:"headers"`
+						Content map[string]struct {
+							Schema struct {
+								AllOf []struct {
+									Properties struct {
+										Type struct {
+											Enum []string `json:"enum"`
+										} `json:"type"`
+									} `json:"properties"`
+								} `json:"allOf"`
+							} `json:"schema"`
+						} `json:"content"`
+					} `json:"responses"`
+				} `json:"paths"`
+				Components struct {
+					SecuritySchemes map[string]struct{ Type, In, Name string } `json:"securitySchemes"`
+				} `json:"components"`
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if sc := doc.Components.SecuritySchemes["cookie"]; sc.Type != "apiKey" || sc.In != "cookie" || sc.Name != httpauth.AccessCookie {
+				t.Errorf("cookie scheme %+v", sc)
+			}
+			if got := doc.Paths["/api/user/me"]["get"].Security; len(got) != 2 || got[0]["bearer"] == nil || got[1]["cookie"] == nil {
+				t.Errorf("GET /me security %v, want bearer or cookie", got)
+			}
+			logout, ok := doc.Paths["/api/user/logout"]["post"]
+			if !ok {
+				t.Fatal("/logout is not documented")
+			}
+			if req := logout.RequestBody.Content["application/json"].Schema.Required; len(req) != 0 {
+				t.Errorf("/logout requires %v", req)
+			}
+			if _, ok := logout.Responses["401"]; ok != c.sessions {
+				t.Errorf("/logout documents 401: %v, with sessions %v", ok, c.sessions)
+			}
+			problems := func(path, method, status string) []string {
+				var all []string
+				for _, m := range doc.Paths[path][method].Responses[status].Content {
+					for _, s := range m.Schema.AllOf {
+						all = append(all, s.Properties.Type.Enum...)
+					}
+				}
+				return all
+			}
+			for path, methods := range doc.Paths {
+				for m, op := range methods {
+					crossOrigin := slices.Contains(problems(path, m, "403"), httpauth.ProblemCrossOrigin)
+					if crossOrigin != (m != "get") {
+						t.Errorf("%s %s: 403 of ProblemCrossOrigin documented: %v", m, path, crossOrigin)
+					}
+					if _, sets := op.Responses["200"].Headers["Set-Cookie"]; m == "post" && slices.Contains([]string{"/api/user/signup", "/api/user/login", "/api/user/refresh", "/api/user/password"}, path) && !sets {
+						t.Errorf("%s %s: 200 without Set-Cookie", m, path)
+					}
+					if _, clears := op.Responses["204"].Headers["Set-Cookie"]; slices.Contains([]string{"/api/user/logout", "/api/user/logout-all", "/api/user/delete"}, path) && !clears {
+						t.Errorf("%s %s: 204 without Set-Cookie", m, path)
+					}
+				}
+			}
+			if got := problems("/api/user/login", "post", "403"); !slices.Contains(got, httpauth.ProblemAccountDisabled) {
+				t.Errorf("login's 403 lost its own problem types: %v", got)
+			}
+
+			// What is documented answers, and nothing else does.
+			tok := signupToken(t, s)
+			var ops, mounted []string
+			for path, methods := range doc.Paths {
+				for m := range methods {
+					ops = append(ops, strings.ToUpper(m)+" "+path)
+				}
+				for _, m := range []string{"GET", "PATCH", "PUT", "DELETE", "POST"} {
+					if strings.HasSuffix(path, "/logout-all") {
+						continue // probed last: it ends the probe's session
+					}
+					if r := s.Do(t, m, path, "application/json", "{}", httpauthtest.Bearer(tok)...); r.Status != 404 && r.Status != 405 {
+						mounted = append(mounted, m+" "+path)
+					}
+				}
+			}
+			if _, ok := doc.Paths["/api/user/logout-all"]; ok {
+				if r := s.Do(t, "POST", "/api/user/logout-all", "", "", httpauthtest.Bearer(tok)...); r.Status == 204 {
+					mounted = append(mounted, "POST /api/user/logout-all")
+				}
+			}
+			slices.Sort(ops)
+			slices.Sort(mounted)
+			if !slices.Equal(ops, mounted) {
+				t.Errorf("documented:\n  %s\nmounted:\n  %s", strings.Join(ops, "\n  "), strings.Join(mounted, "\n  "))
+			}
+		})
 	}
 }

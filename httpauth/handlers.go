@@ -232,7 +232,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
-	h.table = h.routeTable()
+	h.table = h.cookieRoutes(h.routeTable())
 	h.paths, h.pathHandlers = mountPaths(h.table)
 	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
@@ -281,7 +281,8 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // others POST; any other method gets 405 with an Allow header.
 // A route is on or off by the Service's features
 // ([auth.Service.Features]): /refresh and /logout need refresh tokens
-// (auth.Config.RefreshTokens); /logout-all, tracked sessions
+// (auth.Config.RefreshTokens), but for /logout in cookie mode
+// (Config.Cookies), where it clears the cookies; /logout-all, tracked sessions
 // (RefreshTokens or CheckRevocation); /password, a store that changes
 // hashes; PATCH /me and the other account routes, a store with the
 // account abilities, and those that send mail, a Mailer
@@ -300,7 +301,8 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // Signup returns the handler of POST {prefix}/signup, for routers other
 // than [http.ServeMux]. It reads {"name", "email", "password"} and answers
 // 200 with {"userId", "email", "userName", "token"}, and sets the
-// [DeviceCookie]; see the package documentation for the errors. Every
+// [DeviceCookie] (and in cookie mode, Config.Cookies, those of the
+// tokens); see the package documentation for the errors. Every
 // sign-up that creates an account or finds the email taken counts
 // towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
@@ -321,9 +323,10 @@ func (h *Handler) Signup() http.Handler {
 
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
-// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
-// every credential failure gets the same 401 response. For an account
-// with two-factor authentication on, the right password gets instead 200
+// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie]
+// (and in cookie mode, Config.Cookies, those of the tokens); every
+// credential failure gets the same 401 response. For an account with
+// two-factor authentication on, the right password gets instead 200
 // with
 //
 //	{"mfaRequired": true, "mfaToken": "..."}
@@ -375,7 +378,9 @@ func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *aut
 // login response: {"userId", "email", "userName", "token",
 // "refreshToken"}; the token sent is spent (see [auth.Service.Refresh]).
 // An unknown, spent, expired or revoked refresh token gets 401, one body
-// for all; with refresh tokens off, 404.
+// for all; with refresh tokens off, 404. In cookie mode (Config.Cookies)
+// a body without refreshToken ({}) refreshes the token of the
+// [RefreshCookie], and the new tokens are set in the cookies.
 func (h *Handler) Refresh() http.Handler {
 	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
@@ -392,7 +397,12 @@ func (h *Handler) Refresh() http.Handler {
 // {"refreshToken"} and ends that token's session ([auth.Service.Logout]):
 // 204, also if the session had ended already; 401 for an unknown token;
 // 404 with refresh tokens off. The session's access tokens stay valid
-// until they expire unless the middleware checks revocations.
+// until they expire unless the middleware checks revocations. In cookie
+// mode (Config.Cookies) a body without refreshToken ({}) ends the
+// session of the [RefreshCookie]'s token, and every answer to a body
+// that could be read clears the cookies; with refresh tokens off, the
+// route is on all the same and clearing the cookies is all it does
+// (204).
 func (h *Handler) Logout() http.Handler {
 	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
@@ -413,8 +423,9 @@ func (h *Handler) Logout() http.Handler {
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
 // valid access token (it runs behind [Handler.Middleware]) and ends every
-// session of its user ([auth.Service.RevokeSessions]): 204. Any body is
-// ignored. 404 unless the Service tracks sessions.
+// session of its user ([auth.Service.RevokeSessions]): 204, which in
+// cookie mode (Config.Cookies) clears the cookies. Any body is ignored.
+// 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
 	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
@@ -433,8 +444,9 @@ func (h *Handler) LogoutAll() http.Handler {
 // ChangePassword returns the handler of POST {prefix}/password, which
 // needs a valid access token (it runs behind [Handler.Middleware]). It
 // reads {"currentPassword", "newPassword"} and answers 200 with a new
-// session in the shape of the login response; the user's other sessions
-// end (see [auth.Service.ChangePassword]). A wrong current password gets
+// session in the shape of the login response (in cookie mode,
+// Config.Cookies, set in the cookies too); the user's other sessions end
+// (see [auth.Service.ChangePassword]). A wrong current password gets
 // 403 with field "currentPassword" and counts as a failed login, per
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".

@@ -177,7 +177,7 @@ func (h *Handler) openAPIDocument() openAPIDoc {
 			SecuritySchemes: h.securitySchemes(),
 		},
 	}
-	schemas, headers := h.namedSchemas(), headerDocs()
+	schemas, headers := h.namedSchemas(), h.headerDocs()
 	var use func(*schema) // adds the components s refers to
 	use = func(s *schema) {
 		if s == nil {
@@ -292,29 +292,40 @@ func (rt *route) tag() openAPITag {
 }
 
 // securitySchemes are the document's security schemes, by name. A
-// route's requirements (securityFor) name them. A mode that carries the
-// access token otherwise (a cookie, say) adds its scheme here and to the
-// requirements of securityFor, as alternatives to bearer.
+// route's requirements (securityFor) name them: in cookie mode the
+// access-token cookie is an alternative to bearer.
 func (h *Handler) securitySchemes() map[string]securityScheme {
-	return map[string]securityScheme{
+	schemes := map[string]securityScheme{
 		"bearer": {
 			Type: "http", Scheme: "bearer", BearerFormat: "JWT",
 			Description: "The access token of a sign-up, login or refresh, in Authorization: Bearer.",
 		},
 	}
+	if h.cookies != nil {
+		schemes["cookie"] = securityScheme{
+			Type: "apiKey", In: "cookie", Name: AccessCookie,
+			Description: "The access token in the cookie that sign-up, login and refresh set (HttpOnly, Secure, SameSite=Lax, Path=/), " +
+				"read only from a request without an Authorization header; named gatehouse_access, without Secure, on plain HTTP to a loopback host. " +
+				"A state-changing request it authenticates that a browser sent from another origin than the server's own and the trusted ones is refused (403, " + ProblemCrossOrigin + ").",
+		}
+	}
+	return schemes
 }
 
 // securityFor returns the security requirements of a route needing a:
 // none (an empty list, which says so), or any one of the schemes.
 func (h *Handler) securityFor(a authKind) []map[string][]string {
-	if a == authNone {
+	switch {
+	case a == authNone:
 		return []map[string][]string{}
+	case h.cookies != nil:
+		return []map[string][]string{{"bearer": {}}, {"cookie": {}}}
 	}
 	return []map[string][]string{{"bearer": {}}}
 }
 
 // headerDocs are the response headers that answers list.
-func headerDocs() map[string]header {
+func (h *Handler) headerDocs() map[string]header {
 	one := 1
 	return map[string]header{
 		"Retry-After": {
@@ -326,7 +337,7 @@ func headerDocs() map[string]header {
 			Schema:      &schema{Type: "string"},
 		},
 		"Set-Cookie": {
-			Description: "The device cookie " + DeviceCookie + " (HttpOnly, SameSite=Strict, Path {prefix}/login): the browser's token for login throttling, which logs nobody in.",
+			Description: h.setCookieDoc(),
 			Schema:      &schema{Type: "string"},
 		},
 	}
