@@ -149,7 +149,11 @@ func (s *Service) session(ctx context.Context, u User, refresh string, gen int64
 		return nil, err
 	}
 	u.PasswordHash = ""
-	return &Grant{User: u, Token: token, ExpiresAt: exp, RefreshToken: refresh}, nil
+	g := &Grant{User: u, Token: token, IssuedAt: exp.Add(-s.ttl), ExpiresAt: exp, RefreshToken: refresh}
+	if refresh != "" {
+		g.RefreshExpiresAt = g.IssuedAt.Add(s.refresh.ttl)
+	}
+	return g, nil
 }
 
 // generation returns the session generation of the user with ID userID,

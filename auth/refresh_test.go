@@ -412,6 +412,40 @@ func TestRefreshTokenIssued(t *testing.T) {
 	})
 }
 
+// TestGrantTimes checks the times a Grant reports: those of its access
+// token's iat and exp, and its refresh token's expiry, so that a client
+// (httpauth's cookies) can keep each as long as it is valid.
+func TestGrantTimes(t *testing.T) {
+	ctx := context.Background()
+	f := newSessFixture(t, Config{RefreshTTL: 2 * time.Hour})
+	f.clk.Set(sessStart.Add(1500 * time.Millisecond))
+	signup := f.signup(t)
+	f.clk.Add(time.Minute)
+	for _, g := range []*Grant{signup, f.login(t), f.refresh(t, signup.RefreshToken)} {
+		c, err := f.s.VerifyToken(ctx, g.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g.IssuedAt.Equal(c.IssuedAt.Time) || !g.ExpiresAt.Equal(c.ExpiresAt.Time) {
+			t.Errorf("IssuedAt, ExpiresAt = %v, %v; the token says %v, %v", g.IssuedAt, g.ExpiresAt, c.IssuedAt, c.ExpiresAt)
+		}
+		if want := g.IssuedAt.Add(2 * time.Hour); !g.RefreshExpiresAt.Equal(want) {
+			t.Errorf("RefreshExpiresAt = %v, want %v", g.RefreshExpiresAt, want)
+		}
+		if rt := f.store.token(t, g.RefreshToken); g.RefreshExpiresAt.After(rt.ExpiresAt) {
+			t.Errorf("RefreshExpiresAt %v is after the stored expiry %v", g.RefreshExpiresAt, rt.ExpiresAt)
+		}
+	}
+	plain := newTestService(t, newSessStore(), Config{Params: sessParams, Logger: discardLogger})
+	g, err := plain.Signup(ctx, NewUser{Name: "Ada", Email: sessEmail, Password: sessPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.RefreshToken != "" || !g.RefreshExpiresAt.IsZero() || g.ExpiresAt.Sub(g.IssuedAt) != time.Hour {
+		t.Errorf("without refresh tokens: RefreshExpiresAt %v, IssuedAt %v, ExpiresAt %v", g.RefreshExpiresAt, g.IssuedAt, g.ExpiresAt)
+	}
+}
+
 func TestRefreshRotates(t *testing.T) {
 	ctx := context.Background()
 	f := newSessFixture(t, Config{RefreshReuseGrace: -1})

@@ -400,10 +400,14 @@ func New(store UserStore, cfg Config) (*Service, error) {
 type Grant struct {
 	User      User      // the account; PasswordHash is always empty
 	Token     string    // the signed access token
-	ExpiresAt time.Time // when Token expires
+	IssuedAt  time.Time // when Token was issued (its iat)
+	ExpiresAt time.Time // when Token expires (its exp)
 	// RefreshToken is the refresh token of the session, if
 	// Config.RefreshTokens is on; otherwise "".
 	RefreshToken string
+	// RefreshExpiresAt is when RefreshToken expires, at the latest
+	// (Config.RefreshTTL after IssuedAt); the zero time without one.
+	RefreshExpiresAt time.Time
 	// DeviceToken, set by Signup and Login, is a device token for the
 	// account, valid for [DeviceTokenLifetime]: a client that keeps it
 	// and presents it at its next logins ([WithDeviceToken]) is throttled
@@ -477,6 +481,7 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 		if sess.RefreshToken, err = s.newRefreshToken(ctx, u.ID, 0); err != nil {
 			return nil, err
 		}
+		sess.RefreshExpiresAt = sess.IssuedAt.Add(s.refresh.ttl)
 	}
 	return s.withDeviceToken(sess, nil)
 }

@@ -39,7 +39,7 @@ type acceptedResponse struct {
 // exists gets the middleware's 401. Other methods get 405 with "Allow:
 // GET, PATCH".
 func (h *Handler) Me() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			u   auth.User
 			err error
@@ -73,7 +73,7 @@ func (h *Handler) Me() http.Handler {
 			EmailVerified: u.EmailVerified,
 			CreatedAt:     u.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339),
 		})
-	}))
+	})))
 }
 
 // VerifyEmail returns the handler of POST {prefix}/email/verify. It reads
@@ -84,7 +84,7 @@ func (h *Handler) Me() http.Handler {
 // with the problem type [ProblemInvalidLink], one body for all, and
 // counts towards the client's Config.MaxLinkFailuresPerIP.
 func (h *Handler) VerifyEmail() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "token")
 		if !ok {
 			return
@@ -92,7 +92,7 @@ func (h *Handler) VerifyEmail() http.Handler {
 		h.respondEmpty(w, r, h.throttled(r, h.linkIP, invalidLink, func(ctx context.Context) error {
 			return h.svc.VerifyEmail(ctx, f[0])
 		}))
-	})
+	}))
 }
 
 // ResendVerification returns the handler of POST
@@ -103,7 +103,7 @@ func (h *Handler) VerifyEmail() http.Handler {
 // ignored. Too many links asked for get 429 with Retry-After; without a
 // Mailer, 404.
 func (h *Handler) ResendVerification() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
@@ -112,7 +112,7 @@ func (h *Handler) ResendVerification() http.Handler {
 		if err := h.svc.ResendVerification(ctx, c.UserID); !userGone(w, err) {
 			h.respondAccepted(w, r, err, "unless the address is verified already, a verification link is on its way")
 		}
-	}))
+	})))
 }
 
 // ForgotPassword returns the handler of POST {prefix}/password/forgot. It
@@ -124,14 +124,14 @@ func (h *Handler) ResendVerification() http.Handler {
 // Service's limits, which count unknown addresses as known ones), 429
 // with Retry-After; without a Mailer, 404.
 func (h *Handler) ForgotPassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
 		h.respondAccepted(w, r, h.svc.ForgotPassword(ctx, f[0]), "if an account has this address, a reset link is on its way")
-	})
+	}))
 }
 
 // ResetPassword returns the handler of POST {prefix}/password/reset. It
@@ -142,7 +142,7 @@ func (h *Handler) ForgotPassword() http.Handler {
 // password that the policy refuses gets 400 with field "password"; a bad
 // token, the 400 of [Handler.VerifyEmail].
 func (h *Handler) ResetPassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "token", "password")
 		if !ok {
 			return
@@ -150,7 +150,7 @@ func (h *Handler) ResetPassword() http.Handler {
 		h.respondEmpty(w, r, h.throttled(r, h.linkIP, invalidLink, func(ctx context.Context) error {
 			return h.svc.ResetPassword(ctx, f[0], f[1])
 		}))
-	})
+	}))
 }
 
 // RequestEmailChange returns the handler of POST {prefix}/email/change,
@@ -164,7 +164,7 @@ func (h *Handler) ResetPassword() http.Handler {
 // invalid address gets 400, and one already registered 409, both with
 // field "newEmail"; without a Mailer, 404.
 func (h *Handler) RequestEmailChange() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password", "newEmail")
 		if !ok {
 			return
@@ -176,7 +176,7 @@ func (h *Handler) RequestEmailChange() http.Handler {
 		if !userGone(w, err) {
 			h.respondAccepted(w, r, err, "a confirmation link is on its way to the new address")
 		}
-	}))
+	})))
 }
 
 // ConfirmEmailChange returns the handler of POST
@@ -186,7 +186,7 @@ func (h *Handler) RequestEmailChange() http.Handler {
 // has taken the address meanwhile, 409; a bad token gets the 400 of
 // [Handler.VerifyEmail].
 func (h *Handler) ConfirmEmailChange() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "token")
 		if !ok {
 			return
@@ -199,18 +199,19 @@ func (h *Handler) ConfirmEmailChange() http.Handler {
 			return err
 		})
 		h.respondEmpty(w, r, err)
-	})
+	}))
 }
 
 // DeleteAccount returns the handler of POST {prefix}/delete, which needs
 // a valid access token (it runs behind [Handler.Middleware]). It reads
 // {"password"}, the current password, and deletes the caller's account
 // with its sessions and one-time tokens ([auth.Service.DeleteAccount]):
-// 204. The email address can sign up again. A wrong password gets 403
+// 204, which in cookie mode (Config.Cookies) clears the cookies. The
+// email address can sign up again. A wrong password gets 403
 // with field "password" and counts as a failed login, per account and
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) DeleteAccount() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password")
 		if !ok {
 			return
@@ -219,10 +220,13 @@ func (h *Handler) DeleteAccount() http.Handler {
 		err := h.throttled(r, h.loginIP, wrongCredentials, func(ctx context.Context) error {
 			return wrongPassword(h.svc.DeleteAccount(ctx, c.UserID, f[0]), "password")
 		})
+		if err == nil {
+			h.clearCookies(w, r)
+		}
 		if !userGone(w, err) {
 			h.respondEmpty(w, r, err)
 		}
-	}))
+	})))
 }
 
 // invalidLink reports whether err counts towards Config.MaxLinkFailuresPerIP.

@@ -37,8 +37,9 @@
 //	POST {prefix}/password    (Bearer token) {"currentPassword": "...", "newPassword": "..."}
 //	                                                   200, the body above
 //
-// /refresh and /logout answer 404 with refresh tokens off, and
-// /logout-all unless sessions are tracked; /password needs a store that
+// /refresh and /logout answer 404 with refresh tokens off (but /logout
+// in cookie mode, where it clears the cookies), and /logout-all unless
+// sessions are tracked; /password needs a store that
 // can change hashes (every store of this module can).
 //
 // Requests with a body must be POST (PATCH for /me) with Content-Type
@@ -102,7 +103,9 @@
 //	     password (/email/change, /delete); a login, after the right
 //	     password, of an account whose email is not verified while
 //	     auth.Config.RequireVerifiedEmail is set ([ProblemEmailNotVerified])
-//	     or that is disabled ([ProblemAccountDisabled])
+//	     or that is disabled ([ProblemAccountDisabled]); in cookie mode, a
+//	     state-changing request from another origin ([ProblemCrossOrigin],
+//	     see Cookie mode)
 //	404  an endpoint whose feature is off
 //	405  a method the endpoint does not answer (with Allow: POST, or
 //	     GET, PATCH for /me)
@@ -115,9 +118,10 @@
 //	500  anything else, e.g. a store failure: a generic body; the error
 //	     itself goes to Config.Logger
 //
-// Problems have the type about:blank, but for the three that a client may
+// Problems have the type about:blank, but for those that a client may
 // want to tell apart from others of their status: [ProblemInvalidLink],
-// [ProblemEmailNotVerified] and [ProblemAccountDisabled]. Responses never
+// [ProblemEmailNotVerified], [ProblemAccountDisabled] and
+// [ProblemCrossOrigin]. Responses never
 // contain driver text, stack traces or secrets. Every response carries
 // Cache-Control: no-store and X-Content-Type-Options: nosniff.
 //
@@ -190,11 +194,97 @@
 //
 // # Middleware
 //
-// [Handler.Middleware] reads "Authorization: Bearer <token>" only, verifies
-// the token with the Service's [token.Verifier] and stores the claims in the
-// request context for [ClaimsFromContext]. All failures get one 401 body.
-// [Authenticate] does the same with any Verifier, for a service that only
-// verifies tokens.
+// [Handler.Middleware] reads "Authorization: Bearer <token>" (and in
+// cookie mode, only when there is no such header, the access-token
+// cookie), verifies the token with the Service's [token.Verifier] and
+// stores the claims in the request context for [ClaimsFromContext]. All
+// failures get one 401 body. [Authenticate] does the same with any
+// Verifier, for a service that only verifies tokens; it never reads a
+// cookie.
+//
+// [Handler.OptionalMiddleware] and [AuthenticateOptional] serve routes
+// open to anonymous callers too: a request without credentials reaches
+// the handler untouched, one with a valid token reaches it with the
+// claims, and one whose credentials are refused gets the same 401 as
+// from the required middleware, and never reaches the handler:
+//
+//	mux.Handle("GET /", h.OptionalMiddleware(home)) // ClaimsFromContext says who, if anyone
+//
+// # Cookie mode
+//
+// With Config.Cookies, a page in a browser needs no JavaScript-readable
+// storage for its tokens: the routes that answer the login body (sign-up,
+// login, refresh, password change) also set them in cookies that scripts
+// cannot read (HttpOnly):
+//
+//	Set-Cookie: __Host-gatehouse_access=<JWT>; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax
+//	Set-Cookie: __Secure-gatehouse_refresh=<token>; Path=/api/user/refresh; Max-Age=2592000; HttpOnly; Secure; SameSite=Strict
+//	Set-Cookie: __Secure-gatehouse_refresh=<token>; Path=/api/user/logout; Max-Age=2592000; HttpOnly; Secure; SameSite=Strict
+//
+// [AccessCookie] holds the access token, for every path of the host
+// (Path=/, no Domain: the "__Host-" prefix makes browsers insist on it,
+// so no subdomain can set or shadow it), as long as the token is valid;
+// SameSite=Lax keeps browsers from sending it with requests that other
+// sites start, but for top-level navigations (links), which are GETs.
+// [RefreshCookie], with refresh tokens on, holds the refresh token, set
+// twice so that the browser sends it to {prefix}/refresh and
+// {prefix}/logout and to no other path; SameSite=Strict, as only the
+// application's own pages call those routes. A cookie holds its token and
+// nothing else, and the login body does not change: it still carries the
+// tokens, as the wire contract says, so one server serves browsers and
+// bearer clients alike (a page ignores them; see SECURITY.md on what an
+// injected script can still do).
+//
+// Then:
+//
+//	POST {prefix}/refresh     {}   the refresh token of the cookie; new cookies
+//	POST {prefix}/logout      {}   ends the cookie's session; clears the cookies
+//	POST {prefix}/logout-all       (the access cookie) clears the cookies too
+//	POST {prefix}/delete           clears the cookies too
+//
+// A body's refreshToken, if any, is used rather than the cookie's. With
+// refresh tokens off, /logout is on all the same, and clears the cookies
+// (204): a script cannot remove an HttpOnly cookie itself. The
+// middleware reads the access cookie only from a request without an
+// Authorization header: a bearer client is answered exactly as without
+// cookie mode, with Set-Cookie headers it may ignore. A refused cookie is
+// answered 401 and cleared.
+//
+// Secure and the prefixes are dropped, and the cookies named
+// gatehouse_access and gatehouse_refresh, only for local development: a
+// request over plain HTTP (no TLS reached this server) to a loopback Host
+// (localhost, *.localhost, 127.0.0.0/8, [::1]) whose Origin header, if
+// any, is an http origin of a loopback host too. Chrome and Firefox would
+// keep a Secure cookie of http://localhost, but other browsers and most
+// HTTP clients would not. Every other request gets Secure, prefixed
+// cookies, behind a proxy that ends TLS too, provided the proxy passes
+// the Host header on (nginx: proxy_set_header Host $host); if it
+// rewrites Host to a loopback address, set Config.AlwaysSecureCookies,
+// which makes the cookies Secure and prefixed on every request. A cookie
+// under a bare name is read only from requests of local development.
+// Cookie mode needs https anywhere else: browsers do not keep a Secure
+// cookie set over plain HTTP.
+//
+// A browser attaches cookies to requests that pages of other origins
+// start, so in cookie mode every route of the Handler, and every route
+// where the access cookie authenticates the request, refuses
+// state-changing requests (any method but GET, HEAD and OPTIONS) that a
+// browser says come from another origin: net/http's
+// [http.CrossOriginProtection] decides, from the Sec-Fetch-Site header
+// ("same-origin" or "none" pass), or else from the Origin header (whose
+// host must be the request's Host). A request without either, such as
+// any client that is not a browser, passes. So do requests whose Origin
+// is one of Config.TrustedOrigins, the exact origins
+// ("https://app.example.com") of the application's pages elsewhere. A
+// refused request gets 403 of type [ProblemCrossOrigin] and has no
+// effect. Requests that carry the token in an Authorization header are
+// not checked by the middleware, as no browser adds that header by
+// itself: out of cookie mode nothing is checked.
+//
+// A page of another origin (a trusted one) reaches the routes only if the
+// application answers CORS: that is its choice, made in front of the
+// Handler (see the README, Browser apps): credentials allowed, the exact
+// origin echoed, never "*".
 //
 // # Authorization
 //

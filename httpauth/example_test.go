@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 
@@ -108,4 +109,65 @@ func ExampleRequireVerifiedEmail() {
 	fmt.Println(resp.StatusCode, problem.Type == httpauth.ProblemEmailNotVerified)
 	// Output:
 	// 403 true
+}
+
+// Cookie mode for a page in a browser: sign-up sets the access token in
+// an HttpOnly cookie, which the middleware reads when there is no
+// Authorization header; a route open to anyone uses OptionalMiddleware;
+// a state-changing request that a page of another site sends is refused.
+func ExampleHandler_OptionalMiddleware() {
+	svc, _ := auth.New(memstore.New(), auth.Config{Secret: []byte("an example secret of 32+ bytes...")})
+	h, _ := httpauth.New(svc, httpauth.Config{Cookies: true})
+	mux := http.NewServeMux()
+	h.Mount(mux)
+	mux.Handle("/", h.OptionalMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if claims, ok := httpauth.ClaimsFromContext(r.Context()); ok {
+			fmt.Fprintf(w, "hello, %s", claims.UserName)
+			return
+		}
+		fmt.Fprint(w, "hello, stranger")
+	})))
+	srv := httptest.NewTLSServer(mux) // https: __Host- and Secure cookies
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	browser := srv.Client()
+	browser.Jar = jar
+	get := func() string {
+		resp, err := browser.Get(srv.URL + "/")
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+
+	fmt.Println(get())
+	resp, err := browser.Post(srv.URL+"/api/user/signup", "application/json",
+		strings.NewReader(`{"name":"Ada","email":"ada@example.com","password":"correct horse battery staple"}`))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == httpauth.AccessCookie {
+			fmt.Println(c.Name, "HttpOnly:", c.HttpOnly, "Secure:", c.Secure, "Path:", c.Path)
+		}
+	}
+	fmt.Println(get())
+
+	req, _ := http.NewRequest("POST", srv.URL+"/", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = browser.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println("cross-site POST:", resp.StatusCode)
+	// Output:
+	// hello, stranger
+	// __Host-gatehouse_access HttpOnly: true Secure: true Path: /
+	// hello, Ada
+	// cross-site POST: 403
 }

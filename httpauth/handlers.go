@@ -93,6 +93,48 @@ type Config struct {
 	// over TLS to this server: set it when TLS ends at a proxy in front.
 	// Default: false.
 	DeviceCookieSecure bool
+
+	// Cookies turns on cookie mode, for pages in a browser: the routes
+	// that answer the login body (sign-up, login, refresh, password
+	// change) also set the access token in the cookie [AccessCookie]
+	// and, with refresh tokens on, the refresh token in [RefreshCookie];
+	// /refresh and /logout read the refresh token from its cookie when
+	// the body has none; /logout, /logout-all and /delete clear the
+	// cookies; [Handler.Middleware] and [Handler.OptionalMiddleware]
+	// read the access token from its cookie when a request has no
+	// Authorization header; and state-changing requests from other
+	// origins than the server's own and TrustedOrigins are refused, to
+	// the Handler's routes and to every route where the cookie
+	// authenticates (403, [ProblemCrossOrigin]). The bodies do not
+	// change: they still carry the tokens, so that one server serves
+	// browsers and bearer clients alike, and a client sending
+	// "Authorization: Bearer" is answered as without cookie mode, with
+	// Set-Cookie headers it may ignore. See the package documentation,
+	// Cookie mode. Default: false: tokens travel in bodies and the
+	// Authorization header only, no cookie is read but [DeviceCookie],
+	// and no request is refused for its origin.
+	Cookies bool
+
+	// TrustedOrigins are the origins, besides the server's own, whose
+	// pages may send state-changing requests in cookie mode, each as
+	// browsers write the Origin header: "https://app.example.com" or
+	// "http://localhost:5173" (a scheme, a lower-case host, a port
+	// unless it is the scheme's default, no path). New fails for any
+	// other value. Such a page reaches the routes only through CORS,
+	// which the application sets up (see the README, Browser apps).
+	// Default: none. Without Cookies they are checked and unused.
+	TrustedOrigins []string
+
+	// AlwaysSecureCookies makes cookie mode's cookies Secure and
+	// prefixed ([AccessCookie], [RefreshCookie]) on every request.
+	// Without it they are so on every request but those of local
+	// development: plain HTTP (no TLS reaching this server) to a
+	// loopback Host (localhost, *.localhost, 127.0.0.0/8, [::1]) with no
+	// Origin header or one of an http loopback origin, where browsers
+	// other than Chrome and Firefox would drop a Secure cookie. Set it
+	// when a proxy on the same machine ends TLS and forwards requests
+	// with a loopback Host. Default: false.
+	AlwaysSecureCookies bool
 }
 
 // DeviceCookie is the name of the cookie in which the sign-up and login
@@ -114,20 +156,29 @@ const DeviceCookie = "gatehouse_device"
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	routes   *http.ServeMux // the endpoints, as Mount registers them
-	svc      *auth.Service
-	prefix   string
-	maxBody  int64
-	log      *slog.Logger
-	trusted  []netip.Prefix
-	secure   bool              // Config.DeviceCookieSecure
-	loginIP  *throttle.Limiter // nil: no limit
-	signupIP *throttle.Limiter // nil: no limit
-	linkIP   *throttle.Limiter // nil: no limit
+	routes *http.ServeMux // the endpoints, as Mount registers them
+	table  []route        // every route, mounted or not (routes.go)
+	// paths are the paths of table, in its order, and pathHandlers the
+	// handler Mount registers for each.
+	paths        []string
+	pathHandlers map[string]http.Handler
+	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
+	openAPIETag  string
+	svc          *auth.Service
+	prefix       string
+	maxBody      int64
+	log          *slog.Logger
+	trusted      []netip.Prefix
+	secure       bool              // Config.DeviceCookieSecure
+	cookies      *cookieMode       // nil: cookie mode off
+	loginIP      *throttle.Limiter // nil: no limit
+	signupIP     *throttle.Limiter // nil: no limit
+	linkIP       *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
-// MaxBodyBytes, per-IP limits or TrustedProxies are not acceptable.
+// MaxBodyBytes, per-IP limits, TrustedProxies or TrustedOrigins are not
+// acceptable.
 //
 // The per-IP counters live in svc's attempt store (auth.Config.Attempts,
 // a [throttle.Store]), so replicas on one database share them, under the
@@ -157,7 +208,12 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted, secure: cfg.DeviceCookieSecure}
+	cookies, err := newCookieMode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{svc: svc, prefix: cfg.Prefix, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, trusted: trusted,
+		secure: cfg.DeviceCookieSecure, cookies: cookies}
 	if h.loginIP, err = limiter(svc, "login-ip", cfg.MaxLoginFailuresPerIP, 100, cfg.LoginFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
@@ -167,6 +223,9 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 	if h.linkIP, err = limiter(svc, "link-ip", cfg.MaxLinkFailuresPerIP, 100, cfg.LinkFailureWindowPerIP, 15*time.Minute); err != nil {
 		return nil, err
 	}
+	h.table = h.cookieRoutes(h.routeTable())
+	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
 	return h, nil
@@ -209,37 +268,33 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // /email/verify/resend, /password/forgot, /password/reset,
 // /email/change, /email/change/confirm and /delete. /me answers GET and
 // PATCH, the others POST; any other method gets 405 with an Allow header.
-// /refresh and /logout answer 404 unless the Service has refresh tokens
-// on (auth.Config.RefreshTokens); /logout-all, unless it tracks sessions
-// (RefreshTokens or CheckRevocation); the routes that send mail, unless
-// it has a Mailer (auth.Config.Mailer). Like every [http.ServeMux]
-// registration, Mount panics if mux already has a conflicting pattern,
-// such as a GET {prefix}/me of the application's own.
+// A route is on or off by the Service's features
+// ([auth.Service.Features]): /refresh and /logout need refresh tokens
+// (auth.Config.RefreshTokens), but for /logout in cookie mode
+// (Config.Cookies), where it clears the cookies; /logout-all, tracked sessions
+// (RefreshTokens or CheckRevocation); /password, a store that changes
+// hashes; PATCH /me and the other account routes, a store with the
+// account abilities, and those that send mail, a Mailer
+// (auth.Config.Mailer) too. Every path is registered whatever the
+// configuration: a route that is off answers 404 with a problem body.
+// Like every [http.ServeMux] registration, Mount panics if mux already
+// has a conflicting pattern, such as a {prefix}/me of the application's
+// own.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	mux.Handle(h.prefix+"/signup", h.Signup())
-	mux.Handle(h.prefix+"/login", h.Login())
-	mux.Handle(h.prefix+"/refresh", h.Refresh())
-	mux.Handle(h.prefix+"/logout", h.Logout())
-	mux.Handle(h.prefix+"/logout-all", h.LogoutAll())
-	mux.Handle(h.prefix+"/password", h.ChangePassword())
-	mux.Handle(h.prefix+"/me", h.Me())
-	mux.Handle(h.prefix+"/email/verify", h.VerifyEmail())
-	mux.Handle(h.prefix+"/email/verify/resend", h.ResendVerification())
-	mux.Handle(h.prefix+"/password/forgot", h.ForgotPassword())
-	mux.Handle(h.prefix+"/password/reset", h.ResetPassword())
-	mux.Handle(h.prefix+"/email/change", h.RequestEmailChange())
-	mux.Handle(h.prefix+"/email/change/confirm", h.ConfirmEmailChange())
-	mux.Handle(h.prefix+"/delete", h.DeleteAccount())
+	for _, p := range h.paths {
+		mux.Handle(h.prefix+p, h.pathHandlers[p])
+	}
 }
 
 // Signup returns the handler of POST {prefix}/signup, for routers other
 // than [http.ServeMux]. It reads {"name", "email", "password"} and answers
 // 200 with {"userId", "email", "userName", "token"}, and sets the
-// [DeviceCookie]; see the package documentation for the errors. Every
+// [DeviceCookie] (and in cookie mode, Config.Cookies, those of the
+// tokens); see the package documentation for the errors. Every
 // sign-up that creates an account or finds the email taken counts
 // towards the client's Config.MaxSignupsPerIP.
 func (h *Handler) Signup() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "name", "email", "password")
 		if !ok {
 			return
@@ -251,18 +306,19 @@ func (h *Handler) Signup() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // Login returns the handler of POST {prefix}/login, for routers other than
 // [http.ServeMux]. It reads {"email", "password"} and answers 200 with
-// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie];
-// every credential failure gets the same 401 response. A login that
+// {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie]
+// (and in cookie mode, Config.Cookies, those of the tokens); every
+// credential failure gets the same 401 response. A login that
 // presents a device cookie valid for the email is throttled as that
 // device ([auth.WithDeviceToken]); any other login's failures count
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) Login() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "email", "password")
 		if !ok {
 			return
@@ -278,7 +334,7 @@ func (h *Handler) Login() http.Handler {
 				h.setDeviceCookie(w, r, s)
 				return s, err
 			})
-	})
+	}))
 }
 
 // setDeviceCookie sets the DeviceCookie of s, if s is a session with a
@@ -303,60 +359,80 @@ func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, s *aut
 // login response: {"userId", "email", "userName", "token",
 // "refreshToken"}; the token sent is spent (see [auth.Service.Refresh]).
 // An unknown, spent, expired or revoked refresh token gets 401, one body
-// for all; with refresh tokens off, 404.
+// for all; with refresh tokens off, 404. In cookie mode (Config.Cookies)
+// a body without refreshToken ({}) refreshes the token of the
+// [RefreshCookie], and the new tokens are set in the cookies.
 func (h *Handler) Refresh() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		s, err := h.svc.Refresh(ctx, f[0])
+		s, err := h.svc.Refresh(ctx, h.refreshToken(r, f[0]))
 		h.respond(w, r, s, err)
-	})
+	}))
 }
 
 // Logout returns the handler of POST {prefix}/logout. It reads
 // {"refreshToken"} and ends that token's session ([auth.Service.Logout]):
 // 204, also if the session had ended already; 401 for an unknown token;
 // 404 with refresh tokens off. The session's access tokens stay valid
-// until they expire unless the middleware checks revocations.
+// until they expire unless the middleware checks revocations. In cookie
+// mode (Config.Cookies) a body without refreshToken ({}) ends the
+// session of the [RefreshCookie]'s token, and every answer to a body
+// that could be read clears the cookies; with refresh tokens off, the
+// route is on all the same and clearing the cookies is all it does
+// (204).
 func (h *Handler) Logout() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "refreshToken")
 		if !ok {
 			return
 		}
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.Logout(ctx, f[0]))
-	})
+		err := h.svc.Logout(ctx, h.refreshToken(r, f[0]))
+		if h.cookies != nil {
+			h.cookies.clear(w, r)
+			if errors.Is(err, errors.ErrUnsupported) {
+				err = nil // no sessions: clearing the cookies is the whole logout
+			}
+		}
+		h.respondEmpty(w, r, err)
+	}))
 }
 
 // LogoutAll returns the handler of POST {prefix}/logout-all, which needs a
 // valid access token (it runs behind [Handler.Middleware]) and ends every
-// session of its user ([auth.Service.RevokeSessions]): 204. Any body is
-// ignored. 404 unless the Service tracks sessions.
+// session of its user ([auth.Service.RevokeSessions]): 204, which in
+// cookie mode (Config.Cookies) clears the cookies. Any body is ignored.
+// 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
 		ctx, _ := h.client(r)
-		h.respondEmpty(w, r, h.svc.RevokeSessions(ctx, c.UserID))
-	}))
+		err := h.svc.RevokeSessions(ctx, c.UserID)
+		if err == nil {
+			h.clearCookies(w, r)
+		}
+		h.respondEmpty(w, r, err)
+	})))
 }
 
 // ChangePassword returns the handler of POST {prefix}/password, which
 // needs a valid access token (it runs behind [Handler.Middleware]). It
 // reads {"currentPassword", "newPassword"} and answers 200 with a new
-// session in the shape of the login response; the user's other sessions
-// end (see [auth.Service.ChangePassword]). A wrong current password gets
+// session in the shape of the login response (in cookie mode,
+// Config.Cookies, set in the cookies too); the user's other sessions end
+// (see [auth.Service.ChangePassword]). A wrong current password gets
 // 403 with field "currentPassword" and counts as a failed login, per
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
 func (h *Handler) ChangePassword() http.Handler {
-	return h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "currentPassword", "newPassword")
 		if !ok {
 			return
@@ -368,7 +444,7 @@ func (h *Handler) ChangePassword() http.Handler {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				return s, wrongPassword(err, "currentPassword")
 			})
-	}))
+	})))
 }
 
 // errWrongPassword is the auth.ErrInvalidCredentials of an authenticated
@@ -466,10 +542,7 @@ type sessionResponse struct {
 
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, s *auth.Grant, err error) {
 	if err == nil {
-		writeJSON(w, http.StatusOK, "application/json", sessionResponse{
-			UserID: s.User.ID, Email: s.User.Email, UserName: s.User.Name, Token: s.Token,
-			RefreshToken: s.RefreshToken,
-		})
+		h.writeGrant(w, r, s)
 		return
 	}
 	var fe *auth.FieldError

@@ -13,9 +13,30 @@ import (
 
 // Middleware returns next wrapped so that it runs only for requests with a
 // valid access token of the Handler's Service: it is
-// Authenticate(svc.Verifier()) (see [Authenticate]).
+// Authenticate(svc.Verifier()) (see [Authenticate]), but for cookie mode
+// (Config.Cookies), where a request without an Authorization header is
+// authenticated by its [AccessCookie] instead. Such a request is refused
+// 403 ([ProblemCrossOrigin]) if it is a state-changing one from another
+// origin (see the package documentation, Cookie mode), and, if the
+// cookie's token is refused, answered the 401 of a refused token with a
+// Set-Cookie that clears the cookie. A request with an Authorization
+// header is answered as without cookie mode, whatever its cookies.
 func (h *Handler) Middleware(next http.Handler) http.Handler {
-	return authenticate(h.svc.Verifier(), h.log, next)
+	return authenticator{h.svc.Verifier(), h.log, h.cookies}.wrap(next, false)
+}
+
+// OptionalMiddleware is [Handler.Middleware] for routes that serve
+// anonymous callers too: a request without credentials (no
+// Authorization header and, in cookie mode, no access-token cookie)
+// reaches next untouched, with no claims in its context; a request with
+// a valid token reaches it with the claims, as through Middleware; a
+// request whose credentials are refused is answered as Middleware
+// answers it (401, or 403 for a cross-origin request authenticated by
+// the cookie), and never reaches next.
+//
+//	mux.Handle("GET /", h.OptionalMiddleware(home)) // home calls httpauth.ClaimsFromContext
+func (h *Handler) OptionalMiddleware(next http.Handler) http.Handler {
+	return authenticator{h.svc.Verifier(), h.log, h.cookies}.wrap(next, true)
 }
 
 // Authenticate returns middleware that runs the handler it wraps only for
@@ -46,29 +67,73 @@ func Authenticate(v *token.Verifier) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpauth: Authenticate with a nil *token.Verifier")
 	}
-	return func(next http.Handler) http.Handler { return authenticate(v, slog.Default(), next) }
+	return func(next http.Handler) http.Handler { return authenticator{v, slog.Default(), nil}.wrap(next, false) }
 }
 
-func authenticate(v *token.Verifier, log *slog.Logger, next http.Handler) http.Handler {
+// AuthenticateOptional is [Authenticate] for routes that serve anonymous
+// callers too: a request without an Authorization header reaches the
+// handler it wraps untouched, with no claims in its context; any other
+// is answered as Authenticate answers it, and reaches the handler only
+// with a valid token's claims. [Handler.OptionalMiddleware] is the same
+// for the issuing service.
+func AuthenticateOptional(v *token.Verifier) func(http.Handler) http.Handler {
+	if v == nil {
+		panic("httpauth: AuthenticateOptional with a nil *token.Verifier")
+	}
+	return func(next http.Handler) http.Handler { return authenticator{v, slog.Default(), nil}.wrap(next, true) }
+}
+
+// authenticator is the middleware of Authenticate and Handler.Middleware,
+// and of their optional forms.
+type authenticator struct {
+	v       *token.Verifier
+	log     *slog.Logger
+	cookies *cookieMode // nil: the Authorization header only
+}
+
+// wrap returns next behind the authenticator; with optional, a request
+// without credentials reaches next as it is.
+func (a authenticator) wrap(next http.Handler, optional bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, sent := bearerToken(r.Header)
-		if tok == "" {
-			unauthorized(w, sent)
+		var fromCookie, secure bool // the token is that of a cookie, and under its prefixed name
+		if !sent && a.cookies != nil {
+			tok, fromCookie, secure = a.cookies.cookie(r, AccessCookie)
+			sent = fromCookie
+		}
+		switch {
+		case !sent && optional:
+			next.ServeHTTP(w, r)
+			return
+		case fromCookie && a.cookies.crossOrigin(w, r):
+			return
+		case tok == "":
+			a.refuse(w, sent, fromCookie, secure)
 			return
 		}
-		claims, err := v.VerifyToken(r.Context(), tok)
+		claims, err := a.v.VerifyToken(r.Context(), tok)
 		switch {
 		case errors.Is(err, token.ErrInvalid):
-			unauthorized(w, true)
+			a.refuse(w, true, fromCookie, secure)
 			return
 		case err != nil:
-			log.LogAttrs(r.Context(), slog.LevelError, "httpauth: verifying a token failed",
+			a.log.LogAttrs(r.Context(), slog.LevelError, "httpauth: verifying a token failed",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 			writeProblem(w, http.StatusInternalServerError, "internal error", "")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withClaims(r.Context(), claims)))
 	})
+}
+
+// refuse answers 401 to a request that sent credentials or not; a
+// refused cookie (under its prefixed name or not, as secure says) is
+// cleared, so that the browser sends it no more.
+func (a authenticator) refuse(w http.ResponseWriter, sent, fromCookie, secure bool) {
+	if fromCookie {
+		a.cookies.clearAccess(w, secure)
+	}
+	unauthorized(w, sent)
 }
 
 // Require returns middleware, for use inside [Authenticate] or

@@ -27,6 +27,13 @@ const (
 	// after a correct password, or a refresh, of an account that an
 	// operator disabled (auth.Service.DisableUser).
 	ProblemAccountDisabled = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemAccountDisabled"
+
+	// ProblemCrossOrigin is the type of the 403 answer, in cookie mode
+	// (Config.Cookies), to a state-changing request that a browser sent
+	// from a page of another origin than the server's own and
+	// Config.TrustedOrigins: to a route of the Handler, or to a route
+	// where the access-token cookie authenticates the request.
+	ProblemCrossOrigin = "https://pkg.go.dev/github.com/gatehouse-go/gatehouse/httpauth#ProblemCrossOrigin"
 )
 
 // problem is an RFC 9457 problem details object. Field is an extension

@@ -5,7 +5,7 @@
 // GET /.well-known/jwks.json, and GET /healthz, kept by default in an
 // embedded SQLite file.
 //
-//	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256] [-refresh]
+//	go run ./examples/server [-addr :8080] [-db gatehouse.db] [-alg HS256] [-refresh] [-cookies=true]
 //	    [-smtp smtp://[user:password@]host:port] [-mail-from ADDRESS] [-public-url http://localhost:8080]
 //	go run ./examples/server -alg ES256
 //	go run ./examples/server -refresh
@@ -44,6 +44,23 @@
 // without -refresh; with it, the user's other sessions end. Without
 // -refresh, sign-up and login answer exactly the wire contract's userId,
 // email, userName and token.
+//
+// # Browser apps
+//
+// The server runs in cookie mode (httpauth.Config.Cookies): sign-up,
+// login, refresh and password change also set the access token, and with
+// -refresh the refresh token, in HttpOnly cookies, which the middleware
+// reads when a request has no Authorization header, so that a page of the
+// server's own origin keeps no token in JavaScript; logout and
+// logout-all clear them. State-changing requests that a browser sends
+// from a page of another origin are refused (403). The bodies do not
+// change, and bearer clients (curl with Authorization, apps) see the same
+// answers, with Set-Cookie headers they may ignore. Over plain HTTP to
+// localhost the cookies lack Secure; served over https (TLS ended by a
+// proxy that passes the Host header on), they are Secure and
+// __Host-prefixed. -cookies=false turns cookie mode off: tokens travel in
+// bodies and the Authorization header only (see package httpauth,
+// Cookie mode).
 //
 // The server deletes expired refresh tokens and expired one-time tokens
 // of mailed links every hour (auth.Service.PruneSessions), until it shuts
@@ -186,6 +203,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	smtpURL := flags.String("smtp", "", "send mail through this SMTP server: smtp://[user:password@]host:port (STARTTLS) or smtps://... (implicit TLS); without it, mail is written to the log")
 	mailFrom := flags.String("mail-from", "", "the sender `address` of mail, required with -smtp")
 	publicURL := flags.String("public-url", "http://localhost:8080", "the base `URL` of the links in mail")
+	cookies := flags.Bool("cookies", true, "cookie mode: tokens also in HttpOnly cookies, which the middleware reads without an Authorization header; cross-origin state-changing requests refused")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -242,7 +260,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 		pruneSessions(pruneCtx, svc, pruneTick.C, log)
 	}()
 	defer func() { stopPruning(); pruneTick.Stop(); <-pruned }()
-	h, err := httpauth.New(svc, httpauth.Config{Logger: log})
+	h, err := httpauth.New(svc, httpauth.Config{Logger: log, Cookies: *cookies})
 	if err != nil {
 		return err
 	}
@@ -269,7 +287,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*dbPath))
+	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(*dbPath), "cookies", *cookies)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -22,10 +22,12 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -815,10 +817,12 @@ func TestRefreshFlag(t *testing.T) {
 	if status != 200 || len(up) != 4 {
 		t.Fatalf("signup without -refresh: %d %v", status, up)
 	}
-	for _, path := range []string{"/api/user/refresh", "/api/user/logout"} {
-		if status, _ := post(t, base+path, "", `{"refreshToken":"`+rt1+`"}`); status != 404 {
-			t.Errorf("%s without -refresh: %d, want 404", path, status)
-		}
+	if status, _ := post(t, base+"/api/user/refresh", "", `{"refreshToken":"`+rt1+`"}`); status != 404 {
+		t.Errorf("/api/user/refresh without -refresh: %d, want 404", status)
+	}
+	// In cookie mode (the default) logout only clears the cookies.
+	if status, _ := post(t, base+"/api/user/logout", "", `{"refreshToken":"`+rt1+`"}`); status != 204 {
+		t.Errorf("/api/user/logout without -refresh: %d, want 204", status)
 	}
 	if status, _ := post(t, base+"/api/user/logout-all", in["token"].(string), ""); status != 404 {
 		t.Errorf("logout-all without -refresh: %d, want 404", status)
@@ -1243,4 +1247,130 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// browserRequest sends a request through c with the headers of a page
+// (name, value pairs; "Host" sets the Host header) and returns the
+// status, the Set-Cookie headers and the body.
+func browserRequest(t *testing.T, c *http.Client, method, target, body string, header ...string) (int, []string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+		} else {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Values("Set-Cookie"), string(b)
+}
+
+// TestCookieMode follows a browser of the server's own origin, a client
+// with a cookie jar that never sends a token itself, through a session on
+// the default server, which runs in cookie mode: the cookies, their
+// attributes over plain HTTP on localhost and behind a proxy ending TLS,
+// refresh and logout through them, and a cross-site request refused.
+// With -cookies=false no cookie is set or read.
+func TestCookieMode(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "cookies.db")
+	base, stop := start(t, dbPath, nil, "-refresh")
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar}
+	page := []string{"Origin", base, "Sec-Fetch-Site", "same-origin"}
+
+	status, set, body := browserRequest(t, browser, "POST", base+"/api/user/signup", signupBody, page...)
+	if status != 200 {
+		t.Fatalf("signup: %d %s", status, body)
+	}
+	var session struct{ Token, RefreshToken string }
+	if err := json.Unmarshal([]byte(body), &session); err != nil || session.Token == "" || session.RefreshToken == "" {
+		t.Fatalf("signup body %s: %v", body, err)
+	}
+	want := []string{
+		"gatehouse_access=" + session.Token + "; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax",
+		"gatehouse_refresh=" + session.RefreshToken + "; Path=/api/user/refresh; Max-Age=2592000; HttpOnly; SameSite=Strict",
+		"gatehouse_refresh=" + session.RefreshToken + "; Path=/api/user/logout; Max-Age=2592000; HttpOnly; SameSite=Strict",
+	}
+	if len(set) != 4 || !strings.HasPrefix(set[0], "gatehouse_device=") || !slices.Equal(set[1:], want) {
+		t.Errorf("signup over plain HTTP on loopback: Set-Cookie\n%s\nwant the device cookie, then\n%s", strings.Join(set, "\n"), strings.Join(want, "\n"))
+	}
+
+	if status, _, body := browserRequest(t, browser, "GET", base+"/api/user/me", ""); status != 200 || !strings.Contains(body, `"email":"admin1@user.com"`) {
+		t.Fatalf("GET /me with the cookie: %d %s", status, body)
+	}
+	status, _, body = browserRequest(t, browser, "POST", base+"/api/user/refresh", "{}", page...)
+	if status != 200 || strings.Contains(body, session.RefreshToken) {
+		t.Fatalf("refresh from the cookie: %d %s", status, body)
+	}
+	if status, set, body := browserRequest(t, browser, "POST", base+"/api/user/logout", "{}",
+		"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"); status != 403 || len(set) != 0 ||
+		!strings.Contains(body, "ProblemCrossOrigin") {
+		t.Errorf("cross-site logout: %d %q %s, want 403", status, set, body)
+	}
+	if status, _, body := browserRequest(t, browser, "GET", base+"/api/user/me", ""); status != 200 {
+		t.Fatalf("GET /me after the refused logout: %d %s", status, body)
+	}
+	status, set, body = browserRequest(t, browser, "POST", base+"/api/user/logout", "{}", page...)
+	if status != 204 || len(set) != 3 || !strings.Contains(set[0], "Max-Age=0") {
+		t.Fatalf("logout: %d %q %s", status, set, body)
+	}
+	if status, _, body := browserRequest(t, browser, "GET", base+"/api/user/me", ""); status != 401 {
+		t.Errorf("GET /me after logout: %d %s", status, body)
+	}
+
+	// Behind a proxy that ends TLS and passes the Host header on.
+	status, set, body = browserRequest(t, http.DefaultClient, "POST", base+"/api/user/login",
+		`{"email":"admin1@user.com","password":"correct horse battery staple"}`,
+		"Host", "auth.example.com", "Origin", "https://auth.example.com", "Sec-Fetch-Site", "same-origin")
+	if status != 200 || len(set) != 4 || !strings.HasPrefix(set[1], "__Host-gatehouse_access=") ||
+		!strings.HasSuffix(set[1], "; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax") ||
+		!strings.HasPrefix(set[2], "__Secure-gatehouse_refresh=") {
+		t.Errorf("login behind a TLS proxy: %d %q %s", status, set, body)
+	}
+	stopped = true
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// -cookies=false: bearer only.
+	base, stopBearer := start(t, dbPath, nil, "-refresh", "-cookies=false")
+	defer stopBearer()
+	status, set, body = browserRequest(t, browser, "POST", base+"/api/user/login",
+		`{"email":"admin1@user.com","password":"correct horse battery staple"}`, page...)
+	if status != 200 || len(set) != 1 || !strings.HasPrefix(set[0], "gatehouse_device=") {
+		t.Errorf("login with -cookies=false: %d %q %s", status, set, body)
+	}
+	if err := json.Unmarshal([]byte(body), &session); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := browserRequest(t, browser, "GET", base+"/api/user/me", "", "Cookie", "gatehouse_access="+session.Token); status != 401 {
+		t.Errorf("GET /me with a cookie and -cookies=false: %d, want 401", status)
+	}
+	if status, _, _ := browserRequest(t, browser, "GET", base+"/api/user/me", "", "Authorization", "Bearer "+session.Token); status != 200 {
+		t.Errorf("GET /me with the token and -cookies=false: %d, want 200", status)
+	}
 }

@@ -64,6 +64,7 @@ var packages = map[string]string{
 	"http":    "net/http",
 	"json":    "encoding/json",
 	"os":      "os",
+	"slices":  "slices",
 	"slog":    "log/slog",
 	"sql":     "database/sql",
 	"strings": "strings",
