@@ -163,9 +163,9 @@
 // want to tell apart from others of their status: [ProblemInvalidLink],
 // [ProblemEmailNotVerified], [ProblemAccountDisabled],
 // [ProblemInvalidCode], [ProblemMFANotEnabled] and [ProblemCrossOrigin].
-// Responses never
-// contain driver text, stack traces or secrets. Every response carries
-// Cache-Control: no-store and X-Content-Type-Options: nosniff.
+// Responses never contain driver text, stack traces or secrets. Every
+// response carries Cache-Control: no-store and X-Content-Type-Options:
+// nosniff.
 //
 // # Throttling
 //

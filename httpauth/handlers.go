@@ -326,7 +326,8 @@ func (h *Handler) Signup() http.Handler {
 // {"userId", "email", "userName", "token"}, and sets a new [DeviceCookie]
 // (and in cookie mode, Config.Cookies, those of the tokens); every
 // credential failure gets the same 401 response. For an account with
-// two-factor authentication on, the right password gets instead 200 with
+// two-factor authentication on, the right password gets instead 200
+// with
 //
 //	{"mfaRequired": true, "mfaToken": "..."}
 //

@@ -204,7 +204,10 @@
 //     may then enrol afresh;
 //   - for an [auth.AccountStore], DeleteUser deletes the enrolment and
 //     codes too, and a user created with the deleted one's ID and email
-//     starts without MFA and inherits none of them;
+//     starts without MFA and inherits none of them; in 10 rounds of 50
+//     PutTOTP calls for a user while DeleteUser deletes it, no enrolment
+//     is left afterwards (the check of the user and the write must be
+//     atomic with respect to DeleteUser);
 //   - a cancelled or expired context makes every method fail with an
 //     error wrapping ctx.Err(), changing nothing.
 //

@@ -49,6 +49,7 @@ func (s *fakeStore) PutTOTP(ctx context.Context, userID string, sealed []byte, n
 	if _, ok := s.byID[userID]; !ok {
 		return fmt.Errorf("fake: %w", auth.ErrNotFound)
 	}
+	s.racyPause(flawPutUserRacy)
 	old, ok := s.totp[userID]
 	if ok && old.Confirmed && s.flaw != flawPutReplacesConfirmed {
 		return fmt.Errorf("fake: %w", auth.ErrMFAEnabled)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ var mfaTests = []abilityTest[mfaStore]{
 	{"MFAConcurrentRecoveryCode", testMFAConcurrentRecoveryCode},
 	{"MFADeleteTOTP", testMFADeleteTOTP},
 	{"MFADeleteUser", testMFADeleteUser},
+	{"MFAConcurrentDeleteUser", testMFAConcurrentDeleteUser},
 	{"MFACanceledContext", testMFADoneContext(context.Canceled, "context.Canceled", canceledContext)},
 	{"MFAExpiredContext", testMFADoneContext(context.DeadlineExceeded, "context.DeadlineExceeded", expiredContext)},
 }
@@ -685,6 +687,51 @@ func testMFADeleteUser(t *testing.T, s mfaStore) {
 		noCode(t, s, alice.ID, h, "for a user created with the ID of a deleted user, with a hash of the deleted one")
 	}
 	putTOTP(t, s, alice.ID, sealedSecret(5), sessionTime, "for a user created with the ID of a deleted user")
+}
+
+func testMFAConcurrentDeleteUser(t *testing.T, s mfaStore) {
+	accounts, ok := s.(auth.AccountStore)
+	if !ok {
+		t.Logf("%T does not implement auth.AccountStore: no DeleteUser to check", s)
+		return
+	}
+	ctx := t.Context()
+	const rounds = 10
+	for r := range rounds {
+		// Goroutines store enrolments of a user while DeleteUser deletes
+		// it: each must be stored before, and deleted with the user, or
+		// refused, never left behind.
+		u := newUser(200+r, fmt.Sprintf("mfadeleted%d@example.com", r))
+		create(t, s, u)
+		errs := make([]error, concurrency)
+		var deleteErr error
+		together(concurrency+1, func(i int) {
+			if i == concurrency {
+				runtime.Gosched() // let some PutTOTP calls reach the store first
+				deleteErr = accounts.DeleteUser(ctx, u.ID)
+				return
+			}
+			errs[i] = s.PutTOTP(ctx, u.ID, sealedSecret(i), sessionTime)
+		})
+		round := fmt.Sprintf("in round %d, where DeleteUser(ctx, %s) ran while %d goroutines called PutTOTP for the user", r+1, q(u.ID), concurrency)
+		if deleteErr != nil {
+			t.Fatalf("DeleteUser %s = %v; want nil", round, deleteErr)
+		}
+		wrong := 0
+		for i, err := range errs {
+			if err != nil && !errors.Is(err, auth.ErrNotFound) {
+				if wrong++; wrong <= 5 {
+					t.Errorf("PutTOTP #%d %s = %v; want nil, or an error wrapping auth.ErrNotFound once the user is deleted (%s)", i, round, err, busyHint)
+				}
+			}
+		}
+		noTOTP(t, s, u.ID, round+" (an enrolment stored before DeleteUser must be deleted with the user, and one stored while it runs refused: check the user in the transaction that stores the enrolment, and lock its row, as deleting it does)")
+		create(t, s, u)
+		noTOTP(t, s, u.ID, round+", for a user created afterwards with its ID")
+		if t.Failed() {
+			return
+		}
+	}
 }
 
 // testMFADoneContext returns a test that every method of the ability

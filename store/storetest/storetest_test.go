@@ -77,6 +77,7 @@ const (
 	flawDeleteOneTimeEveryPurpose = "delete-one-time-every-purpose" // DeleteOneTimeTokens deletes the user's tokens of every purpose
 
 	flawPutReplacesConfirmed = "put-replaces-confirmed"  // PutTOTP replaces a confirmed enrolment
+	flawPutUserRacy          = "put-user-racy"           // PutTOTP checks the user, then stores the enrolment, in two steps
 	flawSealedAliased        = "sealed-aliased"          // PutTOTP keeps, and TOTP returns, the caller's slice
 	flawSealedTrimmed        = "sealed-trimmed"          // PutTOTP trims trailing zero bytes, as a C string would
 	flawPutKeepsLastStep     = "put-keeps-last-step"     // PutTOTP keeps the LastStep of the enrolment it replaces
@@ -298,7 +299,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"AccountsCanceledContext", "AccountsExpiredContext",
 		"MFAUserFlag", "MFAPutTOTP", "MFASealedByteForByte", "MFAPutConfirmed", "MFAConfirm", "MFAConfirmReplaced",
 		"MFAConcurrentConfirm", "MFAUseStep", "MFAConcurrentUseStep", "MFARecoveryCodes", "MFAConcurrentRecoveryCode",
-		"MFADeleteTOTP", "MFADeleteUser", "MFACanceledContext", "MFAExpiredContext",
+		"MFADeleteTOTP", "MFADeleteUser", "MFAConcurrentDeleteUser", "MFACanceledContext", "MFAExpiredContext",
 	}
 	userTests, passwordTests := all[:13], all[20:27]
 	// The account subtests that look users up (and so compare CreatedAt
@@ -395,6 +396,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawDeleteOneTimeEveryPurpose, []string{"AccountsDeleteOneTimeTokens"}},
 
 		{flawPutReplacesConfirmed, []string{"MFAPutConfirmed"}},
+		{flawPutUserRacy, []string{"MFAConcurrentDeleteUser"}},
 		{flawSealedAliased, []string{"MFAPutTOTP"}},
 		{flawSealedTrimmed, []string{"MFASealedByteForByte"}},
 		{flawPutKeepsLastStep, []string{"MFAPutTOTP"}},
@@ -407,7 +409,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		{flawRecoveryRacy, []string{"MFAConcurrentRecoveryCode"}},
 		{flawDeleteTOTPKeepsMFA, []string{"MFADeleteTOTP"}},
 		{flawDeleteTOTPKeepsCodes, []string{"MFADeleteTOTP"}},
-		{flawDeleteUserKeepsTOTP, []string{"MFADeleteUser"}},
+		{flawDeleteUserKeepsTOTP, []string{"MFADeleteUser", "MFAConcurrentDeleteUser"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flaw, func(t *testing.T) {
