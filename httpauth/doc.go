@@ -40,7 +40,8 @@
 // /refresh and /logout answer 404 with refresh tokens off (but /logout
 // in cookie mode, where it clears the cookies), and /logout-all unless
 // sessions are tracked; /password needs a store that
-// can change hashes (every store of this module can).
+// can change hashes (every store of this module can). A route that is off
+// answers 404 to any method, and the OpenAPI document leaves it out.
 //
 // Requests with a body must be POST (PATCH for /me) with Content-Type
 // application/json (charset=utf-8 allowed), a body of at most
@@ -116,6 +117,22 @@
 // once. /mfa/disable takes a code or a recovery code. GET /me reports
 // "mfa": true while TOTP is on. See [auth.Service.SetupTOTP] and the
 // methods after it.
+//
+// # OpenAPI
+//
+// [Handler.Mount] also serves GET {prefix}/openapi.json ([Handler.OpenAPI]):
+// an OpenAPI 3.1 document of exactly the routes that are on under the
+// Handler's configuration and the Service's features
+// ([auth.Service.Features]), generated from the route table that Mount
+// registers. Each operation has its request body (a JSON object of
+// required string members, with the lengths the Service enforces), every
+// answer with its status and body schema, or, for errors, the problem
+// types it may carry, and the headers Retry-After (429, 503),
+// WWW-Authenticate (401) and Set-Cookie (the device cookie); Bearer
+// routes name the security scheme "bearer" (HTTP bearer, JWT). The
+// answers of a per-IP limit are listed only while it is on. Every route
+// may answer 500. The document is the same bytes for the same
+// configuration, served with an ETag and "Cache-Control: no-cache".
 //
 // # Errors
 //

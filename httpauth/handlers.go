@@ -275,11 +275,12 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // /login, /refresh, /logout, /logout-all and /password, and those of the
 // account (see the package documentation): /me, /email/verify,
 // /email/verify/resend, /password/forgot, /password/reset,
-// /email/change, /email/change/confirm and /delete, and those of
+// /email/change, /email/change/confirm and /delete, those of
 // two-factor authentication: /login/mfa, /mfa/totp/setup,
-// /mfa/totp/confirm and /mfa/disable. /me answers GET and PATCH, the
-// others POST; any other method gets 405 with an Allow header.
-// A route is on or off by the Service's features
+// /mfa/totp/confirm and /mfa/disable, and /openapi.json, the OpenAPI
+// document of those that are on ([Handler.OpenAPI]). /me answers GET and
+// PATCH, /openapi.json GET and HEAD, the others POST; any other method
+// gets 405 with an Allow header. A route is on or off by the Service's features
 // ([auth.Service.Features]): /refresh and /logout need refresh tokens
 // (auth.Config.RefreshTokens), but for /logout in cookie mode
 // (Config.Cookies), where it clears the cookies; /logout-all, tracked sessions

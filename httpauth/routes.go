@@ -24,7 +24,7 @@ type route struct {
 
 	// request is the JSON object the route reads; nil: the route reads
 	// no body (and ignores any). Every route with a request may answer
-	// 400, 413 and 415; answers adds them.
+	// 400, 413 and 415; allAnswers adds them.
 	request *schema
 
 	// answers are the route's own answers. Those that every route of
@@ -60,7 +60,8 @@ type answer struct {
 	headers []string
 }
 
-// The problem types, as answers list them.
+// blank is the problem type of the problems that their status says all
+// about.
 const blank = "about:blank"
 
 // routeTable returns the Handler's routes, each with its handler and

@@ -76,9 +76,29 @@ func NewApp(t *testing.T, store auth.UserStore, cfg auth.Config) *App {
 	})
 	mux.Handle("GET "+ProtectedPath, h.Middleware(protected))
 	mux.Handle("GET "+VerifiedPath, h.Middleware(httpauth.RequireVerifiedEmail(protected)))
-	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
+	s.Server = serve(t, mux, "/api/user")
 	return s
+}
+
+// CheckAnswers, when set, wraps the transport of the client
+// (httptest.Server.Client) of every server that NewApp, NewThrottleApp
+// and NewKeyApp start, whose endpoints are under prefix at baseURL, so
+// that it may check each request and answer. internal/e2e sets it, in
+// its TestMain, to check every answer of the scenarios against the
+// server's OpenAPI document with a validator that this module does not
+// require.
+var CheckAnswers func(t testing.TB, next http.RoundTripper, baseURL, prefix string) http.RoundTripper
+
+// serve starts a loopback server of h, whose endpoints are under prefix,
+// and closes it when t ends; see CheckAnswers.
+func serve(t testing.TB, h http.Handler, prefix string) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	if CheckAnswers != nil {
+		c := srv.Client()
+		c.Transport = CheckAnswers(t, c.Transport, srv.URL, prefix)
+	}
+	return srv
 }
 
 // Response is what App.Do read: the status, headers and whole body.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -82,8 +81,7 @@ func NewKeyApp(t *testing.T, store auth.UserStore, cfg auth.Config, routes func(
 	if routes != nil {
 		routes(mux, a)
 	}
-	a.Server = httptest.NewServer(mux)
-	t.Cleanup(a.Close)
+	a.Server = serve(t, mux, "/api/user")
 	return a
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -44,8 +43,11 @@ func NewThrottleApp(t *testing.T, store auth.UserStore, clk *testclock.Clock, ac
 	}
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	s.Server = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
+	prefix := hcfg.Prefix
+	if prefix == "" {
+		prefix = "/api/user"
+	}
+	s.Server = serve(t, mux, prefix)
 	return s
 }
 

@@ -250,7 +250,11 @@
 // matches, so RowsAffected counts it whether or not the DSN sets
 // clientFoundRows. PutTOTP and DeleteTOTP lock the user's row first too,
 // as DeleteUser does, which also deletes the enrolment and codes: they
-// take turns per user, and never deadlock.
+// take turns per user. Their transactions, and ConfirmTOTP's, run at
+// READ COMMITTED, where InnoDB locks no gaps: under REPEATABLE READ, a
+// read or DELETE that finds no row locks the gap where it would be, and
+// two users enrolling at once, each then inserting into that gap,
+// deadlock.
 //
 // # Errors
 //

@@ -303,10 +303,14 @@ VALUES (?, ?, ?, ?, ?, ?)`,
 	OneTimeUserDelete: `DELETE FROM auth_one_time_tokens WHERE user_id = ? AND purpose = ?`,
 	OneTimePrune:      `DELETE FROM auth_one_time_tokens WHERE expires_at <= CAST(? AS DATETIME(6)) LIMIT ` + strconv.Itoa(sqlstore.PruneBatch),
 
-	TOTPGet: `SELECT sealed, confirmed, last_step, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_totp WHERE user_id = ?`,
-	// A locking read: it reads the row as last committed, whatever
-	// snapshot REPEATABLE READ holds.
-	TOTPConfirmed: `SELECT confirmed FROM auth_totp WHERE user_id = ? FOR UPDATE`,
+	// No gap locks: a locking read or DELETE that finds no row takes
+	// none under READ COMMITTED, so that transactions of distinct users
+	// inserting into one gap do not deadlock.
+	MFAIsolation: sql.LevelReadCommitted,
+	TOTPGet:      `SELECT sealed, confirmed, last_step, DATE_FORMAT(created_at, '%Y-%m-%d %H:%i:%s.%f') FROM auth_totp WHERE user_id = ?`,
+	// Under READ COMMITTED each statement sees what was committed before
+	// it started: after UserLock, the latest enrolment.
+	TOTPConfirmed: `SELECT confirmed FROM auth_totp WHERE user_id = ?`,
 	TOTPPut: `INSERT INTO auth_totp (user_id, sealed, confirmed, last_step, created_at) VALUES (?, ?, FALSE, 0, ?)
 ON DUPLICATE KEY UPDATE sealed = VALUES(sealed), confirmed = FALSE, last_step = 0, created_at = VALUES(created_at)`,
 	// An UPDATE reads the row as last committed, and waits for a

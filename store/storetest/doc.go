@@ -190,6 +190,10 @@
 //     time, or without an enrolment it returns [auth.ErrNotFound] and
 //     changes nothing; of 50 concurrent calls for one enrolment exactly
 //     one succeeds, and only its step and codes are kept (5 rounds);
+//   - 50 distinct users at once can each PutTOTP, ConfirmTOTP,
+//     UseTOTPStep, UseRecoveryCode and DeleteTOTP (3 rounds): calls that
+//     contend for nothing but the tables must not fail, busy or
+//     deadlocked;
 //   - UseTOTPStep accepts only a step greater than LastStep, which it
 //     sets: an equal or lower step is [auth.ErrNotFound], as is a user
 //     without an enrolment; each user has its own LastStep; of 50

@@ -3,16 +3,20 @@ package storetest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// mfa is the state of a fakeStore's auth.MFAStore, guarded by its mu.
+// mfa is the state of a fakeStore's auth.MFAStore, guarded by its mu
+// (but for putting).
 type mfa struct {
 	totp     map[string]auth.TOTP
 	recovery map[string]map[string]bool // user ID -> hashes
+	putting  atomic.Int32               // PutTOTP calls under way, counted with flawPutBusy
 }
 
 func newMFA() mfa {
@@ -43,6 +47,13 @@ func (s *fakeStore) racyPause(flaw string) {
 func (s *fakeStore) PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error {
 	if err := s.ctxErr(ctx); err != nil {
 		return err
+	}
+	if s.flaw == flawPutBusy {
+		defer s.putting.Add(-1)
+		if s.putting.Add(1) > 1 {
+			return errors.New("fake: deadlock found when trying to get lock")
+		}
+		time.Sleep(time.Millisecond) // long enough for others to find this one under way
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

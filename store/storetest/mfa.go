@@ -32,6 +32,7 @@ var mfaTests = []abilityTest[mfaStore]{
 	{"MFAConfirm", testMFAConfirm},
 	{"MFAConfirmReplaced", testMFAConfirmReplaced},
 	{"MFAConcurrentConfirm", testMFAConcurrentConfirm},
+	{"MFAConcurrentUsers", testMFAConcurrentUsers},
 	{"MFAUseStep", testMFAUseStep},
 	{"MFAConcurrentUseStep", testMFAConcurrentUseStep},
 	{"MFARecoveryCodes", testMFARecoveryCodes},
@@ -474,6 +475,44 @@ func testMFAConcurrentConfirm(t *testing.T, s mfaStore) {
 		}
 		if t.Failed() {
 			return
+		}
+	}
+}
+
+func testMFAConcurrentUsers(t *testing.T, s mfaStore) {
+	// Distinct users enrol, confirm, sign in with a code and a recovery
+	// code, and turn MFA off, all at once: each call must succeed, as
+	// nothing is contended but the tables.
+	const rounds = 3
+	for r := range rounds {
+		users := make([]auth.User, concurrency)
+		for i := range users {
+			users[i] = newUser(1000*(r+1)+i, fmt.Sprintf("together%d.%d@example.com", r, i))
+			create(t, s, users[i])
+		}
+		for _, step := range []struct {
+			name string
+			call func(u auth.User, i int) error
+		}{
+			{"PutTOTP", func(u auth.User, i int) error { return s.PutTOTP(t.Context(), u.ID, sealedSecret(i), sessionTime) }},
+			{"ConfirmTOTP", func(u auth.User, i int) error {
+				return s.ConfirmTOTP(t.Context(), u.ID, sealedSecret(i), firstStep, recoveryHashes(i, recoveryCount))
+			}},
+			{"UseTOTPStep", func(u auth.User, _ int) error { return s.UseTOTPStep(t.Context(), u.ID, firstStep+1) }},
+			{"UseRecoveryCode", func(u auth.User, i int) error {
+				return s.UseRecoveryCode(t.Context(), u.ID, recoveryHashes(i, recoveryCount)[0])
+			}},
+			{"DeleteTOTP", func(u auth.User, _ int) error { return s.DeleteTOTP(t.Context(), u.ID) }},
+		} {
+			errs := make([]error, concurrency)
+			together(concurrency, func(i int) { errs[i] = step.call(users[i], i) })
+			if failures(t, fmt.Sprintf("%s of %d distinct users, in round %d,", step.name, concurrency, r+1), errs,
+				"calls for distinct users contend for nothing but the tables: a busy or locked database, or a deadlock, must not fail them (under InnoDB's REPEATABLE READ, a locking read or DELETE that finds no row locks a gap, and two such transactions inserting into it deadlock)") > 0 {
+				return
+			}
+		}
+		for _, u := range users {
+			noTOTP(t, s, u.ID, fmt.Sprintf("in round %d, after DeleteTOTP", r+1))
 		}
 	}
 }

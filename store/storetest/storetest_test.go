@@ -78,6 +78,7 @@ const (
 
 	flawPutReplacesConfirmed = "put-replaces-confirmed"  // PutTOTP replaces a confirmed enrolment
 	flawPutUserRacy          = "put-user-racy"           // PutTOTP checks the user, then stores the enrolment, in two steps
+	flawPutBusy              = "put-busy"                // PutTOTP fails while another is under way, as a deadlock would
 	flawSealedAliased        = "sealed-aliased"          // PutTOTP keeps, and TOTP returns, the caller's slice
 	flawSealedTrimmed        = "sealed-trimmed"          // PutTOTP trims trailing zero bytes, as a C string would
 	flawPutKeepsLastStep     = "put-keeps-last-step"     // PutTOTP keeps the LastStep of the enrolment it replaces
@@ -298,7 +299,7 @@ func TestRunDetectsFlaws(t *testing.T) {
 		"AccountsDeleteOneTimeTokens", "AccountsDeleteExpiredOneTimeTokens",
 		"AccountsCanceledContext", "AccountsExpiredContext",
 		"MFAUserFlag", "MFAPutTOTP", "MFASealedByteForByte", "MFAPutConfirmed", "MFAConfirm", "MFAConfirmReplaced",
-		"MFAConcurrentConfirm", "MFAUseStep", "MFAConcurrentUseStep", "MFARecoveryCodes", "MFAConcurrentRecoveryCode",
+		"MFAConcurrentConfirm", "MFAConcurrentUsers", "MFAUseStep", "MFAConcurrentUseStep", "MFARecoveryCodes", "MFAConcurrentRecoveryCode",
 		"MFADeleteTOTP", "MFADeleteUser", "MFAConcurrentDeleteUser", "MFACanceledContext", "MFAExpiredContext",
 	}
 	userTests, passwordTests := all[:13], all[20:27]
@@ -397,6 +398,8 @@ func TestRunDetectsFlaws(t *testing.T) {
 
 		{flawPutReplacesConfirmed, []string{"MFAPutConfirmed"}},
 		{flawPutUserRacy, []string{"MFAConcurrentDeleteUser"}},
+		// MFAConcurrentDeleteUser runs PutTOTP calls at once too.
+		{flawPutBusy, []string{"MFAConcurrentUsers", "MFAConcurrentDeleteUser"}},
 		{flawSealedAliased, []string{"MFAPutTOTP"}},
 		{flawSealedTrimmed, []string{"MFASealedByteForByte"}},
 		{flawPutKeepsLastStep, []string{"MFAPutTOTP"}},

@@ -4,16 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// The TOTP methods that write several rows run in one transaction that
-// starts with UserLock, as CreateRefreshToken and DeleteUser do: they
-// take the user's row first, then the enrolment's, then the codes', so
-// that they run one after the other for one user and never deadlock
-// with one another or with DeleteUser. UseTOTPStep and UseRecoveryCode
+// The TOTP methods that write several rows run in one transaction (of
+// the Dialect's MFAIsolation) that starts with UserLock, as
+// CreateRefreshToken and DeleteUser do: they take the user's row first,
+// then the enrolment's, then the codes', so that they run one after the
+// other for one user and never deadlock with one another or with
+// DeleteUser. ConfirmTOTP inserts the codes in increasing order of hash,
+// so that a concurrent DELETE of another user's codes that scans up to
+// the first of them, and waits for it, holds no lock on a gap between
+// them. UseTOTPStep and UseRecoveryCode
 // are single statements on one row, whose WHERE clause the database
 // rechecks on the row as last committed: of concurrent calls, on any
 // connections, one changes the row and the others match nothing. Each of
@@ -40,7 +45,7 @@ func (d *Dialect) PutTOTP(ctx context.Context, db *sql.DB, userID string, sealed
 	if sealed == nil {
 		sealed = []byte{} // not NULL
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
+	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
 		if err := d.lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -95,7 +100,8 @@ func (d *Dialect) ConfirmTOTP(ctx context.Context, db *sql.DB, userID string, se
 			return d.wrap(ctx, op, err)
 		}
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
+	hashes := slices.Sorted(slices.Values(recoveryHashes))
+	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
 		if err := d.lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -116,7 +122,7 @@ func (d *Dialect) ConfirmTOTP(ctx context.Context, db *sql.DB, userID string, se
 		if _, err := tx.ExecContext(ctx, d.RecoveryDelete, userID); err != nil {
 			return err
 		}
-		for _, h := range recoveryHashes {
+		for _, h := range hashes {
 			if _, err := tx.ExecContext(ctx, d.RecoveryInsert, userID, h); err != nil {
 				return err
 			}
@@ -174,7 +180,7 @@ func (d *Dialect) DeleteTOTP(ctx context.Context, db *sql.DB, userID string) err
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
+	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
 		if err := d.lockUser(ctx, tx, userID); err != nil {
 			return err
 		}

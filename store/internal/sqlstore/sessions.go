@@ -315,7 +315,16 @@ func (d *Dialect) deleteAll(ctx context.Context, db *sql.DB, query string, arg a
 // inTx runs fn in a transaction, which it commits if fn returns nil and
 // ctx is still live, and rolls back otherwise.
 func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+	return inTxAt(ctx, db, sql.LevelDefault, fn)
+}
+
+// inTxAt is inTx in a transaction of the isolation level given.
+func inTxAt(ctx context.Context, db *sql.DB, level sql.IsolationLevel, fn func(tx *sql.Tx) error) error {
+	var opts *sql.TxOptions
+	if level != sql.LevelDefault {
+		opts = &sql.TxOptions{Isolation: level}
+	}
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

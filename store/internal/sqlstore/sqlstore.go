@@ -258,6 +258,14 @@ type Dialect struct {
 	// The statements of the [auth.MFAStore] methods; the methods
 	// ([Dialect.ConfirmTOTP] and the others) say how they are combined.
 	//
+	// MFAIsolation is the isolation level of the transactions of
+	// PutTOTP, ConfirmTOTP and DeleteTOTP; the zero value,
+	// sql.LevelDefault, is the database's. InnoDB needs READ COMMITTED:
+	// under its default, REPEATABLE READ, a locking read or a DELETE
+	// that finds no row locks the gap where the row would be, and two
+	// transactions of distinct users that each lock a gap and then insert
+	// into it deadlock.
+	MFAIsolation sql.IsolationLevel
 	// TOTPGet selects sealed, confirmed, last_step and created_at, in
 	// this order, of the enrolment of the user_id that is its one
 	// argument.
@@ -265,7 +273,7 @@ type Dialect struct {
 	// TOTPConfirmed selects confirmed of the enrolment of the user_id
 	// that is its one argument. PutTOTP runs it after UserLock, in its
 	// transaction: it must read the latest committed state then (READ
-	// COMMITTED does; under REPEATABLE READ, make it a locking read).
+	// COMMITTED does).
 	TOTPConfirmed string
 	// TOTPPut inserts the enrolment of the user_id that is its first
 	// argument with the sealed secret and created_at that are its second
