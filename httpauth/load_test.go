@@ -50,11 +50,13 @@ import (
 // the limit on hashes, 1,000 concurrent argon2id computations would need
 // 1,000 × 19 MiB, about 19 GiB.
 //
-// The floods alternate, three rounds of three: 200 logins, 1,000 logins,
-// and 1,000 logins through a listener that accepts at most 200
-// connections at a time, as a server with a connection limit does, so
-// that as many connections are open at once as in the 200 flood. The
-// medians of their peaks are logged and compared, not asserted: two
+// The floods alternate, three rounds of five: 200 logins, 1,000 logins,
+// 1,000 logins through a listener that accepts at most 200 connections at
+// a time, as a server with a connection limit does, so that as many
+// connections are open at once as in the 200 flood; and 200 and 1,000
+// requests to a path the server does not know (404), which measure
+// net/http's own memory for the connections. The medians of the peaks
+// are logged and compared, not asserted: two
 // floods of one size differ by 20% and more (with GOGC, the peak depends
 // on when the collector runs against the 19 MiB allocations), so their
 // ratio is not resolved by three rounds.
@@ -92,16 +94,21 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	const rounds = 3
 	floods := []struct {
 		name    string
-		limited bool // through a listener with a limit of 200 connections
+		path    string // LoginPath, or a path the server does not know
+		limited bool   // through a listener with a limit of 200 connections
 		clients int
 	}{
-		{"200", false, 200},
-		{"1000", false, 1000},
-		{"1000_by_200", true, 1000},
+		{"200", httpauthtest.LoginPath, false, 200},
+		{"1000", httpauthtest.LoginPath, false, 1000},
+		{"1000_by_200", httpauthtest.LoginPath, true, 1000},
+		{"404_200", "/nowhere", false, 200},
+		{"404_1000", "/nowhere", false, 1000},
 	}
 	accounts := 0
 	for _, f := range floods {
-		accounts += rounds * f.clients
+		if f.path == httpauthtest.LoginPath {
+			accounts += rounds * f.clients
+		}
 	}
 	params := authpassword.DefaultParams()
 	limit := runtime.GOMAXPROCS(0) // the documented default of MaxConcurrentHashes
@@ -145,13 +152,15 @@ func TestLoadConcurrentLogins(t *testing.T) {
 				addr = limited.Listener.Addr().String()
 			}
 			t.Run(f.name, func(t *testing.T) {
-				r := loginFlood(t, addr, f.clients, first, b)
+				r := loginFlood(t, addr, f.path, f.clients, first, b)
 				if r.growth > 0 {
 					growth[f.name] = append(growth[f.name], r.growth)
 				}
 				speed[f.name] = append(speed[f.name], r.speed)
 			})
-			first += f.clients
+			if f.path == httpauthtest.LoginPath {
+				first += f.clients
+			}
 		}
 	}
 	for _, f := range floods {
@@ -162,6 +171,10 @@ func TestLoadConcurrentLogins(t *testing.T) {
 	g200 := median(growth["200"])
 	for _, f := range floods {
 		g := median(growth[f.name])
+		if f.path != httpauthtest.LoginPath {
+			t.Logf("%s: peak RSS growth %v MiB, median %.1f MiB (net/http alone)", f.name, mibs(growth[f.name]), g/1024)
+			continue
+		}
 		t.Logf("%s: peak RSS growth %v MiB, median %.0f MiB (%.2f× 200's); throughput %.2f× the ideal (median of %.2f)",
 			f.name, mibs(growth[f.name]), g/1024, g/g200, median(speed[f.name]), speed[f.name])
 	}
@@ -181,12 +194,15 @@ type floodResult struct {
 	speed  float64 // logins served per second ÷ (slots ÷ one hash's time)
 }
 
-// loginFlood sends clients logins at once to the server at addr, for the
-// accounts load<first> to load<first+clients-1>, checks that each is
-// answered 200, or 503 with Retry-After, that some are answered 200, and
-// that the peak RSS stays within the bound of TestLoadConcurrentLogins.
-func loginFlood(t *testing.T, addr string, clients, first int, b floodBounds) floodResult {
-	clientsProc := startLoadClients(t, addr, clients, first)
+// loginFlood sends clients logins at once to path on the server at addr,
+// for the accounts load<first> to load<first+clients-1>, checks that
+// each is answered 200, or 503 with Retry-After, that some are answered
+// 200, and that the peak RSS stays within the bound of
+// TestLoadConcurrentLogins. With a path other than LoginPath, which the
+// server does not know, it checks that each is answered 404: that flood
+// measures what net/http holds for the connections.
+func loginFlood(t *testing.T, addr, path string, clients, first int, b floodBounds) floodResult {
+	clientsProc := startLoadClients(t, addr, path, clients, first)
 	runtime.GC()
 	debug.FreeOSMemory()
 	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
@@ -205,12 +221,21 @@ func loginFlood(t *testing.T, addr string, clients, first int, b floodBounds) fl
 	served := byStatus[http.StatusOK]
 	ideal := float64(b.slots) / b.hash.Seconds()
 	got := float64(served) / elapsed.Seconds()
-	t.Logf("%d concurrent logins in %v: statuses %v, %d of the 503s within 0.5 s (slowest answer: %v); %.1f served/s, %.2f × the ideal %d cores / %v per hash (%.1f/s); the server process used %.2f cores",
-		clients, elapsed.Round(time.Millisecond), byStatus, result.QuickBusy, result.Slowest, got, got/ideal, b.slots, b.hash.Round(time.Millisecond/10), ideal, cpu.Seconds()/elapsed.Seconds())
-	if served+byStatus[http.StatusServiceUnavailable] != clients {
-		t.Errorf("want every login answered 200 or 503; got %v (500: store or server failure; 429: throttled)", byStatus)
+	if path == httpauthtest.LoginPath {
+		t.Logf("%d concurrent logins in %v: statuses %v, %d of the 503s within 0.5 s (slowest answer: %v); %.1f served/s, %.2f × the ideal %d cores / %v per hash (%.1f/s); the server process used %.2f cores",
+			clients, elapsed.Round(time.Millisecond), byStatus, result.QuickBusy, result.Slowest, got, got/ideal, b.slots, b.hash.Round(time.Millisecond/10), ideal, cpu.Seconds()/elapsed.Seconds())
+	} else {
+		t.Logf("%d concurrent requests to %s in %v: statuses %v; the server process used %.2f cores",
+			clients, path, elapsed.Round(time.Millisecond), byStatus, cpu.Seconds()/elapsed.Seconds())
 	}
-	if served == 0 {
+	switch {
+	case path != httpauthtest.LoginPath:
+		if byStatus[http.StatusNotFound] != clients {
+			t.Errorf("want every request to %s answered 404; got %v", path, byStatus)
+		}
+	case served+byStatus[http.StatusServiceUnavailable] != clients:
+		t.Errorf("want every login answered 200 or 503; got %v (500: store or server failure; 429: throttled)", byStatus)
+	case served == 0:
 		t.Errorf("no login answered 200")
 	}
 
@@ -319,12 +344,12 @@ type loadClients struct {
 }
 
 // startLoadClients starts the child process that sends n logins, one per
-// account load<first> to load<first+n-1>, to the server at addr, and
-// waits until it is ready.
-func startLoadClients(t *testing.T, addr string, n, first int) *loadClients {
+// account load<first> to load<first+n-1>, to path on the server at addr,
+// and waits until it is ready.
+func startLoadClients(t *testing.T, addr, path string, n, first int) *loadClients {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", loadClientsEnv, addr, n, first))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %d", loadClientsEnv, addr, path, n, first))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -360,15 +385,15 @@ func (c *loadClients) run(t *testing.T) loadResult {
 }
 
 // runLoadClients is the child process of startLoadClients: spec is
-// "address count first". Once its goroutines wait, it writes "ready", and
-// on any line read from stdin each of them connects from a loopback
-// address of its own and sends its login, for one of the accounts
-// load<first> to load<first+count-1>, as a bare HTTP/1.1 request; then it
-// writes the loadResult as JSON.
+// "address path count first". Once its goroutines wait, it writes
+// "ready", and on any line read from stdin each of them connects from a
+// loopback address of its own and posts its login, for one of the
+// accounts load<first> to load<first+count-1>, to path as a bare HTTP/1.1
+// request; then it writes the loadResult as JSON.
 func runLoadClients(spec string) int {
-	var addr string
+	var addr, path string
 	var n, first int
-	if _, err := fmt.Sscan(spec, &addr, &n, &first); err != nil {
+	if _, err := fmt.Sscan(spec, &addr, &path, &n, &first); err != nil {
 		fmt.Fprintln(os.Stderr, "load clients:", err)
 		return 2
 	}
@@ -382,7 +407,7 @@ func runLoadClients(spec string) int {
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+i/250), byte(1+i%250))}}
 		body := fmt.Sprintf(`{"email":"load%d@example.com","password":%q}`, first+i, httpauthtest.Password)
 		req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
-			httpauthtest.LoginPath, addr, len(body), body)
+			path, addr, len(body), body)
 		wg.Go(func() {
 			<-start
 			t0 := time.Now()
