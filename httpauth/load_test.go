@@ -45,7 +45,7 @@ import (
 // the live heap. The 64 MiB cover the rest: the logins waiting for a slot
 // (about 25 KiB each: net/http's connection, the request, two
 // goroutines), which the hasher bounds, and net/http's own memory for
-// every connection open at once (about 13 KiB each, for any request),
+// every connection open at once (about 12 KiB each, for any request),
 // which the server's connection limit bounds, not the library. Without
 // the limit on hashes, 1,000 concurrent argon2id computations would need
 // 1,000 × 19 MiB, about 19 GiB.
