@@ -120,7 +120,12 @@ type Config struct {
 	MaxConcurrentHashes int
 
 	// HashWait is how long Signup, Login and ChangePassword wait for a
-	// hashing slot before giving up with [ErrBusy]. Default: 1 second.
+	// hashing slot before giving up with [ErrBusy]. A call that would not
+	// get one within HashWait, judged by the time recent hashes held
+	// their slots, or that finds 64 × MaxConcurrentHashes calls waiting
+	// already, gets ErrBusy at once, so that waiting calls hold memory
+	// only as long as they can be served (see password.Config.Wait and
+	// MaxWaiting). Default: 1 second.
 	HashWait time.Duration
 
 	// LoginThrottle is the throttling of Login (and of the current

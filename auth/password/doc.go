@@ -52,18 +52,30 @@
 // A Hasher computes at most Config.MaxConcurrent hashes at once (by default
 // GOMAXPROCS): every method that hashes takes a slot for the whole call,
 // waits at most Config.Wait (1 second) for one, then returns [ErrBusy];
-// it returns context.Cause(ctx) if ctx is done while it waits. Each hash
-// allocates its parameters' Memory KiB of work memory (19 MiB by default)
-// inside x/crypto's argon2, which is garbage once the hash is done. So the
-// live work memory is at most MaxConcurrent × Memory however many callers
-// wait (a stored hash with a larger m, up to the 1 GiB bound, takes its
-// own), and between two garbage collections the garbage adds up to GOGC
-// percent of the live heap: with the default GOGC=100, hashing at full
-// tilt takes about 2 × MaxConcurrent × Memory, on top of what the waiting
-// callers hold themselves. The package never changes the garbage
-// collector's settings; an application that wants a firmer ceiling sets
-// one with GOMEMLIMIT or runtime/debug.SetMemoryLimit. BENCHMARKS.md at
-// the repository's root has the measurements.
+// it returns context.Cause(ctx) if ctx is done while it waits. Slots go
+// to waiting calls in the order they came. A call that finds every slot
+// taken and would not get one within Config.Wait returns ErrBusy at once
+// instead of waiting for it: the Hasher keeps the mean time a slot is held
+// (weighted towards the latest hashes), and the nth call waiting expects
+// n × that mean ÷ MaxConcurrent. With the default parameters a hash takes
+// 20 to 50 ms on a server core, so with 2 slots and the default Wait, 40
+// to 100 calls wait and the rest are refused. Config.MaxWaiting (by
+// default 64 per slot) bounds the calls waiting whatever Wait is, and
+// before the first hash has finished.
+//
+// Each hash allocates its parameters' Memory KiB of work memory (19 MiB by
+// default) inside x/crypto's argon2, which is garbage once the hash is
+// done. So the live work memory is at most MaxConcurrent × Memory however
+// many callers there are (a stored hash with a larger m, up to the 1 GiB
+// bound, takes its own), and between two garbage collections the garbage
+// adds up to GOGC percent of the live heap: with the default GOGC=100,
+// hashing at full tilt takes about 2 × MaxConcurrent × Memory. On top of
+// it, each waiting call holds what its caller holds (for a login over
+// HTTP about 25 KiB: the connection, the request, two goroutines), and
+// their number is bounded as above, not by the load. The package never
+// changes the garbage collector's settings; an application that wants a
+// firmer ceiling sets one with GOMEMLIMIT or runtime/debug.SetMemoryLimit.
+// BENCHMARKS.md at the repository's root has the measurements.
 //
 // # Errors
 //

@@ -6,7 +6,9 @@ import "errors"
 // for them with [errors.Is], never with ==.
 var (
 	// ErrBusy means every hashing slot of a [Hasher] stayed taken for
-	// longer than Config.Wait; the caller should retry later.
+	// longer than Config.Wait, or was taken with more calls waiting than
+	// could get one within Config.Wait or than Config.MaxWaiting; the
+	// caller should retry later.
 	ErrBusy = errors.New("password: hashing capacity exhausted")
 
 	// ErrInvalidHash means a stored hash is neither an argon2id PHC

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,8 +29,19 @@ type Config struct {
 	MaxConcurrent int
 
 	// Wait is how long a call waits for a hashing slot before failing
-	// with [ErrBusy]. Default: 1 second. Negative: New fails.
+	// with [ErrBusy]. A call that finds every slot taken and would not
+	// get one within Wait fails with ErrBusy at once instead: with n
+	// calls waiting (itself included), it expects to wait n × the mean
+	// time a slot is held ÷ MaxConcurrent, the mean of the hashes done so
+	// far weighted towards the latest (see "Concurrency and memory" in the
+	// package documentation). Default: 1 second. Negative: New fails.
 	Wait time.Duration
+
+	// MaxWaiting bounds the calls that wait for a hashing slot at once,
+	// whatever Wait: a call that finds every slot taken and MaxWaiting
+	// calls waiting fails with [ErrBusy] at once. Default: 64 ×
+	// MaxConcurrent. Negative: New fails.
+	MaxWaiting int
 
 	// Rand is the source of salts. Default: crypto/rand.Reader.
 	Rand io.Reader
@@ -41,15 +53,21 @@ type Config struct {
 //
 // Every method that hashes takes one hashing slot for the whole call,
 // waiting at most Config.Wait for one (then it returns [ErrBusy]) and
-// returning context.Cause(ctx) if ctx is done while it waits. A method
+// returning context.Cause(ctx) if ctx is done while it waits; a call that
+// would not get a slot within Config.Wait, or that finds
+// Config.MaxWaiting calls waiting, returns ErrBusy without waiting. A method
 // takes its password as the user typed it: argon2id hashes its
 // [Normalize]d form, and a password that Normalize refuses is that
 // [*PolicyError], with nothing hashed.
 type Hasher struct {
-	params Params
-	slots  chan struct{} // one value per hash running
-	wait   time.Duration
-	rand   io.Reader
+	params     Params
+	slots      chan struct{} // one value per hash running
+	wait       time.Duration
+	maxWaiting int64
+	rand       io.Reader
+
+	waiting atomic.Int64 // calls waiting for a slot
+	held    atomic.Int64 // mean time a slot is held, in ns; 0: none yet
 }
 
 // New returns a Hasher for cfg, or an error if cfg cannot be used (see
@@ -73,14 +91,21 @@ func New(cfg Config) (*Hasher, error) {
 	case cfg.Wait == 0:
 		cfg.Wait = time.Second
 	}
+	switch {
+	case cfg.MaxWaiting < 0:
+		return nil, errors.New("password: negative MaxWaiting")
+	case cfg.MaxWaiting == 0:
+		cfg.MaxWaiting = 64 * cfg.MaxConcurrent
+	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
 	return &Hasher{
-		params: cfg.Params,
-		slots:  make(chan struct{}, cfg.MaxConcurrent),
-		wait:   cfg.Wait,
-		rand:   cfg.Rand,
+		params:     cfg.Params,
+		slots:      make(chan struct{}, cfg.MaxConcurrent),
+		wait:       cfg.Wait,
+		maxWaiting: int64(cfg.MaxWaiting),
+		rand:       cfg.Rand,
 	}, nil
 }
 
@@ -166,22 +191,71 @@ func (h *Hasher) NeedsRehash(stored string) bool {
 	return CheckHash(stored) == nil && h.params.weaker(stored)
 }
 
-// do runs f while holding one of h's slots, waiting at most h.wait for
-// one.
+// do runs f while holding one of h's slots (see [Hasher.acquire]).
 func (h *Hasher) do(ctx context.Context, f func() error) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	defer func() {
+		h.observe(time.Since(start))
+		<-h.slots
+	}()
+	return f()
+}
+
+// acquire takes one of h's slots. If every slot is taken, it waits at
+// most h.wait for one, unless h.maxWaiting calls wait already or the wait
+// it expects from the mean time a slot is held is longer than h.wait:
+// then it returns ErrBusy at once, so that a call that would time out
+// holds nothing (its caller's request, connection and goroutines) while
+// it waits.
+func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
+		return nil
 	default:
-		t := time.NewTimer(h.wait)
-		defer t.Stop()
-		select {
-		case h.slots <- struct{}{}:
-		case <-t.C:
-			return ErrBusy
-		case <-ctx.Done():
-			return context.Cause(ctx)
+	}
+	n := h.waiting.Add(1)
+	defer h.waiting.Add(-1)
+	if n > h.maxWaiting || h.expectedWait(n) > h.wait {
+		return ErrBusy
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// expectedWait is how long the nth call waiting for a slot (the first is
+// 1) is expected to wait with every slot taken: the slots are handed to
+// waiting calls in the order they came (Go's channels queue blocked
+// senders first in, first out), one per slot every mean hold time. It is
+// 0 before any slot has been released.
+func (h *Hasher) expectedWait(n int64) time.Duration {
+	return time.Duration(n * (h.held.Load() / int64(cap(h.slots))))
+}
+
+// observe adds d, the time a slot was held, to the mean that expectedWait
+// uses: an exponentially weighted moving average giving the latest 1/8
+// of the weight, so that it follows a change of load or parameters within
+// a few dozen hashes and one slow hash (a stored hash with larger
+// parameters, a bcrypt hash) moves it by an eighth.
+func (h *Hasher) observe(d time.Duration) {
+	for {
+		old := h.held.Load()
+		mean := int64(d)
+		if old != 0 {
+			mean = old + (int64(d)-old)/8
+		}
+		if h.held.CompareAndSwap(old, mean) {
+			return
 		}
 	}
-	defer func() { <-h.slots }()
-	return f()
 }

@@ -27,6 +27,9 @@ func TestNewDefaults(t *testing.T) {
 	if h.wait != time.Second {
 		t.Errorf("Wait = %v, want 1s", h.wait)
 	}
+	if got, want := h.maxWaiting, 64*int64(runtime.GOMAXPROCS(0)); got != want {
+		t.Errorf("MaxWaiting = %d, want 64 × GOMAXPROCS = %d", got, want)
+	}
 	if h.rand != crand.Reader {
 		t.Errorf("Rand = %v, want crypto/rand.Reader", h.rand)
 	}
@@ -48,6 +51,7 @@ func TestNewRejects(t *testing.T) {
 		{"partial params are not filled in", Config{Params: Params{Memory: 65536}}},
 		{"negative MaxConcurrent", Config{MaxConcurrent: -1}},
 		{"negative Wait", Config{Wait: -1}},
+		{"negative MaxWaiting", Config{MaxWaiting: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,16 +99,15 @@ func TestHashVerify(t *testing.T) {
 }
 
 // TestHasherRefusesPasswords: what Normalize refuses is a *PolicyError from
-// every method, and nothing is hashed (no salt is drawn).
+// every method, and nothing is hashed: a Hasher whose Rand fails would
+// fail any hash with that error.
 func TestHasherRefusesPasswords(t *testing.T) {
 	ctx := context.Background()
-	rnd := &countingReader{r: crand.Reader}
-	h := newHasher(t, Config{Rand: rnd})
-	stored, err := h.Hash(ctx, "a fine password")
+	stored, err := newHasher(t, Config{}).Hash(ctx, "a fine password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := rnd.n.Load()
+	h := newHasher(t, Config{Rand: errReader{errNoEntropy}})
 	for _, bad := range []string{"", "pass\xffword", strings.Repeat("a", 1025)} {
 		if hash, err := h.Hash(ctx, bad); hash != "" {
 			t.Errorf("Hash(%.20q) = %q, %v", bad, hash, err)
@@ -122,28 +125,16 @@ func TestHasherRefusesPasswords(t *testing.T) {
 		}
 		wantPolicyError(t, err, bad)
 	}
-	if n := rnd.n.Load() - before; n != 0 {
-		t.Errorf("refused passwords read %d random bytes: something was hashed", n)
-	}
 }
 
 func TestVerifyAndHash(t *testing.T) {
 	ctx := context.Background()
-	rnd := &countingReader{r: crand.Reader}
-	h := newHasher(t, Config{Rand: rnd})
+	h := newHasher(t, Config{})
 	stored, err := h.Hash(ctx, "the current password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := rnd.n.Load()
-	ok, hash, err := h.VerifyAndHash(ctx, "a wrong password", stored, "the next password")
-	if ok || hash != "" || err != nil {
-		t.Errorf("VerifyAndHash(wrong password) = %v, %q, %v; want false, \"\", nil", ok, hash, err)
-	}
-	if n := rnd.n.Load() - before; n != 0 {
-		t.Errorf("a wrong password read %d random bytes: a hash was made for nothing", n)
-	}
-	ok, hash, err = h.VerifyAndHash(ctx, "the current password", stored, "the next password")
+	ok, hash, err := h.VerifyAndHash(ctx, "the current password", stored, "the next password")
 	if !ok || err != nil {
 		t.Fatalf("VerifyAndHash(right password) = %v, %q, %v", ok, hash, err)
 	}
@@ -154,8 +145,12 @@ func TestVerifyAndHash(t *testing.T) {
 		t.Errorf("the new hash verifies the current password: %v, %v", ok, err)
 	}
 
-	// A salt that cannot be drawn fails the call, match or not.
+	// With a Rand that fails, a call that makes a hash fails with its
+	// error: a wrong password makes none, a right one does.
 	failing := newHasher(t, Config{Rand: errReader{errNoEntropy}})
+	if ok, hash, err := failing.VerifyAndHash(ctx, "a wrong password", stored, "the next password"); ok || hash != "" || err != nil {
+		t.Errorf("VerifyAndHash(wrong password) = %v, %q, %v; want false, \"\", nil and no hash made", ok, hash, err)
+	}
 	if ok, hash, err := failing.VerifyAndHash(ctx, "the current password", stored, "the next password"); ok || hash != "" || !errors.Is(err, errNoEntropy) {
 		t.Errorf("VerifyAndHash with a failing Rand = %v, %q, %v; want false, \"\", %v", ok, hash, err, errNoEntropy)
 	}
@@ -347,6 +342,162 @@ func TestHashSlotBound(t *testing.T) {
 	}
 	if p := peak.Load(); p > limit {
 		t.Errorf("%d hashes ran at once, limit %d", p, limit)
+	}
+}
+
+// parkWaiters starts n calls that wait for one of h's slots, every one
+// being taken, and returns once they all wait, with a channel that gets
+// each call's error once it returns. Calls still waiting when the test
+// ends give up then (their ctx is canceled).
+func parkWaiters(t *testing.T, h *Hasher, n int) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	base := h.waiting.Load()
+	for range n {
+		wg.Go(func() { errs <- h.do(ctx, func() error { return nil }) })
+	}
+	for h.waiting.Load() < base+int64(n) {
+		select {
+		case err := <-errs:
+			t.Fatalf("a call meant to wait for a slot returned: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	return errs
+}
+
+// admitted reports whether a call arriving now would wait for a slot
+// rather than be refused at once, every slot being taken. The call's ctx
+// is already done: a call that waits returns its cause at once, and a
+// call refused before waiting returns ErrBusy.
+func admitted(t *testing.T, h *Hasher) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := h.waiting.Load()
+	err := h.do(ctx, func() error {
+		t.Error("a call ran with every slot taken")
+		return nil
+	})
+	if n := h.waiting.Load(); n != before {
+		t.Errorf("calls waiting: %d after a call returned, %d before", n, before)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return true
+	case errors.Is(err, ErrBusy):
+		return false
+	}
+	t.Fatalf("do with every slot taken and a canceled ctx: %v, want ErrBusy or context.Canceled", err)
+	return false
+}
+
+// TestHashSlotMaxWaiting: with every slot taken and MaxWaiting calls
+// waiting, a call is refused with ErrBusy without waiting; the waiting
+// calls get their slots once slots are free.
+func TestHashSlotMaxWaiting(t *testing.T) {
+	h := newHasher(t, Config{MaxConcurrent: 1, MaxWaiting: 2, Wait: time.Hour})
+	release := occupySlot(t, h)
+	if !admitted(t, h) {
+		t.Errorf("a call finding no one waiting was refused")
+	}
+	first := parkWaiters(t, h, 1)
+	if !admitted(t, h) {
+		t.Errorf("a call finding 1 waiting (MaxWaiting 2) was refused")
+	}
+	second := parkWaiters(t, h, 1)
+	if admitted(t, h) {
+		t.Errorf("a call finding MaxWaiting = 2 waiting waits")
+	}
+	// Through the API: refused before it would wait, so before its ctx,
+	// done already, is looked at.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Hash(canceled, "password 123"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash with MaxWaiting calls waiting: %v, want ErrBusy", err)
+	}
+	release()
+	for i, errs := range []<-chan error{first, second} {
+		if err := <-errs; err != nil {
+			t.Errorf("waiting call %d, once the slot is free: %v", i+1, err)
+		}
+	}
+}
+
+// TestHashSlotExpectedWait: with every slot taken, a call that would not
+// get one within Wait, by the mean time a slot is held, is refused with
+// ErrBusy without waiting; the nth call waiting expects n × mean ÷ slots.
+func TestHashSlotExpectedWait(t *testing.T) {
+	tests := []struct {
+		name    string
+		slots   int
+		wait    time.Duration
+		mean    time.Duration // 0: no hash done yet
+		waiting int           // calls waiting already
+		admit   bool
+	}{
+		{"no mean yet: only MaxWaiting applies", 1, time.Hour, 0, 60, true},
+		{"1 slot, 6th waiting: 6 × 10 min = Wait", 1, time.Hour, 10 * time.Minute, 5, true},
+		{"1 slot, 7th waiting: 7 × 10 min > Wait", 1, time.Hour, 10 * time.Minute, 6, false},
+		{"2 slots, 12th waiting: 12 × 10 min ÷ 2 = Wait", 2, time.Hour, 10 * time.Minute, 11, true},
+		{"2 slots, 13th waiting: 13 × 10 min ÷ 2 > Wait", 2, time.Hour, 10 * time.Minute, 12, false},
+		{"first waiting, longer than Wait", 2, time.Millisecond, time.Minute, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHasher(t, Config{MaxConcurrent: tt.slots, Wait: tt.wait})
+			for range tt.slots {
+				occupySlot(t, h)
+			}
+			// The waiting calls wait before the mean is set, so
+			// that they are not refused.
+			parkWaiters(t, h, tt.waiting)
+			if tt.mean > 0 {
+				h.observe(tt.mean)
+			}
+			if got := admitted(t, h); got != tt.admit {
+				t.Errorf("admitted = %v, want %v", got, tt.admit)
+			}
+		})
+	}
+}
+
+// TestHashSlotFreeNeverRefused: a call that finds a free slot hashes,
+// however long the hashes before it took.
+func TestHashSlotFreeNeverRefused(t *testing.T) {
+	h := newHasher(t, Config{MaxConcurrent: 1, Wait: time.Millisecond})
+	h.observe(time.Hour)
+	if _, err := h.Hash(context.Background(), "password 123"); err != nil {
+		t.Errorf("Hash with a free slot and a mean of an hour: %v", err)
+	}
+}
+
+// TestHashSlotMean: every call that held a slot counts in the mean, the
+// latest with 1/8 of the weight.
+func TestHashSlotMean(t *testing.T) {
+	h := newHasher(t, Config{})
+	if _, err := h.Hash(context.Background(), "password 123"); err != nil {
+		t.Fatal(err)
+	}
+	if h.held.Load() <= 0 {
+		t.Errorf("mean after a hash = %v, want > 0", time.Duration(h.held.Load()))
+	}
+
+	h = newHasher(t, Config{})
+	for _, step := range []struct{ observe, mean time.Duration }{
+		{80 * time.Millisecond, 80 * time.Millisecond}, // the first is the mean
+		{160 * time.Millisecond, 90 * time.Millisecond},
+		{10 * time.Millisecond, 80 * time.Millisecond},
+		{80 * time.Millisecond, 80 * time.Millisecond},
+	} {
+		h.observe(step.observe)
+		if got := time.Duration(h.held.Load()); got != step.mean {
+			t.Errorf("after observing %v: mean %v, want %v", step.observe, got, step.mean)
+		}
 	}
 }
 

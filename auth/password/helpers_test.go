@@ -2,10 +2,8 @@ package password
 
 import (
 	"errors"
-	"io"
 	mrand "math/rand/v2"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -70,16 +68,4 @@ func wantPolicyError(t *testing.T, err error, secret string) *PolicyError {
 		t.Errorf("error %q repeats the input %q", err, secret)
 	}
 	return pe
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
