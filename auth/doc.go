@@ -154,7 +154,9 @@
 // Parameters decoded from stored hashes are bounds-checked (at most 1 GiB
 // of memory, 64 passes, 64 lanes) so a corrupted row cannot exhaust the
 // machine, and at most Config.MaxConcurrentHashes hashes run at once;
-// beyond that, callers wait up to Config.HashWait and then get [ErrBusy].
+// beyond that, callers wait up to Config.HashWait and then get [ErrBusy],
+// or get it at once when no slot is expected within HashWait. A login
+// refused so is refused before its attempt is counted for throttling.
 //
 // A new password must be at least 8 code points and at most 1024 bytes
 // long, differ from the email and the name, and not be on the built-in list

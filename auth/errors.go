@@ -43,8 +43,8 @@ var (
 	ErrTokenExpired = token.ErrExpired
 
 	// ErrBusy means the password hashing capacity stayed exhausted for
-	// longer than Config.HashWait; the caller should retry later. It is
-	// [password.ErrBusy].
+	// longer than Config.HashWait, or would have (then it is returned at
+	// once); the caller should retry later. It is [password.ErrBusy].
 	ErrBusy = password.ErrBusy
 
 	// ErrInvalidHash means a stored password hash could not be decoded or

@@ -524,7 +524,11 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 // together get more passwords checked than the policy allows, on any
 // number of replicas, but more than Config.LoginThrottle.BackoffAfter
 // logins from one client at the same moment, or in a row that fail for
-// want of hashing capacity or a working store, see the backoff too. If a
+// want of a working store, see the backoff too. An attempt that the
+// hashing queue refuses at once ([ErrBusy]: every slot taken, and no slot
+// expected within Config.HashWait) is refused before it is counted, and
+// counts as no attempt; one admitted that then waits for a slot past
+// HashWait counts. If a
 // counter cannot be read or written, Login fails with that error, wrapped,
 // and checks nothing: throttling fails closed. A successful Login returns a new
 // device token in [Grant.DeviceToken].
@@ -536,6 +540,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Grant, er
 	if err := checkPassword(password, "password"); err != nil {
 		return nil, err
 	}
+	// A place in the hashing queue first: an attempt refused for want of
+	// capacity (ErrBusy) is not counted, so that a client retrying as
+	// Retry-After says during a flood is not throttled for it.
+	ctx, release, err := s.hasher.Admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	succeeded, passed, err := s.countLoginFactors(ctx, email, "")
 	if err != nil {
 		return nil, err

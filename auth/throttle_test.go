@@ -178,20 +178,21 @@ func TestLoginThrottleUnknownEmail(t *testing.T) {
 }
 
 // TestLoginThrottledDoesNoWork checks that a throttled attempt neither
-// looks the email up nor hashes: it gets ErrThrottled even with every
-// hashing slot taken.
+// looks the email up nor hashes: it gets ErrThrottled at once even with
+// every hashing slot taken (and a HashWait long enough to be admitted to
+// the queue).
 func TestLoginThrottledDoesNoWork(t *testing.T) {
 	ctx := context.Background()
 	g := &gateRand{}
 	rnd := &countingReader{r: g}
-	s, _, store := throttleService(t, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 1}, MaxConcurrentHashes: 1, HashWait: time.Millisecond, Rand: rnd})
+	s, _, store := throttleService(t, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 1}, MaxConcurrentHashes: 1, HashWait: time.Minute, Rand: rnd})
 	lookups := &countingStore{UserStore: store}
 	s.store = lookups
 	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
 		_, err := s.Login(ctx, email, "wrong password")
 		wantInvalid(t, err, email+": first failure")
 	}
-	occupySlot(t, s, g) // every slot taken: hashing now would be ErrBusy
+	occupySlot(t, s, g) // every slot taken: hashing now would wait
 	before, n := rnd.n.Load(), lookups.n.Load()
 	for _, email := range []string{"ada@example.com", "nobody@example.com"} {
 		_, err := s.Login(ctx, email, throttlePassword)
@@ -380,5 +381,25 @@ func TestServiceLimiter(t *testing.T) {
 	}
 	if !slices.Equal(events, want) {
 		t.Errorf("events = %+v; want %+v", events, want)
+	}
+}
+
+// TestLoginBusyIsNotCounted checks that a login the hashing queue refuses
+// at once (ErrBusy, every slot taken and none expected within HashWait)
+// counts as no attempt: a client retrying after a flood is not throttled
+// for the refusals, even with a backoff after one failure.
+func TestLoginBusyIsNotCounted(t *testing.T) {
+	ctx := context.Background()
+	g := &gateRand{}
+	s, _, _ := throttleService(t, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 1}, MaxConcurrentHashes: 1, HashWait: time.Millisecond, Rand: g})
+	release := occupySlot(t, s, g) // after the sign-up's hash: a slot is held for longer than HashWait
+	for i := range 3 {
+		if _, err := s.Login(ctx, "ada@example.com", throttlePassword); !errors.Is(err, ErrBusy) {
+			t.Fatalf("login %d with the slot taken: %v, want ErrBusy", i+1, err)
+		}
+	}
+	release()
+	if _, err := s.Login(ctx, "ada@example.com", throttlePassword); err != nil {
+		t.Errorf("login once the slot is free: %v, want success (refusals for want of capacity count as no attempt)", err)
 	}
 }

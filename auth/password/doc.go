@@ -61,7 +61,10 @@
 // 20 to 50 ms on a server core, so with 2 slots and the default Wait, 40
 // to 100 calls wait and the rest are refused. Config.MaxWaiting (by
 // default 64 per slot) bounds the calls waiting whatever Wait is, and
-// before the first hash has finished.
+// before the first hash has finished. [Hasher.Admit] takes a place in
+// that queue ahead of the hash, for callers with work to do first that a
+// refused call should not do (package auth admits a login before it
+// counts the attempt, so that a refusal counts as no attempt).
 //
 // Each hash allocates its parameters' Memory KiB of work memory (19 MiB by
 // default) inside x/crypto's argon2, which is garbage once the hash is

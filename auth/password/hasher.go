@@ -204,13 +204,60 @@ func (h *Hasher) do(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// acquire takes one of h's slots. If every slot is taken, it waits at
-// most h.wait for one, unless h.maxWaiting calls wait already or the wait
-// it expects from the mean time a slot is held is longer than h.wait:
-// then it returns ErrBusy at once, so that a call that would time out
-// holds nothing (its caller's request, connection and goroutines) while
-// it waits.
+// Admit takes a place in h's queue for one hashing call to come, or
+// returns [ErrBusy] at once if h would refuse a call made now (every slot
+// taken and Config.MaxWaiting calls waiting, or a longer wait expected
+// than Config.Wait): for callers that must not do the work before a hash
+// for a call h would refuse (package auth counts a login attempt only
+// once it is admitted, so that a refusal for want of capacity counts as
+// no attempt). The first hashing method called with the returned context,
+// or one derived from it, uses the place: it is not refused at once, and
+// waits for a slot until Config.Wait after Admit. release gives the place
+// up if it is still unused; call it when done, as a context.CancelFunc.
+// On error the returned context is ctx and release does nothing.
+func (h *Hasher) Admit(ctx context.Context) (_ context.Context, release func(), _ error) {
+	n := h.waiting.Add(1)
+	if len(h.slots) == cap(h.slots) && (n > h.maxWaiting || h.expectedWait(n) > h.wait) {
+		h.waiting.Add(-1)
+		return ctx, func() {}, ErrBusy
+	}
+	a := &admission{h: h, deadline: time.Now().Add(h.wait)}
+	return context.WithValue(ctx, admissionKey{}, a), a.use, nil
+}
+
+// admission is a place in a Hasher's queue that Admit took: it counts in
+// waiting until it is used (or given up).
+type admission struct {
+	h        *Hasher
+	deadline time.Time
+	used     atomic.Bool
+}
+
+type admissionKey struct{}
+
+// use gives the place up, if it is unused.
+func (a *admission) use() {
+	if a.take() {
+		a.h.waiting.Add(-1)
+	}
+}
+
+// take marks the place used, and reports whether it was unused; the
+// caller then leaves the queue's count (waiting) when it has a slot.
+func (a *admission) take() bool { return a.used.CompareAndSwap(false, true) }
+
+// acquire takes one of h's slots. A call that ctx admitted ([Hasher.Admit])
+// waits for one until its admission's deadline. Any other call, if every
+// slot is taken, waits at most h.wait for one, unless h.maxWaiting calls
+// wait already or the wait it expects from the mean time a slot is held is
+// longer than h.wait: then it returns ErrBusy at once, so that a call that
+// would time out holds nothing (its caller's request, connection and
+// goroutines) while it waits.
 func (h *Hasher) acquire(ctx context.Context) error {
+	if a, _ := ctx.Value(admissionKey{}).(*admission); a != nil && a.h == h && a.take() {
+		defer h.waiting.Add(-1)
+		return h.await(ctx, time.Until(a.deadline))
+	}
 	select {
 	case h.slots <- struct{}{}:
 		return nil
@@ -221,7 +268,20 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	if n > h.maxWaiting || h.expectedWait(n) > h.wait {
 		return ErrBusy
 	}
-	t := time.NewTimer(h.wait)
+	return h.await(ctx, h.wait)
+}
+
+// await takes one of h's slots, waiting at most d for one.
+func (h *Hasher) await(ctx context.Context, d time.Duration) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if d <= 0 {
+		return ErrBusy
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case h.slots <- struct{}{}:

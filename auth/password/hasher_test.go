@@ -529,3 +529,61 @@ func TestHasherLeavesGCSettingsAlone(t *testing.T) {
 		t.Errorf("memory limit after hashing = %d, want the %d set before", got, int64(testLimit))
 	}
 }
+
+// TestAdmit: Admit refuses at once what a call would be refused at once
+// (every slot taken, a longer wait expected than Wait), counts an
+// admitted place among the waiting until it is used or given up, and
+// the call that uses it waits for a slot rather than being refused.
+func TestAdmit(t *testing.T) {
+	h := newHasher(t, Config{MaxConcurrent: 1, MaxWaiting: 1, Wait: time.Hour})
+	ctx := context.Background()
+
+	// A free slot: admitted, whatever the mean.
+	h.observe(2 * time.Hour)
+	_, release, err := h.Admit(ctx)
+	if err != nil {
+		t.Fatalf("Admit with a free slot: %v", err)
+	}
+	if n := h.waiting.Load(); n != 1 {
+		t.Errorf("waiting after Admit: %d, want 1", n)
+	}
+	release()
+	release() // twice: still counted out once
+	if n := h.waiting.Load(); n != 0 {
+		t.Errorf("waiting after release: %d, want 0", n)
+	}
+
+	// Every slot taken, a mean longer than Wait: refused at once, and
+	// nothing counted.
+	free := occupySlot(t, h)
+	if _, _, err := h.Admit(ctx); !errors.Is(err, ErrBusy) {
+		t.Errorf("Admit with the slot taken and a 2-hour mean: %v, want ErrBusy", err)
+	}
+	if n := h.waiting.Load(); n != 0 {
+		t.Errorf("waiting after a refused Admit: %d, want 0", n)
+	}
+
+	// A short mean: admitted; the admitted call is not refused for
+	// MaxWaiting (1, its own place), but waits for the slot.
+	h.held.Store(int64(time.Millisecond))
+	actx, release, err := h.Admit(ctx)
+	if err != nil {
+		t.Fatalf("Admit with the slot taken and a 1 ms mean: %v", err)
+	}
+	defer release()
+	if _, _, err := h.Admit(ctx); !errors.Is(err, ErrBusy) {
+		t.Errorf("a second Admit with MaxWaiting 1 taken by the first: %v, want ErrBusy", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(actx, "password 123")
+		done <- err
+	}()
+	free()
+	if err := <-done; err != nil {
+		t.Errorf("Hash of the admitted call once the slot is free: %v", err)
+	}
+	if n := h.waiting.Load(); n != 0 {
+		t.Errorf("waiting after the admitted call hashed: %d, want 0", n)
+	}
+}
