@@ -130,9 +130,10 @@ func ourVerifier(tb testing.TB, cached bool) *token.Verifier {
 // jwtClaims is the typed claims struct given to golang-jwt: the wire contract's
 // fields next to the registered claims, as our token.Claims has them.
 type jwtClaims struct {
-	UserID   string `json:"userId"`
-	UserName string `json:"userName"`
-	Email    string `json:"email"`
+	UserID        string `json:"userId"`
+	UserName      string `json:"userName"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"` // written always, as ours
 	jwt.RegisteredClaims
 }
 
