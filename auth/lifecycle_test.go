@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
@@ -86,32 +86,13 @@ func (b *mailbox) all() []auth.Message {
 	return append([]auth.Message(nil), b.msgs...)
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a
-// Logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // flowEnv is a Service with a mailbox, over a memstore (or a wrapper of
 // one), recording its audit events and log.
 type flowEnv struct {
 	s     *auth.Service
 	clk   *testclock.Clock
 	box   *mailbox
-	log   *syncBuffer
+	log   *syncbuffer.Buffer
 	mu    sync.Mutex
 	evs   []auth.Event
 	store auth.UserStore
@@ -127,7 +108,7 @@ func newFlowEnv(t *testing.T, store auth.UserStore, cfg auth.Config) *flowEnv {
 	if store == nil {
 		store = memstore.New()
 	}
-	env := &flowEnv{clk: testclock.New(time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)), box: newMailbox(), log: new(syncBuffer), store: store}
+	env := &flowEnv{clk: testclock.New(time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)), box: newMailbox(), log: new(syncbuffer.Buffer), store: store}
 	cfg.Secret = []byte("an end-to-end secret, 32 bytes..")
 	cfg.RefreshTokens = true
 	cfg.CheckRevocation = true

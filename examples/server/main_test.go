@@ -29,7 +29,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +39,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
 	"github.com/gatehouse-go/gatehouse/internal/mailpittest"
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
@@ -1140,7 +1140,7 @@ func linkToken(t *testing.T, text, base, page string) string {
 // verifies the address. Stopping the server waits for the queued mail.
 func TestMailToLog(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "mail.db")
-	var logs syncBuffer
+	var logs syncbuffer.Buffer
 	base, stop := startLogging(t, &logs, time.Now, dbPath, nil, "-public-url", "https://app.example.com/")
 	if status, up := call(t, "POST", base+"/api/user/signup", "", signupBody); status != 200 {
 		t.Fatalf("signup: %d %v", status, up)
@@ -1229,24 +1229,6 @@ func waitMail(t *testing.T, mp *mailpittest.Server, to string, n int) mailpittes
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // browserRequest sends a request through c with the headers of a page

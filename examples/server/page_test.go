@@ -21,6 +21,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
 )
 
@@ -44,7 +45,7 @@ const screenshotsEnv = "GATEHOUSE_DEMO_SCREENSHOTS"
 func TestDemoPage(t *testing.T) {
 	browser := newBrowser(t)
 	clock := testclock.New(time.Now())
-	var logs syncBuffer
+	var logs syncbuffer.Buffer
 	addr, stopServer := startLogging(t, &logs, clock.Now, filepath.Join(t.TempDir(), "demo.db"), nil)
 	stop := sync.OnceValue(stopServer)
 	defer stop()
@@ -441,7 +442,7 @@ func (p *pageTest) checkAccessible() {
 // mailedLink waits until the server's log holds n links to page and
 // returns the last, on the test server's origin (mail links use
 // -public-url, which the test leaves at its default).
-func (p *pageTest) mailedLink(logs *syncBuffer, page string, n int) string {
+func (p *pageTest) mailedLink(logs *syncbuffer.Buffer, page string, n int) string {
 	p.t.Helper()
 	re := regexp.MustCompile(regexp.QuoteMeta("http://localhost:8080/"+page+"?token=") + `([A-Za-z0-9_-]{43})`)
 	deadline := time.Now().Add(actionTimeout) // a bound on a hang, not a measurement

@@ -44,9 +44,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 )
 
 // Host is the loopback address mailpit listens on, and the name its
@@ -168,7 +169,7 @@ func Start(t testing.TB, opts Options) *Server {
 			"--smtp-disable-rdns",
 		}, args...)
 		cmd := exec.Command(bin, cmdArgs...)
-		out := &syncBuffer{}
+		out := &syncbuffer.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("mailpittest: starting %s: %v", bin, err)
@@ -395,23 +396,4 @@ func freePort(t testing.TB) int {
 func inCI() bool {
 	ci, _ := strconv.ParseBool(os.Getenv("CI"))
 	return ci
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a
-// process's stdout and stderr.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
