@@ -74,17 +74,6 @@ func newOneTime(n int, purpose string, u auth.User) auth.OneTimeToken {
 	}
 }
 
-// accountUsers creates n users, numbered 1 to n, and returns them.
-func accountUsers(t *testing.T, s auth.UserStore, n int) []auth.User {
-	t.Helper()
-	users := make([]auth.User, n)
-	for i := range users {
-		users[i] = newUser(i+1, fmt.Sprintf("account%d@example.com", i+1))
-		create(t, s, users[i])
-	}
-	return users
-}
-
 func describeOneTime(tok auth.OneTimeToken) string {
 	return fmt.Sprintf("{Hash: %s, Purpose: %s, UserID: %s, Email: %s}", short(tok.Hash), q(tok.Purpose), q(tok.UserID), q(tok.Email))
 }
@@ -169,7 +158,7 @@ func testAccountsFlags(t *testing.T, s accountStore) {
 }
 
 func testAccountsUpdateName(t *testing.T, s accountStore) {
-	users := accountUsers(t, s, 2)
+	users := createUsers(t, s, "account", 2)
 	alice, bob := users[0], users[1]
 	alice.EmailVerified = true
 	names := []string{
@@ -206,7 +195,7 @@ func testAccountsUpdateName(t *testing.T, s accountStore) {
 }
 
 func testAccountsUpdateEmail(t *testing.T, s accountStore) {
-	users := accountUsers(t, s, 2)
+	users := createUsers(t, s, "account", 2)
 	alice, bob := users[0], users[1]
 	ctx := t.Context()
 	update := func(u auth.User, current, email string, verified bool, why string) auth.User {
@@ -338,7 +327,7 @@ func testAccountsConcurrentUpdateEmail(t *testing.T, s accountStore) {
 }
 
 func testAccountsSetDisabled(t *testing.T, s accountStore) {
-	users := accountUsers(t, s, 2)
+	users := createUsers(t, s, "account", 2)
 	alice, bob := users[0], users[1]
 	for _, step := range []struct {
 		disabled bool
@@ -365,7 +354,7 @@ func testAccountsSetDisabled(t *testing.T, s accountStore) {
 
 func testAccountsDeleteUser(t *testing.T, s accountStore) {
 	ctx := t.Context()
-	users := accountUsers(t, s, 2)
+	users := createUsers(t, s, "account", 2)
 	alice, bob := users[0], users[1]
 	sessions, _ := s.(auth.SessionStore)
 
@@ -621,7 +610,7 @@ func testAccountsListUsers(t *testing.T, s accountStore) {
 }
 
 func testAccountsOneTimeUse(t *testing.T, s accountStore) {
-	u := accountUsers(t, s, 1)[0]
+	u := createUsers(t, s, "account", 1)[0]
 	ist := time.FixedZone("IST", 5*3600+1800)
 	tests := []struct {
 		name    string
@@ -665,7 +654,7 @@ func testAccountsOneTimeUse(t *testing.T, s accountStore) {
 }
 
 func testAccountsOneTimePurpose(t *testing.T, s accountStore) {
-	u := accountUsers(t, s, 1)[0]
+	u := createUsers(t, s, "account", 1)[0]
 	tok := newOneTime(1, purposeReset, u)
 	createOneTime(t, s, tok)
 	for _, purpose := range []string{purposeVerify, purposeChange, "reset_passwor", "reset_password ", "RESET_PASSWORD", "", "%", `' OR '1'='1`} {
@@ -676,7 +665,7 @@ func testAccountsOneTimePurpose(t *testing.T, s accountStore) {
 }
 
 func testAccountsOneTimeCreate(t *testing.T, s accountStore) {
-	u := accountUsers(t, s, 1)[0]
+	u := createUsers(t, s, "account", 1)[0]
 	for i, id := range []string{newUser(9, "").ID, u.ID[:len(u.ID)-1], u.Email, "", "%"} {
 		tok := newOneTime(10+i, purposeVerify, u)
 		tok.UserID = id
@@ -706,7 +695,7 @@ func testAccountsOneTimeCreate(t *testing.T, s accountStore) {
 }
 
 func testAccountsOneTimeConcurrentUse(t *testing.T, s accountStore) {
-	u := accountUsers(t, s, 1)[0]
+	u := createUsers(t, s, "account", 1)[0]
 	const rounds = 10
 	for r := range rounds {
 		tok := newOneTime(r, purposeReset, u)
@@ -738,7 +727,7 @@ func testAccountsOneTimeConcurrentUse(t *testing.T, s accountStore) {
 }
 
 func testAccountsDeleteOneTimeTokens(t *testing.T, s accountStore) {
-	users := accountUsers(t, s, 2)
+	users := createUsers(t, s, "account", 2)
 	alice, bob := users[0], users[1]
 	deleted := []auth.OneTimeToken{newOneTime(1, purposeReset, alice), newOneTime(2, purposeReset, alice)}
 	kept := []auth.OneTimeToken{newOneTime(3, purposeVerify, alice), newOneTime(4, purposeChange, alice), newOneTime(5, purposeReset, bob)}
@@ -763,7 +752,7 @@ func testAccountsDeleteOneTimeTokens(t *testing.T, s accountStore) {
 }
 
 func testAccountsDeleteExpiredOneTimeTokens(t *testing.T, s accountStore) {
-	u := accountUsers(t, s, 1)[0]
+	u := createUsers(t, s, "account", 1)[0]
 	now := sessionTime.Add(24 * time.Hour)
 	expiring := func(n int, purpose string, exp time.Time) auth.OneTimeToken {
 		tok := newOneTime(n, purpose, u)
@@ -816,7 +805,7 @@ func testAccountsDoneContext(want error, wantName string, done func(t *testing.T
 					call, wantName, err, wantName)
 			}
 		}
-		u := accountUsers(t, s, 1)[0]
+		u := createUsers(t, s, "account", 1)[0]
 		tok := newOneTime(1, purposeReset, u)
 		createOneTime(t, s, tok)
 		unchanged := func(t *testing.T, method string) {

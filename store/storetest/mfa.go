@@ -78,17 +78,6 @@ const recoveryCount = 10
 // MFA tests: that of sessionTime.
 var firstStep = sessionTime.Unix() / 30
 
-// mfaUsers creates n users, numbered 1 to n, and returns them.
-func mfaUsers(t *testing.T, s auth.UserStore, n int) []auth.User {
-	t.Helper()
-	users := make([]auth.User, n)
-	for i := range users {
-		users[i] = newUser(i+1, fmt.Sprintf("mfa%d@example.com", i+1))
-		create(t, s, users[i])
-	}
-	return users
-}
-
 // fmtSealed formats sealed bytes for a message: in hex, with the length.
 func fmtSealed(b []byte) string {
 	if b == nil {
@@ -247,7 +236,7 @@ func testMFAUserFlag(t *testing.T, s mfaStore) {
 
 func testMFAPutTOTP(t *testing.T, s mfaStore) {
 	ctx := t.Context()
-	users := mfaUsers(t, s, 2)
+	users := createUsers(t, s, "mfa", 2)
 	alice, bob := users[0], users[1]
 	noTOTP(t, s, alice.ID, "of a user without an enrolment")
 
@@ -326,7 +315,7 @@ var sealedCases = []struct {
 }
 
 func testMFASealedByteForByte(t *testing.T, s mfaStore) {
-	users := mfaUsers(t, s, len(sealedCases))
+	users := createUsers(t, s, "mfa", len(sealedCases))
 	for i, tt := range sealedCases {
 		t.Run(tt.name, func(t *testing.T) {
 			u := users[i]
@@ -351,7 +340,7 @@ func testMFASealedByteForByte(t *testing.T, s mfaStore) {
 }
 
 func testMFAPutConfirmed(t *testing.T, s mfaStore) {
-	users := mfaUsers(t, s, 1)
+	users := createUsers(t, s, "mfa", 1)
 	hashes := recoveryHashes(1, recoveryCount)
 	e, alice := enrol(t, s, users[0], 1, hashes)
 	for i, sealed := range [][]byte{sealedSecret(2), sealedSecret(1)} {
@@ -374,7 +363,7 @@ func testMFAPutConfirmed(t *testing.T, s mfaStore) {
 
 func testMFAConfirm(t *testing.T, s mfaStore) {
 	ctx := t.Context()
-	users := mfaUsers(t, s, 3)
+	users := createUsers(t, s, "mfa", 3)
 	alice, bob, carol := users[0], users[1], users[2]
 	ea := putTOTP(t, s, alice.ID, sealedSecret(1), sessionTime, "")
 	eb := putTOTP(t, s, bob.ID, sealedSecret(2), sessionTime.Add(time.Minute), "")
@@ -419,7 +408,7 @@ func testMFAConfirm(t *testing.T, s mfaStore) {
 }
 
 func testMFAConfirmReplaced(t *testing.T, s mfaStore) {
-	alice := mfaUsers(t, s, 1)[0]
+	alice := createUsers(t, s, "mfa", 1)[0]
 	old := putTOTP(t, s, alice.ID, sealedSecret(1), sessionTime, "")
 	e := putTOTP(t, s, alice.ID, sealedSecret(2), sessionTime.Add(time.Minute), "replacing an unconfirmed enrolment")
 	hashes := recoveryHashes(1, recoveryCount)
@@ -519,7 +508,7 @@ func testMFAConcurrentUsers(t *testing.T, s mfaStore) {
 
 func testMFAUseStep(t *testing.T, s mfaStore) {
 	ctx := t.Context()
-	users := mfaUsers(t, s, 3)
+	users := createUsers(t, s, "mfa", 3)
 	ea, alice := enrol(t, s, users[0], 1, recoveryHashes(1, recoveryCount))
 	eb, _ := enrol(t, s, users[1], 2, recoveryHashes(2, recoveryCount))
 	carol := users[2]
@@ -557,7 +546,7 @@ func testMFAUseStep(t *testing.T, s mfaStore) {
 
 func testMFAConcurrentUseStep(t *testing.T, s mfaStore) {
 	const rounds = 10
-	e, u := enrol(t, s, mfaUsers(t, s, 1)[0], 1, recoveryHashes(1, recoveryCount))
+	e, u := enrol(t, s, createUsers(t, s, "mfa", 1)[0], 1, recoveryHashes(1, recoveryCount))
 	for r := range rounds {
 		step := firstStep + int64(r+1)
 		errs := make([]error, concurrency)
@@ -584,7 +573,7 @@ func testMFAConcurrentUseStep(t *testing.T, s mfaStore) {
 }
 
 func testMFARecoveryCodes(t *testing.T, s mfaStore) {
-	users := mfaUsers(t, s, 3)
+	users := createUsers(t, s, "mfa", 3)
 	ha, hb := recoveryHashes(1, recoveryCount), recoveryHashes(2, recoveryCount)
 	ea, alice := enrol(t, s, users[0], 1, ha)
 	_, bob := enrol(t, s, users[1], 2, hb)
@@ -611,7 +600,7 @@ func testMFARecoveryCodes(t *testing.T, s mfaStore) {
 
 func testMFAConcurrentRecoveryCode(t *testing.T, s mfaStore) {
 	hashes := recoveryHashes(1, recoveryCount)
-	_, u := enrol(t, s, mfaUsers(t, s, 1)[0], 1, hashes)
+	_, u := enrol(t, s, createUsers(t, s, "mfa", 1)[0], 1, hashes)
 	for r, h := range hashes {
 		errs := make([]error, concurrency)
 		together(concurrency, func(i int) { errs[i] = s.UseRecoveryCode(t.Context(), u.ID, h) })
@@ -637,7 +626,7 @@ func testMFAConcurrentRecoveryCode(t *testing.T, s mfaStore) {
 
 func testMFADeleteTOTP(t *testing.T, s mfaStore) {
 	ctx := t.Context()
-	users := mfaUsers(t, s, 4)
+	users := createUsers(t, s, "mfa", 4)
 	ha, hb := recoveryHashes(1, recoveryCount), recoveryHashes(2, recoveryCount)
 	_, alice := enrol(t, s, users[0], 1, ha)
 	eb, bob := enrol(t, s, users[1], 2, hb)
@@ -688,7 +677,7 @@ func testMFADeleteUser(t *testing.T, s mfaStore) {
 		return
 	}
 	ctx := t.Context()
-	users := mfaUsers(t, s, 3)
+	users := createUsers(t, s, "mfa", 3)
 	ha, hb := recoveryHashes(1, recoveryCount), recoveryHashes(2, recoveryCount)
 	_, alice := enrol(t, s, users[0], 1, ha)
 	eb, bob := enrol(t, s, users[1], 2, hb)
@@ -785,7 +774,7 @@ func testMFADoneContext(want error, wantName string, done func(t *testing.T) con
 					call, wantName, err, wantName)
 			}
 		}
-		users := mfaUsers(t, s, 2)
+		users := createUsers(t, s, "mfa", 2)
 		hashes := recoveryHashes(1, recoveryCount)
 		ea, alice := enrol(t, s, users[0], 1, hashes)
 		bob := users[1]

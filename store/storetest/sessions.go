@@ -77,12 +77,13 @@ func newToken(n int, fam string, u auth.User) auth.RefreshToken {
 	}
 }
 
-// sessionUsers creates n users, numbered 1 to n, and returns them.
-func sessionUsers(t *testing.T, s auth.UserStore, n int) []auth.User {
+// createUsers creates n users, numbered 1 to n, with the emails
+// prefix1@example.com to prefixn@example.com, and returns them.
+func createUsers(t *testing.T, s auth.UserStore, prefix string, n int) []auth.User {
 	t.Helper()
 	users := make([]auth.User, n)
 	for i := range users {
-		users[i] = newUser(i+1, fmt.Sprintf("session%d@example.com", i+1))
+		users[i] = newUser(i+1, fmt.Sprintf("%s%d@example.com", prefix, i+1))
 		create(t, s, users[i])
 	}
 	return users
@@ -266,7 +267,7 @@ func failures(t *testing.T, call string, errs []error, hint string) int {
 }
 
 func testSessionsCreateThenLookup(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	ist := time.FixedZone("IST", 5*3600+1800)
 	tests := []struct {
 		name     string
@@ -292,7 +293,7 @@ func testSessionsCreateThenLookup(t *testing.T, s sessionStore) {
 }
 
 func testSessionsCreateExisting(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 2)
+	users := createUsers(t, s, "session", 2)
 	tok := newToken(1, family(1), users[0])
 	createToken(t, s, tok)
 
@@ -319,7 +320,7 @@ func testSessionsCreateExisting(t *testing.T, s sessionStore) {
 }
 
 func testSessionsConcurrentCreate(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	gen := generation(t, s, u.ID)
 
 	t.Run("one token", func(t *testing.T) {
@@ -355,7 +356,7 @@ func testSessionsConcurrentCreate(t *testing.T, s sessionStore) {
 }
 
 func testSessionsNotFound(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	now := sessionTime.Add(time.Hour)
 	lookups := func(t *testing.T, hash, why string) {
 		t.Helper()
@@ -387,7 +388,7 @@ func testSessionsNotFound(t *testing.T, s sessionStore) {
 }
 
 func testSessionsUse(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	tok, sibling := newToken(1, family(1), u), newToken(2, family(1), u)
 	createToken(t, s, tok)
 	createToken(t, s, sibling)
@@ -409,7 +410,7 @@ func testSessionsUse(t *testing.T, s sessionStore) {
 }
 
 func testSessionsConcurrentUse(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	tok := newToken(1, family(1), u)
 	createToken(t, s, tok)
 	// Each call has its own now, a second apart, so that the UsedAt the
@@ -456,7 +457,7 @@ func testSessionsConcurrentUse(t *testing.T, s sessionStore) {
 }
 
 func testSessionsRevokeFamily(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 2)
+	users := createUsers(t, s, "session", 2)
 	famA, famB, famC := family(1), family(2), family(3)
 	a1, a2, a3 := newToken(1, famA, users[0]), newToken(2, famA, users[0]), newToken(3, famA, users[0])
 	b1 := newToken(4, famB, users[0])
@@ -504,7 +505,7 @@ func testSessionsRevokeFamily(t *testing.T, s sessionStore) {
 }
 
 func testSessionsRevokeFamilyLaterToken(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	fam := family(1)
 	first := newToken(1, fam, u)
 	createToken(t, s, first)
@@ -523,7 +524,7 @@ func testSessionsRevokeFamilyLaterToken(t *testing.T, s sessionStore) {
 }
 
 func testSessionsRevokeSessions(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 3)
+	users := createUsers(t, s, "session", 3)
 	alice, bob, carol := users[0], users[1], users[2]
 	a1, a2 := newToken(1, family(1), alice), newToken(2, family(1), alice)
 	b1 := newToken(3, family(2), alice) // alice's second session
@@ -561,7 +562,7 @@ func testSessionsRevokeSessions(t *testing.T, s sessionStore) {
 }
 
 func testSessionsGeneration(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 2)
+	users := createUsers(t, s, "session", 2)
 	alice, bob := users[0], users[1]
 	checkGeneration(t, s, alice.ID, 0, "for a user never revoked")
 	checkGeneration(t, s, bob.ID, 0, "for a user never revoked")
@@ -616,7 +617,7 @@ func testSessionsGeneration(t *testing.T, s sessionStore) {
 const guardHint = "check the user and its generation in the transaction that inserts the token, and lock the user's row (SELECT ... FOR UPDATE/FOR SHARE) in both CreateRefreshToken and RevokeSessions, so that a RevokeSessions cannot run between the check and the insert"
 
 func testSessionsGenerationGuard(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 2)
+	users := createUsers(t, s, "session", 2)
 	alice, bob := users[0], users[1]
 	// refused checks that CreateRefreshToken(tok, gen) fails with an
 	// error wrapping want (named wantName).
@@ -696,7 +697,7 @@ func testSessionsGenerationGuard(t *testing.T, s sessionStore) {
 const revokeRounds = 10
 
 func testSessionsConcurrentRevoke(t *testing.T, s sessionStore) {
-	u := sessionUsers(t, s, 1)[0]
+	u := createUsers(t, s, "session", 1)[0]
 	var before, refusedN, after int // outcomes, for the log
 	for r := range revokeRounds {
 		// In each round concurrency logins read the generation and then
@@ -832,7 +833,7 @@ func testSessionsConcurrentRevoke(t *testing.T, s sessionStore) {
 }
 
 func testSessionsDeleteExpired(t *testing.T, s sessionStore) {
-	users := sessionUsers(t, s, 2)
+	users := createUsers(t, s, "session", 2)
 	alice, bob := users[0], users[1]
 	now := sessionTime.Add(tokenLife)
 	tz := time.FixedZone("UTC-7", -7*3600)
@@ -909,7 +910,7 @@ func testSessionsDoneContext(want error, wantName string, done func(t *testing.T
 					call, wantName, err, wantName)
 			}
 		}
-		u := sessionUsers(t, s, 1)[0]
+		u := createUsers(t, s, "session", 1)[0]
 		tok := newToken(1, family(1), u)
 		createToken(t, s, tok)
 		gen := generation(t, s, u.ID)
