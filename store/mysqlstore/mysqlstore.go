@@ -280,14 +280,7 @@ ON DUPLICATE KEY UPDATE revoked_at = GREATEST(revoked_at, VALUES(revoked_at)), g
 	DisabledUpdate: `UPDATE auth_users SET disabled = ? WHERE id = ?`,
 	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = ? AND disabled = ?`,
 	UserDelete:     `DELETE FROM auth_users WHERE id = ?`,
-	UserRowsDelete: []string{
-		`DELETE FROM auth_refresh_tokens WHERE user_id = ?`,
-		`DELETE FROM auth_sessions WHERE user_id = ?`,
-		`DELETE FROM auth_revocations WHERE user_id = ?`,
-		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
-		`DELETE FROM auth_totp WHERE user_id = ?`,
-		`DELETE FROM auth_recovery_codes WHERE user_id = ?`,
-	},
+	Param:          "?",
 	// id is VARBINARY: ORDER BY and > compare bytes.
 	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
 	UserGeneration: `SELECT COALESCE(r.generation, 0)

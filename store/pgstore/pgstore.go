@@ -228,14 +228,7 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(r.revoked_at, EXCLUDED
 	DisabledUpdate: `UPDATE auth_users SET disabled = $1 WHERE id = $2`,
 	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = $1 AND disabled = $2`,
 	UserDelete:     `DELETE FROM auth_users WHERE id = $1`,
-	UserRowsDelete: []string{
-		`DELETE FROM auth_refresh_tokens WHERE user_id = $1`,
-		`DELETE FROM auth_sessions WHERE user_id = $1`,
-		`DELETE FROM auth_revocations WHERE user_id = $1`,
-		`DELETE FROM auth_one_time_tokens WHERE user_id = $1`,
-		`DELETE FROM auth_totp WHERE user_id = $1`,
-		`DELETE FROM auth_recovery_codes WHERE user_id = $1`,
-	},
+	Param:          "$1",
 	// id is COLLATE "C": ORDER BY and > compare bytes.
 	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > $1 ORDER BY id LIMIT $2`,
 	UserGeneration: `SELECT COALESCE(r.generation, 0)

@@ -197,15 +197,8 @@ ON CONFLICT (user_id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoke
 	DisabledUpdate: `UPDATE auth_users SET disabled = ? WHERE id = ?`,
 	DisabledIs:     `SELECT 1 FROM auth_users WHERE id = ? AND disabled = ?`,
 	UserDelete:     `DELETE FROM auth_users WHERE id = ?`,
-	UserRowsDelete: []string{
-		`DELETE FROM auth_refresh_tokens WHERE user_id = ?`,
-		`DELETE FROM auth_sessions WHERE user_id = ?`,
-		`DELETE FROM auth_revocations WHERE user_id = ?`,
-		`DELETE FROM auth_one_time_tokens WHERE user_id = ?`,
-		`DELETE FROM auth_totp WHERE user_id = ?`,
-		`DELETE FROM auth_recovery_codes WHERE user_id = ?`,
-	},
-	UsersList: `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
+	Param:          "?",
+	UsersList:      `SELECT ` + userColumns + ` FROM auth_users WHERE id > ? ORDER BY id LIMIT ?`,
 	UserGeneration: `SELECT COALESCE(r.generation, 0)
 FROM auth_users u LEFT JOIN auth_revocations r ON r.user_id = u.id
 WHERE u.id = ?`,

@@ -94,8 +94,19 @@ func (d *Dialect) update(ctx context.Context, db *sql.DB, query string, args []a
 	return err
 }
 
+// userTables are the tables other than auth_users with rows of a user,
+// by its user_id: what DeleteUser deletes with the user.
+var userTables = []string{
+	"auth_refresh_tokens",
+	"auth_sessions",
+	"auth_revocations",
+	"auth_one_time_tokens",
+	"auth_totp",
+	"auth_recovery_codes",
+}
+
 // DeleteUser deletes the user with ID id, and then its rows in the other
-// tables (UserRowsDelete), in one transaction. The user's row, locked by
+// tables (userTables), in one transaction. The user's row, locked by
 // its deletion, is what CreateRefreshToken and CreateOneTimeToken lock
 // first: one in flight finishes before, and its rows are deleted, or
 // starts after, and finds no user.
@@ -116,8 +127,8 @@ func (d *Dialect) DeleteUser(ctx context.Context, db *sql.DB, id string) error {
 		case n == 0:
 			return auth.ErrNotFound
 		}
-		for _, query := range d.UserRowsDelete {
-			if _, err := tx.ExecContext(ctx, query, id); err != nil {
+		for _, table := range userTables {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE user_id = "+d.Param, id); err != nil {
 				return err
 			}
 		}

@@ -220,13 +220,12 @@ type Dialect struct {
 	// whose id is its second; DisabledIs selects one row when the user
 	// whose id is its first argument has the disabled that is its second.
 	DisabledUpdate, DisabledIs string
-	// UserDelete deletes the user whose id is its one argument, and each
-	// of UserRowsDelete the rows of the user_id that is its one argument
-	// from one of the other tables that have one: auth_refresh_tokens,
-	// auth_sessions, auth_revocations, auth_one_time_tokens, auth_totp
-	// and auth_recovery_codes.
-	UserDelete     string
-	UserRowsDelete []string
+	// UserDelete deletes the user whose id is its one argument; DeleteUser
+	// then deletes the user's rows of each of userTables with
+	// "DELETE FROM table WHERE user_id = " followed by Param.
+	UserDelete string
+	// Param is the placeholder of a statement's one argument: "?" or "$1".
+	Param string
 	// UsersList selects what ByID does of at most its second argument
 	// users whose id is greater than its first, in increasing order of
 	// id, both byte for byte.
