@@ -119,6 +119,7 @@ type MFARequiredError struct {
 	ExpiresAt time.Time // 5 minutes after the login
 }
 
+// Error returns the text of ErrMFARequired; it never holds the mfaToken.
 func (e *MFARequiredError) Error() string { return ErrMFARequired.Error() }
 
 // Unwrap returns [ErrMFARequired].
@@ -131,6 +132,7 @@ type FieldError struct {
 	Reason string // a short, human-readable reason, safe to show to the user
 }
 
+// Error returns "auth: invalid <field>: <reason>".
 func (e *FieldError) Error() string {
 	return "auth: invalid " + e.Field + ": " + e.Reason
 }

@@ -20,6 +20,7 @@ type PolicyError struct {
 	Reason string
 }
 
+// Error returns "password: " and the reason.
 func (e *PolicyError) Error() string { return "password: " + e.Reason }
 
 // Normalize returns the form of password that is hashed and compared: its

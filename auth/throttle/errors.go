@@ -26,6 +26,8 @@ type ThrottledError struct {
 	Reason string
 }
 
+// Error says that the attempt was throttled and when to retry; it does
+// not hold the Reason, which is for audit records.
 func (e *ThrottledError) Error() string {
 	return "throttle: too many attempts; retry after " + e.RetryAfter.String()
 }

@@ -45,6 +45,8 @@ const (
 	NoTLS
 )
 
+// String returns the name of the constant: "StartTLS", "ImplicitTLS" or
+// "NoTLS".
 func (m TLSMode) String() string {
 	switch m {
 	case StartTLS:
