@@ -439,10 +439,18 @@ type NewUser struct {
 // is [ErrDuplicateEmail]; exhausted hashing capacity is [ErrBusy]. Store
 // failures are returned wrapped.
 //
+// A sign-up succeeds whole or leaves nothing behind: the access token is
+// issued before the account is stored, and if the refresh token (with
+// Config.RefreshTokens) or the device token cannot be made after it, the
+// account is deleted again before Signup returns the error. This needs a
+// store that implements [AccountStore] (every store of this module does);
+// with another, such an account stays, and the same sign-up then finds
+// its email taken.
+//
 // With a Mailer (Config.Mailer) and a store that implements
-// [AccountStore], Signup then queues a mail with a link that verifies the
-// address (see [Service.VerifyEmail]); a failure to queue it is recorded
-// as an [EventMailFailed] and does not fail the sign-up.
+// [AccountStore], a successful Signup then queues a mail with a link that
+// verifies the address (see [Service.VerifyEmail]); a failure to queue it
+// is recorded as an [EventMailFailed] and does not fail the sign-up.
 func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 	name, err := normalizeName(nu.Name)
 	if err != nil {
@@ -464,8 +472,9 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The access token is issued before the account is stored, so that
-	// a failure to issue it (Config.CustomClaims, say) stores nothing.
+	// The access token is issued before the account is stored, so that a
+	// failure to issue it (Config.CustomClaims, say) stores nothing; a
+	// failure after the account is stored undoes it.
 	sess, err := s.session(ctx, u, "", 0)
 	if err != nil {
 		return nil, err
@@ -477,18 +486,43 @@ func (s *Service) Signup(ctx context.Context, nu NewUser) (*Grant, error) {
 		}
 		return nil, fmt.Errorf("auth: creating user: %w", err)
 	}
+	if s.refresh.on {
+		// A new account's sessions are of generation 0.
+		if sess.RefreshToken, err = s.newRefreshToken(ctx, u.ID, 0); err != nil {
+			return nil, s.undoSignup(ctx, u, err)
+		}
+		sess.RefreshExpiresAt = sess.IssuedAt.Add(s.refresh.ttl)
+	}
+	if sess, err = s.withDeviceToken(sess, nil); err != nil {
+		return nil, s.undoSignup(ctx, u, err)
+	}
 	s.record(ctx, Event{Kind: EventSignup, UserID: u.ID, Email: email})
 	if s.mail != nil && s.accounts != nil {
 		s.sendVerification(ctx, u)
 	}
-	if s.refresh.on {
-		// A new account's sessions are of generation 0.
-		if sess.RefreshToken, err = s.newRefreshToken(ctx, u.ID, 0); err != nil {
-			return nil, err
-		}
-		sess.RefreshExpiresAt = sess.IssuedAt.Add(s.refresh.ttl)
+	return sess, nil
+}
+
+// undoTimeout bounds the deletion by which undoSignup undoes a sign-up,
+// which runs even if the caller's context is done.
+const undoTimeout = 10 * time.Second
+
+// undoSignup deletes u, which Signup stored before failing with err, so
+// that the failed sign-up leaves no account behind, and returns err. The
+// deletion runs even if ctx is done (a client that went away is the
+// likely cause of err). With a store that cannot delete (no
+// [AccountStore]), or if the deletion fails too, the account stays, and
+// its error is joined to err.
+func (s *Service) undoSignup(ctx context.Context, u User, err error) error {
+	if s.accounts == nil {
+		return err
 	}
-	return s.withDeviceToken(sess, nil)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	if derr := s.accounts.DeleteUser(ctx, u.ID); derr != nil {
+		return errors.Join(err, fmt.Errorf("auth: deleting the account of a failed sign-up: %w", derr))
+	}
+	return err
 }
 
 // Login checks an email and password and returns the account with a fresh

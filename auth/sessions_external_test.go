@@ -228,3 +228,33 @@ func TestImportBcryptWithMemstore(t *testing.T) {
 		t.Errorf("Login after the upgrade: %v", err)
 	}
 }
+
+// clientLeavesStore is a memstore whose CreateRefreshToken stands for a
+// client that goes away while its sign-up stores the session: it cancels
+// the caller's context and fails with its error.
+type clientLeavesStore struct {
+	*memstore.Store
+	cancel context.CancelFunc
+}
+
+func (s *clientLeavesStore) CreateRefreshToken(ctx context.Context, tok auth.RefreshToken, gen int64) error {
+	s.cancel()
+	return ctx.Err()
+}
+
+// TestSignupUndoneWhenClientLeaves checks that a sign-up whose client
+// goes away after the account is stored, while its session is, leaves no
+// account behind: the deletion that undoes it does not use the cancelled
+// context.
+func TestSignupUndoneWhenClientLeaves(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	store := &clientLeavesStore{Store: memstore.New(), cancel: cancel}
+	s, _ := e2eServiceOn(t, store, auth.Config{})
+	_, err := s.Signup(ctx, auth.NewUser{Name: "Ada", Email: "ada@example.com", Password: "correct horse battery"})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Signup whose client left = %v; want context.Canceled", err)
+	}
+	if u, err := store.UserByEmail(t.Context(), "ada@example.com"); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("after the failed sign-up, the store has %+v, %v; want ErrNotFound", u, err)
+	}
+}

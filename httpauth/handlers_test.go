@@ -236,28 +236,70 @@ func TestMountPrefix(t *testing.T) {
 	}
 }
 
-// TestSignupIssueFailureStoresNothing checks that a sign-up whose token
-// cannot be issued (here Config.CustomClaims fails, once) answers 500 and
-// stores nothing, so that the same sign-up, tried again, succeeds rather
-// than finding the email taken.
-func TestSignupIssueFailureStoresNothing(t *testing.T) {
-	var calls atomic.Int32
-	s := httpauthtest.NewApp(t, nil, auth.Config{CustomClaims: func(context.Context, auth.User) (map[string]any, error) {
-		if calls.Add(1) == 1 {
-			return nil, errors.New("the roles service is down")
+// TestSignupFailureStoresNothing checks that a sign-up that fails after
+// hashing (its access token cannot be issued: Config.CustomClaims fails;
+// or its refresh token cannot be stored) answers 500, stores nothing and
+// records no sign-up, so that the same sign-up, tried again, succeeds
+// rather than finding the email taken.
+func TestSignupFailureStoresNothing(t *testing.T) {
+	claimsDown := func(calls *atomic.Int32) func(context.Context, auth.User) (map[string]any, error) {
+		return func(context.Context, auth.User) (map[string]any, error) {
+			if calls.Add(1) == 1 {
+				return nil, errors.New("the roles service is down")
+			}
+			return map[string]any{"roles": []string{"user"}}, nil
 		}
-		return map[string]any{"roles": []string{"user"}}, nil
-	}})
-	body := httpauthtest.SignupBody("Ada", "retry@example.com", httpauthtest.Password)
-	if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusInternalServerError {
-		t.Fatalf("sign-up while issuing fails: %d %s, want 500", r.Status, r.Body)
 	}
-	if n := httpauthtest.CountUsers(t, s.Store, "retry@example.com"); n != 0 {
-		t.Fatalf("a failed sign-up left %d account(s) behind", n)
+	for _, tt := range []struct {
+		name  string
+		store auth.UserStore
+		cfg   func(*atomic.Int32) auth.Config
+	}{
+		{"access token not issued", nil, func(calls *atomic.Int32) auth.Config {
+			return auth.Config{CustomClaims: claimsDown(calls)}
+		}},
+		{"refresh token not stored", &sessionsDown{Store: memstore.New()}, func(*atomic.Int32) auth.Config {
+			return auth.Config{RefreshTokens: true}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			var signups atomic.Int32
+			cfg := tt.cfg(&calls)
+			cfg.OnEvent = func(_ context.Context, e auth.Event) {
+				if e.Kind == auth.EventSignup {
+					signups.Add(1)
+				}
+			}
+			s := httpauthtest.NewApp(t, tt.store, cfg)
+			body := httpauthtest.SignupBody("Ada", "retry@example.com", httpauthtest.Password)
+			if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusInternalServerError {
+				t.Fatalf("sign-up that fails: %d %s, want 500", r.Status, r.Body)
+			}
+			if n := httpauthtest.CountUsers(t, s.Store, "retry@example.com"); n != 0 {
+				t.Fatalf("a failed sign-up left %d account(s) behind", n)
+			}
+			if n := signups.Load(); n != 0 {
+				t.Errorf("a failed sign-up recorded %d sign-up event(s)", n)
+			}
+			if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusOK {
+				t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.Status, r.Body)
+			}
+		})
 	}
-	if r := s.Post(t, httpauthtest.SignupPath, body); r.Status != http.StatusOK {
-		t.Fatalf("the same sign-up, tried again: %d %s, want 200", r.Status, r.Body)
+}
+
+// sessionsDown is a memory store whose first CreateRefreshToken fails.
+type sessionsDown struct {
+	*memstore.Store
+	failed atomic.Bool
+}
+
+func (s *sessionsDown) CreateRefreshToken(ctx context.Context, tok auth.RefreshToken, gen int64) error {
+	if s.failed.CompareAndSwap(false, true) {
+		return errors.New("the database went away")
 	}
+	return s.Store.CreateRefreshToken(ctx, tok, gen)
 }
 
 // TestHandlerIsHTTPHandler serves a Handler as the whole server, as a
