@@ -50,7 +50,9 @@ func (s *interleavingStore) UserByID(ctx context.Context, id string) (auth.User,
 // TestRevocationEndsLoginsInFlight checks that a revocation ends every
 // login in flight: a revocation lands after each read of the account by
 // the login (so also between its read of the password hash and the start
-// of its session, while it hashes), and the login then either fails, or
+// of its session, while it hashes; in the third case the first is a
+// password change there, after the login read the old hash, which
+// matches), and the login then either fails, or
 // returns a session of which neither the refresh token nor the access
 // token works once the revocations are done.
 func TestRevocationEndsLoginsInFlight(t *testing.T) {
@@ -60,17 +62,31 @@ func TestRevocationEndsLoginsInFlight(t *testing.T) {
 			t.Errorf("RevokeSessions: %v", err)
 		}
 	}
+	changePassword := func(t *testing.T, s *auth.Service, userID string) {
+		if _, err := s.ChangePassword(context.Background(), userID, password, "a new passphrase, long"); err != nil {
+			t.Errorf("ChangePassword: %v", err)
+		}
+	}
 	for _, tt := range []struct {
 		name string
 		// first is the first revocation, then is each later one.
 		first, then func(t *testing.T, s *auth.Service, userID string)
 	}{
 		{"logout-all", logoutAll, logoutAll},
-		{"password change", func(t *testing.T, s *auth.Service, userID string) {
-			if _, err := s.ChangePassword(context.Background(), userID, password, "a new passphrase, long"); err != nil {
-				t.Errorf("ChangePassword: %v", err)
+		{"password change", changePassword, logoutAll},
+		// The login has read the old hash, which matches: the change
+		// lands while it hashes.
+		{"password change after the hash is read", func(*testing.T, *auth.Service, string) {}, func() func(t *testing.T, s *auth.Service, userID string) {
+			changed := false
+			return func(t *testing.T, s *auth.Service, userID string) {
+				if !changed {
+					changed = true
+					changePassword(t, s, userID)
+					return
+				}
+				logoutAll(t, s, userID)
 			}
-		}, logoutAll},
+		}()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -15,8 +15,10 @@ import (
 // the token's own under another case ("UserId" beside the userId, an
 // "Exp" beside the exp) would make encoding/json, and so the verifier,
 // read that claim in its place: another user's identity, a token that
-// never expires or outlives a revocation. Issuing fails instead, so that
-// sign-up and login answer 500, with no token, and the failure is logged.
+// never expires or outlives a revocation; two custom claims whose names
+// differ only in case ("Roles" beside "roles") would be read as either.
+// Issuing fails instead, so that sign-up and login answer 500, with no
+// token, and the failure is logged.
 func TestCustomClaimsShadowing(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -26,7 +28,8 @@ func TestCustomClaimsShadowing(t *testing.T) {
 		{"SUB", "victim"},
 		{"Exp", 1e10},
 		{"IAT", 1e10},
-		{"u\u017ferId", "victim"}, // long s: encoding/json folds it to s
+		{"u\u017ferId", "victim"},    // long s: encoding/json folds it to s
+		{"Roles", []string{"admin"}}, // beside "roles": a verifier would read either
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			store := memstore.New()

@@ -140,14 +140,18 @@ func TestThrottleDeviceCookie(t *testing.T) {
 
 	// Guessers from six addresses, each as fast as its own throttling
 	// lets it, until the account has had its 100 failures this hour.
+	guessers := make([]*http.Client, 6)
+	for i := range guessers {
+		guessers[i] = clientAt(t, fmt.Sprintf("127.0.0.%d", 10+i), nil)
+	}
 	failures := 0
 	for round := 0; failures < 100; round++ {
 		if round > 3600 {
 			t.Fatalf("after an hour of guessing, only %d failures", failures)
 		}
 		clk.Add(time.Second)
-		for i := range 6 {
-			r := s.LoginWith(t, clientAt(t, fmt.Sprintf("127.0.0.%d", 10+i), nil), email, fmt.Sprintf("guess %d.%d", round, i))
+		for i, guesser := range guessers {
+			r := s.LoginWith(t, guesser, email, fmt.Sprintf("guess %d.%d", round, i))
 			if r.Status == http.StatusUnauthorized {
 				failures++
 			} else if r.Status != http.StatusTooManyRequests {

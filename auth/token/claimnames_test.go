@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestVerifyTokenClaimNameCase: a payload member whose name is a claim of
@@ -76,18 +75,18 @@ func TestVerifyTokenClaimNameCase(t *testing.T) {
 	}
 }
 
-// TestVerifyTokenClaimNameCaseRevocation: an "Iat" in the future does not
-// carry a token past the revocation of its user's sessions.
+// TestVerifyTokenClaimNameCaseRevocation: a "Gen" of the user's current
+// session generation does not carry a token of an older one ("gen")
+// past the revocation of its user's sessions, as it would if names were
+// matched case-insensitively, the last one winning.
 func TestVerifyTokenClaimNameCaseRevocation(t *testing.T) {
 	gens := new(generations)
 	s, clk := tokenService(t, serviceConfig{Revocations: gens})
 	now := clk.Now().Unix()
-	tok := handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"Iat":1e10}`, now, now+3600))
-	clk.Add(time.Second)
-	gens.revoke("u1")
-	clk.Add(time.Second)
+	tok := handToken(contractHeader, fmt.Sprintf(`{"userId":"u1","iat":%d,"exp":%d,"gen":0,"Gen":1}`, now, now+3600))
+	gens.revoke("u1") // the user's generation is now 1
 	if c, err := s.VerifyToken(t.Context(), tok); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a token with iat before the revocation and Iat after it: %+v, %v; want ErrInvalid", c, err)
+		t.Errorf("a token of generation 0 with a \"Gen\" of 1, after the revocation that made the user's generation 1: %+v, %v; want ErrInvalid", c, err)
 	}
 }
 
