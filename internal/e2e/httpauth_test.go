@@ -74,6 +74,11 @@ func TestRotationReplicas(t *testing.T) { httpauthtest.RotationReplicas(t, sqlSt
 
 func TestSessions(t *testing.T) { httpauthtest.Sessions(t, sqlStores) }
 
+// TestLoginsInFlightReplicas logs in on two replicas on one PostgreSQL
+// database while the password changes: no session of those logins works
+// after the change is answered.
+func TestLoginsInFlightReplicas(t *testing.T) { httpauthtest.LoginsInFlightReplicas(t, pg) }
+
 func TestReplicas(t *testing.T)      { httpauthtest.Replicas(t, pg) }
 func TestDatabaseFault(t *testing.T) { httpauthtest.DatabaseFault(t, pg) }
 

@@ -8,6 +8,7 @@ package httpauthtest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -630,10 +631,30 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 // make missing it unlikely.
 func testLoginsInFlight(t *testing.T, store auth.UserStore) {
 	s := newSessionServer(t, store, sessionsOn())
+	loginsInFlight(t, []*App{s.App})
+}
+
+// LoginsInFlightReplicas is testLoginsInFlight across two replicas on one
+// PostgreSQL database: the first replica signs the owner up, changes the
+// password and checks what survived; the logins in flight alternate
+// between the two. What ends them is the store's check of the session
+// generation, so it holds whichever replica a login runs on.
+func LoginsInFlightReplicas(t *testing.T, pg func(*sql.DB) SQLStore) {
+	cfg := sessionsOn()
+	cfg.HashWait = time.Minute // about the store, not hashing capacity
+	apps, _, _ := pgReplicas(t, pg, 2, cfg)
+	loginsInFlight(t, apps)
+}
+
+// loginsInFlight runs testLoginsInFlight's rounds: apps[0] signs the
+// owner up, changes the password and checks the sessions; client i logs
+// in through apps[i%len(apps)].
+func loginsInFlight(t *testing.T, apps []*App) {
+	owner := &sessionServer{App: apps[0]}
 	const rounds, clients = 5, 2
 	for round := range rounds {
 		email := fmt.Sprintf("inflight%d@example.com", round)
-		owner := s.signupSession(t, "Owner", email)
+		signup := owner.signupSession(t, "Owner", email)
 		var (
 			mu       sync.Mutex
 			sessions []map[string]string
@@ -642,12 +663,14 @@ func testLoginsInFlight(t *testing.T, store auth.UserStore) {
 			started  = make(chan struct{})
 			once     sync.Once
 		)
-		for range clients {
+		for i := range clients {
+			app := apps[i%len(apps)]
 			wg.Go(func() {
 				for !stop.Load() {
-					status, body, err := postJSON(s.Client(), s.URL+LoginPath, LoginBody(email, Password))
+					status, body, err := postJSON(app.Client(), app.URL+LoginPath, LoginBody(email, Password))
 					if err != nil {
 						t.Error(err)
+						once.Do(func() { close(started) })
 						return
 					}
 					if status != http.StatusOK {
@@ -666,18 +689,21 @@ func testLoginsInFlight(t *testing.T, store auth.UserStore) {
 			})
 		}
 		<-started
-		r := s.changePassword(t, owner["token"], Password, "a different long passphrase")
+		r := owner.changePassword(t, signup["token"], Password, "a different long passphrase")
 		stop.Store(true)
 		wg.Wait()
 		if r.Status != http.StatusOK {
 			t.Fatalf("round %d: password change: %d %s", round, r.Status, r.Body)
 		}
+		if len(sessions) == 0 {
+			t.Fatalf("round %d: no login succeeded", round)
+		}
 		for i, sess := range sessions {
-			if r := s.refresh(t, sess["refreshToken"]); r.Status != http.StatusUnauthorized {
+			if r := owner.refresh(t, sess["refreshToken"]); r.Status != http.StatusUnauthorized {
 				t.Errorf("round %d: login %d of %d with the old password: its refresh token still works after the password change (%d)",
 					round, i+1, len(sessions), r.Status)
 			}
-			if r := s.me(t, sess["token"]); r.Status != http.StatusUnauthorized {
+			if r := owner.me(t, sess["token"]); r.Status != http.StatusUnauthorized {
 				t.Errorf("round %d: login %d of %d with the old password: its access token is still accepted after the password change (%d)",
 					round, i+1, len(sessions), r.Status)
 			}

@@ -138,6 +138,76 @@ func testSessionsReplicas(t *testing.T, tg Target) {
 	}
 }
 
+// testSessionsGenerationReplicas races logins' CreateRefreshToken calls,
+// each under the user's generation as read before, on n replicas against
+// one RevokeSessions on another, rounds times (the conformance kit's
+// SessionsConcurrentRevoke does this on one pool). Once all have returned,
+// every token is either refused with ErrSessionsRevoked or stored and
+// revoked: a session created under the old generation after the
+// revocation would be a login in flight outliving it.
+func testSessionsGenerationReplicas(t *testing.T, tg Target) {
+	const n, each, rounds = 4, 10, 5
+	stores := tg.replicas(t, n+1)
+	ctx := t.Context()
+	if err := stores[0].CreateUser(ctx, sampleUser); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
+	for round := range rounds {
+		gen := int64(round) // the generation every login of this round read
+		tokens := make([]auth.RefreshToken, n*each)
+		errs := make([]error, n*each)
+		var revokeErr error
+		var wg sync.WaitGroup
+		// RevokeSessions starts once half the calls are under way, so
+		// that some come before it, some meet it and some come after.
+		start, calling := make(chan struct{}), make(chan struct{}, len(tokens))
+		for i := range tokens {
+			tokens[i] = auth.RefreshToken{
+				Hash: tokenHash(round*1000 + i), Family: familyID(round*1000 + i), UserID: sampleUser.ID,
+				IssuedAt: base, ExpiresAt: base.Add(time.Hour),
+			}
+			wg.Go(func() {
+				<-start
+				calling <- struct{}{}
+				errs[i] = stores[i%n].CreateRefreshToken(ctx, tokens[i], gen)
+			})
+		}
+		wg.Go(func() {
+			for range len(tokens) / 2 {
+				<-calling
+			}
+			revokeErr = stores[n].RevokeSessions(ctx, sampleUser.ID, base.Add(time.Minute))
+		})
+		close(start)
+		wg.Wait()
+		if revokeErr != nil {
+			t.Fatalf("round %d: RevokeSessions racing %d CreateRefreshToken calls = %v", round, len(tokens), revokeErr)
+		}
+		if got, err := stores[0].SessionGeneration(ctx, sampleUser.ID); err != nil || got != gen+1 {
+			t.Fatalf("round %d: SessionGeneration after RevokeSessions = %d, %v; want %d", round, got, err, gen+1)
+		}
+		stored := 0
+		for i, tok := range tokens {
+			if errs[i] != nil {
+				if !errors.Is(errs[i], auth.ErrSessionsRevoked) {
+					t.Errorf("round %d: CreateRefreshToken #%d under generation %d racing RevokeSessions = %v; want nil or ErrSessionsRevoked", round, i, gen, errs[i])
+				}
+				continue
+			}
+			stored++
+			got, err := stores[i%n].RefreshToken(ctx, tok.Hash)
+			switch {
+			case err != nil:
+				t.Errorf("round %d: RefreshToken of token #%d, whose CreateRefreshToken returned nil = %v", round, i, err)
+			case got.RevokedAt.IsZero():
+				t.Errorf("round %d: token #%d, created under generation %d while RevokeSessions ran, is live after it: a login in flight survived the revocation", round, i, gen)
+			}
+		}
+		t.Logf("round %d: %d of %d CreateRefreshToken calls stored their token before RevokeSessions", round, stored, len(tokens))
+	}
+}
+
 // testSessionsPruneWhileCreating holds, in an open transaction, what a
 // CreateRefreshToken does to a family whose tokens have all expired (the
 // family's expires_at moved forward, and a new token), while

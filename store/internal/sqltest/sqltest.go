@@ -164,6 +164,7 @@ func Run(t *testing.T, tg Target) {
 		{"AttemptsPrune", testAttemptsPrune, true},
 		{"AttemptsReplicas", testAttemptsReplicas, true},
 		{"SessionsReplicas", testSessionsReplicas, true},
+		{"SessionsGenerationReplicas", testSessionsGenerationReplicas, true},
 		{"AccountsReplicas", testAccountsReplicas, true},
 		{"MFAReplicas", testMFAReplicas, true},
 		{"SessionsPruneWhileCreating", testSessionsPruneWhileCreating, tg.PruneWaiting != ""},
