@@ -48,76 +48,81 @@ func (s *interleavingStore) UserByID(ctx context.Context, id string) (auth.User,
 }
 
 // TestRevocationEndsLoginsInFlight checks that a revocation ends every
-// login in flight: a revocation lands after each read of the account by
-// the login (so also between its read of the password hash and the start
-// of its session, while it hashes; in the third case the first is a
-// password change there, after the login read the old hash, which
-// matches), and the login then either fails, or
-// returns a session of which neither the refresh token nor the access
-// token works once the revocations are done.
+// login in flight. The revocation (logout-all, a password change, an
+// operator disabling or deleting the account) lands after the login's
+// first read of the account, or after its second, the read of the hash it
+// checks (which then matches, and the login hashes while the revocation
+// lands); a logout-all lands after each later read. The login then either
+// fails, or returns a session of which neither the refresh token nor the
+// access token works once the revocations are done.
 func TestRevocationEndsLoginsInFlight(t *testing.T) {
 	const email, password = "owner@example.com", "correct horse battery"
-	logoutAll := func(t *testing.T, s *auth.Service, userID string) {
-		if err := s.RevokeSessions(context.Background(), userID); err != nil {
-			t.Errorf("RevokeSessions: %v", err)
-		}
-	}
-	changePassword := func(t *testing.T, s *auth.Service, userID string) {
-		if _, err := s.ChangePassword(context.Background(), userID, password, "a new passphrase, long"); err != nil {
-			t.Errorf("ChangePassword: %v", err)
-		}
-	}
-	for _, tt := range []struct {
-		name string
-		// first is the first revocation, then is each later one.
-		first, then func(t *testing.T, s *auth.Service, userID string)
+	type revocation func(s *auth.Service, ctx context.Context, userID string) error
+	for _, r := range []struct {
+		name   string
+		revoke revocation
 	}{
-		{"logout-all", logoutAll, logoutAll},
-		{"password change", changePassword, logoutAll},
-		// The login has read the old hash, which matches: the change
-		// lands while it hashes.
-		{"password change after the hash is read", func(*testing.T, *auth.Service, string) {}, func() func(t *testing.T, s *auth.Service, userID string) {
-			changed := false
-			return func(t *testing.T, s *auth.Service, userID string) {
-				if !changed {
-					changed = true
-					changePassword(t, s, userID)
-					return
-				}
-				logoutAll(t, s, userID)
-			}
-		}()},
+		{"logout-all", (*auth.Service).RevokeSessions},
+		{"password change", func(s *auth.Service, ctx context.Context, userID string) error {
+			_, err := s.ChangePassword(ctx, userID, password, "a new passphrase, long")
+			return err
+		}},
+		{"disable", (*auth.Service).DisableUser},
+		{"delete", (*auth.Service).DeleteUser},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			store := &interleavingStore{Store: memstore.New()}
-			s, clk := e2eServiceOn(t, store, auth.Config{})
-			signup, err := s.Signup(ctx, auth.NewUser{Name: "Owner", Email: email, Password: password})
-			if err != nil {
-				t.Fatal(err)
-			}
-			userID := signup.User.ID
-			revoke := tt.first
-			store.arm(hookEveryRead(store, func() {
-				revoke(t, s, userID)
-				revoke = tt.then
-			}))
-			login, err := s.Login(ctx, email, password)
-			store.arm(nil)
-			clk.Add(1) // any later instant
-			if err != nil {
-				if !errors.Is(err, auth.ErrInvalidCredentials) {
-					t.Fatalf("Login in flight: %v; want success or ErrInvalidCredentials", err)
+		for _, at := range []struct {
+			name  string
+			reads int // reads of the account before the revocation lands
+		}{
+			{"after the account is found", 0},
+			{"after the hash is read", 1},
+		} {
+			t.Run(r.name+" "+at.name, func(t *testing.T) {
+				ctx := context.Background()
+				store := &interleavingStore{Store: memstore.New()}
+				s, clk := e2eServiceOn(t, store, auth.Config{})
+				signup, err := s.Signup(ctx, auth.NewUser{Name: "Owner", Email: email, Password: password})
+				if err != nil {
+					t.Fatal(err)
 				}
-				return // refused: nothing survives
-			}
-			if _, err := s.Refresh(ctx, login.RefreshToken); err == nil {
-				t.Error("the refresh token of a login in flight during a revocation still works after it")
-			}
-			if _, err := s.VerifyToken(ctx, login.Token); err == nil {
-				t.Error("the access token of a login in flight during a revocation is still accepted after it")
-			}
-		})
+				userID := signup.User.ID
+				reads, landed := 0, false
+				store.arm(hookEveryRead(store, func() {
+					n := reads
+					reads++
+					switch {
+					case n < at.reads: // not yet
+					case n == at.reads:
+						landed = true
+						if err := r.revoke(s, ctx, userID); err != nil {
+							t.Errorf("%s: %v", r.name, err)
+						}
+					default:
+						if err := s.RevokeSessions(ctx, userID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+							t.Errorf("RevokeSessions: %v", err)
+						}
+					}
+				}))
+				login, err := s.Login(ctx, email, password)
+				store.arm(nil)
+				if !landed {
+					t.Fatalf("the login read the account %d times; the %s did not land", reads, r.name)
+				}
+				clk.Add(1) // any later instant
+				if err != nil {
+					if !errors.Is(err, auth.ErrInvalidCredentials) && !errors.Is(err, auth.ErrAccountDisabled) {
+						t.Fatalf("Login in flight: %v; want success, ErrInvalidCredentials or ErrAccountDisabled", err)
+					}
+					return // refused: nothing survives
+				}
+				if _, err := s.Refresh(ctx, login.RefreshToken); err == nil {
+					t.Error("the refresh token of a login in flight during a revocation still works after it")
+				}
+				if _, err := s.VerifyToken(ctx, login.Token); err == nil {
+					t.Error("the access token of a login in flight during a revocation is still accepted after it")
+				}
+			})
+		}
 	}
 }
 
