@@ -27,7 +27,9 @@ type Message struct {
 // Mailer sends mail. The Service calls Send off the request path, from
 // its mail queue (see Config.Mailer), never while an HTTP answer waits.
 // Implementations must be safe for concurrent use; an error is logged and
-// recorded as an [EventMailFailed], and changes no answer.
+// recorded as an [EventMailFailed], and changes no answer. A Send that
+// panics is recovered: its message is recorded as failed, the stack is
+// logged at level Error, and the queue goes on.
 type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }

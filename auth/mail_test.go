@@ -463,6 +463,48 @@ func TestMailerError(t *testing.T) {
 	}
 }
 
+// TestMailerPanic: a Mailer that panics costs its message, recorded as
+// failed without the panic's value (which may quote the message), and
+// neither the process nor the queue: the next messages are sent.
+func TestMailerPanic(t *testing.T) {
+	var calls atomic.Int32
+	mailer := &recordingMailer{}
+	mailer.err = func(m Message) error {
+		if calls.Add(1) == 1 {
+			panic("the provider's client broke on " + m.Text)
+		}
+		mailer.mu.Lock()
+		defer mailer.mu.Unlock()
+		mailer.msgs = append(mailer.msgs, m)
+		return nil
+	}
+	var events eventLog
+	var logs bytes.Buffer
+	s := newMailService(t, Config{Mailer: mailer, OnEvent: events.add, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	for i := range 3 {
+		d := testMailData(MailVerifyEmail)
+		d.Email = fmt.Sprintf("user%d@example.com", i)
+		s.sendMail(context.Background(), fmt.Sprint("u", i), d)
+	}
+	shutdown(t, s)
+	if n := len(mailer.sent()); n != 2 {
+		t.Errorf("%d messages sent after the Mailer panicked once, want 2", n)
+	}
+	failed := events.of(EventMailFailed)
+	if len(failed) != 1 || len(events.of(EventMailSent)) != 2 {
+		t.Fatalf("events %+v; want 1 mail_failed and 2 mail_sent", events.events)
+	}
+	if ev := failed[0]; ev.Reason != "verify_email: the mail job panicked" || ev.UserID == "" || ev.Email == "" {
+		t.Errorf("failed event %+v; want the reason \"verify_email: the mail job panicked\", with the user and address", ev)
+	}
+	if !strings.Contains(logs.String(), "TestMailerPanic") {
+		t.Errorf("the log has no stack of the panic: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), "broke on") {
+		t.Errorf("the log holds the panic's value, which quotes the message: %s", logs.String())
+	}
+}
+
 func TestSendMailWithoutMailer(t *testing.T) {
 	var events eventLog
 	s := newMailService(t, Config{OnEvent: events.add})

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -101,8 +102,22 @@ func (q *mailQueue) work() {
 			return
 		}
 		q.mu.Unlock()
-		m.run(m.ctx, q)
+		q.run(m)
 	}
+}
+
+// run runs m. A job that panics (in the Mailer, a template or the store)
+// is recorded as failed and costs nothing else: the worker goes on with
+// the next job. The panic's value is not recorded, since it may quote
+// the message and its link; the stack is logged at level Error.
+func (q *mailQueue) run(m mailJob) {
+	defer func() {
+		if recover() != nil {
+			q.audit.log.Error("auth: mail job panicked", "kind", string(m.kind), "stack", string(debug.Stack()))
+			q.failed(m, "the mail job panicked")
+		}
+	}()
+	m.run(m.ctx, q)
 }
 
 // send hands msg to the Mailer, within mailSendTimeout, and records the
