@@ -62,6 +62,8 @@ const (
 	MailPasswordChanged MailKind = "password_changed" // a notice that the password was changed or reset
 	MailConfirmEmail    MailKind = "confirm_email"    // a link, to the new address, that confirms an email change
 	MailEmailChanging   MailKind = "email_changing"   // a notice, to the old address, that a change was asked for
+	MailMFAEnabled      MailKind = "mfa_enabled"      // a notice that two-factor login was turned on
+	MailMFADisabled     MailKind = "mfa_disabled"     // a notice that two-factor login was turned off
 )
 
 // MailData is what a [MailTemplate] is executed with.
@@ -133,6 +135,14 @@ func DefaultMailTemplates() map[MailKind]MailTemplate {
 			"A change of your email address was requested",
 			"Hello {{.Name}},\n\na change of the email address of your account from {{.Email}} to {{.NewEmail}} was requested; it takes effect when confirmed from the new address. If this was not you, change your password now.\n",
 			`<p>Hello {{.Name}},</p><p>a change of the email address of your account from {{.Email}} to {{.NewEmail}} was requested; it takes effect when confirmed from the new address. If this was not you, change your password now.</p>`),
+		MailMFAEnabled: newMailTemplate(MailMFAEnabled,
+			"Two-factor login was turned on",
+			"Hello {{.Name}},\n\ntwo-factor login was turned on for your account {{.Email}}: logging in now takes a code from your authenticator app, or one of your recovery codes. If this was not you, change your password now.\n",
+			`<p>Hello {{.Name}},</p><p>two-factor login was turned on for your account {{.Email}}: logging in now takes a code from your authenticator app, or one of your recovery codes. If this was not you, change your password now.</p>`),
+		MailMFADisabled: newMailTemplate(MailMFADisabled,
+			"Two-factor login was turned off",
+			"Hello {{.Name}},\n\ntwo-factor login was turned off for your account {{.Email}}: logging in now takes only your password. If this was not you, change your password now and turn two-factor login on again.\n",
+			`<p>Hello {{.Name}},</p><p>two-factor login was turned off for your account {{.Email}}: logging in now takes only your password. If this was not you, change your password now and turn two-factor login on again.</p>`),
 	}
 }
 

@@ -30,7 +30,7 @@ func testMailData(kind MailKind) MailData {
 
 func TestDefaultMailTemplates(t *testing.T) {
 	templates := DefaultMailTemplates()
-	kinds := []MailKind{MailVerifyEmail, MailResetPassword, MailPasswordChanged, MailConfirmEmail, MailEmailChanging}
+	kinds := []MailKind{MailVerifyEmail, MailResetPassword, MailPasswordChanged, MailConfirmEmail, MailEmailChanging, MailMFAEnabled, MailMFADisabled}
 	if got := slices.Sorted(maps.Keys(templates)); !slices.Equal(got, slices.Sorted(slices.Values(kinds))) {
 		t.Fatalf("kinds %v, want %v", got, kinds)
 	}

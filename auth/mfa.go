@@ -258,7 +258,8 @@ func (s *Service) SetupTOTP(ctx context.Context, userID, password string) (TOTPS
 // [ErrInvalidCode], counted and throttled as a failed login; an empty
 // one a [*FieldError] for "code". An account with no setup in progress
 // is [ErrMFANotEnabled]; one whose two-factor authentication is on
-// already, [ErrMFAEnabled].
+// already, [ErrMFAEnabled]. With a Mailer, a notice goes to the user's
+// address ([MailMFAEnabled]).
 func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (recoveryCodes []string, err error) {
 	if s.mfa.store == nil {
 		return nil, errNoMFA
@@ -306,6 +307,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (recover
 	}
 	succeeded()
 	s.record(ctx, Event{Kind: EventMFAEnabled, UserID: u.ID, Email: u.Email})
+	s.notify(ctx, MailMFAEnabled, u, "")
 	return codes, nil
 }
 
@@ -664,6 +666,8 @@ func (s *Service) useRecoveryCode(ctx context.Context, u User, code string) (str
 // and throttled as a failed login; an empty password or code is a
 // [*FieldError] for "password" or "code". An account whose two-factor
 // authentication is off is [ErrMFANotEnabled] (after the password).
+// With a Mailer, a notice goes to the user's address
+// ([MailMFADisabled]).
 func (s *Service) DisableTOTP(ctx context.Context, userID, password, code string) error {
 	if s.mfa.store == nil {
 		return errNoMFA
@@ -699,6 +703,7 @@ func (s *Service) DisableTOTP(ctx context.Context, userID, password, code string
 		return fmt.Errorf("auth: deleting TOTP: %w", err)
 	}
 	s.record(ctx, Event{Kind: EventMFADisabled, UserID: u.ID, Email: u.Email, Reason: "by its user"})
+	s.notify(ctx, MailMFADisabled, u, "")
 	return nil
 }
 
@@ -708,14 +713,22 @@ func (s *Service) DisableTOTP(ctx context.Context, userID, password, code string
 // once they have proved who they are by other means (see the operator
 // API at [Service.DisableUser]). Resetting an account without two-factor
 // authentication is not an error; an unknown user is an error wrapping
-// [ErrNotFound].
+// [ErrNotFound]. With a Mailer, a notice goes to the user's address
+// ([MailMFADisabled]) if two-factor authentication was on.
 func (s *Service) ResetTOTP(ctx context.Context, userID string) error {
 	if s.mfa.store == nil {
 		return errNoMFA
 	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return lookupError(err)
+	}
 	if err := s.mfa.store.DeleteTOTP(ctx, userID); err != nil {
 		return fmt.Errorf("auth: deleting TOTP: %w", err)
 	}
-	s.record(ctx, Event{Kind: EventMFADisabled, UserID: userID, Reason: "by an operator"})
+	s.record(ctx, Event{Kind: EventMFADisabled, UserID: userID, Email: u.Email, Reason: "by an operator"})
+	if u.MFA {
+		s.notify(ctx, MailMFADisabled, u, "")
+	}
 	return nil
 }

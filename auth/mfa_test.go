@@ -1007,3 +1007,54 @@ func BenchmarkLoginMFA(b *testing.B) {
 		}
 	})
 }
+
+// TestMFANotices: turning two-factor authentication on, off, or having an
+// operator reset it each sends the account's address a notice, which
+// carries no secret, code or link.
+func TestMFANotices(t *testing.T) {
+	const subjectOn, subjectOff = "Two-factor login was turned on", "Two-factor login was turned off"
+	env := newFlowEnv(t, nil, auth.Config{})
+	ctx := t.Context()
+	u := env.enrol(t, "ada@example.com")
+	on := env.box.take(t, u.email, subjectOn)
+	if !strings.Contains(on.Text, "Ada") || !strings.Contains(on.HTML, "Ada") {
+		t.Errorf("the notice does not name its user:\n%s", on.Text)
+	}
+	if err := env.s.DisableTOTP(ctx, u.id, flowPassword, totpCode(t, u.secret, env.clk.Now())); err != nil {
+		t.Fatalf("DisableTOTP: %v", err)
+	}
+	env.box.take(t, u.email, subjectOff)
+
+	v := env.enrol(t, "bob@example.com")
+	env.box.take(t, v.email, subjectOn)
+	if err := env.s.ResetTOTP(ctx, v.id); err != nil {
+		t.Fatalf("ResetTOTP: %v", err)
+	}
+	env.box.take(t, v.email, subjectOff)
+	if err := env.s.ResetTOTP(ctx, v.id); err != nil { // off already: no notice
+		t.Fatalf("ResetTOTP of an account without MFA: %v", err)
+	}
+	env.s.Shutdown(ctx)
+	secrets := []string{u.secret, v.secret}
+	secrets = append(append(secrets, u.recovery...), v.recovery...)
+	var offs int
+	for _, m := range env.box.all() {
+		if m.Subject == subjectOff {
+			offs++
+		}
+		if m.Subject != subjectOn && m.Subject != subjectOff {
+			continue
+		}
+		for _, s := range secrets {
+			if strings.Contains(m.Text+m.HTML, s) {
+				t.Errorf("the notice %q holds a secret or recovery code", m.Subject)
+			}
+		}
+		if strings.Contains(m.Text+m.HTML, "http") {
+			t.Errorf("the notice %q holds a link:\n%s", m.Subject, m.Text)
+		}
+	}
+	if offs != 2 {
+		t.Errorf("%d notices of MFA turned off; want 2 (none for the reset of an account without MFA)", offs)
+	}
+}
