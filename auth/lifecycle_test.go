@@ -733,22 +733,15 @@ func TestResetEndsLoginsInFlight(t *testing.T) {
 				t.Fatal(err)
 			}
 			tok := env.link(t, "ada@example.com", subjectReset, "/reset-password")
-			reads := 0
-			store.arm(hookEveryRead(store, func() {
-				n := reads
-				reads++
-				switch {
-				case n < tt.reads: // not yet
-				case n == tt.reads:
-					if err := env.s.ResetPassword(ctx, tok, "a brand new passphrase"); err != nil {
-						t.Errorf("ResetPassword: %v", err)
-					}
-				default:
-					if err := env.s.RevokeSessions(ctx, g.User.ID); err != nil {
-						t.Error(err)
-					}
+			armAtRead(store, tt.reads, func() {
+				if err := env.s.ResetPassword(ctx, tok, "a brand new passphrase"); err != nil {
+					t.Errorf("ResetPassword: %v", err)
 				}
-			}))
+			}, func() {
+				if err := env.s.RevokeSessions(ctx, g.User.ID); err != nil {
+					t.Error(err)
+				}
+			})
 			login, err := env.s.Login(ctx, "ada@example.com", flowPassword)
 			store.arm(nil)
 			if env.count(auth.EventPasswordReset) != 1 {

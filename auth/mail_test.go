@@ -264,15 +264,21 @@ func TestPublicURL(t *testing.T) {
 	}
 }
 
-func TestMailQueueDrains(t *testing.T) {
-	mailer := &recordingMailer{}
-	var events eventLog
-	s := newMailService(t, Config{Mailer: mailer, OnEvent: events.add})
-	for i := range 20 {
+// sendVerifications queues n verification mails, to user0@example.com
+// (user ID u0) and on.
+func sendVerifications(s *Service, n int) {
+	for i := range n {
 		d := testMailData(MailVerifyEmail)
 		d.Email = fmt.Sprintf("user%d@example.com", i)
 		s.sendMail(context.Background(), fmt.Sprint("u", i), d)
 	}
+}
+
+func TestMailQueueDrains(t *testing.T) {
+	mailer := &recordingMailer{}
+	var events eventLog
+	s := newMailService(t, Config{Mailer: mailer, OnEvent: events.add})
+	sendVerifications(s, 20)
 	shutdown(t, s)
 	if n := len(mailer.sent()); n != 20 {
 		t.Errorf("%d messages sent, want 20", n)
@@ -481,11 +487,7 @@ func TestMailerPanic(t *testing.T) {
 	var events eventLog
 	var logs bytes.Buffer
 	s := newMailService(t, Config{Mailer: mailer, OnEvent: events.add, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	for i := range 3 {
-		d := testMailData(MailVerifyEmail)
-		d.Email = fmt.Sprintf("user%d@example.com", i)
-		s.sendMail(context.Background(), fmt.Sprint("u", i), d)
-	}
+	sendVerifications(s, 3)
 	shutdown(t, s)
 	if n := len(mailer.sent()); n != 2 {
 		t.Errorf("%d messages sent after the Mailer panicked once, want 2", n)

@@ -86,27 +86,19 @@ func TestRevocationEndsLoginsInFlight(t *testing.T) {
 					t.Fatal(err)
 				}
 				userID := signup.User.ID
-				reads, landed := 0, false
-				store.arm(hookEveryRead(store, func() {
-					n := reads
-					reads++
-					switch {
-					case n < at.reads: // not yet
-					case n == at.reads:
-						landed = true
-						if err := r.revoke(s, ctx, userID); err != nil {
-							t.Errorf("%s: %v", r.name, err)
-						}
-					default:
-						if err := s.RevokeSessions(ctx, userID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-							t.Errorf("RevokeSessions: %v", err)
-						}
+				reads := armAtRead(store, at.reads, func() {
+					if err := r.revoke(s, ctx, userID); err != nil {
+						t.Errorf("%s: %v", r.name, err)
 					}
-				}))
+				}, func() {
+					if err := s.RevokeSessions(ctx, userID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+						t.Errorf("RevokeSessions: %v", err)
+					}
+				})
 				login, err := s.Login(ctx, email, password)
 				store.arm(nil)
-				if !landed {
-					t.Fatalf("the login read the account %d times; the %s did not land", reads, r.name)
+				if *reads <= at.reads {
+					t.Fatalf("the login read the account %d times; the %s did not land", *reads, r.name)
 				}
 				clk.Add(1) // any later instant
 				if err != nil {
@@ -124,6 +116,24 @@ func TestRevocationEndsLoginsInFlight(t *testing.T) {
 			})
 		}
 	}
+}
+
+// armAtRead arms store to run first after its read of a user number n
+// (from 0), and later after each read after that, except the reads they
+// make themselves. It returns the count of reads.
+func armAtRead(store *interleavingStore, n int, first, later func()) (reads *int) {
+	reads = new(int)
+	store.arm(hookEveryRead(store, func() {
+		i := *reads
+		*reads++
+		switch {
+		case i == n:
+			first()
+		case i > n:
+			later()
+		}
+	}))
+	return reads
 }
 
 // hookEveryRead returns a hook for store that runs f after every read of
