@@ -4,7 +4,7 @@
 # (default: the working tree), with -refresh, on a fresh SQLite file and on
 # a fresh PostgreSQL database, and prints what each attack got.
 #
-#   ./review.sh aac27cc HEAD       # before and after issue 12's fixes
+#   ./review.sh aac27cc HEAD       # the code the review saw, and the code now
 #   ONLY=race,claims ./review.sh   # some attacks only
 #   ARGS='-lockout-accounts 1' ./review.sh   # more flags for cmd/review
 #

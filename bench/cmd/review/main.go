@@ -1,6 +1,6 @@
-// Command review replays, over HTTP, the attacks of the outside security
-// review behind issue 12 against a running examples/server, and prints
-// what each one got. It speaks only the wire contract and imports nothing
+// Command review runs, over HTTP, the attacks of SECURITY.md's "The
+// outside review, replayed" against a running examples/server, and
+// prints what each one got. It speaks only the wire contract and imports nothing
 // of gatehouse, so the same program measures any version of the server:
 // review.sh builds two versions and runs it against both.
 //
