@@ -361,9 +361,9 @@ func weakHash(t *testing.T, pw string) string {
 func TestLoginUpgradeNeedsPasswordStore(t *testing.T) {
 	ctx := context.Background()
 	store := newFakeStore()
-	events := &sessEvents{}
+	events := &eventLog{}
 	rnd := &countingReader{r: rand.Reader}
-	s := newTestService(t, store, Config{Params: sessParams, Logger: discardLogger, OnEvent: events.record, Rand: rnd})
+	s := newTestService(t, store, Config{Params: sessParams, Logger: discardLogger, OnEvent: events.add, Rand: rnd})
 	// The random bytes a login reads without an upgrade: a user with a
 	// hash of the current parameters.
 	if _, err := s.Signup(ctx, NewUser{Name: "Bob", Email: "bob@example.com", Password: sessPassword}); err != nil {

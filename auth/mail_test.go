@@ -119,7 +119,7 @@ func (g *gateMailer) Send(ctx context.Context, m Message) error {
 	return g.recordingMailer.Send(ctx, m)
 }
 
-// eventLog collects the events a Service records.
+// eventLog collects the events a Service reports through OnEvent.
 type eventLog struct {
 	mu     sync.Mutex
 	events []Event

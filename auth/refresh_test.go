@@ -200,38 +200,13 @@ type sessionsOnly struct {
 	SessionStore
 }
 
-// sessEvents collects the events a Service reports through OnEvent.
-type sessEvents struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (e *sessEvents) record(_ context.Context, ev Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.events = append(e.events, ev)
-}
-
-// of returns the events of the given kind.
-func (e *sessEvents) of(kind EventKind) []Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []Event
-	for _, ev := range e.events {
-		if ev.Kind == kind {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
 // sessFixture is a Service with refresh tokens on, over a sessStore, with
 // a settable clock and an event log.
 type sessFixture struct {
 	s      *Service
 	store  *sessStore
 	clk    *testclock.Clock
-	events *sessEvents
+	events *eventLog
 }
 
 // sessStart is when sessFixture clocks start: a whole second.
@@ -242,7 +217,7 @@ var sessStart = time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 // discarding logger, unless cfg sets them.
 func newSessFixture(t *testing.T, cfg Config) *sessFixture {
 	t.Helper()
-	f := &sessFixture{store: newSessStore(), clk: testclock.New(sessStart), events: &sessEvents{}}
+	f := &sessFixture{store: newSessStore(), clk: testclock.New(sessStart), events: &eventLog{}}
 	cfg.RefreshTokens = true
 	if cfg.Params == (password.Params{}) {
 		cfg.Params = sessParams
@@ -251,7 +226,7 @@ func newSessFixture(t *testing.T, cfg Config) *sessFixture {
 		cfg.Now = f.clk.Now
 	}
 	if cfg.OnEvent == nil {
-		cfg.OnEvent = f.events.record
+		cfg.OnEvent = f.events.add
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger
