@@ -3,7 +3,6 @@ package httpauth_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -121,31 +120,12 @@ func (a *cookieApp) send(t *testing.T, c *http.Client, method, path, body string
 	if c == nil {
 		c = a.Client()
 	}
-	req, err := http.NewRequest(method, a.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ct := ""
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		ct = "application/json"
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		switch header[i] {
-		case "Host":
-			req.Host = header[i+1]
-		default:
-			req.Header.Add(header[i], header[i+1])
-		}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, string(b)}
+	r := httpauthtest.Send(t, c, method, a.URL+path, ct, body, header...)
+	return answer{r.Status, r.Header, r.Body}
 }
 
 // signup signs Ada up and returns the answer, which must be 200.

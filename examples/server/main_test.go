@@ -38,6 +38,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/token"
 	"github.com/gatehouse-go/gatehouse/internal/dbtest"
+	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/mailpittest"
 	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
@@ -1236,30 +1237,12 @@ func waitMail(t *testing.T, mp *mailpittest.Server, to string, n int) mailpittes
 // status, the Set-Cookie headers and the body.
 func browserRequest(t *testing.T, c *http.Client, method, target, body string, header ...string) (int, []string, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, target, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ct := ""
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		ct = "application/json"
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		if header[i] == "Host" {
-			req.Host = header[i+1]
-		} else {
-			req.Header.Set(header[i], header[i+1])
-		}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Values("Set-Cookie"), string(b)
+	r := httpauthtest.Send(t, c, method, target, ct, body, header...)
+	return r.Status, r.Header.Values("Set-Cookie"), r.Body
 }
 
 // TestCookieMode follows a browser of the server's own origin, a client

@@ -117,7 +117,16 @@ func (s *App) Do(t *testing.T, method, path, contentType, body string, header ..
 // doWith is do through the client c.
 func (s *App) doWith(t *testing.T, c *http.Client, method, path, contentType, body string, header ...string) Response {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	return Send(t, c, method, s.URL+path, contentType, body, header...)
+}
+
+// Send sends a request through c to url and reads the whole response.
+// contentType, if not empty, is the Content-Type; header holds name,
+// value pairs of header fields, added in order, where "Host" sets the
+// request's Host.
+func Send(t *testing.T, c *http.Client, method, url, contentType, body string, header ...string) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +134,11 @@ func (s *App) doWith(t *testing.T, c *http.Client, method, path, contentType, bo
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+		} else {
+			req.Header.Add(header[i], header[i+1])
+		}
 	}
 	resp, err := c.Do(req)
 	if err != nil {
