@@ -79,11 +79,12 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if c, _ := password.Normalize(current); n == c {
 		return nil, &FieldError{Field: "newPassword", Reason: "must differ from the current password"}
 	}
-	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
+	hctx, release, succeeded, err := s.countPassword(ctx, u.Email, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	match, hash, err := s.hasher.VerifyAndHash(ctx, current, u.PasswordHash, next)
+	match, hash, err := s.hasher.VerifyAndHash(hctx, current, u.PasswordHash, next)
+	release()
 	if err != nil {
 		return nil, err
 	}

@@ -351,10 +351,11 @@ func (s *Service) countAccountPassword(ctx context.Context, userID, password str
 	case err != nil:
 		return User{}, nil, lookupError(err)
 	}
-	succeeded, err := s.countLogin(ctx, u.Email, u.ID)
+	ctx, release, succeeded, err := s.countPassword(ctx, u.Email, u.ID)
 	if err != nil {
 		return User{}, nil, err
 	}
+	defer release()
 	match, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		return User{}, nil, err

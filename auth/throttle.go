@@ -62,6 +62,23 @@ func (s *Service) countLogin(ctx context.Context, email, userID string) (succeed
 	return succeeded, err
 }
 
+// countPassword is countLogin for an attempt that then hashes a
+// password: it first takes a place in the hashing queue, so that an
+// attempt refused for want of capacity ([ErrBusy]) is refused before it
+// is counted, and counts as no attempt, as in Login. The caller hashes
+// with the returned context and calls release when done.
+func (s *Service) countPassword(ctx context.Context, email, userID string) (_ context.Context, release, succeeded func(), err error) {
+	ctx, release, err = s.hasher.Admit(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if succeeded, err = s.countLogin(ctx, email, userID); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return ctx, release, succeeded, nil
+}
+
 // countLoginFactors is countLogin for an attempt that may need a second
 // factor: the caller calls passed if its first factor is right and a
 // second is to come (see [throttle.LoginPolicy.Passed]), and succeeded

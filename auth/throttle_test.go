@@ -403,3 +403,46 @@ func TestLoginBusyIsNotCounted(t *testing.T) {
 		t.Errorf("login once the slot is free: %v, want success (refusals for want of capacity count as no attempt)", err)
 	}
 }
+
+// TestPasswordChecksBusyAreNotCounted: as for Login, a password change
+// and the other calls that check the account's password
+// (checkAccountPassword: DeleteAccount, RequestEmailChange, SetupTOTP,
+// DisableTOTP) refused for want of hashing capacity (ErrBusy) count as
+// no attempt, so a client retrying during a flood is not throttled.
+func TestPasswordChecksBusyAreNotCounted(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		store UserStore
+		check func(s *Service, userID string) error
+	}{
+		{"ChangePassword", newSessStore(), func(s *Service, userID string) error {
+			_, err := s.ChangePassword(ctx, userID, throttlePassword, throttlePassword+" and more")
+			return err
+		}},
+		{"checkAccountPassword", newFakeStore(), func(s *Service, userID string) error {
+			_, err := s.checkAccountPassword(ctx, userID, throttlePassword)
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &gateRand{}
+			s := newTestService(t, tt.store, Config{LoginThrottle: throttle.LoginConfig{BackoffAfter: 1}, MaxConcurrentHashes: 1,
+				HashWait: time.Millisecond, Rand: g, Logger: slog.New(slog.DiscardHandler)})
+			g2, err := s.Signup(ctx, NewUser{Name: "Ada", Email: "ada@example.com", Password: throttlePassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			release := occupySlot(t, s, g)
+			for i := range 3 {
+				if err := tt.check(s, g2.User.ID); !errors.Is(err, ErrBusy) {
+					t.Fatalf("attempt %d with the slot taken: %v, want ErrBusy", i+1, err)
+				}
+			}
+			release()
+			if err := tt.check(s, g2.User.ID); err != nil {
+				t.Errorf("once the slot is free: %v, want success (refusals for want of capacity count as no attempt)", err)
+			}
+		})
+	}
+}
