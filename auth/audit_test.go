@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -114,6 +115,56 @@ func TestAuditEvents(t *testing.T) {
 	for _, s := range []string{`"level":"WARN","msg":"auth: login_failed"`, `"client_ip":"203.0.113.7"`, `"reason":"account backoff"`} {
 		if !strings.Contains(out, s) {
 			t.Errorf("log lacks %s:\n%s", s, out)
+		}
+	}
+}
+
+// TestAuditLevels checks the level of each kind's log record, as
+// SECURITY.md lists them: Warn for failures and refusals, and for
+// turning two-factor authentication off; Info for the rest.
+func TestAuditLevels(t *testing.T) {
+	want := map[EventKind]slog.Level{
+		EventSignup:                slog.LevelInfo,
+		EventSignupFailed:          slog.LevelWarn,
+		EventLogin:                 slog.LevelInfo,
+		EventLoginFailed:           slog.LevelWarn,
+		EventThrottled:             slog.LevelWarn,
+		EventTokenRejected:         slog.LevelInfo,
+		EventRefresh:               slog.LevelInfo,
+		EventRefreshRejected:       slog.LevelInfo,
+		EventRefreshReused:         slog.LevelWarn,
+		EventLogout:                slog.LevelInfo,
+		EventSessionsRevoked:       slog.LevelInfo,
+		EventPasswordChanged:       slog.LevelInfo,
+		EventPasswordUpgraded:      slog.LevelInfo,
+		EventVerificationRequested: slog.LevelInfo,
+		EventEmailVerified:         slog.LevelInfo,
+		EventResetRequested:        slog.LevelInfo,
+		EventPasswordReset:         slog.LevelInfo,
+		EventEmailChangeRequested:  slog.LevelInfo,
+		EventEmailChanged:          slog.LevelInfo,
+		EventOneTimeTokenRejected:  slog.LevelWarn,
+		EventProfileUpdated:        slog.LevelInfo,
+		EventUserDeleted:           slog.LevelInfo,
+		EventUserDisabled:          slog.LevelInfo,
+		EventUserEnabled:           slog.LevelInfo,
+		EventPasswordSet:           slog.LevelInfo,
+		EventMailSent:              slog.LevelInfo,
+		EventMailFailed:            slog.LevelWarn,
+		EventMFASetupStarted:       slog.LevelInfo,
+		EventMFAEnabled:            slog.LevelInfo,
+		EventMFARequired:           slog.LevelInfo,
+		EventMFALogin:              slog.LevelInfo,
+		EventMFAFailed:             slog.LevelWarn,
+		EventMFARecoveryUsed:       slog.LevelInfo,
+		EventMFADisabled:           slog.LevelWarn,
+	}
+	for kind, level := range want {
+		var logs bytes.Buffer
+		a := auditor{log: slog.New(slog.NewJSONHandler(&logs, nil)), now: time.Now}
+		a.record(context.Background(), Event{Kind: kind})
+		if s := fmt.Sprintf(`"level":%q,"msg":"auth: %s"`, level.String(), kind); !strings.Contains(logs.String(), s) {
+			t.Errorf("%s: log %s; want level %s", kind, logs.String(), level)
 		}
 	}
 }
