@@ -168,12 +168,12 @@ func (s *Service) mailReset(ctx context.Context, q *mailQueue, email string) {
 		failed(lookupError(err))
 		return
 	}
-	link, err := s.newLink(ctx, purposeResetPassword, u, u.Email)
+	d, err := s.linkMail(ctx, MailResetPassword, purposeResetPassword, u, u.Email)
 	if err != nil {
 		failed(err)
 		return
 	}
-	s.deliver(ctx, q, u.ID, MailData{Kind: MailResetPassword, Name: u.Name, Email: u.Email, Link: link, Expires: durationText(s.linkTTL[purposeResetPassword])})
+	s.deliver(ctx, q, u.ID, d)
 }
 
 // ResetPassword sets a new password, given the token of a reset link

@@ -194,17 +194,20 @@ func (s *Service) sendMail(ctx context.Context, userID string, d MailData) {
 	if s.mail == nil {
 		return
 	}
-	t, ok := s.templates[d.Kind]
-	if !ok {
-		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": no template"})
-		return
+	if msg, ok := s.render(ctx, userID, d); ok {
+		s.mail.enqueue(ctx, d.Kind, userID, msg)
 	}
-	msg, err := t.render(d)
+}
+
+// render renders the message of d.Kind (every kind has a template: see
+// mailTemplates), or records the failure and returns false.
+func (s *Service) render(ctx context.Context, userID string, d MailData) (Message, bool) {
+	msg, err := s.templates[d.Kind].render(d)
 	if err != nil {
 		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": " + err.Error()})
-		return
+		return Message{}, false
 	}
-	s.mail.enqueue(ctx, d.Kind, userID, msg)
+	return msg, true
 }
 
 // Shutdown stops queueing mail and waits until the queued messages are

@@ -139,12 +139,22 @@ func (s *Service) rejectStale(ctx context.Context, t OneTimeToken) error {
 // and queues the mail of kind with its link to email. It returns the
 // error of storing the token; the mail's fate is recorded, not returned.
 func (s *Service) mailLink(ctx context.Context, kind MailKind, purpose string, u User, email string) error {
-	link, err := s.newLink(ctx, purpose, u, email)
+	d, err := s.linkMail(ctx, kind, purpose, u, email)
 	if err != nil {
 		return err
 	}
-	s.sendMail(ctx, u.ID, MailData{Kind: kind, Name: u.Name, Email: email, Link: link, Expires: durationText(s.linkTTL[purpose])})
+	s.sendMail(ctx, u.ID, d)
 	return nil
+}
+
+// linkMail stores a one-time token of the purpose for u, bound to email,
+// and returns the mail of kind to email with its link.
+func (s *Service) linkMail(ctx context.Context, kind MailKind, purpose string, u User, email string) (MailData, error) {
+	link, err := s.newLink(ctx, purpose, u, email)
+	if err != nil {
+		return MailData{}, err
+	}
+	return MailData{Kind: kind, Name: u.Name, Email: email, Link: link, Expires: durationText(s.linkTTL[purpose])}, nil
 }
 
 // sendVerification queues a verification mail to u's address, at
@@ -160,21 +170,15 @@ func (s *Service) sendVerification(ctx context.Context, u User) {
 // notify queues the notice of kind to u's address, if a Mailer is
 // configured.
 func (s *Service) notify(ctx context.Context, kind MailKind, u User, newEmail string) {
-	if s.mail == nil {
-		return
-	}
 	s.sendMail(ctx, u.ID, MailData{Kind: kind, Name: u.Name, Email: u.Email, NewEmail: newEmail})
 }
 
 // deliver renders the message of d and hands it to the Mailer, from a job
 // of the mail queue q.
 func (s *Service) deliver(ctx context.Context, q *mailQueue, userID string, d MailData) {
-	msg, err := s.templates[d.Kind].render(d)
-	if err != nil {
-		s.record(ctx, Event{Kind: EventMailFailed, UserID: userID, Email: d.Email, Reason: string(d.Kind) + ": " + err.Error()})
-		return
+	if msg, ok := s.render(ctx, userID, d); ok {
+		q.send(ctx, d.Kind, userID, msg)
 	}
-	q.send(ctx, d.Kind, userID, msg)
 }
 
 // dropLinks deletes the user's one-time tokens of the purposes, logging
