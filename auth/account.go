@@ -54,7 +54,7 @@ func (s *Service) upgradeHash(ctx context.Context, u User, upgraded string) {
 // configured.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*Grant, error) {
 	if s.passwords == nil {
-		return nil, fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
+		return nil, errNoPasswords
 	}
 	if err := checkPassword(current, "currentPassword"); err != nil {
 		return nil, err

@@ -238,8 +238,6 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	return nil
 }
 
-var errNoPasswords = fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
-
 // restoreLink stores again a one-time token that useLink spent, for a
 // request refused for a reason of its own (a password the policy
 // refuses), so that the link keeps working until it expires.

@@ -34,8 +34,9 @@ var linkPaths = map[string]string{
 const oneTimeTokenLen = 43
 
 var (
-	errNoAccounts = fmt.Errorf("auth: the store has no account flows (auth.AccountStore): %w", errors.ErrUnsupported)
-	errNoMailer   = fmt.Errorf("auth: no Mailer is configured (Config.Mailer): %w", errors.ErrUnsupported)
+	errNoAccounts  = fmt.Errorf("auth: the store has no account flows (auth.AccountStore): %w", errors.ErrUnsupported)
+	errNoMailer    = fmt.Errorf("auth: no Mailer is configured (Config.Mailer): %w", errors.ErrUnsupported)
+	errNoPasswords = fmt.Errorf("auth: the store cannot change passwords (auth.PasswordStore): %w", errors.ErrUnsupported)
 )
 
 // linkTTLs checks the lifetimes of cfg's links and returns them by
