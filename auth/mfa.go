@@ -94,10 +94,10 @@ func newMFAPolicy(store UserStore, cfg Config) (mfaPolicy, error) {
 		tokenKey:    deriveKey(cfg.Secret, "gatehouse mfa tokens v1"),
 		issuer:      cfg.TOTPIssuer,
 	}
-	if p.issuer == "" {
+	switch {
+	case p.issuer == "":
 		p.issuer = defaultTOTPIssuer(cfg.Issuer)
-	}
-	if len(p.issuer) > 100 || strings.ContainsAny(p.issuer, ":\x00\r\n\t") {
+	case !validTOTPIssuer(p.issuer):
 		return mfaPolicy{}, fmt.Errorf("TOTPIssuer %q is over 100 bytes or holds a colon or a control character", p.issuer)
 	}
 	if ms, ok := store.(MFAStore); ok {
@@ -108,14 +108,21 @@ func newMFAPolicy(store UserStore, cfg Config) (mfaPolicy, error) {
 	return p, nil
 }
 
-// defaultTOTPIssuer returns the issuer name of otpauth URIs for a
-// token issuer: the host of a URL, the issuer itself if it has no colon,
-// else "Gatehouse".
+// validTOTPIssuer reports whether name can be the issuer of otpauth
+// URIs: at most 100 bytes, no colon (the URI's label separator) and no
+// control character.
+func validTOTPIssuer(name string) bool {
+	return name != "" && len(name) <= 100 && !strings.ContainsAny(name, ":\x00\r\n\t")
+}
+
+// defaultTOTPIssuer returns the issuer name of otpauth URIs for a token
+// issuer: the host of a URL, else the issuer itself, the first of them
+// that validTOTPIssuer accepts, else "Gatehouse".
 func defaultTOTPIssuer(iss string) string {
-	if u, err := url.Parse(iss); err == nil && u.Hostname() != "" {
+	if u, err := url.Parse(iss); err == nil && validTOTPIssuer(u.Hostname()) {
 		return u.Hostname()
 	}
-	if iss != "" && !strings.ContainsAny(iss, ":\x00\r\n\t") && len(iss) <= 100 {
+	if validTOTPIssuer(iss) {
 		return iss
 	}
 	return "Gatehouse"

@@ -218,7 +218,9 @@ type Config struct {
 
 	// TOTPIssuer names the service in the otpauth URI of a TOTP setup
 	// ([Service.SetupTOTP]): authenticator apps show it above the
-	// account's email. Default: Issuer if set, else "Gatehouse".
+	// account's email. At most 100 bytes, without a colon or a control
+	// character. Default: the host of Issuer if it is a URL, else Issuer
+	// if it is such a name, else "Gatehouse".
 	TOTPIssuer string
 
 	// Now returns the current time. Default: time.Now.

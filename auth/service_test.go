@@ -488,3 +488,33 @@ func TestSignupDuplicateEquivalentEmail(t *testing.T) {
 		t.Errorf("Signup of an equivalent address: %v, want ErrDuplicateEmail", err)
 	}
 }
+
+// TestTOTPIssuer checks the issuer name of otpauth URIs: TOTPIssuer if
+// set and valid (New refuses an invalid one), else the host of Issuer if
+// it is a URL, else Issuer if it is a valid name, else "Gatehouse".
+func TestTOTPIssuer(t *testing.T) {
+	long := strings.Repeat("a", 101)
+	for _, tt := range []struct{ issuer, totpIssuer, want string }{
+		{"", "", "Gatehouse"},
+		{"https://auth.example.com/v1", "", "auth.example.com"},
+		{"Example Co", "", "Example Co"},
+		{"urn:example:auth", "", "Gatehouse"},
+		{"https://" + long + ".example.com", "", "Gatehouse"},
+		{long, "", "Gatehouse"},
+		{"https://auth.example.com", "Example Co", "Example Co"},
+	} {
+		s, err := New(newFakeStore(), Config{Secret: testSecret, Issuer: tt.issuer, TOTPIssuer: tt.totpIssuer})
+		if err != nil {
+			t.Errorf("New with Issuer %q, TOTPIssuer %q: %v", tt.issuer, tt.totpIssuer, err)
+			continue
+		}
+		if s.mfa.issuer != tt.want {
+			t.Errorf("Issuer %q, TOTPIssuer %q: otpauth issuer %q, want %q", tt.issuer, tt.totpIssuer, s.mfa.issuer, tt.want)
+		}
+	}
+	for _, bad := range []string{long, "Example: Co", "Example\nCo"} {
+		if _, err := New(newFakeStore(), Config{Secret: testSecret, TOTPIssuer: bad}); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("New with TOTPIssuer %q: %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+}
