@@ -347,8 +347,8 @@ const pruneMargin = time.Minute
 
 // PruneSessions deletes the refresh tokens expired for more than a
 // minute, and the sessions left without any, and, if the store
-// implements [AccountStore], the expired one-time tokens of mailed
-// links; it returns how many tokens it deleted in all. Spent refresh
+// implements [AccountStore], the expired one-time tokens (of mailed
+// links and of mfaTokens); it returns how many tokens it deleted in all. Spent refresh
 // tokens are kept until they expire, to catch their reuse, so without
 // pruning the store grows by one row per refresh: call it periodically
 // (hourly, say) from one replica. With neither sessions tracked nor an

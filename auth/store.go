@@ -151,9 +151,10 @@ type OneTimeToken struct {
 	// Hash identifies the token: 64 lower-case hex digits, the SHA-256 of
 	// the token in the link. Unique.
 	Hash string
-	// Purpose is what the token is for: "verify_email", "reset_password"
-	// or "change_email" (at most 32 ASCII characters; stores keep it
-	// opaque).
+	// Purpose is what the token is for: "verify_email", "reset_password",
+	// "change_email" or, for the mfaToken between the two steps of a
+	// login with two-factor authentication, "mfa_login" (at most 32 ASCII
+	// characters; stores keep it opaque).
 	Purpose string
 	// UserID is the account it acts on.
 	UserID string

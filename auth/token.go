@@ -11,8 +11,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// The Verifier checks revocations with the Service's SessionStore.
-var _ token.SessionGenerations = SessionStore(nil)
+// The Verifier checks revocations with the Service's SessionStore,
+// through revocations.
+var _ token.SessionGenerations = revocations{}
 
 // revocations is the Verifier's view of a SessionStore: the generation
 // of a user that no longer exists is not a failure to check but a

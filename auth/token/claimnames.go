@@ -54,14 +54,16 @@ func clip(s string) string {
 // caseVariant ranges over faster than over the map.
 var reservedNames = slices.Sorted(maps.Keys(reservedClaims))
 
+// maxVariantLen is the most bytes a case variant of a reserved name can
+// have: no rune that folds to an ASCII letter takes more than 3 bytes.
+var maxVariantLen = 3 * len(slices.MaxFunc(reservedNames, func(a, b string) int { return len(a) - len(b) }))
+
 // caseVariant returns the reserved claim name that name equals under
 // Unicode simple case folding (strings.EqualFold, as encoding/json
 // matches names), if it is not that name itself; otherwise "". No two
 // reserved names are equal under case folding, so at most one matches.
 func caseVariant(name []byte) string {
-	// The longest reserved name has 14 characters, and no rune that
-	// folds to an ASCII letter takes more than 3 bytes.
-	if len(name) > 14*3 {
+	if len(name) > maxVariantLen {
 		return ""
 	}
 	for _, r := range reservedNames {
