@@ -262,7 +262,7 @@ func acquire(ctx context.Context, l *throttle.Limiter, key string) error {
 func (s *Service) forgetThrottling(ctx context.Context, u User) {
 	now := s.now()
 	clients := []string{"unknown"}
-	if c, trusted := s.loginClient(ctx, u.Email, now); trusted || c != "unknown" {
+	if c, _ := s.loginClient(ctx, u.Email, now); c != "unknown" { // a device or an address
 		clients = append(clients, c)
 	}
 	if addr := clientAddress(ctx); addr != "" && addr != clients[len(clients)-1] {

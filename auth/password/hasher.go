@@ -217,12 +217,12 @@ func (h *Hasher) do(ctx context.Context, f func() error) error {
 // On error the returned context is ctx and release does nothing.
 func (h *Hasher) Admit(ctx context.Context) (_ context.Context, release func(), _ error) {
 	n := h.waiting.Add(1)
-	if len(h.slots) == cap(h.slots) && (n > h.maxWaiting || h.expectedWait(n) > h.wait) {
+	if len(h.slots) == cap(h.slots) && h.overloaded(n) {
 		h.waiting.Add(-1)
 		return ctx, func() {}, ErrBusy
 	}
 	a := &admission{h: h, deadline: time.Now().Add(h.wait)}
-	return context.WithValue(ctx, admissionKey{}, a), a.use, nil
+	return context.WithValue(ctx, admissionKey{}, a), a.release, nil
 }
 
 // admission is a place in a Hasher's queue that Admit took: it counts in
@@ -235,8 +235,8 @@ type admission struct {
 
 type admissionKey struct{}
 
-// use gives the place up, if it is unused.
-func (a *admission) use() {
+// release gives the place up, if it is unused.
+func (a *admission) release() {
 	if a.take() {
 		a.h.waiting.Add(-1)
 	}
@@ -265,10 +265,17 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	n := h.waiting.Add(1)
 	defer h.waiting.Add(-1)
-	if n > h.maxWaiting || h.expectedWait(n) > h.wait {
+	if h.overloaded(n) {
 		return ErrBusy
 	}
 	return h.await(ctx, h.wait)
+}
+
+// overloaded reports whether the nth call waiting is to be refused at
+// once: more than h.maxWaiting wait, or it would expect to wait longer
+// than h.wait.
+func (h *Hasher) overloaded(n int64) bool {
+	return n > h.maxWaiting || h.expectedWait(n) > h.wait
 }
 
 // await takes one of h's slots, waiting at most d for one.
