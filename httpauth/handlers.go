@@ -428,7 +428,7 @@ func (h *Handler) Logout() http.Handler {
 // cookie mode (Config.Cookies) clears the cookies. Any body is ignored.
 // 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
@@ -452,7 +452,7 @@ func (h *Handler) LogoutAll() http.Handler {
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
 func (h *Handler) ChangePassword() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "currentPassword", "newPassword")
 		if !ok {
 			return

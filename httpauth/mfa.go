@@ -49,7 +49,7 @@ var errInvalidMFAToken = errors.New("httpauth: invalid mfa token")
 // two-factor authentication on already, 409; a store without
 // [auth.MFAStore], 404.
 func (h *Handler) SetupTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password")
 		if !ok {
 			return
@@ -90,7 +90,7 @@ func (h *Handler) SetupTOTP() http.Handler {
 // (Config.MaxLoginFailuresPerIP); no setup to confirm, 400 of type
 // [ProblemMFANotEnabled]; two-factor authentication on already, 409.
 func (h *Handler) ConfirmTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "code")
 		if !ok {
 			return
@@ -178,7 +178,7 @@ func (h *Handler) LoginMFA() http.Handler {
 // without two-factor authentication on gets 400 of type
 // [ProblemMFANotEnabled].
 func (h *Handler) DisableTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password", "code")
 		if !ok {
 			return
