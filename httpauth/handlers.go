@@ -348,7 +348,7 @@ func (h *Handler) Login() http.Handler {
 			limit, device = nil, c.Value
 		}
 		h.limited(w, r, limit,
-			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			wrongCredentials,
 			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.Login(auth.WithDeviceToken(ctx, device), f[0], f[1])
 				h.setDeviceCookie(w, r, s)
@@ -459,7 +459,7 @@ func (h *Handler) ChangePassword() http.Handler {
 		}
 		c, _ := ClaimsFromContext(r.Context())
 		h.limited(w, r, h.loginIP,
-			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			wrongCredentials,
 			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				return s, wrongPassword(err, "currentPassword")
