@@ -412,11 +412,9 @@ func (h *Handler) Logout() http.Handler {
 		}
 		ctx, _ := h.client(r)
 		err := h.svc.Logout(ctx, h.refreshToken(r, f[0]))
-		if h.cookies != nil {
-			h.cookies.clear(w, r)
-			if errors.Is(err, errors.ErrUnsupported) {
-				err = nil // no sessions: clearing the cookies is the whole logout
-			}
+		h.clearCookies(w, r)
+		if h.cookies != nil && errors.Is(err, errors.ErrUnsupported) {
+			err = nil // no sessions: clearing the cookies is the whole logout
 		}
 		h.respondEmpty(w, r, err)
 	}))
