@@ -1,6 +1,10 @@
 package httpauth
 
-import "net/http"
+import (
+	"cmp"
+	"net/http"
+	"slices"
+)
 
 // route is one operation of a Handler, a method on a path. The Handler's
 // table of routes ([Handler.routeTable]) is the one list that
@@ -274,12 +278,9 @@ const (
 func (rt *route) allAnswers() []answer {
 	all := append([]answer(nil), rt.answers...)
 	add := func(a answer) {
-		for _, b := range all {
-			if b.status == a.status {
-				return
-			}
+		if !slices.ContainsFunc(all, func(b answer) bool { return b.status == a.status }) {
+			all = append(all, a)
 		}
-		all = append(all, a)
 	}
 	if rt.request != nil {
 		add(answer{status: http.StatusBadRequest, about: "malformed JSON, invalid UTF-8, an unknown, duplicate, missing or invalid field, a member that is not a string, trailing data: field names the member at fault, if any", problems: []string{blank}})
@@ -290,16 +291,8 @@ func (rt *route) allAnswers() []answer {
 		add(answer{status: http.StatusUnauthorized, about: "no valid access token: one body for all", problems: []string{blank}, headers: []string{"WWW-Authenticate"}})
 	}
 	add(answer{status: http.StatusInternalServerError, about: "a failure on the server's side, such as the store's: a generic body", problems: []string{blank}})
-	sortAnswers(all)
+	slices.SortStableFunc(all, func(a, b answer) int { return cmp.Compare(a.status, b.status) })
 	return all
-}
-
-func sortAnswers(as []answer) {
-	for i := 1; i < len(as); i++ {
-		for j := i; j > 0 && as[j].status < as[j-1].status; j-- {
-			as[j], as[j-1] = as[j-1], as[j]
-		}
-	}
 }
 
 // mountPaths returns, for each path of routes in their order, the handler
