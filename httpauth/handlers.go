@@ -161,25 +161,22 @@ const DeviceCookie = "gatehouse_device"
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	routes *http.ServeMux // the endpoints, as Mount registers them
-	table  []route        // every route, mounted or not (routes.go)
-	// paths are the paths of table, in its order, and pathHandlers the
-	// handler Mount registers for each.
-	paths        []string
-	pathHandlers map[string]http.Handler
-	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
-	openAPIETag  string
-	svc          *auth.Service
-	prefix       string
-	maxBody      int64
-	log          *slog.Logger
-	trusted      []netip.Prefix
-	secure       bool              // Config.DeviceCookieSecure
-	cookies      *cookieMode       // nil: cookie mode off
-	loginIP      *throttle.Limiter // nil: no limit
-	codeIP       *throttle.Limiter // wrong second-factor codes; nil: no limit
-	signupIP     *throttle.Limiter // nil: no limit
-	linkIP       *throttle.Limiter // nil: no limit
+	routes      *http.ServeMux // the endpoints, as Mount registers them
+	table       []route        // every route, mounted or not (routes.go)
+	mounts      []mountPath    // the paths of table, in its order, with the handler Mount registers for each
+	openAPIDoc  []byte         // the OpenAPI document of table (openapi.go)
+	openAPIETag string
+	svc         *auth.Service
+	prefix      string
+	maxBody     int64
+	log         *slog.Logger
+	trusted     []netip.Prefix
+	secure      bool              // Config.DeviceCookieSecure
+	cookies     *cookieMode       // nil: cookie mode off
+	loginIP     *throttle.Limiter // nil: no limit
+	codeIP      *throttle.Limiter // wrong second-factor codes; nil: no limit
+	signupIP    *throttle.Limiter // nil: no limit
+	linkIP      *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
@@ -233,7 +230,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.table = h.cookieRoutes(h.routeTable())
-	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.mounts = mountPaths(h.table)
 	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
@@ -294,8 +291,8 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // has a conflicting pattern, such as a {prefix}/me of the application's
 // own.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	for _, p := range h.paths {
-		mux.Handle(h.prefix+p, h.pathHandlers[p])
+	for _, m := range h.mounts {
+		mux.Handle(h.prefix+m.path, m.handler)
 	}
 }
 

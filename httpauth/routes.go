@@ -295,12 +295,20 @@ func (rt *route) allAnswers() []answer {
 	return all
 }
 
+// mountPath is a path of the route table, under the prefix, with the
+// handler that Mount registers for it.
+type mountPath struct {
+	path    string
+	handler http.Handler
+}
+
 // mountPaths returns, for each path of routes in their order, the handler
 // that Mount registers for it: the handler of the path's route for the
 // request's method, or, for a method that no route has, that of the
 // path's first route that is on (which answers 405, or the middleware's
 // 401 first); a route that is off answers 404.
-func mountPaths(routes []route) (paths []string, handlers map[string]http.Handler) {
+func mountPaths(routes []route) []mountPath {
+	var paths []string
 	byPath := map[string][]route{}
 	for _, rt := range routes {
 		if _, seen := byPath[rt.path]; !seen {
@@ -308,11 +316,11 @@ func mountPaths(routes []route) (paths []string, handlers map[string]http.Handle
 		}
 		byPath[rt.path] = append(byPath[rt.path], rt)
 	}
-	handlers = make(map[string]http.Handler, len(paths))
-	for _, p := range paths {
-		handlers[p] = dispatch(byPath[p])
+	mounts := make([]mountPath, len(paths))
+	for i, p := range paths {
+		mounts[i] = mountPath{p, dispatch(byPath[p])}
 	}
-	return paths, handlers
+	return mounts
 }
 
 // dispatch returns the handler of one path's routes (see mountPaths).
