@@ -159,19 +159,28 @@ func (a authenticator) refuse(w http.ResponseWriter, sent, fromCookie, secure bo
 // without verified claims in its context, 401, as by Authenticate.
 func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := ClaimsFromContext(r.Context())
-			switch {
-			case !ok:
-				unauthorized(w, false)
-			case !allow(c):
-				w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope"`)
-				writeProblem(w, http.StatusForbidden, "not allowed for this caller", "")
-			default:
-				next.ServeHTTP(w, r)
-			}
+		return requireClaims(next, allow, func(w http.ResponseWriter) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope"`)
+			writeProblem(w, http.StatusForbidden, "not allowed for this caller", "")
 		})
 	}
+}
+
+// requireClaims returns next behind a test of the caller's verified
+// claims: a request without them is answered 401, as by Authenticate, and
+// one whose claims allow refuses is answered by refuse.
+func requireClaims(next http.Handler, allow func(*token.Claims) bool, refuse func(http.ResponseWriter)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := ClaimsFromContext(r.Context())
+		switch {
+		case !ok:
+			unauthorized(w, false)
+		case !allow(c):
+			refuse(w)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // RequireVerifiedEmail is middleware, for use inside [Authenticate] or
@@ -185,16 +194,8 @@ func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 //
 //	mux.Handle("POST /orders", h.Middleware(httpauth.RequireVerifiedEmail(orders)))
 func RequireVerifiedEmail(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := ClaimsFromContext(r.Context())
-		switch {
-		case !ok:
-			unauthorized(w, false)
-		case !c.EmailVerified:
-			writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
-		default:
-			next.ServeHTTP(w, r)
-		}
+	return requireClaims(next, func(c *token.Claims) bool { return c.EmailVerified }, func(w http.ResponseWriter) {
+		writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
 	})
 }
 
