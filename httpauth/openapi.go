@@ -284,7 +284,7 @@ func (h *Handler) securitySchemes() map[string]securityScheme {
 		schemes["cookie"] = securityScheme{
 			Type: "apiKey", In: "cookie", Name: AccessCookie,
 			Description: "The access token in the cookie that sign-up, login and refresh set (HttpOnly, Secure, SameSite=Lax, Path=/), " +
-				"read only from a request without an Authorization header; named gatehouse_access, without Secure, on plain HTTP to a loopback host. " +
+				"read only from a request without an Authorization header; named " + plainAccessCookie + ", without Secure, on plain HTTP to a loopback host. " +
 				"A state-changing request it authenticates that a browser sent from another origin than the server's own and the trusted ones is refused (403, " + ProblemCrossOrigin + ").",
 		}
 	}
