@@ -525,6 +525,14 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Li
 // usual), while a success stands and the error is logged.
 func (h *Handler) throttled(r *http.Request, l *throttle.Limiter, counts func(error) bool, call func(context.Context) error) error {
 	ctx, client := h.client(r)
+	return h.throttledAs(ctx, client, r, l, counts, call)
+}
+
+// throttledAs is throttled for a client already worked out (by
+// Handler.client): ctx is r's context carrying its address, and client
+// its key in the limit.
+func (h *Handler) throttledAs(ctx context.Context, client string, r *http.Request, l *throttle.Limiter,
+	counts func(error) bool, call func(context.Context) error) error {
 	release := func(bool) error { return nil }
 	if l != nil {
 		var err error

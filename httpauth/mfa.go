@@ -184,8 +184,9 @@ func (h *Handler) DisableTOTP() http.Handler {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
-		err := h.throttled(r, h.loginIP, wrongCredentials, func(context.Context) error {
-			return h.throttled(r, h.codeIP, invalidCode, func(ctx context.Context) error {
+		ctx, client := h.client(r)
+		err := h.throttledAs(ctx, client, r, h.loginIP, wrongCredentials, func(ctx context.Context) error {
+			return h.throttledAs(ctx, client, r, h.codeIP, invalidCode, func(ctx context.Context) error {
 				return wrongPassword(h.svc.DisableTOTP(ctx, c.UserID, f[0], f[1]), "password")
 			})
 		})
