@@ -39,7 +39,7 @@ type acceptedResponse struct {
 // exists gets the middleware's 401. Other methods get 405 with "Allow:
 // GET, PATCH".
 func (h *Handler) Me() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			u   auth.User
 			err error
@@ -104,7 +104,7 @@ func (h *Handler) VerifyEmail() http.Handler {
 // ignored. Too many links asked for get 429 with Retry-After; without a
 // Mailer, 404.
 func (h *Handler) ResendVerification() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
@@ -165,7 +165,7 @@ func (h *Handler) ResetPassword() http.Handler {
 // invalid address gets 400, and one already registered 409, both with
 // field "newEmail"; without a Mailer, 404.
 func (h *Handler) RequestEmailChange() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password", "newEmail")
 		if !ok {
 			return
@@ -212,7 +212,7 @@ func (h *Handler) ConfirmEmailChange() http.Handler {
 // with field "password" and counts as a failed login, per account and
 // towards the client's Config.MaxLoginFailuresPerIP.
 func (h *Handler) DeleteAccount() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password")
 		if !ok {
 			return

@@ -22,14 +22,21 @@ const (
 	// SameSite=Lax, Path=/, no Domain, with a Max-Age of the token's
 	// lifetime. The "__Host-" prefix makes browsers refuse it unless it
 	// is so, so that no other host, not even a subdomain, can set it.
-	AccessCookie = "__Host-gatehouse_access"
+	AccessCookie = "__Host-" + plainAccessCookie
 
 	// RefreshCookie holds the refresh token, with refresh tokens on
 	// (auth.Config.RefreshTokens): HttpOnly, Secure, SameSite=Strict,
 	// with a Max-Age of the token's lifetime, set twice, with Path
 	// {prefix}/refresh and Path {prefix}/logout, so that the browser
 	// sends it to those two routes and no other.
-	RefreshCookie = "__Secure-gatehouse_refresh"
+	RefreshCookie = "__Secure-" + plainRefreshCookie
+)
+
+// The names of the cookies without their prefix, on plain HTTP to a
+// loopback host (see name).
+const (
+	plainAccessCookie  = "gatehouse_access"
+	plainRefreshCookie = "gatehouse_refresh"
 )
 
 // cookieMode is the cookie mode of a Handler.
@@ -279,7 +286,7 @@ func (h *Handler) cookieRoutes(rts []route) []route {
 		case "/refresh", "/logout":
 			rt.request.Required = nil
 			rt.request.Properties["refreshToken"].Description +=
-				" Without it (an empty object), the refresh-token cookie's: " + RefreshCookie + ", or gatehouse_refresh on plain HTTP to a loopback host."
+				" Without it (an empty object), the refresh-token cookie's: " + RefreshCookie + ", or " + plainRefreshCookie + " on plain HTTP to a loopback host."
 		}
 		if rt.path == "/logout" && !sessions {
 			rt.on = true
@@ -320,6 +327,6 @@ func (h *Handler) setCookieDoc() string {
 	}
 	return device + " In cookie mode, the routes that answer a session also set the access token in " + AccessCookie +
 		" (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age its lifetime) and, with refresh tokens, the refresh token in " + RefreshCookie +
-		" (HttpOnly, Secure, SameSite=Strict, once with Path {prefix}/refresh and once with Path {prefix}/logout); on plain HTTP to a loopback host, without Secure and named gatehouse_access and gatehouse_refresh." +
+		" (HttpOnly, Secure, SameSite=Strict, once with Path {prefix}/refresh and once with Path {prefix}/logout); on plain HTTP to a loopback host, without Secure and named " + plainAccessCookie + " and " + plainRefreshCookie + "." +
 		" Logout, logout-all and deletion clear them (Max-Age=0). A cookie holds its token and nothing else."
 }

@@ -161,25 +161,22 @@ const DeviceCookie = "gatehouse_device"
 // [Handler.Mount] registers them on an [http.ServeMux] one by one.
 // Create one with [New]; it is safe for concurrent use.
 type Handler struct {
-	routes *http.ServeMux // the endpoints, as Mount registers them
-	table  []route        // every route, mounted or not (routes.go)
-	// paths are the paths of table, in its order, and pathHandlers the
-	// handler Mount registers for each.
-	paths        []string
-	pathHandlers map[string]http.Handler
-	openAPIDoc   []byte // the OpenAPI document of table (openapi.go)
-	openAPIETag  string
-	svc          *auth.Service
-	prefix       string
-	maxBody      int64
-	log          *slog.Logger
-	trusted      []netip.Prefix
-	secure       bool              // Config.DeviceCookieSecure
-	cookies      *cookieMode       // nil: cookie mode off
-	loginIP      *throttle.Limiter // nil: no limit
-	codeIP       *throttle.Limiter // wrong second-factor codes; nil: no limit
-	signupIP     *throttle.Limiter // nil: no limit
-	linkIP       *throttle.Limiter // nil: no limit
+	routes      *http.ServeMux // the endpoints, as Mount registers them
+	table       []route        // every route, mounted or not (routes.go)
+	mounts      []mountPath    // the paths of table, in its order, with the handler Mount registers for each
+	openAPIDoc  []byte         // the OpenAPI document of table (openapi.go)
+	openAPIETag string
+	svc         *auth.Service
+	prefix      string
+	maxBody     int64
+	log         *slog.Logger
+	trusted     []netip.Prefix
+	secure      bool              // Config.DeviceCookieSecure
+	cookies     *cookieMode       // nil: cookie mode off
+	loginIP     *throttle.Limiter // nil: no limit
+	codeIP      *throttle.Limiter // wrong second-factor codes; nil: no limit
+	signupIP    *throttle.Limiter // nil: no limit
+	linkIP      *throttle.Limiter // nil: no limit
 }
 
 // New returns a Handler for svc. It returns an error if cfg's Prefix,
@@ -233,7 +230,7 @@ func New(svc *auth.Service, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h.table = h.cookieRoutes(h.routeTable())
-	h.paths, h.pathHandlers = mountPaths(h.table)
+	h.mounts = mountPaths(h.table)
 	h.buildOpenAPI()
 	h.routes = http.NewServeMux()
 	h.Mount(h.routes)
@@ -294,8 +291,8 @@ func limiter(svc *auth.Service, name string, max, defMax int, window, defWindow 
 // has a conflicting pattern, such as a {prefix}/me of the application's
 // own.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	for _, p := range h.paths {
-		mux.Handle(h.prefix+p, h.pathHandlers[p])
+	for _, m := range h.mounts {
+		mux.Handle(h.prefix+m.path, m.handler)
 	}
 }
 
@@ -348,7 +345,7 @@ func (h *Handler) Login() http.Handler {
 			limit, device = nil, c.Value
 		}
 		h.limited(w, r, limit,
-			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			wrongCredentials,
 			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.Login(auth.WithDeviceToken(ctx, device), f[0], f[1])
 				h.setDeviceCookie(w, r, s)
@@ -412,11 +409,9 @@ func (h *Handler) Logout() http.Handler {
 		}
 		ctx, _ := h.client(r)
 		err := h.svc.Logout(ctx, h.refreshToken(r, f[0]))
-		if h.cookies != nil {
-			h.cookies.clear(w, r)
-			if errors.Is(err, errors.ErrUnsupported) {
-				err = nil // no sessions: clearing the cookies is the whole logout
-			}
+		h.clearCookies(w, r)
+		if h.cookies != nil && errors.Is(err, errors.ErrUnsupported) {
+			err = nil // no sessions: clearing the cookies is the whole logout
 		}
 		h.respondEmpty(w, r, err)
 	}))
@@ -428,7 +423,7 @@ func (h *Handler) Logout() http.Handler {
 // cookie mode (Config.Cookies) clears the cookies. Any body is ignored.
 // 404 unless the Service tracks sessions.
 func (h *Handler) LogoutAll() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPost(w, r) {
 			return
 		}
@@ -452,14 +447,14 @@ func (h *Handler) LogoutAll() http.Handler {
 // account and towards the client's Config.MaxLoginFailuresPerIP; a new
 // password that the policy refuses gets 400 with field "newPassword".
 func (h *Handler) ChangePassword() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "currentPassword", "newPassword")
 		if !ok {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
 		h.limited(w, r, h.loginIP,
-			func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+			wrongCredentials,
 			func(ctx context.Context) (*auth.Grant, error) {
 				s, err := h.svc.ChangePassword(ctx, c.UserID, f[0], f[1])
 				return s, wrongPassword(err, "currentPassword")
@@ -530,6 +525,14 @@ func (h *Handler) limited(w http.ResponseWriter, r *http.Request, l *throttle.Li
 // usual), while a success stands and the error is logged.
 func (h *Handler) throttled(r *http.Request, l *throttle.Limiter, counts func(error) bool, call func(context.Context) error) error {
 	ctx, client := h.client(r)
+	return h.throttledAs(ctx, client, r, l, counts, call)
+}
+
+// throttledAs is throttled for a client already worked out (by
+// Handler.client): ctx is r's context carrying its address, and client
+// its key in the limit.
+func (h *Handler) throttledAs(ctx context.Context, client string, r *http.Request, l *throttle.Limiter,
+	counts func(error) bool, call func(context.Context) error) error {
 	release := func(bool) error { return nil }
 	if l != nil {
 		var err error

@@ -29,29 +29,42 @@ const JWKSMaxAge = 300
 // only serves {"keys":[]}.
 func JWKS(keys *token.KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeProblem(w, http.StatusMethodNotAllowed, "use GET", "")
-			return
-		}
 		doc := keys.JWKS()
-		sum := sha256.Sum256(doc)
-		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
-		h := w.Header()
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(JWKSMaxAge))
-		h.Set("ETag", etag)
-		h.Set("X-Content-Type-Options", "nosniff")
-		if etagMatch(r.Header.Values("If-None-Match"), etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		h.Set("Content-Type", "application/jwk-set+json")
-		h.Set("Content-Length", strconv.Itoa(len(doc)))
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodGet {
-			w.Write(doc) //nolint:errcheck // the client is gone; nothing to do
-		}
+		serveDoc(w, r, doc, docETag(doc), "application/jwk-set+json", "public, max-age="+strconv.Itoa(JWKSMaxAge))
 	})
+}
+
+// docETag returns the strong ETag of a served document: the first 16
+// bytes of its SHA-256, base64url, in quotes.
+func docETag(doc []byte) string {
+	sum := sha256.Sum256(doc)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// serveDoc answers r with doc, whose ETag is etag: GET and HEAD get it as
+// contentType with cacheControl, nosniff and the ETag (HEAD without the
+// body), a request whose If-None-Match has the ETag gets 304, and other
+// methods get 405.
+func serveDoc(w http.ResponseWriter, r *http.Request, doc []byte, etag, contentType, cacheControl string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeProblem(w, http.StatusMethodNotAllowed, "use GET", "")
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", cacheControl)
+	h.Set("ETag", etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if etagMatch(r.Header.Values("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(doc)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write(doc) //nolint:errcheck // the client is gone; nothing to do
+	}
 }
 
 // etagMatch reports whether If-None-Match header values list etag (weakly,

@@ -49,7 +49,7 @@ var errInvalidMFAToken = errors.New("httpauth: invalid mfa token")
 // two-factor authentication on already, 409; a store without
 // [auth.MFAStore], 404.
 func (h *Handler) SetupTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password")
 		if !ok {
 			return
@@ -90,7 +90,7 @@ func (h *Handler) SetupTOTP() http.Handler {
 // (Config.MaxLoginFailuresPerIP); no setup to confirm, 400 of type
 // [ProblemMFANotEnabled]; two-factor authentication on already, 409.
 func (h *Handler) ConfirmTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "code")
 		if !ok {
 			return
@@ -178,14 +178,15 @@ func (h *Handler) LoginMFA() http.Handler {
 // without two-factor authentication on gets 400 of type
 // [ProblemMFANotEnabled].
 func (h *Handler) DisableTOTP() http.Handler {
-	return h.protect(h.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.protect(h.protectedMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.decode(w, r, "password", "code")
 		if !ok {
 			return
 		}
 		c, _ := ClaimsFromContext(r.Context())
-		err := h.throttled(r, h.loginIP, wrongCredentials, func(context.Context) error {
-			return h.throttled(r, h.codeIP, invalidCode, func(ctx context.Context) error {
+		ctx, client := h.client(r)
+		err := h.throttledAs(ctx, client, r, h.loginIP, wrongCredentials, func(ctx context.Context) error {
+			return h.throttledAs(ctx, client, r, h.codeIP, invalidCode, func(ctx context.Context) error {
 				return wrongPassword(h.svc.DisableTOTP(ctx, c.UserID, f[0], f[1]), "password")
 			})
 		})

@@ -22,7 +22,15 @@ import (
 // Set-Cookie that clears the cookie. A request with an Authorization
 // header is answered as without cookie mode, whatever its cookies.
 func (h *Handler) Middleware(next http.Handler) http.Handler {
-	return authenticator{h.svc.Verifier(), h.log, h.cookies}.wrap(next, false)
+	return authenticator{v: h.svc.Verifier(), log: h.log, cookies: h.cookies}.wrap(next, false)
+}
+
+// protectedMiddleware is [Handler.Middleware] for the Handler's own
+// routes, which are behind protect already: protect has refused
+// cross-origin requests, so the authenticator leaves that check out and
+// it runs once per request.
+func (h *Handler) protectedMiddleware(next http.Handler) http.Handler {
+	return authenticator{v: h.svc.Verifier(), log: h.log, cookies: h.cookies, originChecked: true}.wrap(next, false)
 }
 
 // OptionalMiddleware is [Handler.Middleware] for routes that serve
@@ -36,7 +44,7 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 //
 //	mux.Handle("GET /", h.OptionalMiddleware(home)) // home calls httpauth.ClaimsFromContext
 func (h *Handler) OptionalMiddleware(next http.Handler) http.Handler {
-	return authenticator{h.svc.Verifier(), h.log, h.cookies}.wrap(next, true)
+	return authenticator{v: h.svc.Verifier(), log: h.log, cookies: h.cookies}.wrap(next, true)
 }
 
 // Authenticate returns middleware that runs the handler it wraps only for
@@ -67,7 +75,9 @@ func Authenticate(v *token.Verifier) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpauth: Authenticate with a nil *token.Verifier")
 	}
-	return func(next http.Handler) http.Handler { return authenticator{v, slog.Default(), nil}.wrap(next, false) }
+	return func(next http.Handler) http.Handler {
+		return authenticator{v: v, log: slog.Default()}.wrap(next, false)
+	}
 }
 
 // AuthenticateOptional is [Authenticate] for routes that serve anonymous
@@ -80,7 +90,9 @@ func AuthenticateOptional(v *token.Verifier) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("httpauth: AuthenticateOptional with a nil *token.Verifier")
 	}
-	return func(next http.Handler) http.Handler { return authenticator{v, slog.Default(), nil}.wrap(next, true) }
+	return func(next http.Handler) http.Handler {
+		return authenticator{v: v, log: slog.Default()}.wrap(next, true)
+	}
 }
 
 // authenticator is the middleware of Authenticate and Handler.Middleware,
@@ -89,6 +101,9 @@ type authenticator struct {
 	v       *token.Verifier
 	log     *slog.Logger
 	cookies *cookieMode // nil: the Authorization header only
+	// originChecked: the request has passed Handler.protect, which
+	// refused cross-origin ones, so it is not checked again
+	originChecked bool
 }
 
 // wrap returns next behind the authenticator; with optional, a request
@@ -105,7 +120,7 @@ func (a authenticator) wrap(next http.Handler, optional bool) http.Handler {
 		case !sent && optional:
 			next.ServeHTTP(w, r)
 			return
-		case fromCookie && a.cookies.crossOrigin(w, r):
+		case fromCookie && !a.originChecked && a.cookies.crossOrigin(w, r):
 			return
 		case tok == "":
 			a.refuse(w, sent, fromCookie, secure)
@@ -144,19 +159,28 @@ func (a authenticator) refuse(w http.ResponseWriter, sent, fromCookie, secure bo
 // without verified claims in its context, 401, as by Authenticate.
 func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := ClaimsFromContext(r.Context())
-			switch {
-			case !ok:
-				unauthorized(w, false)
-			case !allow(c):
-				w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope"`)
-				writeProblem(w, http.StatusForbidden, "not allowed for this caller", "")
-			default:
-				next.ServeHTTP(w, r)
-			}
+		return requireClaims(next, allow, func(w http.ResponseWriter) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope"`)
+			writeProblem(w, http.StatusForbidden, "not allowed for this caller", "")
 		})
 	}
+}
+
+// requireClaims returns next behind a test of the caller's verified
+// claims: a request without them is answered 401, as by Authenticate, and
+// one whose claims allow refuses is answered by refuse.
+func requireClaims(next http.Handler, allow func(*token.Claims) bool, refuse func(http.ResponseWriter)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := ClaimsFromContext(r.Context())
+		switch {
+		case !ok:
+			unauthorized(w, false)
+		case !allow(c):
+			refuse(w)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // RequireVerifiedEmail is middleware, for use inside [Authenticate] or
@@ -170,16 +194,8 @@ func Require(allow func(*token.Claims) bool) func(http.Handler) http.Handler {
 //
 //	mux.Handle("POST /orders", h.Middleware(httpauth.RequireVerifiedEmail(orders)))
 func RequireVerifiedEmail(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, ok := ClaimsFromContext(r.Context())
-		switch {
-		case !ok:
-			unauthorized(w, false)
-		case !c.EmailVerified:
-			writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
-		default:
-			next.ServeHTTP(w, r)
-		}
+	return requireClaims(next, func(c *token.Claims) bool { return c.EmailVerified }, func(w http.ResponseWriter) {
+		writeTypedProblem(w, http.StatusForbidden, ProblemEmailNotVerified, "email address not verified", "")
 	})
 }
 

@@ -2,8 +2,6 @@ package httpauth
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -22,25 +20,7 @@ import (
 // configuration.
 func (h *Handler) OpenAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeProblem(w, http.StatusMethodNotAllowed, "use GET", "")
-			return
-		}
-		hd := w.Header()
-		hd.Set("Cache-Control", "no-cache")
-		hd.Set("ETag", h.openAPIETag)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		if etagMatch(r.Header.Values("If-None-Match"), h.openAPIETag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		hd.Set("Content-Type", "application/json")
-		hd.Set("Content-Length", strconv.Itoa(len(h.openAPIDoc)))
-		w.WriteHeader(http.StatusOK)
-		if r.Method == http.MethodGet {
-			w.Write(h.openAPIDoc) //nolint:errcheck // the client is gone; nothing to do
-		}
+		serveDoc(w, r, h.openAPIDoc, h.openAPIETag, "application/json", "no-cache")
 	})
 }
 
@@ -53,8 +33,7 @@ func (h *Handler) buildOpenAPI() {
 		panic("httpauth: encoding the OpenAPI document: " + err.Error())
 	}
 	h.openAPIDoc = buf.Bytes()
-	sum := sha256.Sum256(h.openAPIDoc)
-	h.openAPIETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+	h.openAPIETag = docETag(h.openAPIDoc)
 }
 
 // The OpenAPI 3.1 document, as much of it as this package writes. Struct
@@ -305,7 +284,7 @@ func (h *Handler) securitySchemes() map[string]securityScheme {
 		schemes["cookie"] = securityScheme{
 			Type: "apiKey", In: "cookie", Name: AccessCookie,
 			Description: "The access token in the cookie that sign-up, login and refresh set (HttpOnly, Secure, SameSite=Lax, Path=/), " +
-				"read only from a request without an Authorization header; named gatehouse_access, without Secure, on plain HTTP to a loopback host. " +
+				"read only from a request without an Authorization header; named " + plainAccessCookie + ", without Secure, on plain HTTP to a loopback host. " +
 				"A state-changing request it authenticates that a browser sent from another origin than the server's own and the trusted ones is refused (403, " + ProblemCrossOrigin + ").",
 		}
 	}

@@ -1,6 +1,10 @@
 package httpauth
 
-import "net/http"
+import (
+	"cmp"
+	"net/http"
+	"slices"
+)
 
 // route is one operation of a Handler, a method on a path. The Handler's
 // table of routes ([Handler.routeTable]) is the one list that
@@ -274,12 +278,9 @@ const (
 func (rt *route) allAnswers() []answer {
 	all := append([]answer(nil), rt.answers...)
 	add := func(a answer) {
-		for _, b := range all {
-			if b.status == a.status {
-				return
-			}
+		if !slices.ContainsFunc(all, func(b answer) bool { return b.status == a.status }) {
+			all = append(all, a)
 		}
-		all = append(all, a)
 	}
 	if rt.request != nil {
 		add(answer{status: http.StatusBadRequest, about: "malformed JSON, invalid UTF-8, an unknown, duplicate, missing or invalid field, a member that is not a string, trailing data: field names the member at fault, if any", problems: []string{blank}})
@@ -290,16 +291,15 @@ func (rt *route) allAnswers() []answer {
 		add(answer{status: http.StatusUnauthorized, about: "no valid access token: one body for all", problems: []string{blank}, headers: []string{"WWW-Authenticate"}})
 	}
 	add(answer{status: http.StatusInternalServerError, about: "a failure on the server's side, such as the store's: a generic body", problems: []string{blank}})
-	sortAnswers(all)
+	slices.SortStableFunc(all, func(a, b answer) int { return cmp.Compare(a.status, b.status) })
 	return all
 }
 
-func sortAnswers(as []answer) {
-	for i := 1; i < len(as); i++ {
-		for j := i; j > 0 && as[j].status < as[j-1].status; j-- {
-			as[j], as[j-1] = as[j-1], as[j]
-		}
-	}
+// mountPath is a path of the route table, under the prefix, with the
+// handler that Mount registers for it.
+type mountPath struct {
+	path    string
+	handler http.Handler
 }
 
 // mountPaths returns, for each path of routes in their order, the handler
@@ -307,7 +307,8 @@ func sortAnswers(as []answer) {
 // request's method, or, for a method that no route has, that of the
 // path's first route that is on (which answers 405, or the middleware's
 // 401 first); a route that is off answers 404.
-func mountPaths(routes []route) (paths []string, handlers map[string]http.Handler) {
+func mountPaths(routes []route) []mountPath {
+	var paths []string
 	byPath := map[string][]route{}
 	for _, rt := range routes {
 		if _, seen := byPath[rt.path]; !seen {
@@ -315,11 +316,11 @@ func mountPaths(routes []route) (paths []string, handlers map[string]http.Handle
 		}
 		byPath[rt.path] = append(byPath[rt.path], rt)
 	}
-	handlers = make(map[string]http.Handler, len(paths))
-	for _, p := range paths {
-		handlers[p] = dispatch(byPath[p])
+	mounts := make([]mountPath, len(paths))
+	for i, p := range paths {
+		mounts[i] = mountPath{p, dispatch(byPath[p])}
 	}
-	return paths, handlers
+	return mounts
 }
 
 // dispatch returns the handler of one path's routes (see mountPaths).
