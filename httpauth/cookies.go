@@ -22,18 +22,18 @@ const (
 	// SameSite=Lax, Path=/, no Domain, with a Max-Age of the token's
 	// lifetime. The "__Host-" prefix makes browsers refuse it unless it
 	// is so, so that no other host, not even a subdomain, can set it.
-	AccessCookie = "__Host-" + plainAccessCookie
+	AccessCookie = "__Host-gatehouse_access"
 
 	// RefreshCookie holds the refresh token, with refresh tokens on
 	// (auth.Config.RefreshTokens): HttpOnly, Secure, SameSite=Strict,
 	// with a Max-Age of the token's lifetime, set twice, with Path
 	// {prefix}/refresh and Path {prefix}/logout, so that the browser
 	// sends it to those two routes and no other.
-	RefreshCookie = "__Secure-" + plainRefreshCookie
+	RefreshCookie = "__Secure-gatehouse_refresh"
 )
 
 // The names of the cookies without their prefix, on plain HTTP to a
-// loopback host (see name).
+// loopback host: AccessCookie and RefreshCookie without it (see name).
 const (
 	plainAccessCookie  = "gatehouse_access"
 	plainRefreshCookie = "gatehouse_refresh"
