@@ -6,7 +6,6 @@ package httpauthtest
 // the development mailer's log here, an SMTP server in internal/e2e).
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -18,12 +17,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 )
 
 // Mail is a message as a [Mailbox] gives it back.
@@ -56,7 +55,7 @@ type Inbox struct {
 // LogMailbox is the development mailer, [auth.LogMailer], read back from
 // its log: what `go run ./examples/server` without -smtp does.
 var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, Inbox) {
-	log := &lockedBuffer{}
+	log := &syncbuffer.Buffer{}
 	read := func(t *testing.T, to string) []Mail {
 		t.Helper()
 		var out []Mail
@@ -83,24 +82,6 @@ var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, Inb
 		},
 	}
 }}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // The account routes under the default prefix.
 const (
