@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -112,7 +113,7 @@ func TestMFAThrottle(t *testing.T) {
 		clk.Add(30 * time.Second)
 		mfaToken := s.MFAToken(t, "ada@example.com", httpauthtest.Password)
 		wrong := body("mfaToken", mfaToken, "code", "000000")
-		if httpauthtest.TOTPCode(t, setup.Secret, clk.Now()) == "000000" {
+		if totptest.Code(t, setup.Secret, clk.Now()) == "000000" {
 			wrong = body("mfaToken", mfaToken, "code", "111111")
 		}
 		var r httpauthtest.Response
@@ -122,10 +123,10 @@ func TestMFAThrottle(t *testing.T) {
 			}
 		}
 		httpauthtest.Want429(t, r, "1", "wrong codes for one account")
-		r = s.LoginMFA(t, mfaToken, "code", httpauthtest.TOTPCode(t, setup.Secret, clk.Now()))
+		r = s.LoginMFA(t, mfaToken, "code", totptest.Code(t, setup.Secret, clk.Now()))
 		httpauthtest.Want429(t, r, "1", "the right code while backing off")
 		clk.Add(time.Second)
-		httpauthtest.WantStatus(t, s.LoginMFA(t, mfaToken, "code", httpauthtest.TOTPCode(t, setup.Secret, clk.Now())), 200, "the right code after the wait, with the same mfaToken")
+		httpauthtest.WantStatus(t, s.LoginMFA(t, mfaToken, "code", totptest.Code(t, setup.Secret, clk.Now())), 200, "the right code after the wait, with the same mfaToken")
 	})
 
 	t.Run("client", func(t *testing.T) {
@@ -143,13 +144,13 @@ func TestMFAThrottle(t *testing.T) {
 		cookie := strings.SplitN(r.Header.Get("Set-Cookie"), ";", 2)[0]
 		tok := httpauthtest.DecodeSession(t, r.Body)["token"]
 		setup := s.SetupTOTP(t, tok, httpauthtest.Password, "ada@example.com")
-		s.ConfirmTOTP(t, tok, httpauthtest.TOTPCode(t, setup.Secret, clk.Now()))
+		s.ConfirmTOTP(t, tok, totptest.Code(t, setup.Secret, clk.Now()))
 		clk.Add(30 * time.Second)
 
 		// Wrong codes from the attacker's address: the 4th is refused
 		// before it is checked, and so is a right one.
 		mfaToken := s.MFAToken(t, "ada@example.com", httpauthtest.Password)
-		code := httpauthtest.TOTPCode(t, setup.Secret, clk.Now())
+		code := totptest.Code(t, setup.Secret, clk.Now())
 		loginMFA := func(client, code string, header ...string) httpauthtest.Response {
 			return s.Do(t, "POST", httpauthtest.LoginMFAPath, "application/json", body("mfaToken", mfaToken, "code", code), from(client, header...)...)
 		}
@@ -207,7 +208,7 @@ func TestCookieMFA(t *testing.T) {
 				t.Fatalf("setup with the cookie: %d %s", r.status, r.body)
 			}
 			secret := r.json(t)["secret"].(string)
-			if r := a.send(t, b, "POST", httpauthtest.TOTPConfirmPath, body("code", httpauthtest.TOTPCode(t, secret, clk.Now()))); r.status != 200 {
+			if r := a.send(t, b, "POST", httpauthtest.TOTPConfirmPath, body("code", totptest.Code(t, secret, clk.Now()))); r.status != 200 {
 				t.Fatalf("confirm with the cookie: %d %s", r.status, r.body)
 			}
 			clk.Add(30 * time.Second)
@@ -223,7 +224,7 @@ func TestCookieMFA(t *testing.T) {
 			if r := a.send(t, b2, "GET", "/api/user/me", ""); r.status != 401 {
 				t.Errorf("GET /me between the steps: %d %s, want 401", r.status, r.body)
 			}
-			loginMFA := body("mfaToken", mfaToken, "code", httpauthtest.TOTPCode(t, secret, clk.Now()))
+			loginMFA := body("mfaToken", mfaToken, "code", totptest.Code(t, secret, clk.Now()))
 			cross := a.send(t, b2, "POST", httpauthtest.LoginMFAPath, loginMFA, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
 			if cross.status != 403 || cross.json(t)["type"] != httpauth.ProblemCrossOrigin {
 				t.Errorf("cross-origin second step: %d %s, want 403 %s", cross.status, cross.body, httpauth.ProblemCrossOrigin)

@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 )
 
 // TestLoadLoginMFATiming measures, over real HTTP, POST /login of a user
@@ -66,7 +67,7 @@ func TestLoadLoginMFATiming(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.ConfirmTOTP(ctx, g.User.ID, httpauthtest.TOTPCode(t, setup.Secret, clk.Now())); err != nil {
+			if _, err := svc.ConfirmTOTP(ctx, g.User.ID, totptest.Code(t, setup.Secret, clk.Now())); err != nil {
 				t.Fatal(err)
 			}
 
@@ -98,7 +99,7 @@ func TestLoadLoginMFATiming(t *testing.T) {
 				if mfa {
 					clk.Add(30 * time.Second)
 					mfaToken := app.MFAToken(t, "totp@example.com", pw)
-					code := httpauthtest.TOTPCode(t, setup.Secret, clk.Now())
+					code := totptest.Code(t, setup.Secret, clk.Now())
 					took = timed(httpauthtest.LoginMFAPath, fmt.Sprintf(`{"mfaToken":%q,"code":%q}`, mfaToken, code))
 				} else {
 					took = timed(httpauthtest.LoginPath, httpauthtest.LoginBody("plain@example.com", pw))
