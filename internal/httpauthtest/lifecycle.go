@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 )
 
 // Mail is a message as a [Mailbox] gives it back.
@@ -200,24 +201,6 @@ func checkNotice(t *testing.T, m Mail, subject string) {
 	}
 }
 
-// TokenClaim returns the member name of a JWT's payload, unverified.
-func TokenClaim(t *testing.T, tok, name string) any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token %q has %d segments", tok, len(parts))
-	}
-	raw, err := B64URL.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims[name]
-}
-
 // getMe calls GET /me with token and checks the body: exactly its six
 // members, for the user of sess.
 func (s *lifecycleServer) getMe(t *testing.T, token string) map[string]any {
@@ -319,7 +302,7 @@ var lifecycleScenarios = []struct {
 func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 	email := s.addr("ada")
 	up := s.signupSession(t, "Ada", email)
-	if v := TokenClaim(t, up["token"], "email_verified"); v != false {
+	if v := tokentest.Payload(t, up["token"])["email_verified"]; v != false {
 		t.Errorf("sign-up token: email_verified %v, want false", v)
 	}
 	me := s.getMe(t, up["token"])
@@ -338,11 +321,11 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 		t.Errorf("/me after verification: %v, want emailVerified true", me)
 	}
 	in := s.loginSession(t, email, Password)
-	if v := TokenClaim(t, in["token"], "email_verified"); v != true {
+	if v := tokentest.Payload(t, in["token"])["email_verified"]; v != true {
 		t.Errorf("token of a login after verification: email_verified %v, want true", v)
 	}
 	s.clock.Add(time.Second)
-	if r := refreshSession(t, "refresh after verification", s.refresh(t, up["refreshToken"])); TokenClaim(t, r["token"], "email_verified") != true {
+	if r := refreshSession(t, "refresh after verification", s.refresh(t, up["refreshToken"])); tokentest.Payload(t, r["token"])["email_verified"] != true {
 		t.Error("token of a refresh after verification: email_verified not true")
 	}
 	if r := s.Do(t, http.MethodGet, VerifiedPath, "", "", Bearer(in["token"])...); r.Status != http.StatusOK {
@@ -430,7 +413,7 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	checkNoContent(t, "confirm", s.Post(t, ConfirmEmailPath, jsonBody("token", tok)))
 
 	in := s.loginSession(t, next, Password)
-	if in["userId"] != up["userId"] || in["email"] != next || TokenClaim(t, in["token"], "email_verified") != true {
+	if in["userId"] != up["userId"] || in["email"] != next || tokentest.Payload(t, in["token"])["email_verified"] != true {
 		t.Errorf("login with the new address: %v, want the account, its new address verified", in)
 	}
 	if me := s.getMe(t, in["token"]); me["email"] != next || me["emailVerified"] != true {
