@@ -773,72 +773,6 @@ func TestResetTOTP(t *testing.T) {
 	}
 }
 
-// loginCalls is a memstore that records the store calls made.
-type loginCalls struct {
-	*memstore.Store
-	mu    sync.Mutex
-	calls []string
-}
-
-func (s *loginCalls) add(call string) {
-	s.mu.Lock()
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-}
-
-func (s *loginCalls) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := fmt.Sprint(s.calls)
-	s.calls = nil
-	return c
-}
-
-func (s *loginCalls) UserByEmail(ctx context.Context, email string) (auth.User, error) {
-	s.add("UserByEmail")
-	return s.Store.UserByEmail(ctx, email)
-}
-
-func (s *loginCalls) UserByID(ctx context.Context, id string) (auth.User, error) {
-	s.add("UserByID")
-	return s.Store.UserByID(ctx, id)
-}
-
-func (s *loginCalls) SessionGeneration(ctx context.Context, id string) (int64, error) {
-	s.add("SessionGeneration")
-	return s.Store.SessionGeneration(ctx, id)
-}
-
-func (s *loginCalls) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
-	s.add("CreateRefreshToken")
-	return s.Store.CreateRefreshToken(ctx, t, gen)
-}
-
-func (s *loginCalls) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
-	s.add("Attempts")
-	return s.Store.Attempts(ctx, key)
-}
-
-func (s *loginCalls) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
-	s.add("AddAttempt")
-	return s.Store.AddAttempt(ctx, key, now, expiry)
-}
-
-func (s *loginCalls) ResetAttempts(ctx context.Context, key string) error {
-	s.add("ResetAttempts")
-	return s.Store.ResetAttempts(ctx, key)
-}
-
-func (s *loginCalls) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
-	s.add("CreateOneTimeToken")
-	return s.Store.CreateOneTimeToken(ctx, t)
-}
-
-func (s *loginCalls) TOTP(ctx context.Context, id string) (auth.TOTP, error) {
-	s.add("TOTP")
-	return s.Store.TOTP(ctx, id)
-}
-
 // withoutMFA is a store with every ability but MFAStore.
 type withoutMFA struct {
 	auth.UserStore
@@ -854,7 +788,7 @@ type withoutMFA struct {
 // without the ability.
 func TestLoginWithoutMFAUnchanged(t *testing.T) {
 	ctx := t.Context()
-	run := func(store auth.UserStore, calls *loginCalls) (*auth.Grant, string) {
+	run := func(store auth.UserStore, calls *callLog) (*auth.Grant, string) {
 		at := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 		s, err := auth.New(store, auth.Config{
 			Secret: []byte("an end-to-end secret, 32 bytes.."), RefreshTokens: true, CheckRevocation: true,
@@ -867,15 +801,15 @@ func TestLoginWithoutMFAUnchanged(t *testing.T) {
 		if _, err := s.Signup(ctx, auth.NewUser{Name: "Ada", Email: "ada@example.com", Password: flowPassword}); err != nil {
 			t.Fatal(err)
 		}
-		calls.take()
+		calls.takeCalls()
 		g, err := s.Login(ctx, "ada@example.com", flowPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return g, calls.take()
+		return g, calls.takeAll()
 	}
-	with := &loginCalls{Store: memstore.New()}
-	without := &loginCalls{Store: memstore.New()}
+	with := &callLog{Store: memstore.New()}
+	without := &callLog{Store: memstore.New()}
 	g1, calls1 := run(with, with)
 	g2, calls2 := run(withoutMFA{without, without, without, without, without}, without)
 	if calls1 != calls2 {
