@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"github.com/gatehouse-go/gatehouse/internal/totptest"
 )
 
@@ -539,13 +539,7 @@ func screenshotDir(t *testing.T) string {
 // the test is skipped, or fails under CI=true.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH: install Debian's chromium (apt-get install chromium); CI must run this test")
-		}
-		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run this test")
-	}
+	path := testenv.Tool(t, "chromium", "apt-get install chromium, Debian's")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,

@@ -6,12 +6,12 @@ package totptest
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
@@ -40,14 +40,7 @@ func OtherCode(code string) string {
 // CI=true (.ci/run installs Debian's).
 func Oathtool(t testing.TB, secret string, at time.Time) string {
 	t.Helper()
-	path, err := exec.LookPath("oathtool")
-	if err != nil {
-		msg := "oathtool is needed (apt-get install oathtool): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	path := testenv.Tool(t, "oathtool", "apt-get install oathtool")
 	out, err := exec.Command(path, "--totp", "-b", "--now", fmt.Sprintf("@%d", at.Unix()), secret).Output()
 	if err != nil {
 		t.Fatalf("oathtool: %v", err)
