@@ -313,9 +313,9 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 		s.Do(t, http.MethodGet, VerifiedPath, "", "", Bearer(up["token"])...), http.StatusForbidden, httpauth.ProblemEmailNotVerified)
 
 	tok := linkToken(t, s.mail(t, email, 1), "verify-email")
-	checkNoContent(t, "verify", s.Post(t, VerifyEmailPath, jsonBody("token", tok)))
+	checkNoContent(t, "verify", s.Post(t, VerifyEmailPath, JSONBody("token", tok)))
 	var bad badLinks
-	bad.check(t, "the verification link again", s.Post(t, VerifyEmailPath, jsonBody("token", tok)))
+	bad.check(t, "the verification link again", s.Post(t, VerifyEmailPath, JSONBody("token", tok)))
 
 	if me := s.getMe(t, up["token"]); me["emailVerified"] != true {
 		t.Errorf("/me after verification: %v, want emailVerified true", me)
@@ -341,18 +341,18 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 	if resent == first {
 		t.Fatalf("the resent link is the first one: %s", resent)
 	}
-	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, jsonBody("token", resent)))
+	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, JSONBody("token", resent)))
 	if me := s.getMe(t, bo["token"]); me["emailVerified"] != true {
 		t.Errorf("/me after verification with a resent link: %v", me)
 	}
 
 	// PATCH /me renames.
-	r := s.Do(t, http.MethodPatch, MePath, "application/json", jsonBody("name", "  Ada Lovelace "), Bearer(in["token"])...)
+	r := s.Do(t, http.MethodPatch, MePath, "application/json", JSONBody("name", "  Ada Lovelace "), Bearer(in["token"])...)
 	if me := CheckMe(t, r); me["userName"] != "Ada Lovelace" {
 		t.Errorf("PATCH /me: %v, want userName Ada Lovelace", me)
 	}
 	checkProblemField(t, "PATCH /me with an empty name",
-		s.Do(t, http.MethodPatch, MePath, "application/json", jsonBody("name", " "), Bearer(in["token"])...), http.StatusBadRequest, "name")
+		s.Do(t, http.MethodPatch, MePath, "application/json", JSONBody("name", " "), Bearer(in["token"])...), http.StatusBadRequest, "name")
 }
 
 func testResetPassword(t *testing.T, s *lifecycleServer) {
@@ -361,14 +361,14 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 	up := s.signupSession(t, "Ada", email)
 	s.mail(t, email, 1) // the verification link
 
-	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", strings.ToUpper(email))))
+	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, JSONBody("email", strings.ToUpper(email))))
 	tok := linkToken(t, s.mail(t, email, 2), "reset-password")
 
 	// A refused password leaves the link usable.
 	checkProblemField(t, "reset to a common password",
-		s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", "password")), http.StatusBadRequest, "password")
+		s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", "password")), http.StatusBadRequest, "password")
 	s.clock.Add(time.Second)
-	checkNoContent(t, "reset", s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", newPassword)))
+	checkNoContent(t, "reset", s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", newPassword)))
 
 	if r := s.Post(t, LoginPath, LoginBody(email, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login with the old password: %d %s, want 401", r.Status, r.Body)
@@ -384,7 +384,7 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 
 	checkNotice(t, s.mail(t, email, 3), "Your password was changed")
 	var bad badLinks
-	bad.check(t, "the reset link again", s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", "yet another passphrase")))
+	bad.check(t, "the reset link again", s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", "yet another passphrase")))
 }
 
 func testChangeEmail(t *testing.T, s *lifecycleServer) {
@@ -394,7 +394,7 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	s.signupSession(t, "Bo", taken)
 
 	change := func(pw, newEmail string) Response {
-		return s.withBearer(t, ChangeEmailPath, up["token"], jsonBody("password", pw, "newEmail", newEmail))
+		return s.withBearer(t, ChangeEmailPath, up["token"], JSONBody("password", pw, "newEmail", newEmail))
 	}
 	checkProblemField(t, "change with a wrong password", change("wrong password!", next), http.StatusForbidden, "password")
 	checkProblemField(t, "change to a taken address", change(Password, strings.ToUpper(taken)), http.StatusConflict, "newEmail")
@@ -410,7 +410,7 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	if r := s.Post(t, LoginPath, LoginBody(next, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login with the new address before confirming: %d %s", r.Status, r.Body)
 	}
-	checkNoContent(t, "confirm", s.Post(t, ConfirmEmailPath, jsonBody("token", tok)))
+	checkNoContent(t, "confirm", s.Post(t, ConfirmEmailPath, JSONBody("token", tok)))
 
 	in := s.loginSession(t, next, Password)
 	if in["userId"] != up["userId"] || in["email"] != next || tokentest.Payload(t, in["token"])["email_verified"] != true {
@@ -423,14 +423,14 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 		t.Errorf("login with the old address: %d %s, want 401", r.Status, r.Body)
 	}
 	var bad badLinks
-	bad.check(t, "the change link again", s.Post(t, ConfirmEmailPath, jsonBody("token", tok)))
+	bad.check(t, "the change link again", s.Post(t, ConfirmEmailPath, JSONBody("token", tok)))
 
 	// An address taken between the request and the confirmation: 409.
 	later := s.addr("later")
-	checkAccepted(t, "second change", s.withBearer(t, ChangeEmailPath, in["token"], jsonBody("password", Password, "newEmail", later)))
+	checkAccepted(t, "second change", s.withBearer(t, ChangeEmailPath, in["token"], JSONBody("password", Password, "newEmail", later)))
 	tok = linkToken(t, s.mail(t, later, 1), "confirm-email")
 	s.signupSession(t, "Cy", later)
-	if r := s.Post(t, ConfirmEmailPath, jsonBody("token", tok)); r.Status != http.StatusConflict {
+	if r := s.Post(t, ConfirmEmailPath, JSONBody("token", tok)); r.Status != http.StatusConflict {
 		t.Errorf("confirm an address taken meanwhile: %d %s, want 409", r.Status, r.Body)
 	}
 	s.loginSession(t, next, Password) // the account keeps its address
@@ -440,8 +440,8 @@ func testDeleteAccount(t *testing.T, s *lifecycleServer) {
 	email := s.addr("delete")
 	up := s.signupSession(t, "Ada", email)
 	checkProblemField(t, "delete with a wrong password",
-		s.withBearer(t, DeletePath, up["token"], jsonBody("password", "wrong password!")), http.StatusForbidden, "password")
-	checkNoContent(t, "delete", s.withBearer(t, DeletePath, up["token"], jsonBody("password", Password)))
+		s.withBearer(t, DeletePath, up["token"], JSONBody("password", "wrong password!")), http.StatusForbidden, "password")
+	checkNoContent(t, "delete", s.withBearer(t, DeletePath, up["token"], JSONBody("password", Password)))
 
 	if r := s.Post(t, LoginPath, LoginBody(email, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login after deletion: %d %s, want 401", r.Status, r.Body)
@@ -470,9 +470,9 @@ func testBadLinks(t *testing.T, s *lifecycleServer) {
 	}
 	post := func(path, token, password string) Response {
 		if path == ResetPasswordPath {
-			return s.Post(t, path, jsonBody("token", token, "password", password))
+			return s.Post(t, path, JSONBody("token", token, "password", password))
 		}
-		return s.Post(t, path, jsonBody("token", token))
+		return s.Post(t, path, JSONBody("token", token))
 	}
 	var bad badLinks
 	for _, rt := range routes {
@@ -491,7 +491,7 @@ func testBadLinks(t *testing.T, s *lifecycleServer) {
 	other := s.addr("expired")
 	s.signupSession(t, "Bo", other)
 	verify = linkToken(t, s.mail(t, other, 1), "verify-email")
-	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", other)))
+	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, JSONBody("email", other)))
 	reset := linkToken(t, s.mail(t, other, 2), "reset-password")
 	s.clock.Add(time.Hour + time.Second)
 	bad.check(t, "expired reset link", post(ResetPasswordPath, reset, "a new and better passphrase"))
@@ -504,15 +504,15 @@ func testForgotUnknown(t *testing.T, s *lifecycleServer) {
 	s.signupSession(t, "Ada", known)
 	s.mail(t, known, 1)
 
-	rk := s.Post(t, ForgotPasswordPath, jsonBody("email", known))
-	ru := s.Post(t, ForgotPasswordPath, jsonBody("email", unknown))
+	rk := s.Post(t, ForgotPasswordPath, JSONBody("email", known))
+	ru := s.Post(t, ForgotPasswordPath, JSONBody("email", unknown))
 	if bk, bu := checkAccepted(t, "forgot, known", rk), checkAccepted(t, "forgot, unknown", ru); bk != bu {
 		t.Errorf("forgot: body %s for a known address, %s for an unknown one", bk, bu)
 	}
 	if !EqualHeaders(rk.Header, ru.Header, "Date") {
 		t.Errorf("forgot: headers %v for a known address, %v for an unknown one", rk.Header, ru.Header)
 	}
-	checkProblemField(t, "forgot with an invalid address", s.Post(t, ForgotPasswordPath, jsonBody("email", "not an address")), http.StatusBadRequest, "email")
+	checkProblemField(t, "forgot with an invalid address", s.Post(t, ForgotPasswordPath, JSONBody("email", "not an address")), http.StatusBadRequest, "email")
 	s.mail(t, known, 2)
 
 	// Once the queue is drained, nothing went to the unknown address.

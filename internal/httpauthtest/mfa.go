@@ -50,7 +50,7 @@ type MFASetup struct {
 // size as a PNG data: URL, and a URI of the secret for email.
 func (s *App) SetupTOTP(t *testing.T, token, password, email string) MFASetup {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", password), Bearer(token)...)
+	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", password), Bearer(token)...)
 	m := exactly(t, "setup", r, "qrCode", "secret", "uri")
 	var setup MFASetup
 	setup.Secret, setup.URI = m["secret"].(string), m["uri"].(string)
@@ -77,7 +77,7 @@ func (s *App) SetupTOTP(t *testing.T, token, password, email string) MFASetup {
 // 200 answer: exactly ten distinct recovery codes, which it returns.
 func (s *App) ConfirmTOTP(t *testing.T, token, code string) []string {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", code), Bearer(token)...)
+	r := s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", code), Bearer(token)...)
 	m := exactly(t, "confirm", r, "recoveryCodes")
 	var codes []string
 	for _, c := range m["recoveryCodes"].([]any) {
@@ -118,7 +118,7 @@ func (s *App) MFAToken(t *testing.T, email, pw string) string {
 // kind "code" or "recoveryCode".
 func (s *App) LoginMFA(t *testing.T, mfaToken, kind, code string) Response {
 	t.Helper()
-	return s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken, kind, code))
+	return s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken, kind, code))
 }
 
 // exactly checks a 200 JSON answer, not to be cached, with exactly the
@@ -213,13 +213,13 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	}
 
 	// Setup needs the password; confirmation, a code of the secret.
-	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", "wrong password!"), Bearer(tok)...)
+	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", "wrong password!"), Bearer(tok)...)
 	checkProblemField(t, "setup, wrong password", r, http.StatusForbidden, "password")
-	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", "123456"), Bearer(tok)...)
+	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", "123456"), Bearer(tok)...)
 	checkProblemType(t, "confirm before setup", r, http.StatusBadRequest, httpauth.ProblemMFANotEnabled)
 	setup := s.SetupTOTP(t, tok, pw, email)
 	code := totptest.Oathtool(t, setup.Secret, clk.Now())
-	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", totptest.OtherCode(code)), Bearer(tok)...)
+	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", totptest.OtherCode(code)), Bearer(tok)...)
 	checkInvalidCode(t, "confirm, wrong code", r, "code")
 	if m := me(tok); m["mfa"] != false {
 		t.Errorf("/me after setup, before confirmation: mfa %v", m["mfa"])
@@ -228,7 +228,7 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	if m := me(tok); m["mfa"] != true {
 		t.Errorf("/me after confirmation: mfa %v", m["mfa"])
 	}
-	r = s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", pw), Bearer(tok)...)
+	r = s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", pw), Bearer(tok)...)
 	WantStatus(t, r, http.StatusConflict, "setup with TOTP on")
 	ProblemBody(t, r)
 
@@ -277,9 +277,9 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 
 	// A recovery code works once, in any case, with or without hyphens.
 	mfaToken = s.MFAToken(t, email, pw)
-	checkProblemField(t, "code and recovery code", s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken, "code", "123456", "recoveryCode", recovery[0])), http.StatusBadRequest, "recoveryCode")
-	checkProblemField(t, "neither code nor recovery code", s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken)), http.StatusBadRequest, "code")
-	checkProblemField(t, "no mfaToken", s.Post(t, LoginMFAPath, jsonBody("code", "123456")), http.StatusBadRequest, "mfaToken")
+	checkProblemField(t, "code and recovery code", s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken, "code", "123456", "recoveryCode", recovery[0])), http.StatusBadRequest, "recoveryCode")
+	checkProblemField(t, "neither code nor recovery code", s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken)), http.StatusBadRequest, "code")
+	checkProblemField(t, "no mfaToken", s.Post(t, LoginMFAPath, JSONBody("code", "123456")), http.StatusBadRequest, "mfaToken")
 	s.session(t, "recovery code", s.LoginMFA(t, mfaToken, "recoveryCode", recovery[0]))
 	mfaToken = s.MFAToken(t, email, pw)
 	checkInvalidCode(t, "spent recovery code", s.LoginMFA(t, mfaToken, "recoveryCode", recovery[0]), "recoveryCode")
@@ -290,7 +290,7 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	disable := func(pw, code string) Response {
 		t.Helper()
-		return s.Do(t, http.MethodPost, MFADisablePath, "application/json", jsonBody("password", pw, "code", code), Bearer(tok)...)
+		return s.Do(t, http.MethodPost, MFADisablePath, "application/json", JSONBody("password", pw, "code", code), Bearer(tok)...)
 	}
 	checkProblemField(t, "disable, wrong password", disable("wrong password!", code), http.StatusForbidden, "password")
 	checkInvalidCode(t, "disable, wrong code", disable(pw, totptest.OtherCode(code)), "code")
@@ -351,7 +351,7 @@ func MFAReplicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 	var wg sync.WaitGroup
 	for i, app := range []*App{a, b} {
 		wg.Go(func() { // no t.Fatal here: not the test's goroutine
-			status, body, err := postJSON(app.Client(), app.URL+LoginMFAPath, jsonBody("mfaToken", tokens[i], "code", code))
+			status, body, err := PostJSON(app.Client(), app.URL+LoginMFAPath, JSONBody("mfaToken", tokens[i], "code", code))
 			if err != nil {
 				t.Errorf("replica %d: %v", i, err)
 			}
