@@ -581,34 +581,60 @@ func TestForgotAndResetPassword(t *testing.T) {
 	}
 }
 
-// callLog is a memstore that records the calls made under a context
-// that can be cancelled: the calls of a request, not those of the mail
-// queue's jobs, which run under a context without cancellation (see
-// the mail queue's enqueueJob).
+// callLog is a memstore that records the store calls made, in order,
+// each with whether it was made under a context that can be cancelled:
+// the calls of a request, not those of the mail queue's jobs, which run
+// under a context without cancellation (see the mail queue's
+// enqueueJob).
 type callLog struct {
 	*memstore.Store
-	mu         sync.Mutex
-	onRequest  []string
-	offRequest []string
+	mu    sync.Mutex
+	calls []storeCall
+}
+
+// storeCall is a call a callLog recorded.
+type storeCall struct {
+	name      string
+	onRequest bool // made under a context that can be cancelled
 }
 
 func (s *callLog) add(ctx context.Context, call string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ctx.Done() != nil {
-		s.onRequest = append(s.onRequest, call)
-	} else {
-		s.offRequest = append(s.offRequest, call)
-	}
+	s.calls = append(s.calls, storeCall{name: call, onRequest: ctx.Done() != nil})
 }
 
-// take returns the calls recorded since the last take, and forgets them.
-func (s *callLog) take() (on, off []string) {
+// takeCalls returns the calls recorded since the last take, and forgets
+// them.
+func (s *callLog) takeCalls() []storeCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	on, off = s.onRequest, s.offRequest
-	s.onRequest, s.offRequest = nil, nil
+	calls := s.calls
+	s.calls = nil
+	return calls
+}
+
+// take returns the names of the calls recorded since the last take, on
+// and off the request path, and forgets them.
+func (s *callLog) take() (on, off []string) {
+	for _, c := range s.takeCalls() {
+		if c.onRequest {
+			on = append(on, c.name)
+		} else {
+			off = append(off, c.name)
+		}
+	}
 	return on, off
+}
+
+// takeAll returns the names of all the calls recorded since the last
+// take, in order, as one string, and forgets them.
+func (s *callLog) takeAll() string {
+	var names []string
+	for _, c := range s.takeCalls() {
+		names = append(names, c.name)
+	}
+	return fmt.Sprint(names)
 }
 
 func (s *callLog) UserByEmail(ctx context.Context, email string) (auth.User, error) {
@@ -621,9 +647,24 @@ func (s *callLog) UserByID(ctx context.Context, id string) (auth.User, error) {
 	return s.Store.UserByID(ctx, id)
 }
 
+func (s *callLog) SessionGeneration(ctx context.Context, id string) (int64, error) {
+	s.add(ctx, "SessionGeneration")
+	return s.Store.SessionGeneration(ctx, id)
+}
+
+func (s *callLog) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
+	s.add(ctx, "CreateRefreshToken")
+	return s.Store.CreateRefreshToken(ctx, t, gen)
+}
+
 func (s *callLog) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
 	s.add(ctx, "CreateOneTimeToken")
 	return s.Store.CreateOneTimeToken(ctx, t)
+}
+
+func (s *callLog) TOTP(ctx context.Context, id string) (auth.TOTP, error) {
+	s.add(ctx, "TOTP")
+	return s.Store.TOTP(ctx, id)
 }
 
 func (s *callLog) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
@@ -634,6 +675,11 @@ func (s *callLog) Attempts(ctx context.Context, key string) (throttle.Attempts, 
 func (s *callLog) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
 	s.add(ctx, "AddAttempt")
 	return s.Store.AddAttempt(ctx, key, now, expiry)
+}
+
+func (s *callLog) ResetAttempts(ctx context.Context, key string) error {
+	s.add(ctx, "ResetAttempts")
+	return s.Store.ResetAttempts(ctx, key)
 }
 
 // TestForgotPasswordSameWork checks that a reset request does the same

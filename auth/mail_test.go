@@ -342,11 +342,15 @@ func TestMailQueueBounded(t *testing.T) {
 }
 
 // TestMailQueueSlowHook: an OnEvent hook that is slow to record one
-// caller's dropped message holds up no other caller.
+// caller's dropped message holds up no other caller. A call held up
+// fails the test after 10 seconds (a call lost, not a slow one), rather
+// than hanging until go test's timeout.
 func TestMailQueueSlowHook(t *testing.T) {
+	const deadline = 10 * time.Second
 	mailer := newGateMailer()
 	defer close(mailer.release)
 	hookEntered, hookRelease := make(chan struct{}), make(chan struct{})
+	defer close(hookRelease) // first: frees the hook of a test that failed
 	var first atomic.Bool
 	s := newMailService(t, Config{Mailer: mailer, MailQueueSize: 1, OnEvent: func(_ context.Context, ev Event) {
 		if ev.Kind == EventMailFailed && first.CompareAndSwap(false, true) {
@@ -360,11 +364,23 @@ func TestMailQueueSlowHook(t *testing.T) {
 	}
 	s.sendMail(context.Background(), "", testMailData(MailVerifyEmail)) // queued
 	go s.sendMail(context.Background(), "", testMailData(MailVerifyEmail))
-	<-hookEntered
+	select {
+	case <-hookEntered:
+	case <-time.After(deadline):
+		t.Fatalf("after %v, the hook has not been called for the dropped message", deadline)
+	}
 	// The queue is full and the hook of the other caller blocks: this
 	// caller is dropped too, and returns.
-	s.sendMail(context.Background(), "", testMailData(MailVerifyEmail))
-	close(hookRelease)
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		s.sendMail(context.Background(), "", testMailData(MailVerifyEmail))
+	}()
+	select {
+	case <-returned:
+	case <-time.After(deadline):
+		t.Fatalf("after %v, sendMail has not returned: another caller's slow OnEvent hook holds it up", deadline)
+	}
 }
 
 // workers returns the number of goroutines running mail queue workers.

@@ -13,33 +13,20 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
-
-// totpCode returns the code of the base32 secret at t, as an
-// authenticator app computes it.
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatalf("generating a code: %v", err)
-	}
-	return code
-}
 
 // mfaUser is an account with TOTP on, as enrol leaves it.
 type mfaUser struct {
@@ -58,7 +45,7 @@ func (env *flowEnv) enrol(t *testing.T, email string) mfaUser {
 	if err != nil {
 		t.Fatalf("SetupTOTP: %v", err)
 	}
-	codes, err := env.s.ConfirmTOTP(ctx, g.User.ID, totpCode(t, setup.Secret, env.clk.Now()))
+	codes, err := env.s.ConfirmTOTP(ctx, g.User.ID, totptest.Code(t, setup.Secret, env.clk.Now()))
 	if err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
@@ -157,7 +144,7 @@ func TestTOTPLifecycle(t *testing.T) {
 		t.Fatalf("Login before confirmation: %v", err)
 	}
 
-	codes, err := env.s.ConfirmTOTP(ctx, id, totpCode(t, setup.Secret, env.clk.Now()))
+	codes, err := env.s.ConfirmTOTP(ctx, id, totptest.Code(t, setup.Secret, env.clk.Now()))
 	if err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
@@ -183,7 +170,7 @@ func TestTOTPLifecycle(t *testing.T) {
 	env.clk.Add(30 * time.Second)
 	tok := env.mfaLogin(t, ctx, "ada@example.com")
 	secrets = append(secrets, tok)
-	code := totpCode(t, setup.Secret, env.clk.Now())
+	code := totptest.Code(t, setup.Secret, env.clk.Now())
 	login, err := env.s.LoginTOTP(ctx, tok, code)
 	env.wantGrant(t, "LoginTOTP", login, err, id)
 	if ev := env.lastEvent(t, auth.EventMFALogin); ev.UserID != id || ev.Reason != "totp" {
@@ -211,7 +198,7 @@ func TestTOTPLifecycle(t *testing.T) {
 
 	// Disabling needs the password and a code.
 	env.clk.Add(30 * time.Second)
-	code = totpCode(t, setup.Secret, env.clk.Now())
+	code = totptest.Code(t, setup.Secret, env.clk.Now())
 	if err := env.s.DisableTOTP(ctx, id, "wrong password!", code); !errors.Is(err, auth.ErrInvalidCredentials) {
 		t.Errorf("DisableTOTP with a wrong password: %v", err)
 	}
@@ -263,7 +250,7 @@ func TestTOTPRefusals(t *testing.T) {
 		{name: "setup when on", err: errOf(env.s.SetupTOTP(ctx, on.id, flowPassword)), want: auth.ErrMFAEnabled},
 		{name: "setup of an unknown user", err: errOf(env.s.SetupTOTP(ctx, "nobody", flowPassword)), want: auth.ErrInvalidCredentials},
 		{name: "confirm without setup", err: errOf(env.s.ConfirmTOTP(ctx, off.User.ID, "123456")), want: auth.ErrMFANotEnabled},
-		{name: "confirm when on", err: errOf(env.s.ConfirmTOTP(ctx, on.id, totpCode(t, on.secret, env.clk.Now()))), want: auth.ErrMFAEnabled},
+		{name: "confirm when on", err: errOf(env.s.ConfirmTOTP(ctx, on.id, totptest.Code(t, on.secret, env.clk.Now()))), want: auth.ErrMFAEnabled},
 		{name: "confirm with a wrong code", err: errOf(env.s.ConfirmTOTP(ctx, pending.User.ID, wrongCode(t, setup.Secret, env.clk.Now()))), want: auth.ErrInvalidCode},
 		{name: "confirm with a malformed code", err: errOf(env.s.ConfirmTOTP(ctx, pending.User.ID, "12345x")), want: auth.ErrInvalidCode},
 		{name: "confirm without a code", err: errOf(env.s.ConfirmTOTP(ctx, pending.User.ID, "")), fld: "code"},
@@ -291,10 +278,10 @@ func TestTOTPRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.s.ConfirmTOTP(ctx, pending.User.ID, totpCode(t, setup.Secret, env.clk.Now())); !errors.Is(err, auth.ErrInvalidCode) {
+	if _, err := env.s.ConfirmTOTP(ctx, pending.User.ID, totptest.Code(t, setup.Secret, env.clk.Now())); !errors.Is(err, auth.ErrInvalidCode) {
 		t.Errorf("confirming with a code of a replaced setup: %v; want ErrInvalidCode", err)
 	}
-	if _, err := env.s.ConfirmTOTP(ctx, pending.User.ID, totpCode(t, again.Secret, env.clk.Now())); err != nil {
+	if _, err := env.s.ConfirmTOTP(ctx, pending.User.ID, totptest.Code(t, again.Secret, env.clk.Now())); err != nil {
 		t.Errorf("confirming the new setup: %v", err)
 	}
 }
@@ -314,7 +301,7 @@ func wrongCode(t *testing.T, secret string, at time.Time) string {
 		c := fmt.Sprintf("%06d", n*7919%1000000)
 		ok := true
 		for d := -2; d <= 2; d++ {
-			if c == totpCode(t, secret, at.Add(time.Duration(d)*30*time.Second)) {
+			if c == totptest.Code(t, secret, at.Add(time.Duration(d)*30*time.Second)) {
 				ok = false
 			}
 		}
@@ -350,11 +337,11 @@ func TestLoginTOTPCodes(t *testing.T) {
 			env.clk.Add(3 * step) // well past the step spent by the confirmation
 			now := env.clk.Now()
 			if tc.first != nil {
-				g, err := env.s.LoginTOTP(ctx, env.mfaLogin(t, ctx, u.email), totpCode(t, u.secret, now.Add(*tc.first)))
+				g, err := env.s.LoginTOTP(ctx, env.mfaLogin(t, ctx, u.email), totptest.Code(t, u.secret, now.Add(*tc.first)))
 				env.wantGrant(t, "the first code", g, err, u.id)
 			}
 			tok := env.mfaLogin(t, ctx, u.email)
-			g, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, now.Add(tc.code)))
+			g, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, now.Add(tc.code)))
 			if tc.ok {
 				env.wantGrant(t, "LoginTOTP", g, err, u.id)
 				return
@@ -367,7 +354,7 @@ func TestLoginTOTPCodes(t *testing.T) {
 			}
 			// A refused code does not spend the mfaToken.
 			env.clk.Add(2 * step)
-			g, err = env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now()))
+			g, err = env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now()))
 			env.wantGrant(t, "a good code after a refused one, with the same mfaToken", g, err, u.id)
 		})
 	}
@@ -403,7 +390,7 @@ func TestMFATokenRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env.clk.Add(tc.advance)
-			g, err := env.s.LoginTOTP(ctx, tc.tok, totpCode(t, u.secret, env.clk.Now()))
+			g, err := env.s.LoginTOTP(ctx, tc.tok, totptest.Code(t, u.secret, env.clk.Now()))
 			if g != nil || !errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrTokenExpired) != tc.expired {
 				t.Fatalf("LoginTOTP = (%v, %v); want ErrInvalidToken (expired: %v)", g, err, tc.expired)
 			}
@@ -416,9 +403,9 @@ func TestMFATokenRefusals(t *testing.T) {
 	// Spent: a second exchange with good codes is refused.
 	env.clk.Add(time.Minute)
 	tok = env.mfaLogin(t, ctx, u.email)
-	g, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now()))
+	g, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now()))
 	env.wantGrant(t, "LoginTOTP", g, err, u.id)
-	if _, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now().Add(30*time.Second))); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now().Add(30*time.Second))); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("a spent mfaToken: %v; want ErrInvalidToken", err)
 	}
 	if _, err := env.s.LoginRecoveryCode(ctx, tok, u.recovery[0]); !errors.Is(err, auth.ErrInvalidToken) {
@@ -429,7 +416,7 @@ func TestMFATokenRefusals(t *testing.T) {
 	if err := env.s.DisableUser(ctx, u.id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now().Add(time.Minute))); err == nil {
+	if _, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now().Add(time.Minute))); err == nil {
 		t.Error("LoginTOTP of a disabled account succeeded")
 	}
 }
@@ -468,7 +455,7 @@ func TestMFATokenSingleUse(t *testing.T) {
 			var errs []error
 			start := make(chan struct{})
 			for _, off := range tc.offsets {
-				code := totpCode(t, u.secret, env.clk.Now().Add(time.Duration(off)*30*time.Second))
+				code := totptest.Code(t, u.secret, env.clk.Now().Add(time.Duration(off)*30*time.Second))
 				wg.Go(func() {
 					<-start
 					g, err := env.s.LoginTOTP(ctx, tok, code)
@@ -591,10 +578,10 @@ func TestWrongCodesThrottled(t *testing.T) {
 				t.Fatalf("a wrong code: %v", err)
 			}
 		}
-		_, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now()))
+		_, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now()))
 		wantThrottledErr(t, "the fourth attempt", err)
 		env.clk.Add(time.Minute)
-		g, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now()))
+		g, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now()))
 		env.wantGrant(t, "after the backoff", g, err, u.id)
 		// Success clears the count: three more wrong codes are allowed.
 		tok = env.mfaLogin(t, ctx, u.email)
@@ -608,7 +595,7 @@ func TestWrongCodesThrottled(t *testing.T) {
 		u := env.enrol(t, "ada@example.com")
 		for i := range 10 {
 			ctx := client(fmt.Sprintf("192.0.2.%d", i%2))
-			g, err := env.s.LoginTOTP(ctx, env.mfaLogin(t, ctx, u.email), totpCode(t, u.secret, env.clk.Now()))
+			g, err := env.s.LoginTOTP(ctx, env.mfaLogin(t, ctx, u.email), totptest.Code(t, u.secret, env.clk.Now()))
 			env.wantGrant(t, fmt.Sprintf("login %d", i), g, err, u.id)
 			env.clk.Add(30 * time.Second)
 		}
@@ -623,7 +610,7 @@ func TestWrongCodesThrottled(t *testing.T) {
 				t.Fatalf("wrong code %d: %v", i, err)
 			}
 		}
-		_, err := env.s.LoginTOTP(client("203.0.113.99"), tok, totpCode(t, u.secret, env.clk.Now()))
+		_, err := env.s.LoginTOTP(client("203.0.113.99"), tok, totptest.Code(t, u.secret, env.clk.Now()))
 		wantThrottledErr(t, "a code after 5 failures of the account", err)
 	})
 }
@@ -676,7 +663,7 @@ func TestRevocationEndsMFALogin(t *testing.T) {
 			} else {
 				tc.revoke(t, env, u)
 			}
-			g, err := env.s.LoginTOTP(ctx, tok, totpCode(t, u.secret, env.clk.Now()))
+			g, err := env.s.LoginTOTP(ctx, tok, totptest.Code(t, u.secret, env.clk.Now()))
 			if g != nil || !errors.Is(err, auth.ErrInvalidToken) {
 				t.Fatalf("LoginTOTP after a revocation = (%v, %v); want ErrInvalidToken", g, err)
 			}
@@ -699,7 +686,7 @@ func TestResetKeepsMFA(t *testing.T) {
 	if err := env.s.ResetPassword(ctx, env.link(t, u.email, subjectReset, "/reset-password"), next); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.s.LoginTOTP(ctx, pending, totpCode(t, u.secret, env.clk.Now())); !errors.Is(err, auth.ErrInvalidToken) {
+	if _, err := env.s.LoginTOTP(ctx, pending, totptest.Code(t, u.secret, env.clk.Now())); !errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("an mfaToken from before the reset: %v; want ErrInvalidToken", err)
 	}
 	g, err := env.s.Login(ctx, u.email, next)
@@ -707,7 +694,7 @@ func TestResetKeepsMFA(t *testing.T) {
 	if !errors.As(err, &mr) {
 		t.Fatalf("Login after a reset = (%v, %v); want an *MFARequiredError", g, err)
 	}
-	g, err = env.s.LoginTOTP(ctx, mr.MFAToken, totpCode(t, u.secret, env.clk.Now()))
+	g, err = env.s.LoginTOTP(ctx, mr.MFAToken, totptest.Code(t, u.secret, env.clk.Now()))
 	env.wantGrant(t, "LoginTOTP after a reset", g, err, u.id)
 }
 
@@ -738,7 +725,7 @@ func TestTOTPSecretSealed(t *testing.T) {
 	if !errors.As(err, &mr) {
 		t.Fatal(err)
 	}
-	if _, err := other.LoginTOTP(ctx, mr.MFAToken, totpCode(t, u.secret, env.clk.Now())); err == nil || errors.Is(err, auth.ErrInvalidCode) {
+	if _, err := other.LoginTOTP(ctx, mr.MFAToken, totptest.Code(t, u.secret, env.clk.Now())); err == nil || errors.Is(err, auth.ErrInvalidCode) {
 		t.Errorf("LoginTOTP with another Config.Secret: %v; want a failure to open the secret", err)
 	}
 
@@ -747,7 +734,7 @@ func TestTOTPSecretSealed(t *testing.T) {
 	if err := store.PutTOTP(ctx, bob.User.ID, rec.Sealed, env.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.s.ConfirmTOTP(ctx, bob.User.ID, totpCode(t, u.secret, env.clk.Now())); err == nil || errors.Is(err, auth.ErrInvalidCode) {
+	if _, err := env.s.ConfirmTOTP(ctx, bob.User.ID, totptest.Code(t, u.secret, env.clk.Now())); err == nil || errors.Is(err, auth.ErrInvalidCode) {
 		t.Errorf("confirming a secret sealed for another account: %v; want a failure to open it", err)
 	}
 }
@@ -786,72 +773,6 @@ func TestResetTOTP(t *testing.T) {
 	}
 }
 
-// loginCalls is a memstore that records the store calls made.
-type loginCalls struct {
-	*memstore.Store
-	mu    sync.Mutex
-	calls []string
-}
-
-func (s *loginCalls) add(call string) {
-	s.mu.Lock()
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-}
-
-func (s *loginCalls) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := fmt.Sprint(s.calls)
-	s.calls = nil
-	return c
-}
-
-func (s *loginCalls) UserByEmail(ctx context.Context, email string) (auth.User, error) {
-	s.add("UserByEmail")
-	return s.Store.UserByEmail(ctx, email)
-}
-
-func (s *loginCalls) UserByID(ctx context.Context, id string) (auth.User, error) {
-	s.add("UserByID")
-	return s.Store.UserByID(ctx, id)
-}
-
-func (s *loginCalls) SessionGeneration(ctx context.Context, id string) (int64, error) {
-	s.add("SessionGeneration")
-	return s.Store.SessionGeneration(ctx, id)
-}
-
-func (s *loginCalls) CreateRefreshToken(ctx context.Context, t auth.RefreshToken, gen int64) error {
-	s.add("CreateRefreshToken")
-	return s.Store.CreateRefreshToken(ctx, t, gen)
-}
-
-func (s *loginCalls) Attempts(ctx context.Context, key string) (throttle.Attempts, error) {
-	s.add("Attempts")
-	return s.Store.Attempts(ctx, key)
-}
-
-func (s *loginCalls) AddAttempt(ctx context.Context, key string, now time.Time, expiry time.Duration) (throttle.Attempts, error) {
-	s.add("AddAttempt")
-	return s.Store.AddAttempt(ctx, key, now, expiry)
-}
-
-func (s *loginCalls) ResetAttempts(ctx context.Context, key string) error {
-	s.add("ResetAttempts")
-	return s.Store.ResetAttempts(ctx, key)
-}
-
-func (s *loginCalls) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
-	s.add("CreateOneTimeToken")
-	return s.Store.CreateOneTimeToken(ctx, t)
-}
-
-func (s *loginCalls) TOTP(ctx context.Context, id string) (auth.TOTP, error) {
-	s.add("TOTP")
-	return s.Store.TOTP(ctx, id)
-}
-
 // withoutMFA is a store with every ability but MFAStore.
 type withoutMFA struct {
 	auth.UserStore
@@ -867,7 +788,7 @@ type withoutMFA struct {
 // without the ability.
 func TestLoginWithoutMFAUnchanged(t *testing.T) {
 	ctx := t.Context()
-	run := func(store auth.UserStore, calls *loginCalls) (*auth.Grant, string) {
+	run := func(store auth.UserStore, calls *callLog) (*auth.Grant, string) {
 		at := time.Date(2024, 5, 17, 12, 0, 0, 0, time.UTC)
 		s, err := auth.New(store, auth.Config{
 			Secret: []byte("an end-to-end secret, 32 bytes.."), RefreshTokens: true, CheckRevocation: true,
@@ -880,15 +801,15 @@ func TestLoginWithoutMFAUnchanged(t *testing.T) {
 		if _, err := s.Signup(ctx, auth.NewUser{Name: "Ada", Email: "ada@example.com", Password: flowPassword}); err != nil {
 			t.Fatal(err)
 		}
-		calls.take()
+		calls.takeCalls()
 		g, err := s.Login(ctx, "ada@example.com", flowPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return g, calls.take()
+		return g, calls.takeAll()
 	}
-	with := &loginCalls{Store: memstore.New()}
-	without := &loginCalls{Store: memstore.New()}
+	with := &callLog{Store: memstore.New()}
+	without := &callLog{Store: memstore.New()}
 	g1, calls1 := run(with, with)
 	g2, calls2 := run(withoutMFA{without, without, without, without, without}, without)
 	if calls1 != calls2 {
@@ -907,21 +828,6 @@ func TestLoginWithoutMFAUnchanged(t *testing.T) {
 // accepted, and the codes of pquerna/otp, which the Service uses, equal
 // its own. Under CI=true a missing oathtool fails the test.
 func TestTOTPInterop(t *testing.T) {
-	path, err := exec.LookPath("oathtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("oathtool is not installed (apt-get install oathtool): %v", err)
-		}
-		t.Skipf("oathtool is not installed (apt-get install oathtool): %v", err)
-	}
-	oathtool := func(t *testing.T, secret string, at time.Time) string {
-		t.Helper()
-		out, err := exec.Command(path, "--totp", "-b", "--now", "@"+fmt.Sprint(at.Unix()), secret).Output()
-		if err != nil {
-			t.Fatalf("oathtool: %v", err)
-		}
-		return strings.TrimSpace(string(out))
-	}
 	env := newFlowEnv(t, nil, auth.Config{})
 	ctx := t.Context()
 	g := env.signup(t, "Ada", "ada@example.com")
@@ -930,16 +836,16 @@ func TestTOTPInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, at := range []time.Time{env.clk.Now(), env.clk.Now().Add(29 * time.Second), env.clk.Now().Add(time.Hour + 31*time.Second), time.Unix(2000000000, 0)} {
-		if ours, theirs := totpCode(t, setup.Secret, at), oathtool(t, setup.Secret, at); ours != theirs {
+		if ours, theirs := totptest.Code(t, setup.Secret, at), totptest.Oathtool(t, setup.Secret, at); ours != theirs {
 			t.Errorf("code at %v: ours %s, oathtool's %s", at, ours, theirs)
 		}
 	}
-	if _, err := env.s.ConfirmTOTP(ctx, g.User.ID, oathtool(t, setup.Secret, env.clk.Now())); err != nil {
+	if _, err := env.s.ConfirmTOTP(ctx, g.User.ID, totptest.Oathtool(t, setup.Secret, env.clk.Now())); err != nil {
 		t.Fatalf("ConfirmTOTP with oathtool's code: %v", err)
 	}
 	env.clk.Add(30 * time.Second)
 	tok := env.mfaLogin(t, ctx, "ada@example.com")
-	login, err := env.s.LoginTOTP(ctx, tok, oathtool(t, setup.Secret, env.clk.Now()))
+	login, err := env.s.LoginTOTP(ctx, tok, totptest.Oathtool(t, setup.Secret, env.clk.Now()))
 	env.wantGrant(t, "LoginTOTP with oathtool's code", login, err, g.User.ID)
 }
 
@@ -1020,7 +926,7 @@ func TestMFANotices(t *testing.T) {
 	if !strings.Contains(on.Text, "Ada") || !strings.Contains(on.HTML, "Ada") {
 		t.Errorf("the notice does not name its user:\n%s", on.Text)
 	}
-	if err := env.s.DisableTOTP(ctx, u.id, flowPassword, totpCode(t, u.secret, env.clk.Now())); err != nil {
+	if err := env.s.DisableTOTP(ctx, u.id, flowPassword, totptest.Code(t, u.secret, env.clk.Now())); err != nil {
 		t.Fatalf("DisableTOTP: %v", err)
 	}
 	env.box.take(t, u.email, subjectOff)

@@ -25,16 +25,6 @@ func TestLifecycle(t *testing.T) { httpauthtest.Lifecycle(t, memory, httpauthtes
 // quietMailer is the development mailer writing to nowhere.
 var quietMailer = auth.LogMailer{Logger: slog.New(slog.DiscardHandler)}
 
-// body encodes the members of a request body.
-func body(kv ...string) string {
-	m := map[string]string{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
 // TestAccountRequests walks the request contract of the account routes:
 // methods, media type, body shape, and the token of the Bearer routes.
 func TestAccountRequests(t *testing.T) {
@@ -64,14 +54,14 @@ func TestAccountRequests(t *testing.T) {
 		{"reset, duplicate token", "POST", httpauthtest.ResetPasswordPath, "application/json", `{"token":"a","token":"b","password":"x"}`, "", 400, "token", ""},
 		{"reset, trailing data", "POST", httpauthtest.ResetPasswordPath, "application/json", `{"token":"a","password":"x"} {}`, "", 400, "", ""},
 		{"PATCH me, name null", "PATCH", httpauthtest.MePath, "application/json", `{"name":null}`, bearer, 400, "name", ""},
-		{"change, newEmail missing", "POST", httpauthtest.ChangeEmailPath, "application/json", body("password", httpauthtest.Password), bearer, 400, "newEmail", ""},
-		{"delete, body too large", "POST", httpauthtest.DeletePath, "application/json", body("password", strings.Repeat("a", 70<<10)), bearer, 413, "", ""},
+		{"change, newEmail missing", "POST", httpauthtest.ChangeEmailPath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password), bearer, 400, "newEmail", ""},
+		{"delete, body too large", "POST", httpauthtest.DeletePath, "application/json", httpauthtest.JSONBody("password", strings.Repeat("a", 70<<10)), bearer, 413, "", ""},
 
 		{"GET me, no token", "GET", httpauthtest.MePath, "", "", "", 401, "", ""},
 		{"PATCH me, no token", "PATCH", httpauthtest.MePath, "application/json", `{"name":"x"}`, "", 401, "", ""},
 		{"resend, no token", "POST", httpauthtest.ResendVerificationPath, "", "", "", 401, "", ""},
-		{"change, bad token", "POST", httpauthtest.ChangeEmailPath, "application/json", body("password", "x", "newEmail", "b@example.com"), "Bearer x.y.z", 401, "", ""},
-		{"delete, no token", "POST", httpauthtest.DeletePath, "application/json", body("password", httpauthtest.Password), "", 401, "", ""},
+		{"change, bad token", "POST", httpauthtest.ChangeEmailPath, "application/json", httpauthtest.JSONBody("password", "x", "newEmail", "b@example.com"), "Bearer x.y.z", 401, "", ""},
+		{"delete, no token", "POST", httpauthtest.DeletePath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password), "", 401, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,20 +98,20 @@ func TestAccountWithoutMailer(t *testing.T) {
 	tok := s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)["token"]
 	for _, r := range []httpauthtest.Response{
 		s.Do(t, "POST", httpauthtest.ResendVerificationPath, "", "", httpauthtest.Bearer(tok)...),
-		s.Post(t, httpauthtest.ForgotPasswordPath, body("email", "ada@example.com")),
-		s.Post(t, httpauthtest.ForgotPasswordPath, body("email", "nobody@example.com")),
-		s.Do(t, "POST", httpauthtest.ChangeEmailPath, "application/json", body("password", httpauthtest.Password, "newEmail", "new@example.com"), httpauthtest.Bearer(tok)...),
+		s.Post(t, httpauthtest.ForgotPasswordPath, httpauthtest.JSONBody("email", "ada@example.com")),
+		s.Post(t, httpauthtest.ForgotPasswordPath, httpauthtest.JSONBody("email", "nobody@example.com")),
+		s.Do(t, "POST", httpauthtest.ChangeEmailPath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password, "newEmail", "new@example.com"), httpauthtest.Bearer(tok)...),
 	} {
 		if r.Status != http.StatusNotFound {
 			t.Errorf("status %d, want 404; body %s", r.Status, r.Body)
 		}
 		httpauthtest.ProblemBody(t, r)
 	}
-	if r := s.Post(t, httpauthtest.VerifyEmailPath, body("token", strings.Repeat("A", 43))); r.Status != http.StatusBadRequest {
+	if r := s.Post(t, httpauthtest.VerifyEmailPath, httpauthtest.JSONBody("token", strings.Repeat("A", 43))); r.Status != http.StatusBadRequest {
 		t.Errorf("verify: %d %s, want 400", r.Status, r.Body)
 	}
 	httpauthtest.CheckMe(t, s.Do(t, "GET", httpauthtest.MePath, "", "", httpauthtest.Bearer(tok)...))
-	r := s.Do(t, "POST", httpauthtest.DeletePath, "application/json", body("password", httpauthtest.Password), httpauthtest.Bearer(tok)...)
+	r := s.Do(t, "POST", httpauthtest.DeletePath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password), httpauthtest.Bearer(tok)...)
 	if r.Status != http.StatusNoContent {
 		t.Errorf("delete: %d %s, want 204", r.Status, r.Body)
 	}
@@ -176,7 +166,7 @@ func TestLoginRefusedAccounts(t *testing.T) {
 	wantProblem("disabled, right password", login("ada@example.com", httpauthtest.Password), 403, httpauth.ProblemAccountDisabled)
 	wantProblem("disabled, wrong password", login("ada@example.com", "wrong password!"), 401, "about:blank")
 	// Disabling ends the account's sessions.
-	wantProblem("disabled, refresh", s.Post(t, "/api/user/refresh", body("refreshToken", sess["refreshToken"])), 401, "about:blank")
+	wantProblem("disabled, refresh", s.Post(t, "/api/user/refresh", httpauthtest.JSONBody("refreshToken", sess["refreshToken"])), 401, "about:blank")
 }
 
 // TestRequireVerifiedEmailUnauthenticated checks RequireVerifiedEmail
@@ -200,7 +190,7 @@ func TestForgotThrottledPerIP(t *testing.T) {
 	s := httpauthtest.NewThrottleApp(t, memstore.New(), clk, auth.Config{Mailer: quietMailer}, httpauth.Config{TrustedProxies: httpauthtest.Loopback})
 	s.Signup(t, "Ada", "ada@example.com", httpauthtest.Password)
 	forgot := func(client, email string) httpauthtest.Response {
-		return s.Do(t, "POST", httpauthtest.ForgotPasswordPath, "application/json", body("email", email), "X-Forwarded-For", client)
+		return s.Do(t, "POST", httpauthtest.ForgotPasswordPath, "application/json", httpauthtest.JSONBody("email", email), "X-Forwarded-For", client)
 	}
 	httpauthtest.WantStatus(t, forgot("192.0.2.1", "ada@example.com"), 202, "forgot, known")
 	httpauthtest.WantStatus(t, forgot("192.0.2.1", "not an address"), 400, "forgot, invalid")
@@ -220,11 +210,11 @@ func TestLinkFailuresThrottledPerIP(t *testing.T) {
 	clk := httpauthtest.NewTestClock()
 	s := httpauthtest.NewThrottleApp(t, memstore.New(), clk, auth.Config{Mailer: quietMailer}, httpauth.Config{MaxLinkFailuresPerIP: 2})
 	bad := strings.Repeat("A", 43)
-	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.VerifyEmailPath, body("token", bad)), 400, "a bad verification link")
-	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.ConfirmEmailPath, body("token", bad)), 400, "a bad change link")
-	httpauthtest.Want429(t, s.Post(t, httpauthtest.ResetPasswordPath, body("token", bad, "password", "a new and better passphrase")), "900", "a third bad link")
+	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.VerifyEmailPath, httpauthtest.JSONBody("token", bad)), 400, "a bad verification link")
+	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.ConfirmEmailPath, httpauthtest.JSONBody("token", bad)), 400, "a bad change link")
+	httpauthtest.Want429(t, s.Post(t, httpauthtest.ResetPasswordPath, httpauthtest.JSONBody("token", bad, "password", "a new and better passphrase")), "900", "a third bad link")
 	clk.Add(15 * time.Minute)
-	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.VerifyEmailPath, body("token", bad)), 400, "15 minutes later")
+	httpauthtest.WantStatus(t, s.Post(t, httpauthtest.VerifyEmailPath, httpauthtest.JSONBody("token", bad)), 400, "15 minutes later")
 }
 
 // TestWrongPasswordThrottledPerIP checks that a wrong current password at
@@ -236,8 +226,8 @@ func TestWrongPasswordThrottledPerIP(t *testing.T) {
 	post := func(path, b string) httpauthtest.Response {
 		return s.Do(t, "POST", path, "application/json", b, httpauthtest.Bearer(tok)...)
 	}
-	httpauthtest.WantStatus(t, post(httpauthtest.DeletePath, body("password", "wrong password!")), 403, "delete, wrong password")
-	httpauthtest.WantStatus(t, post(httpauthtest.ChangeEmailPath, body("password", "wrong password!", "newEmail", "new@example.com")), 403, "change, wrong password")
-	httpauthtest.Want429(t, post(httpauthtest.DeletePath, body("password", httpauthtest.Password)), "900", "delete, right password, after two failures")
+	httpauthtest.WantStatus(t, post(httpauthtest.DeletePath, httpauthtest.JSONBody("password", "wrong password!")), 403, "delete, wrong password")
+	httpauthtest.WantStatus(t, post(httpauthtest.ChangeEmailPath, httpauthtest.JSONBody("password", "wrong password!", "newEmail", "new@example.com")), 403, "change, wrong password")
+	httpauthtest.Want429(t, post(httpauthtest.DeletePath, httpauthtest.JSONBody("password", httpauthtest.Password)), "900", "delete, right password, after two failures")
 	httpauthtest.Want429(t, s.LoginFrom(t, "", "ada@example.com", httpauthtest.Password), "900", "login after two failures")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
+	"github.com/gatehouse-go/gatehouse/internal/proctest"
 	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"golang.org/x/crypto/argon2"
 )
@@ -206,13 +207,13 @@ func loginFlood(t *testing.T, addr, path string, clients, first int, b floodBoun
 	runtime.GC()
 	debug.FreeOSMemory()
 	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	before := procStatusKiB(t)
+	before := proctest.StatusKiB(t)
 	cpu0 := cpuTime(t)
 	t0 := time.Now()
 	result := clientsProc.run(t)
 	elapsed := time.Since(t0)
 	cpu := cpuTime(t) - cpu0
-	after := procStatusKiB(t)
+	after := proctest.StatusKiB(t)
 
 	for _, err := range result.Errors {
 		t.Errorf("login: %s", err)
@@ -493,28 +494,4 @@ func cpuTime(t *testing.T) time.Duration {
 		t.Fatalf("/proc/self/stat: %q", b)
 	}
 	return time.Duration(utime+stime) * time.Second / 100
-}
-
-// procStatusKiB reads the Vm* lines of /proc/self/status, in KiB.
-func procStatusKiB(t *testing.T) map[string]int {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m := map[string]int{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if f := strings.Fields(v); ok && strings.HasPrefix(k, "Vm") && len(f) == 2 && f[1] == "kB" {
-			if n, err := strconv.Atoi(f[0]); err == nil {
-				m[k] = n
-			}
-		}
-	}
-	if err := sc.Err(); err != nil || m["VmHWM"] == 0 || m["VmRSS"] == 0 {
-		t.Fatalf("/proc/self/status: no VmHWM and VmRSS (%v)", err)
-	}
-	return m
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth/throttle"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -31,20 +32,20 @@ func TestMFARequests(t *testing.T) {
 		{"PUT confirm", "PUT", httpauthtest.TOTPConfirmPath, "application/json", `{}`, bearer, 405, ""},
 		{"DELETE disable", "DELETE", httpauthtest.MFADisablePath, "", "", bearer, 405, ""},
 
-		{"setup without token", "POST", httpauthtest.TOTPSetupPath, "application/json", body("password", "x"), "", 401, ""},
-		{"confirm without token", "POST", httpauthtest.TOTPConfirmPath, "application/json", body("code", "123456"), "", 401, ""},
-		{"disable without token", "POST", httpauthtest.MFADisablePath, "application/json", body("password", "x", "code", "123456"), "", 401, ""},
+		{"setup without token", "POST", httpauthtest.TOTPSetupPath, "application/json", httpauthtest.JSONBody("password", "x"), "", 401, ""},
+		{"confirm without token", "POST", httpauthtest.TOTPConfirmPath, "application/json", httpauthtest.JSONBody("code", "123456"), "", 401, ""},
+		{"disable without token", "POST", httpauthtest.MFADisablePath, "application/json", httpauthtest.JSONBody("password", "x", "code", "123456"), "", 401, ""},
 
-		{"login/mfa, text/plain", "POST", httpauthtest.LoginMFAPath, "text/plain", body("mfaToken", "x", "code", "123456"), "", 415, ""},
+		{"login/mfa, text/plain", "POST", httpauthtest.LoginMFAPath, "text/plain", httpauthtest.JSONBody("mfaToken", "x", "code", "123456"), "", 415, ""},
 		{"login/mfa, unknown field", "POST", httpauthtest.LoginMFAPath, "application/json", `{"mfaToken":"x","code":"123456","email":"a@b.co"}`, "", 400, ""},
 		{"login/mfa, code a number", "POST", httpauthtest.LoginMFAPath, "application/json", `{"mfaToken":"x","code":123456}`, "", 400, "code"},
-		{"login/mfa, no mfaToken", "POST", httpauthtest.LoginMFAPath, "application/json", body("code", "123456"), "", 400, "mfaToken"},
-		{"login/mfa, no code", "POST", httpauthtest.LoginMFAPath, "application/json", body("mfaToken", "x"), "", 400, "code"},
-		{"login/mfa, both codes", "POST", httpauthtest.LoginMFAPath, "application/json", body("mfaToken", "x", "code", "123456", "recoveryCode", "AAAA"), "", 400, "recoveryCode"},
-		{"login/mfa, bad mfaToken", "POST", httpauthtest.LoginMFAPath, "application/json", body("mfaToken", "x", "code", "123456"), "", 401, "mfaToken"},
+		{"login/mfa, no mfaToken", "POST", httpauthtest.LoginMFAPath, "application/json", httpauthtest.JSONBody("code", "123456"), "", 400, "mfaToken"},
+		{"login/mfa, no code", "POST", httpauthtest.LoginMFAPath, "application/json", httpauthtest.JSONBody("mfaToken", "x"), "", 400, "code"},
+		{"login/mfa, both codes", "POST", httpauthtest.LoginMFAPath, "application/json", httpauthtest.JSONBody("mfaToken", "x", "code", "123456", "recoveryCode", "AAAA"), "", 400, "recoveryCode"},
+		{"login/mfa, bad mfaToken", "POST", httpauthtest.LoginMFAPath, "application/json", httpauthtest.JSONBody("mfaToken", "x", "code", "123456"), "", 401, "mfaToken"},
 		{"setup, no password", "POST", httpauthtest.TOTPSetupPath, "application/json", `{}`, bearer, 400, "password"},
 		{"confirm, no code", "POST", httpauthtest.TOTPConfirmPath, "application/json", `{}`, bearer, 400, "code"},
-		{"disable, no code", "POST", httpauthtest.MFADisablePath, "application/json", body("password", httpauthtest.Password), bearer, 400, "code"},
+		{"disable, no code", "POST", httpauthtest.MFADisablePath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password), bearer, 400, "code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestMFARequests(t *testing.T) {
 	// A store without auth.MFAStore: the routes are off.
 	plain := httpauthtest.NewApp(t, userStoreOnly{memstore.New()}, auth.Config{})
 	for _, path := range []string{httpauthtest.LoginMFAPath, httpauthtest.TOTPSetupPath, httpauthtest.TOTPConfirmPath, httpauthtest.MFADisablePath} {
-		if r := plain.Post(t, path, body("mfaToken", "x", "code", "123456")); r.Status != http.StatusNotFound {
+		if r := plain.Post(t, path, httpauthtest.JSONBody("mfaToken", "x", "code", "123456")); r.Status != http.StatusNotFound {
 			t.Errorf("POST %s on a store without MFA: %d %s, want 404", path, r.Status, r.Body)
 		}
 	}
@@ -111,9 +112,9 @@ func TestMFAThrottle(t *testing.T) {
 		_, setup, _ := s.EnrollTOTP(t, "ada@example.com", httpauthtest.Password, clk.Now())
 		clk.Add(30 * time.Second)
 		mfaToken := s.MFAToken(t, "ada@example.com", httpauthtest.Password)
-		wrong := body("mfaToken", mfaToken, "code", "000000")
-		if httpauthtest.TOTPCode(t, setup.Secret, clk.Now()) == "000000" {
-			wrong = body("mfaToken", mfaToken, "code", "111111")
+		wrong := httpauthtest.JSONBody("mfaToken", mfaToken, "code", "000000")
+		if totptest.Code(t, setup.Secret, clk.Now()) == "000000" {
+			wrong = httpauthtest.JSONBody("mfaToken", mfaToken, "code", "111111")
 		}
 		var r httpauthtest.Response
 		for i := 0; i < 10; i++ {
@@ -122,10 +123,10 @@ func TestMFAThrottle(t *testing.T) {
 			}
 		}
 		httpauthtest.Want429(t, r, "1", "wrong codes for one account")
-		r = s.LoginMFA(t, mfaToken, "code", httpauthtest.TOTPCode(t, setup.Secret, clk.Now()))
+		r = s.LoginMFA(t, mfaToken, "code", totptest.Code(t, setup.Secret, clk.Now()))
 		httpauthtest.Want429(t, r, "1", "the right code while backing off")
 		clk.Add(time.Second)
-		httpauthtest.WantStatus(t, s.LoginMFA(t, mfaToken, "code", httpauthtest.TOTPCode(t, setup.Secret, clk.Now())), 200, "the right code after the wait, with the same mfaToken")
+		httpauthtest.WantStatus(t, s.LoginMFA(t, mfaToken, "code", totptest.Code(t, setup.Secret, clk.Now())), 200, "the right code after the wait, with the same mfaToken")
 	})
 
 	t.Run("client", func(t *testing.T) {
@@ -143,15 +144,15 @@ func TestMFAThrottle(t *testing.T) {
 		cookie := strings.SplitN(r.Header.Get("Set-Cookie"), ";", 2)[0]
 		tok := httpauthtest.DecodeSession(t, r.Body)["token"]
 		setup := s.SetupTOTP(t, tok, httpauthtest.Password, "ada@example.com")
-		s.ConfirmTOTP(t, tok, httpauthtest.TOTPCode(t, setup.Secret, clk.Now()))
+		s.ConfirmTOTP(t, tok, totptest.Code(t, setup.Secret, clk.Now()))
 		clk.Add(30 * time.Second)
 
 		// Wrong codes from the attacker's address: the 4th is refused
 		// before it is checked, and so is a right one.
 		mfaToken := s.MFAToken(t, "ada@example.com", httpauthtest.Password)
-		code := httpauthtest.TOTPCode(t, setup.Secret, clk.Now())
+		code := totptest.Code(t, setup.Secret, clk.Now())
 		loginMFA := func(client, code string, header ...string) httpauthtest.Response {
-			return s.Do(t, "POST", httpauthtest.LoginMFAPath, "application/json", body("mfaToken", mfaToken, "code", code), from(client, header...)...)
+			return s.Do(t, "POST", httpauthtest.LoginMFAPath, "application/json", httpauthtest.JSONBody("mfaToken", mfaToken, "code", code), from(client, header...)...)
 		}
 		for range 3 {
 			httpauthtest.WantStatus(t, loginMFA(attacker, strings.Repeat("9", 6)), 400, "a wrong code")
@@ -175,10 +176,10 @@ func TestMFAThrottle(t *testing.T) {
 		s2 := httpauthtest.NewThrottleApp(t, memstore.New(), clk, auth.Config{LoginThrottle: off}, httpauth.Config{MaxLoginFailuresPerIP: 2})
 		tok = s2.Signup(t, "Bo", "bo@example.com", httpauthtest.Password)["token"]
 		for range 2 {
-			r := s2.Do(t, "POST", httpauthtest.TOTPSetupPath, "application/json", body("password", "wrong password!"), httpauthtest.Bearer(tok)...)
+			r := s2.Do(t, "POST", httpauthtest.TOTPSetupPath, "application/json", httpauthtest.JSONBody("password", "wrong password!"), httpauthtest.Bearer(tok)...)
 			httpauthtest.WantStatus(t, r, 403, "setup, wrong password")
 		}
-		r = s2.Do(t, "POST", httpauthtest.TOTPSetupPath, "application/json", body("password", httpauthtest.Password), httpauthtest.Bearer(tok)...)
+		r = s2.Do(t, "POST", httpauthtest.TOTPSetupPath, "application/json", httpauthtest.JSONBody("password", httpauthtest.Password), httpauthtest.Bearer(tok)...)
 		httpauthtest.Want429(t, r, "900", "setup after two wrong passwords")
 	})
 }
@@ -202,12 +203,12 @@ func TestCookieMFA(t *testing.T) {
 			// Enrolment, authenticated by the sign-up's cookie.
 			b := a.browser(t)
 			a.send(t, b, "POST", httpauthtest.SignupPath, httpauthtest.SignupBody("Ada", "ada@example.com", httpauthtest.Password))
-			r := a.send(t, b, "POST", httpauthtest.TOTPSetupPath, body("password", httpauthtest.Password))
+			r := a.send(t, b, "POST", httpauthtest.TOTPSetupPath, httpauthtest.JSONBody("password", httpauthtest.Password))
 			if r.status != 200 {
 				t.Fatalf("setup with the cookie: %d %s", r.status, r.body)
 			}
 			secret := r.json(t)["secret"].(string)
-			if r := a.send(t, b, "POST", httpauthtest.TOTPConfirmPath, body("code", httpauthtest.TOTPCode(t, secret, clk.Now()))); r.status != 200 {
+			if r := a.send(t, b, "POST", httpauthtest.TOTPConfirmPath, httpauthtest.JSONBody("code", totptest.Code(t, secret, clk.Now()))); r.status != 200 {
 				t.Fatalf("confirm with the cookie: %d %s", r.status, r.body)
 			}
 			clk.Add(30 * time.Second)
@@ -223,7 +224,7 @@ func TestCookieMFA(t *testing.T) {
 			if r := a.send(t, b2, "GET", "/api/user/me", ""); r.status != 401 {
 				t.Errorf("GET /me between the steps: %d %s, want 401", r.status, r.body)
 			}
-			loginMFA := body("mfaToken", mfaToken, "code", httpauthtest.TOTPCode(t, secret, clk.Now()))
+			loginMFA := httpauthtest.JSONBody("mfaToken", mfaToken, "code", totptest.Code(t, secret, clk.Now()))
 			cross := a.send(t, b2, "POST", httpauthtest.LoginMFAPath, loginMFA, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
 			if cross.status != 403 || cross.json(t)["type"] != httpauth.ProblemCrossOrigin {
 				t.Errorf("cross-origin second step: %d %s, want 403 %s", cross.status, cross.body, httpauth.ProblemCrossOrigin)

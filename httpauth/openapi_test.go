@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -311,16 +312,10 @@ func TestOpenAPILint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	npx, err := exec.LookPath("npx")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "@redocly", "cli"))
-	}
-	if err != nil {
-		msg := "npx and @redocly/cli are needed (npm ci --prefix httpauth/testdata/openapi): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+	const install = "npm ci --prefix httpauth/testdata/openapi"
+	npx := testenv.Tool(t, "npx", "Node.js's, then "+install)
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@redocly", "cli")); err != nil {
+		testenv.Missing(t, "@redocly/cli is needed ("+install+"): "+err.Error())
 	}
 	args := []string{"--no-install", "redocly", "lint", "--config", filepath.Join(dir, "redocly.yaml"), "--format", "stylish"}
 	tmp := t.TempDir()

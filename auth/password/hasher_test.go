@@ -99,15 +99,22 @@ func TestHashVerify(t *testing.T) {
 }
 
 // TestHasherRefusesPasswords: what Normalize refuses is a *PolicyError from
-// every method, and nothing is hashed: a Hasher whose Rand fails would
-// fail any hash with that error.
+// every method, and nothing is hashed. The Hasher's one slot is taken and
+// its Wait is a millisecond, so a call that went on to hash would fail
+// with ErrBusy instead (and its Rand fails, so a salt drawn outside a
+// slot would fail with that error).
 func TestHasherRefusesPasswords(t *testing.T) {
 	ctx := context.Background()
 	stored, err := newHasher(t, Config{}).Hash(ctx, "a fine password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHasher(t, Config{Rand: errReader{errNoEntropy}})
+	h := newHasher(t, Config{Rand: errReader{errNoEntropy}, MaxConcurrent: 1, Wait: time.Millisecond})
+	h.slots <- struct{}{} // the one slot, held for the whole test
+	defer func() { <-h.slots }()
+	if ok, err := h.Verify(ctx, "a fine password", stored); ok || !errors.Is(err, ErrBusy) {
+		t.Fatalf("Verify of an accepted password with the slot taken = %v, %v; want ErrBusy", ok, err)
+	}
 	for _, bad := range []string{"", "pass\xffword", strings.Repeat("a", 1025)} {
 		if hash, err := h.Hash(ctx, bad); hash != "" {
 			t.Errorf("Hash(%.20q) = %q, %v", bad, hash, err)

@@ -6,11 +6,12 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 // argon2KAT is a known answer: the PHC string of password, hashed with
@@ -113,13 +114,7 @@ func testArgon2KnownAnswer(t *testing.T, kat argon2KAT) {
 // PHC strings. The salts come from a deterministic source of ASCII letters
 // and digits, as the CLI takes the salt as an argument.
 func TestArgon2ReferenceCLI(t *testing.T) {
-	bin, err := exec.LookPath("argon2")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("argon2 CLI not found (%v); CI must run this test: apt-get install argon2", err)
-		}
-		t.Skipf("argon2 CLI not found (%v); install the Debian package argon2 to cross-check against the reference implementation", err)
-	}
+	bin := testenv.Tool(t, "argon2", "apt-get install argon2, the reference implementation's CLI")
 	cases := []struct {
 		password string
 		params   Params

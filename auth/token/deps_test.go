@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 // TestDeps: a service that only verifies tokens links no password hashing
@@ -13,10 +15,7 @@ import (
 // golang.org/x/crypto or this module's internal copy) and on no other
 // package of this module.
 func TestDeps(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command to list the dependencies with: %v", err)
-	}
+	gobin := testenv.Tool(t, "go", "the go command, to list the dependencies with")
 	const self = "github.com/gatehouse-go/gatehouse/auth/token"
 	out, err := exec.Command(gobin, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", self).CombinedOutput()
 	if err != nil {

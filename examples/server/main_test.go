@@ -42,6 +42,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/internal/mailpittest"
 	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 )
 
 // start runs the server on a free loopback port, with args after -addr
@@ -1108,24 +1109,6 @@ func TestRetireKeys(t *testing.T) {
 	}
 }
 
-// tokenClaims returns the payload of a JWT, unverified.
-func tokenClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token %q has %d segments", tok, len(parts))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims
-}
-
 // linkToken returns the token of the link to page under base in text.
 func linkToken(t *testing.T, text, base, page string) string {
 	t.Helper()
@@ -1160,7 +1143,7 @@ func TestMailToLog(t *testing.T) {
 		t.Fatalf("verify: %d %v", status, body)
 	}
 	status, in := call(t, "POST", base+"/api/user/login", "", `{"email":"admin1@user.com","password":"correct horse battery staple"}`)
-	if status != 200 || tokenClaims(t, in["token"].(string))["email_verified"] != true {
+	if status != 200 || tokentest.Payload(t, in["token"].(string))["email_verified"] != true {
 		t.Errorf("login after verification: %d %v, want a token with email_verified true", status, in)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,12 +16,12 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 )
 
 // screenshotsEnv names the variable that gives the directory where
@@ -148,7 +147,7 @@ func TestDemoPage(t *testing.T) {
 	}
 	secret := p.text("totp-secret")
 	p.screenshot("totp-setup")
-	p.do(chromedp.SendKeys(chromedp.ID("totp-confirm-code"), totpCode(t, secret, clock.Now())+"\n"))
+	p.do(chromedp.SendKeys(chromedp.ID("totp-confirm-code"), totptest.Code(t, secret, clock.Now())+"\n"))
 	p.waitStatus("Two-factor authentication is on.")
 	codes := strings.Split(p.eval(`[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent).join("\n")`), "\n")
 	if len(codes) != 10 || codes[0] == "" {
@@ -171,8 +170,8 @@ func TestDemoPage(t *testing.T) {
 	p.checkCookies(false)
 	p.screenshot("totp-step")
 	clock.Add(30 * time.Second)
-	code := totpCode(t, secret, clock.Now())
-	p.do(chromedp.SendKeys(chromedp.ID("mfa-code"), wrongCode(code)+"\n"))
+	code := totptest.Code(t, secret, clock.Now())
+	p.do(chromedp.SendKeys(chromedp.ID("mfa-code"), totptest.OtherCode(code)+"\n"))
 	p.waitVisible("mfa-code-error")
 	if msg := p.text("mfa-code-error"); msg == "" || p.eval(`document.activeElement.id`) != "mfa-code" {
 		t.Errorf("a wrong code: the page says %q next to the code and focuses %s", msg, p.eval(`document.activeElement.id`))
@@ -211,7 +210,7 @@ func TestDemoPage(t *testing.T) {
 	clock.Add(30 * time.Second)
 	p.do(
 		chromedp.SendKeys(chromedp.ID("totp-disable-password"), password2),
-		chromedp.SendKeys(chromedp.ID("totp-disable-code"), totpCode(t, secret, clock.Now())+"\n"),
+		chromedp.SendKeys(chromedp.ID("totp-disable-code"), totptest.Code(t, secret, clock.Now())+"\n"),
 	)
 	p.waitStatus("Two-factor authentication is off.")
 	p.wantAccount(name, newEmail, "Yes", "Off")
@@ -519,24 +518,6 @@ func clearField(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).value = ""`, jsString(id)))
 }
 
-// wrongCode returns a code of six digits other than code.
-func wrongCode(code string) string {
-	b := []byte(code)
-	b[0] = '0' + (b[0]-'0'+1)%10
-	return string(b)
-}
-
-// totpCode returns the TOTP code of secret (base32, SHA1, 6 digits, 30
-// s) at now.
-func totpCode(t *testing.T, secret string, now time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatalf("TOTP code of the key the page shows (%q): %v", secret, err)
-	}
-	return code
-}
-
 // screenshotDir returns the directory for the screenshots: $GATEHOUSE_DEMO_SCREENSHOTS
 // (created if missing), or a temporary directory of the test.
 func screenshotDir(t *testing.T) string {
@@ -558,13 +539,7 @@ func screenshotDir(t *testing.T) string {
 // the test is skipped, or fails under CI=true.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium on PATH: install Debian's chromium (apt-get install chromium); CI must run this test")
-		}
-		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run this test")
-	}
+	path := testenv.Tool(t, "chromium", "apt-get install chromium, Debian's")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,

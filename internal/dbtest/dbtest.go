@@ -44,10 +44,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 )
 
 // The environment variables that hold the servers' DSNs.
@@ -72,13 +73,6 @@ const (
 // and dropping a schema or database.
 const timeout = 30 * time.Second
 
-// InCI reports whether the CI environment variable is true, in which case
-// tests must not skip for want of a database.
-func InCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
-
 // PostgresDSN returns the DSN in [PostgresEnv]. If it is unset, it skips
 // t, or fails it under CI=true.
 func PostgresDSN(t testing.TB) string {
@@ -99,7 +93,7 @@ func dsn(t testing.TB, env, example string) string {
 	if v != "" {
 		return v
 	}
-	if InCI() {
+	if testenv.InCI() {
 		t.Fatalf("%s is not set, and CI=true: database tests must run in CI, not skip. Set it to a DSN such as %s.", env, example)
 	}
 	t.Skipf("skipping: %s is not set; set it to a DSN such as %s to run this test.", env, example)

@@ -35,6 +35,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/mailpittest"
+	"github.com/gatehouse-go/gatehouse/internal/proctest"
 	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"github.com/gatehouse-go/gatehouse/mail/smtpmail"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
@@ -321,7 +322,7 @@ func TestLoadMailQueueSMTPDown(t *testing.T) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		rss = vmRSSKiB(t)
+		rss = proctest.StatusKiB(t)["VmRSS"]
 		t.Logf("%-24s heap %5.1f MiB (%+5.2f)  VmRSS %5.1f MiB  queued or running %4d  dropped %5d  failed %d",
 			label, mib(ms.HeapAlloc), mib(ms.HeapAlloc)-mib(lastHeap), float64(rss)/1024, pending(), dropped.Load(), failed.Load())
 		lastHeap = ms.HeapAlloc
@@ -435,25 +436,4 @@ func forward(t *testing.T, port int, addr string) {
 			}()
 		}
 	}()
-}
-
-// vmRSSKiB returns the process's resident set size from
-// /proc/self/status, in KiB.
-func vmRSSKiB(t *testing.T) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB")); err == nil {
-				return n
-			}
-		}
-	}
-	t.Fatal("/proc/self/status: no VmRSS")
-	return 0
 }

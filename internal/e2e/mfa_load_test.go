@@ -7,12 +7,10 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/httpauthtest"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 )
 
 // TestLoadLoginMFATiming measures, over real HTTP, POST /login of a user
@@ -66,7 +65,7 @@ func TestLoadLoginMFATiming(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.ConfirmTOTP(ctx, g.User.ID, httpauthtest.TOTPCode(t, setup.Secret, clk.Now())); err != nil {
+			if _, err := svc.ConfirmTOTP(ctx, g.User.ID, totptest.Code(t, setup.Secret, clk.Now())); err != nil {
 				t.Fatal(err)
 			}
 
@@ -74,13 +73,13 @@ func TestLoadLoginMFATiming(t *testing.T) {
 			timed := func(path, body string) time.Duration {
 				t.Helper()
 				start := time.Now()
-				status, resp, err := post(c, srv.URL+path, body)
+				status, resp, err := httpauthtest.PostJSON(c, srv.URL+path, body)
 				took := time.Since(start)
 				if err != nil || status != http.StatusOK {
 					t.Fatalf("POST %s: %d %s %v", path, status, resp, err)
 				}
 				var m map[string]any
-				if err := json.Unmarshal([]byte(resp), &m); err != nil || m["token"] == nil || m["refreshToken"] == nil {
+				if err := json.Unmarshal(resp, &m); err != nil || m["token"] == nil || m["refreshToken"] == nil {
 					t.Fatalf("POST %s: %s is no login body (%v)", path, resp, err)
 				}
 				return took
@@ -98,7 +97,7 @@ func TestLoadLoginMFATiming(t *testing.T) {
 				if mfa {
 					clk.Add(30 * time.Second)
 					mfaToken := app.MFAToken(t, "totp@example.com", pw)
-					code := httpauthtest.TOTPCode(t, setup.Secret, clk.Now())
+					code := totptest.Code(t, setup.Secret, clk.Now())
 					took = timed(httpauthtest.LoginMFAPath, fmt.Sprintf(`{"mfaToken":%q,"code":%q}`, mfaToken, code))
 				} else {
 					took = timed(httpauthtest.LoginPath, httpauthtest.LoginBody("plain@example.com", pw))
@@ -116,15 +115,4 @@ func TestLoadLoginMFATiming(t *testing.T) {
 				n, mp, quantile(plain, 0.99), ms, quantile(second, 0.99), float64(ms)/float64(mp))
 		})
 	}
-}
-
-// post posts body to url and returns the status and body of the answer.
-func post(c *http.Client, url, body string) (int, string, error) {
-	resp, err := c.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }

@@ -15,7 +15,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	authpassword "github.com/gatehouse-go/gatehouse/auth/password"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
 )
@@ -206,7 +206,7 @@ func argon2Ref(t *testing.T, password string, m, tm uint32, p uint8, saltLen, ke
 	salt := (rand.Text() + rand.Text() + rand.Text())[:saltLen]
 	bin, err := exec.LookPath("argon2")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if testenv.InCI() {
 			t.Fatalf("argon2 CLI not found (%v); CI must run this test: apt-get install argon2", err)
 		}
 		t.Logf("argon2 CLI not found (%v): hashing with golang.org/x/crypto/argon2", err)

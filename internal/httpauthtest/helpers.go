@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/testenv"
 	"github.com/gatehouse-go/gatehouse/store/memstore"
 )
 
@@ -228,16 +228,10 @@ func CheckRefusal(t *testing.T, r Response, tokenSent bool, first *string) {
 func InteropNode(t *testing.T, pkg string) (node, dir string) {
 	t.Helper()
 	dir = interopDir(t)
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", pkg))
-	}
-	if err != nil {
-		msg := "Node.js and " + pkg + " are needed (npm ci --prefix httpauth/testdata/interop): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+	const install = "npm ci --prefix httpauth/testdata/interop"
+	node = testenv.Tool(t, "node", "Node.js, then "+install)
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err != nil {
+		testenv.Missing(t, pkg+" is needed ("+install+"): "+err.Error())
 	}
 	return node, dir
 }

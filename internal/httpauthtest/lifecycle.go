@@ -6,7 +6,6 @@ package httpauthtest
 // the development mailer's log here, an SMTP server in internal/e2e).
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -18,12 +17,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
+	"github.com/gatehouse-go/gatehouse/internal/syncbuffer"
+	"github.com/gatehouse-go/gatehouse/internal/tokentest"
 )
 
 // Mail is a message as a [Mailbox] gives it back.
@@ -56,7 +56,7 @@ type Inbox struct {
 // LogMailbox is the development mailer, [auth.LogMailer], read back from
 // its log: what `go run ./examples/server` without -smtp does.
 var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, Inbox) {
-	log := &lockedBuffer{}
+	log := &syncbuffer.Buffer{}
 	read := func(t *testing.T, to string) []Mail {
 		t.Helper()
 		var out []Mail
@@ -83,24 +83,6 @@ var LogMailbox = Mailbox{Name: "log", Open: func(t *testing.T) (auth.Mailer, Inb
 		},
 	}
 }}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // The account routes under the default prefix.
 const (
@@ -219,24 +201,6 @@ func checkNotice(t *testing.T, m Mail, subject string) {
 	}
 }
 
-// TokenClaim returns the member name of a JWT's payload, unverified.
-func TokenClaim(t *testing.T, tok, name string) any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token %q has %d segments", tok, len(parts))
-	}
-	raw, err := B64URL.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims[name]
-}
-
 // getMe calls GET /me with token and checks the body: exactly its six
 // members, for the user of sess.
 func (s *lifecycleServer) getMe(t *testing.T, token string) map[string]any {
@@ -338,7 +302,7 @@ var lifecycleScenarios = []struct {
 func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 	email := s.addr("ada")
 	up := s.signupSession(t, "Ada", email)
-	if v := TokenClaim(t, up["token"], "email_verified"); v != false {
+	if v := tokentest.Payload(t, up["token"])["email_verified"]; v != false {
 		t.Errorf("sign-up token: email_verified %v, want false", v)
 	}
 	me := s.getMe(t, up["token"])
@@ -349,19 +313,19 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 		s.Do(t, http.MethodGet, VerifiedPath, "", "", Bearer(up["token"])...), http.StatusForbidden, httpauth.ProblemEmailNotVerified)
 
 	tok := linkToken(t, s.mail(t, email, 1), "verify-email")
-	checkNoContent(t, "verify", s.Post(t, VerifyEmailPath, jsonBody("token", tok)))
+	checkNoContent(t, "verify", s.Post(t, VerifyEmailPath, JSONBody("token", tok)))
 	var bad badLinks
-	bad.check(t, "the verification link again", s.Post(t, VerifyEmailPath, jsonBody("token", tok)))
+	bad.check(t, "the verification link again", s.Post(t, VerifyEmailPath, JSONBody("token", tok)))
 
 	if me := s.getMe(t, up["token"]); me["emailVerified"] != true {
 		t.Errorf("/me after verification: %v, want emailVerified true", me)
 	}
 	in := s.loginSession(t, email, Password)
-	if v := TokenClaim(t, in["token"], "email_verified"); v != true {
+	if v := tokentest.Payload(t, in["token"])["email_verified"]; v != true {
 		t.Errorf("token of a login after verification: email_verified %v, want true", v)
 	}
 	s.clock.Add(time.Second)
-	if r := refreshSession(t, "refresh after verification", s.refresh(t, up["refreshToken"])); TokenClaim(t, r["token"], "email_verified") != true {
+	if r := refreshSession(t, "refresh after verification", s.refresh(t, up["refreshToken"])); tokentest.Payload(t, r["token"])["email_verified"] != true {
 		t.Error("token of a refresh after verification: email_verified not true")
 	}
 	if r := s.Do(t, http.MethodGet, VerifiedPath, "", "", Bearer(in["token"])...); r.Status != http.StatusOK {
@@ -377,18 +341,18 @@ func testVerifyEmail(t *testing.T, s *lifecycleServer) {
 	if resent == first {
 		t.Fatalf("the resent link is the first one: %s", resent)
 	}
-	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, jsonBody("token", resent)))
+	checkNoContent(t, "verify with a resent link", s.Post(t, VerifyEmailPath, JSONBody("token", resent)))
 	if me := s.getMe(t, bo["token"]); me["emailVerified"] != true {
 		t.Errorf("/me after verification with a resent link: %v", me)
 	}
 
 	// PATCH /me renames.
-	r := s.Do(t, http.MethodPatch, MePath, "application/json", jsonBody("name", "  Ada Lovelace "), Bearer(in["token"])...)
+	r := s.Do(t, http.MethodPatch, MePath, "application/json", JSONBody("name", "  Ada Lovelace "), Bearer(in["token"])...)
 	if me := CheckMe(t, r); me["userName"] != "Ada Lovelace" {
 		t.Errorf("PATCH /me: %v, want userName Ada Lovelace", me)
 	}
 	checkProblemField(t, "PATCH /me with an empty name",
-		s.Do(t, http.MethodPatch, MePath, "application/json", jsonBody("name", " "), Bearer(in["token"])...), http.StatusBadRequest, "name")
+		s.Do(t, http.MethodPatch, MePath, "application/json", JSONBody("name", " "), Bearer(in["token"])...), http.StatusBadRequest, "name")
 }
 
 func testResetPassword(t *testing.T, s *lifecycleServer) {
@@ -397,14 +361,14 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 	up := s.signupSession(t, "Ada", email)
 	s.mail(t, email, 1) // the verification link
 
-	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", strings.ToUpper(email))))
+	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, JSONBody("email", strings.ToUpper(email))))
 	tok := linkToken(t, s.mail(t, email, 2), "reset-password")
 
 	// A refused password leaves the link usable.
 	checkProblemField(t, "reset to a common password",
-		s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", "password")), http.StatusBadRequest, "password")
+		s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", "password")), http.StatusBadRequest, "password")
 	s.clock.Add(time.Second)
-	checkNoContent(t, "reset", s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", newPassword)))
+	checkNoContent(t, "reset", s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", newPassword)))
 
 	if r := s.Post(t, LoginPath, LoginBody(email, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login with the old password: %d %s, want 401", r.Status, r.Body)
@@ -420,7 +384,7 @@ func testResetPassword(t *testing.T, s *lifecycleServer) {
 
 	checkNotice(t, s.mail(t, email, 3), "Your password was changed")
 	var bad badLinks
-	bad.check(t, "the reset link again", s.Post(t, ResetPasswordPath, jsonBody("token", tok, "password", "yet another passphrase")))
+	bad.check(t, "the reset link again", s.Post(t, ResetPasswordPath, JSONBody("token", tok, "password", "yet another passphrase")))
 }
 
 func testChangeEmail(t *testing.T, s *lifecycleServer) {
@@ -430,7 +394,7 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	s.signupSession(t, "Bo", taken)
 
 	change := func(pw, newEmail string) Response {
-		return s.withBearer(t, ChangeEmailPath, up["token"], jsonBody("password", pw, "newEmail", newEmail))
+		return s.withBearer(t, ChangeEmailPath, up["token"], JSONBody("password", pw, "newEmail", newEmail))
 	}
 	checkProblemField(t, "change with a wrong password", change("wrong password!", next), http.StatusForbidden, "password")
 	checkProblemField(t, "change to a taken address", change(Password, strings.ToUpper(taken)), http.StatusConflict, "newEmail")
@@ -446,10 +410,10 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 	if r := s.Post(t, LoginPath, LoginBody(next, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login with the new address before confirming: %d %s", r.Status, r.Body)
 	}
-	checkNoContent(t, "confirm", s.Post(t, ConfirmEmailPath, jsonBody("token", tok)))
+	checkNoContent(t, "confirm", s.Post(t, ConfirmEmailPath, JSONBody("token", tok)))
 
 	in := s.loginSession(t, next, Password)
-	if in["userId"] != up["userId"] || in["email"] != next || TokenClaim(t, in["token"], "email_verified") != true {
+	if in["userId"] != up["userId"] || in["email"] != next || tokentest.Payload(t, in["token"])["email_verified"] != true {
 		t.Errorf("login with the new address: %v, want the account, its new address verified", in)
 	}
 	if me := s.getMe(t, in["token"]); me["email"] != next || me["emailVerified"] != true {
@@ -459,14 +423,14 @@ func testChangeEmail(t *testing.T, s *lifecycleServer) {
 		t.Errorf("login with the old address: %d %s, want 401", r.Status, r.Body)
 	}
 	var bad badLinks
-	bad.check(t, "the change link again", s.Post(t, ConfirmEmailPath, jsonBody("token", tok)))
+	bad.check(t, "the change link again", s.Post(t, ConfirmEmailPath, JSONBody("token", tok)))
 
 	// An address taken between the request and the confirmation: 409.
 	later := s.addr("later")
-	checkAccepted(t, "second change", s.withBearer(t, ChangeEmailPath, in["token"], jsonBody("password", Password, "newEmail", later)))
+	checkAccepted(t, "second change", s.withBearer(t, ChangeEmailPath, in["token"], JSONBody("password", Password, "newEmail", later)))
 	tok = linkToken(t, s.mail(t, later, 1), "confirm-email")
 	s.signupSession(t, "Cy", later)
-	if r := s.Post(t, ConfirmEmailPath, jsonBody("token", tok)); r.Status != http.StatusConflict {
+	if r := s.Post(t, ConfirmEmailPath, JSONBody("token", tok)); r.Status != http.StatusConflict {
 		t.Errorf("confirm an address taken meanwhile: %d %s, want 409", r.Status, r.Body)
 	}
 	s.loginSession(t, next, Password) // the account keeps its address
@@ -476,8 +440,8 @@ func testDeleteAccount(t *testing.T, s *lifecycleServer) {
 	email := s.addr("delete")
 	up := s.signupSession(t, "Ada", email)
 	checkProblemField(t, "delete with a wrong password",
-		s.withBearer(t, DeletePath, up["token"], jsonBody("password", "wrong password!")), http.StatusForbidden, "password")
-	checkNoContent(t, "delete", s.withBearer(t, DeletePath, up["token"], jsonBody("password", Password)))
+		s.withBearer(t, DeletePath, up["token"], JSONBody("password", "wrong password!")), http.StatusForbidden, "password")
+	checkNoContent(t, "delete", s.withBearer(t, DeletePath, up["token"], JSONBody("password", Password)))
 
 	if r := s.Post(t, LoginPath, LoginBody(email, Password)); r.Status != http.StatusUnauthorized {
 		t.Errorf("login after deletion: %d %s, want 401", r.Status, r.Body)
@@ -506,9 +470,9 @@ func testBadLinks(t *testing.T, s *lifecycleServer) {
 	}
 	post := func(path, token, password string) Response {
 		if path == ResetPasswordPath {
-			return s.Post(t, path, jsonBody("token", token, "password", password))
+			return s.Post(t, path, JSONBody("token", token, "password", password))
 		}
-		return s.Post(t, path, jsonBody("token", token))
+		return s.Post(t, path, JSONBody("token", token))
 	}
 	var bad badLinks
 	for _, rt := range routes {
@@ -527,7 +491,7 @@ func testBadLinks(t *testing.T, s *lifecycleServer) {
 	other := s.addr("expired")
 	s.signupSession(t, "Bo", other)
 	verify = linkToken(t, s.mail(t, other, 1), "verify-email")
-	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, jsonBody("email", other)))
+	checkAccepted(t, "forgot", s.Post(t, ForgotPasswordPath, JSONBody("email", other)))
 	reset := linkToken(t, s.mail(t, other, 2), "reset-password")
 	s.clock.Add(time.Hour + time.Second)
 	bad.check(t, "expired reset link", post(ResetPasswordPath, reset, "a new and better passphrase"))
@@ -540,15 +504,15 @@ func testForgotUnknown(t *testing.T, s *lifecycleServer) {
 	s.signupSession(t, "Ada", known)
 	s.mail(t, known, 1)
 
-	rk := s.Post(t, ForgotPasswordPath, jsonBody("email", known))
-	ru := s.Post(t, ForgotPasswordPath, jsonBody("email", unknown))
+	rk := s.Post(t, ForgotPasswordPath, JSONBody("email", known))
+	ru := s.Post(t, ForgotPasswordPath, JSONBody("email", unknown))
 	if bk, bu := checkAccepted(t, "forgot, known", rk), checkAccepted(t, "forgot, unknown", ru); bk != bu {
 		t.Errorf("forgot: body %s for a known address, %s for an unknown one", bk, bu)
 	}
 	if !EqualHeaders(rk.Header, ru.Header, "Date") {
 		t.Errorf("forgot: headers %v for a known address, %v for an unknown one", rk.Header, ru.Header)
 	}
-	checkProblemField(t, "forgot with an invalid address", s.Post(t, ForgotPasswordPath, jsonBody("email", "not an address")), http.StatusBadRequest, "email")
+	checkProblemField(t, "forgot with an invalid address", s.Post(t, ForgotPasswordPath, JSONBody("email", "not an address")), http.StatusBadRequest, "email")
 	s.mail(t, known, 2)
 
 	// Once the queue is drained, nothing went to the unknown address.

@@ -18,8 +18,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,8 +28,7 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 	"github.com/gatehouse-go/gatehouse/httpauth"
 	"github.com/gatehouse-go/gatehouse/internal/testclock"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+	"github.com/gatehouse-go/gatehouse/internal/totptest"
 )
 
 // The routes of two-factor authentication under the default prefix.
@@ -41,49 +38,6 @@ const (
 	TOTPConfirmPath = "/api/user/mfa/totp/confirm"
 	MFADisablePath  = "/api/user/mfa/disable"
 )
-
-// Oathtool returns the TOTP code (SHA1, 6 digits, 30 s) of the base32
-// secret at the time at, as oathtool computes it. Without oathtool the
-// test skips, and fails under CI=true (.ci/run installs Debian's).
-func Oathtool(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	path, err := exec.LookPath("oathtool")
-	if err != nil {
-		msg := "oathtool is needed (apt-get install oathtool): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	out, err := exec.Command(path, "--totp", "-b", "--now", fmt.Sprintf("@%d", at.Unix()), secret).Output()
-	if err != nil {
-		t.Fatalf("oathtool: %v", err)
-	}
-	code := strings.TrimSpace(string(out))
-	if len(code) != 6 {
-		t.Fatalf("oathtool printed %q, want 6 digits", out)
-	}
-	return code
-}
-
-// TOTPCode returns the TOTP code of the base32 secret at the time at,
-// computed by pquerna/otp in process: for the load tests, which need
-// many codes and no oathtool; the scenarios use [Oathtool].
-func TOTPCode(t testing.TB, secret string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
-
-// otherCode returns a well-formed code that is not code.
-func otherCode(code string) string {
-	b := []byte(code)
-	b[0] = '0' + (b[0]-'0'+1)%10
-	return string(b)
-}
 
 // MFASetup is what POST /mfa/totp/setup answered.
 type MFASetup struct {
@@ -96,7 +50,7 @@ type MFASetup struct {
 // size as a PNG data: URL, and a URI of the secret for email.
 func (s *App) SetupTOTP(t *testing.T, token, password, email string) MFASetup {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", password), Bearer(token)...)
+	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", password), Bearer(token)...)
 	m := exactly(t, "setup", r, "qrCode", "secret", "uri")
 	var setup MFASetup
 	setup.Secret, setup.URI = m["secret"].(string), m["uri"].(string)
@@ -123,7 +77,7 @@ func (s *App) SetupTOTP(t *testing.T, token, password, email string) MFASetup {
 // 200 answer: exactly ten distinct recovery codes, which it returns.
 func (s *App) ConfirmTOTP(t *testing.T, token, code string) []string {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", code), Bearer(token)...)
+	r := s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", code), Bearer(token)...)
 	m := exactly(t, "confirm", r, "recoveryCodes")
 	var codes []string
 	for _, c := range m["recoveryCodes"].([]any) {
@@ -164,7 +118,7 @@ func (s *App) MFAToken(t *testing.T, email, pw string) string {
 // kind "code" or "recoveryCode".
 func (s *App) LoginMFA(t *testing.T, mfaToken, kind, code string) Response {
 	t.Helper()
-	return s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken, kind, code))
+	return s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken, kind, code))
 }
 
 // exactly checks a 200 JSON answer, not to be cached, with exactly the
@@ -259,13 +213,13 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	}
 
 	// Setup needs the password; confirmation, a code of the secret.
-	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", "wrong password!"), Bearer(tok)...)
+	r := s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", "wrong password!"), Bearer(tok)...)
 	checkProblemField(t, "setup, wrong password", r, http.StatusForbidden, "password")
-	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", "123456"), Bearer(tok)...)
+	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", "123456"), Bearer(tok)...)
 	checkProblemType(t, "confirm before setup", r, http.StatusBadRequest, httpauth.ProblemMFANotEnabled)
 	setup := s.SetupTOTP(t, tok, pw, email)
-	code := Oathtool(t, setup.Secret, clk.Now())
-	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", jsonBody("code", otherCode(code)), Bearer(tok)...)
+	code := totptest.Oathtool(t, setup.Secret, clk.Now())
+	r = s.Do(t, http.MethodPost, TOTPConfirmPath, "application/json", JSONBody("code", totptest.OtherCode(code)), Bearer(tok)...)
 	checkInvalidCode(t, "confirm, wrong code", r, "code")
 	if m := me(tok); m["mfa"] != false {
 		t.Errorf("/me after setup, before confirmation: mfa %v", m["mfa"])
@@ -274,7 +228,7 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	if m := me(tok); m["mfa"] != true {
 		t.Errorf("/me after confirmation: mfa %v", m["mfa"])
 	}
-	r = s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", jsonBody("password", pw), Bearer(tok)...)
+	r = s.Do(t, http.MethodPost, TOTPSetupPath, "application/json", JSONBody("password", pw), Bearer(tok)...)
 	WantStatus(t, r, http.StatusConflict, "setup with TOTP on")
 	ProblemBody(t, r)
 
@@ -286,7 +240,7 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	// Thirty seconds on, oathtool's code logs in; the wrong code before
 	// it left the mfaToken usable.
 	clk.Add(30 * time.Second)
-	code = Oathtool(t, setup.Secret, clk.Now())
+	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	in := s.session(t, "login with oathtool's code", s.LoginMFA(t, mfaToken, "code", code))
 	if in["userId"] != up["userId"] || in["email"] != up["email"] {
 		t.Errorf("second step logged in %v, signed up %v", in, up)
@@ -300,10 +254,10 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	mfaToken2 := s.MFAToken(t, email, pw)
 	checkInvalidCode(t, "replayed code", s.LoginMFA(t, mfaToken2, "code", code), "code")
 	clk.Add(30 * time.Second)
-	code = Oathtool(t, setup.Secret, clk.Now())
+	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	s.session(t, "second login after a replayed code", s.LoginMFA(t, mfaToken2, "code", code))
 	clk.Add(30 * time.Second)
-	code = Oathtool(t, setup.Secret, clk.Now())
+	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	r = s.LoginMFA(t, mfaToken, "code", code)
 	checkProblemField(t, "spent mfaToken", r, http.StatusUnauthorized, "mfaToken")
 	spent := r.Body
@@ -316,16 +270,16 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 	// An mfaToken lives 5 minutes.
 	mfaToken = s.MFAToken(t, email, pw)
 	clk.Add(5*time.Minute + time.Second)
-	r = s.LoginMFA(t, mfaToken, "code", Oathtool(t, setup.Secret, clk.Now()))
+	r = s.LoginMFA(t, mfaToken, "code", totptest.Oathtool(t, setup.Secret, clk.Now()))
 	if r.Status != http.StatusUnauthorized || r.Body != spent {
 		t.Errorf("expired mfaToken: %d %s; want the 401 of a spent one", r.Status, r.Body)
 	}
 
 	// A recovery code works once, in any case, with or without hyphens.
 	mfaToken = s.MFAToken(t, email, pw)
-	checkProblemField(t, "code and recovery code", s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken, "code", "123456", "recoveryCode", recovery[0])), http.StatusBadRequest, "recoveryCode")
-	checkProblemField(t, "neither code nor recovery code", s.Post(t, LoginMFAPath, jsonBody("mfaToken", mfaToken)), http.StatusBadRequest, "code")
-	checkProblemField(t, "no mfaToken", s.Post(t, LoginMFAPath, jsonBody("code", "123456")), http.StatusBadRequest, "mfaToken")
+	checkProblemField(t, "code and recovery code", s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken, "code", "123456", "recoveryCode", recovery[0])), http.StatusBadRequest, "recoveryCode")
+	checkProblemField(t, "neither code nor recovery code", s.Post(t, LoginMFAPath, JSONBody("mfaToken", mfaToken)), http.StatusBadRequest, "code")
+	checkProblemField(t, "no mfaToken", s.Post(t, LoginMFAPath, JSONBody("code", "123456")), http.StatusBadRequest, "mfaToken")
 	s.session(t, "recovery code", s.LoginMFA(t, mfaToken, "recoveryCode", recovery[0]))
 	mfaToken = s.MFAToken(t, email, pw)
 	checkInvalidCode(t, "spent recovery code", s.LoginMFA(t, mfaToken, "recoveryCode", recovery[0]), "recoveryCode")
@@ -333,13 +287,13 @@ func testMFA(t *testing.T, s *mfaServer, email string) {
 
 	// Disabling needs the password and a code.
 	clk.Add(30 * time.Second)
-	code = Oathtool(t, setup.Secret, clk.Now())
+	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	disable := func(pw, code string) Response {
 		t.Helper()
-		return s.Do(t, http.MethodPost, MFADisablePath, "application/json", jsonBody("password", pw, "code", code), Bearer(tok)...)
+		return s.Do(t, http.MethodPost, MFADisablePath, "application/json", JSONBody("password", pw, "code", code), Bearer(tok)...)
 	}
 	checkProblemField(t, "disable, wrong password", disable("wrong password!", code), http.StatusForbidden, "password")
-	checkInvalidCode(t, "disable, wrong code", disable(pw, otherCode(code)), "code")
+	checkInvalidCode(t, "disable, wrong code", disable(pw, totptest.OtherCode(code)), "code")
 	checkNoContent(t, "disable", disable(pw, code))
 	if m := me(tok); m["mfa"] != false {
 		t.Errorf("/me after disabling: mfa %v", m["mfa"])
@@ -372,10 +326,10 @@ func MFAReplicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 	const email, pw = "ada@example.com", Password
 	tok := a.Signup(t, "Ada", email, pw)["token"]
 	setup := a.SetupTOTP(t, tok, pw, email)
-	recovery := b.ConfirmTOTP(t, tok, Oathtool(t, setup.Secret, clk.Now()))
+	recovery := b.ConfirmTOTP(t, tok, totptest.Oathtool(t, setup.Secret, clk.Now()))
 
 	clk.Add(30 * time.Second)
-	code := Oathtool(t, setup.Secret, clk.Now())
+	code := totptest.Oathtool(t, setup.Secret, clk.Now())
 	onA, onB := a.MFAToken(t, email, pw), b.MFAToken(t, email, pw)
 	if r := a.LoginMFA(t, onA, "code", code); r.Status != http.StatusOK {
 		t.Fatalf("code on replica A: %d %s", r.Status, r.Body)
@@ -383,21 +337,21 @@ func MFAReplicas(t *testing.T, pg func(*sql.DB) SQLStore) {
 	checkInvalidCode(t, "the same code on replica B", b.LoginMFA(t, onB, "code", code), "code")
 
 	clk.Add(30 * time.Second)
-	if r := b.LoginMFA(t, onB, "code", Oathtool(t, setup.Secret, clk.Now())); r.Status != http.StatusOK {
+	if r := b.LoginMFA(t, onB, "code", totptest.Oathtool(t, setup.Secret, clk.Now())); r.Status != http.StatusOK {
 		t.Fatalf("B's mfaToken after a refused code: %d %s", r.Status, r.Body)
 	}
 	clk.Add(30 * time.Second)
-	checkProblemField(t, "the mfaToken spent on A, on B", b.LoginMFA(t, onA, "code", Oathtool(t, setup.Secret, clk.Now())), http.StatusUnauthorized, "mfaToken")
+	checkProblemField(t, "the mfaToken spent on A, on B", b.LoginMFA(t, onA, "code", totptest.Oathtool(t, setup.Secret, clk.Now())), http.StatusUnauthorized, "mfaToken")
 
 	// One new code, sent to both replicas at once: one login.
 	clk.Add(30 * time.Second)
-	code = Oathtool(t, setup.Secret, clk.Now())
+	code = totptest.Oathtool(t, setup.Secret, clk.Now())
 	tokens := []string{a.MFAToken(t, email, pw), b.MFAToken(t, email, pw)}
 	results := make([]Response, 2)
 	var wg sync.WaitGroup
 	for i, app := range []*App{a, b} {
 		wg.Go(func() { // no t.Fatal here: not the test's goroutine
-			status, body, err := postJSON(app.Client(), app.URL+LoginMFAPath, jsonBody("mfaToken", tokens[i], "code", code))
+			status, body, err := PostJSON(app.Client(), app.URL+LoginMFAPath, JSONBody("mfaToken", tokens[i], "code", code))
 			if err != nil {
 				t.Errorf("replica %d: %v", i, err)
 			}
@@ -430,6 +384,6 @@ func (s *App) EnrollTOTP(t *testing.T, email, pw string, now time.Time) (token s
 	t.Helper()
 	token = s.Signup(t, "Ada", email, pw)["token"]
 	setup = s.SetupTOTP(t, token, pw, email)
-	recovery = s.ConfirmTOTP(t, token, TOTPCode(t, setup.Secret, now))
+	recovery = s.ConfirmTOTP(t, token, totptest.Code(t, setup.Secret, now))
 	return token, setup, recovery
 }

@@ -122,8 +122,9 @@ func isBase64URL(s string) bool {
 	return err == nil
 }
 
-// jsonBody encodes the members of a request body.
-func jsonBody(kv ...string) string {
+// JSONBody encodes the members of a request body, given as name/value
+// pairs, as a JSON object of strings.
+func JSONBody(kv ...string) string {
 	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
@@ -147,12 +148,12 @@ func (s *sessionServer) loginSession(t *testing.T, email, pw string) map[string]
 
 func (s *sessionServer) refresh(t *testing.T, refreshToken string) Response {
 	t.Helper()
-	return s.Post(t, "/api/user/refresh", jsonBody("refreshToken", refreshToken))
+	return s.Post(t, "/api/user/refresh", JSONBody("refreshToken", refreshToken))
 }
 
 func (s *sessionServer) logout(t *testing.T, refreshToken string) Response {
 	t.Helper()
-	return s.Post(t, "/api/user/logout", jsonBody("refreshToken", refreshToken))
+	return s.Post(t, "/api/user/logout", JSONBody("refreshToken", refreshToken))
 }
 
 // withBearer sends a POST with a JSON body and, unless token is empty,
@@ -168,7 +169,7 @@ func (s *sessionServer) withBearer(t *testing.T, path, token, body string) Respo
 
 func (s *sessionServer) changePassword(t *testing.T, token, current, next string) Response {
 	t.Helper()
-	return s.withBearer(t, "/api/user/password", token, jsonBody("currentPassword", current, "newPassword", next))
+	return s.withBearer(t, "/api/user/password", token, JSONBody("currentPassword", current, "newPassword", next))
 }
 
 // me calls the protected route with token.
@@ -378,7 +379,7 @@ func testRetryWithinGrace(t *testing.T, store auth.UserStore) {
 	checkMe(t, s, "access token of the retry", again["token"], up)
 
 	// Twenty retries at once, still within the window: all get it too.
-	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), 20) {
+	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", JSONBody("refreshToken", up["refreshToken"]), 20) {
 		if r.Status != http.StatusOK {
 			t.Errorf("parallel retry %d: %d %s", i, r.Status, r.Body)
 			continue
@@ -434,7 +435,7 @@ func testParallelRefresh(t *testing.T, store auth.UserStore) {
 	var won []map[string]string
 	var rr refreshRefusals
 	refused := 0
-	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", jsonBody("refreshToken", up["refreshToken"]), n) {
+	for i, r := range parallelPosts(t, s.App, "/api/user/refresh", JSONBody("refreshToken", up["refreshToken"]), n) {
 		switch r.Status {
 		case http.StatusOK:
 			won = append(won, refreshSession(t, "winner", r))
@@ -531,7 +532,7 @@ func testPasswordChange(t *testing.T, store auth.UserStore) {
 	// A missing refresh token is a missing field, as for the other
 	// endpoints.
 	checkProblemField(t, "no refresh token", s.Post(t, "/api/user/refresh", "{}"), http.StatusBadRequest, "refreshToken")
-	checkProblemField(t, "empty refresh token to logout", s.Post(t, "/api/user/logout", jsonBody("refreshToken", "")), http.StatusBadRequest, "refreshToken")
+	checkProblemField(t, "empty refresh token to logout", s.Post(t, "/api/user/logout", JSONBody("refreshToken", "")), http.StatusBadRequest, "refreshToken")
 
 	// Refusals change nothing.
 	checkProblemField(t, "wrong current password", s.changePassword(t, one["token"], "not the password", newPassword), http.StatusForbidden, "currentPassword")
@@ -539,7 +540,7 @@ func testPasswordChange(t *testing.T, store auth.UserStore) {
 	checkProblemField(t, "common new password", s.changePassword(t, one["token"], Password, "password123"), http.StatusBadRequest, "newPassword")
 	checkProblemField(t, "new password = current", s.changePassword(t, one["token"], Password, Password), http.StatusBadRequest, "newPassword")
 	checkProblemField(t, "new password = email", s.changePassword(t, one["token"], Password, "Change@Example.com"), http.StatusBadRequest, "newPassword")
-	checkProblemField(t, "no new password", s.withBearer(t, "/api/user/password", one["token"], jsonBody("currentPassword", Password)), http.StatusBadRequest, "newPassword")
+	checkProblemField(t, "no new password", s.withBearer(t, "/api/user/password", one["token"], JSONBody("currentPassword", Password)), http.StatusBadRequest, "newPassword")
 	var first string
 	CheckRefusal(t, s.changePassword(t, "", Password, newPassword), false, &first)
 	checkMe(t, s, "second session after the refusals", two["token"], one)
@@ -591,7 +592,7 @@ func testSessionFeaturesOff(t *testing.T, store auth.UserStore) {
 			DecodeSession(t, r.Body)
 
 			for _, path := range []string{"/api/user/refresh", "/api/user/logout"} {
-				r := s.Post(t, path, jsonBody("refreshToken", strings.Repeat("A", 43)))
+				r := s.Post(t, path, JSONBody("refreshToken", strings.Repeat("A", 43)))
 				if r.Status != http.StatusNotFound {
 					t.Errorf("%s: %d %s, want 404", path, r.Status, r.Body)
 				} else {
@@ -667,7 +668,7 @@ func loginsInFlight(t *testing.T, apps []*App) {
 			app := apps[i%len(apps)]
 			wg.Go(func() {
 				for !stop.Load() {
-					status, body, err := postJSON(app.Client(), app.URL+LoginPath, LoginBody(email, Password))
+					status, body, err := PostJSON(app.Client(), app.URL+LoginPath, LoginBody(email, Password))
 					if err != nil {
 						t.Error(err)
 						once.Do(func() { close(started) })
@@ -711,9 +712,9 @@ func loginsInFlight(t *testing.T, apps []*App) {
 	}
 }
 
-// postJSON posts body to url, and returns the status and body of the
-// answer; safe to call from any goroutine.
-func postJSON(c *http.Client, url, body string) (int, []byte, error) {
+// PostJSON posts the JSON body to url with c, and returns the status and
+// body of the answer; safe to call from any goroutine.
+func PostJSON(c *http.Client, url, body string) (int, []byte, error) {
 	resp, err := c.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
