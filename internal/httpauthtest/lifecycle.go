@@ -551,11 +551,18 @@ func EqualHeaders(a, b http.Header, except ...string) bool {
 // checkProblemType checks a problem response's status and type member.
 func checkProblemType(t *testing.T, what string, r Response, status int, typ string) {
 	t.Helper()
+	checkProblem(t, what, r, status, "type", typ)
+}
+
+// checkProblem checks a problem response's status and the value of one
+// of its members.
+func checkProblem(t *testing.T, what string, r Response, status int, member, want string) {
+	t.Helper()
 	if r.Status != status {
 		t.Errorf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
 		return
 	}
-	if p := ProblemBody(t, r); p["type"] != typ {
-		t.Errorf("%s: problem %v, want type %s", what, p, typ)
+	if p := ProblemBody(t, r); p[member] != want {
+		t.Errorf("%s: problem %v, want %s %q", what, p, member, want)
 	}
 }

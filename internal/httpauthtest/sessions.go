@@ -219,13 +219,7 @@ func checkMe(t *testing.T, s *sessionServer, what, token string, sess map[string
 // checkProblemField checks a problem response's status and field member.
 func checkProblemField(t *testing.T, what string, r Response, status int, field string) {
 	t.Helper()
-	if r.Status != status {
-		t.Errorf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
-		return
-	}
-	if p := ProblemBody(t, r); p["field"] != field {
-		t.Errorf("%s: problem %v, want field %q", what, p, field)
-	}
+	checkProblem(t, what, r, status, "field", field)
 }
 
 // Sessions runs every session scenario on each store, each scenario with
