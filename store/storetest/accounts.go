@@ -128,13 +128,9 @@ func useOneTime(t *testing.T, s auth.AccountStore, want auth.OneTimeToken, why s
 // purpose (and so deletes none).
 func noOneTime(t *testing.T, s auth.AccountStore, hash, purpose, why string) {
 	t.Helper()
-	call := fmt.Sprintf("UseOneTimeToken(ctx, %s, %s)", short(hash), q(purpose))
-	switch got, err := s.UseOneTimeToken(t.Context(), hash, purpose); {
-	case err == nil:
-		t.Errorf("%s %s = (%s, nil); want an error wrapping auth.ErrNotFound", call, why, describeOneTime(got))
-	case !errors.Is(err, auth.ErrNotFound):
-		t.Errorf("%s %s = %v; want an error wrapping auth.ErrNotFound (errors.Is(err, auth.ErrNotFound) is false)", call, why, err)
-	}
+	got, err := s.UseOneTimeToken(t.Context(), hash, purpose)
+	wantNotFound(t, fmt.Sprintf("UseOneTimeToken(ctx, %s, %s) %s", short(hash), q(purpose), why), err,
+		"it returned "+describeOneTime(got))
 }
 
 // wantNotFound checks that err, returned by call, wraps auth.ErrNotFound.
@@ -757,13 +753,7 @@ func testAccountsDeleteExpiredOneTimeTokens(t *testing.T, s accountStore) {
 // from done, and changes nothing.
 func testAccountsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s accountStore) {
 	return func(t *testing.T, s accountStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		u := createUsers(t, s, "account", 1)[0]
 		tok := newOneTime(1, purposeReset, u)
 		createOneTime(t, s, tok)

@@ -157,13 +157,8 @@ func hasTOTP(t *testing.T, s auth.MFAStore, userID string, want auth.TOTP, why s
 // noTOTP checks that TOTP finds no enrolment of the user.
 func noTOTP(t *testing.T, s auth.MFAStore, userID, why string) {
 	t.Helper()
-	call := fmt.Sprintf("TOTP(ctx, %s) %s", q(userID), why)
-	switch got, err := s.TOTP(t.Context(), userID); {
-	case err == nil:
-		t.Errorf("%s = (%s, nil); want an error wrapping auth.ErrNotFound", call, describeTOTP(got))
-	case !errors.Is(err, auth.ErrNotFound):
-		t.Errorf("%s = %v; want an error wrapping auth.ErrNotFound (errors.Is(err, auth.ErrNotFound) is false)", call, err)
-	}
+	got, err := s.TOTP(t.Context(), userID)
+	wantNotFound(t, fmt.Sprintf("TOTP(ctx, %s) %s", q(userID), why), err, "it returned "+describeTOTP(got))
 }
 
 // useCode checks that UseRecoveryCode succeeds.
@@ -725,13 +720,7 @@ func testMFAConcurrentDeleteUser(t *testing.T, s mfaStore) {
 // done, and changes nothing.
 func testMFADoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s mfaStore) {
 	return func(t *testing.T, s mfaStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		users := createUsers(t, s, "mfa", 2)
 		hashes := recoveryHashes(1, recoveryCount)
 		ea, alice := enrol(t, s, users[0], 1, hashes)

@@ -951,13 +951,7 @@ func testSessionsDeleteExpired(t *testing.T, s sessionStore) {
 // from done, and changes nothing.
 func testSessionsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s sessionStore) {
 	return func(t *testing.T, s sessionStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		u := createUsers(t, s, "session", 1)[0]
 		tok := newToken(1, family(1), u)
 		createToken(t, s, tok)

@@ -529,18 +529,24 @@ func expiredContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// doneCheck returns a check that err, returned by call with a context
+// whose Err() is want (called wantName), wraps want.
+func doneCheck(want error, wantName string) func(t *testing.T, call string, err error) {
+	return func(t *testing.T, call string, err error) {
+		t.Helper()
+		if !errors.Is(err, want) {
+			t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
+				call, wantName, err, wantName)
+		}
+	}
+}
+
 // testDoneContext returns a test that every method fails with an error
 // wrapping want (called wantName) when called with a context from done,
 // whose Err is want.
 func testDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s auth.UserStore) {
 	return func(t *testing.T, s auth.UserStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 
 		alice := newUser(1, "alice@example.com")
 		create(t, s, alice)
