@@ -73,9 +73,10 @@ func (d *Dialect) UpdateEmail(ctx context.Context, db *sql.DB, id, current, emai
 }
 
 // update executes the one statement query with args, as write does. If
-// it affects no row, and is is not empty, is is executed with isArgs: a
-// row means the user has the values already (nil), none that the update
-// matched nothing (an error wrapping auth.ErrNotFound).
+// it affects no row, it returns an error wrapping auth.ErrNotFound, unless
+// is is not empty and, executed with isArgs, selects a row: the row has
+// the values already, which MySQL without clientFoundRows does not count
+// as affected, and update returns nil.
 func (d *Dialect) update(ctx context.Context, db *sql.DB, query string, args []any, is string, isArgs ...any) error {
 	n, err := d.write(ctx, db, query, args...)
 	switch {

@@ -144,12 +144,8 @@ func (d *Dialect) UseTOTPStep(ctx context.Context, db *sql.DB, userID string, st
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	n, err := d.write(ctx, db, d.TOTPStep, step, userID, step)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.TOTPStep, []any{step, userID, step}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }
@@ -162,12 +158,8 @@ func (d *Dialect) UseRecoveryCode(ctx context.Context, db *sql.DB, userID, hash 
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	n, err := d.write(ctx, db, d.RecoveryUse, userID, hash)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.RecoveryUse, []any{userID, hash}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }

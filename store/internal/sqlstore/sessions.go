@@ -40,12 +40,8 @@ func (d *Dialect) UpdatePasswordHash(ctx context.Context, db *sql.DB, id, oldHas
 		}
 		return nil
 	}
-	n, err := d.write(ctx, db, d.PasswordUpdate, newHash, id, oldHash)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.PasswordUpdate, []any{newHash, id, oldHash}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }
