@@ -193,10 +193,7 @@ func (d *Dialect) CreateOneTimeToken(ctx context.Context, db *sql.DB, t auth.One
 	if err := d.checkTime(t.CreatedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, t.UserID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, sql.LevelDefault, t.UserID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, d.OneTimeInsert,
 			t.Hash, t.Purpose, t.UserID, t.Email, d.EncodeTime(t.CreatedAt), d.EncodeTime(t.ExpiresAt))
 		return err

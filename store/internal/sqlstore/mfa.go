@@ -45,10 +45,7 @@ func (d *Dialect) PutTOTP(ctx context.Context, db *sql.DB, userID string, sealed
 	if sealed == nil {
 		sealed = []byte{} // not NULL
 	}
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		var confirmed bool
 		err := tx.QueryRowContext(ctx, d.TOTPConfirmed, userID).Scan(&confirmed)
 		switch {
@@ -101,10 +98,7 @@ func (d *Dialect) ConfirmTOTP(ctx context.Context, db *sql.DB, userID string, se
 		}
 	}
 	hashes := slices.Sorted(slices.Values(recoveryHashes))
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, d.TOTPConfirm, step, userID, sealed)
 		if err != nil {
 			return err
@@ -172,10 +166,7 @@ func (d *Dialect) DeleteTOTP(ctx context.Context, db *sql.DB, userID string) err
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		for _, query := range []string{d.TOTPDelete, d.RecoveryDelete} {
 			if _, err := tx.ExecContext(ctx, query, userID); err != nil {
 				return err

@@ -81,10 +81,7 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 	if err := d.checkTime(t.IssuedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, t.UserID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, sql.LevelDefault, t.UserID, func(tx *sql.Tx) error {
 		cur, err := d.generation(ctx, tx, t.UserID)
 		switch {
 		case err != nil:
@@ -103,6 +100,19 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 		return d.wrap(ctx, op, err)
 	}
 	return nil
+}
+
+// userTx runs fn in a transaction of the isolation level given, as
+// inTxAt does, that first executes UserLock (see lockUser): fn runs with
+// the user's row locked, or, if the user does not exist, not at all, and
+// userTx returns an error wrapping auth.ErrNotFound.
+func (d *Dialect) userTx(ctx context.Context, db *sql.DB, level sql.IsolationLevel, userID string, fn func(tx *sql.Tx) error) error {
+	return inTxAt(ctx, db, level, func(tx *sql.Tx) error {
+		if err := d.lockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // lockUser executes UserLock in tx; a user that does not exist is an
