@@ -180,15 +180,13 @@ func (d *Dialect) CreateOneTimeToken(ctx context.Context, db *sql.DB, t auth.One
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	for _, c := range []struct{ col, s string }{
-		{"auth_one_time_tokens.hash", t.Hash},
-		{"auth_one_time_tokens.purpose", t.Purpose},
-		{"auth_one_time_tokens.user_id", t.UserID},
-		{"auth_one_time_tokens.email", t.Email},
-	} {
-		if err := d.checkString(c.col, c.s); err != nil {
-			return d.wrap(ctx, op, err)
-		}
+	if err := d.checkStrings(
+		"auth_one_time_tokens.hash", t.Hash,
+		"auth_one_time_tokens.purpose", t.Purpose,
+		"auth_one_time_tokens.user_id", t.UserID,
+		"auth_one_time_tokens.email", t.Email,
+	); err != nil {
+		return d.wrap(ctx, op, err)
 	}
 	if err := d.checkTime(t.CreatedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)

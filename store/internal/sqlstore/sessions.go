@@ -69,14 +69,12 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	for _, c := range []struct{ col, s string }{
-		{"auth_refresh_tokens.hash", t.Hash},
-		{"auth_refresh_tokens.family_id", t.Family},
-		{"auth_refresh_tokens.user_id", t.UserID},
-	} {
-		if err := d.checkString(c.col, c.s); err != nil {
-			return d.wrap(ctx, op, err)
-		}
+	if err := d.checkStrings(
+		"auth_refresh_tokens.hash", t.Hash,
+		"auth_refresh_tokens.family_id", t.Family,
+		"auth_refresh_tokens.user_id", t.UserID,
+	); err != nil {
+		return d.wrap(ctx, op, err)
 	}
 	if err := d.checkTime(t.IssuedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
@@ -363,6 +361,18 @@ func (d *Dialect) checkString(column, s string) error {
 		return nil
 	}
 	return d.CheckString(column, s)
+}
+
+// checkStrings calls checkString for each pair of its arguments: a
+// column, then the string written to it. An odd number of arguments
+// panics.
+func (d *Dialect) checkStrings(columnStrings ...string) error {
+	for i := 0; i < len(columnStrings); i += 2 {
+		if err := d.checkString(columnStrings[i], columnStrings[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Dialect) checkTime(ts ...time.Time) error {
