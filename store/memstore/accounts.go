@@ -11,10 +11,7 @@ import (
 
 // UpdateName sets the name of the user with ID id.
 func (s *Store) UpdateName(ctx context.Context, id, name string) error {
-	return s.updateUser(ctx, "update name", id, func(u *auth.User) error {
-		u.Name = name
-		return nil
-	})
+	return s.updateUser(ctx, "update name", id, func(u *auth.User) { u.Name = name })
 }
 
 // UpdateEmail sets the email and EmailVerified of the user with ID id, if
@@ -44,14 +41,12 @@ func (s *Store) UpdateEmail(ctx context.Context, id, current, email string, veri
 
 // SetDisabled sets the Disabled flag of the user with ID id.
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	return s.updateUser(ctx, "set disabled", id, func(u *auth.User) error {
-		u.Disabled = disabled
-		return nil
-	})
+	return s.updateUser(ctx, "set disabled", id, func(u *auth.User) { u.Disabled = disabled })
 }
 
-// updateUser applies change to the user with ID id, under the lock.
-func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth.User) error) error {
+// updateUser applies change to the user with ID id, under the lock; a
+// user that does not exist is an error wrapping [auth.ErrNotFound].
+func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth.User)) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: %s: %w", op, err)
 	}
@@ -61,9 +56,7 @@ func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth
 	if !ok {
 		return fmt.Errorf("memstore: %s: %w", op, auth.ErrNotFound)
 	}
-	if err := change(&u); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
-	}
+	change(&u)
 	s.byID[id] = u
 	return nil
 }
