@@ -46,10 +46,11 @@ func (d *Dialect) SetDisabled(ctx context.Context, db *sql.DB, id string, disabl
 // WHERE clause compares the email, so that the database makes it a
 // compare-and-set, and whose new email the unique index checks. No row
 // affected means no such user, or another email: an error wrapping
-// [auth.ErrNotFound]; when email is current (only email_verified
-// changes), EmailIs first checks that the user does not already have
-// both, which MySQL would count as no row changed. A failed UPDATE is
-// [auth.ErrDuplicateEmail] if EmailTaken then finds the email taken.
+// [auth.ErrNotFound]; but when email is current (only email_verified
+// changes), EmailIs then checks whether the user already has both, which
+// MySQL counts as no row changed, and if so the call succeeds. A failed
+// UPDATE is [auth.ErrDuplicateEmail] if EmailTaken then finds the email
+// taken.
 func (d *Dialect) UpdateEmail(ctx context.Context, db *sql.DB, id, current, email string, verified bool) error {
 	const op = "update email"
 	if err := ctx.Err(); err != nil {
