@@ -9,12 +9,10 @@ import (
 	"github.com/gatehouse-go/gatehouse/auth"
 )
 
-// UpdateName sets the name of the user with ID id.
+// UpdateName sets the name of the user with ID id. If no user has that
+// ID, it returns an error wrapping [auth.ErrNotFound].
 func (s *Store) UpdateName(ctx context.Context, id, name string) error {
-	return s.updateUser(ctx, "update name", id, func(u *auth.User) error {
-		u.Name = name
-		return nil
-	})
+	return s.updateUser(ctx, "update name", id, func(u *auth.User) { u.Name = name })
 }
 
 // UpdateEmail sets the email and EmailVerified of the user with ID id, if
@@ -42,16 +40,15 @@ func (s *Store) UpdateEmail(ctx context.Context, id, current, email string, veri
 	return nil
 }
 
-// SetDisabled sets the Disabled flag of the user with ID id.
+// SetDisabled sets the Disabled flag of the user with ID id. If no user
+// has that ID, it returns an error wrapping [auth.ErrNotFound].
 func (s *Store) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	return s.updateUser(ctx, "set disabled", id, func(u *auth.User) error {
-		u.Disabled = disabled
-		return nil
-	})
+	return s.updateUser(ctx, "set disabled", id, func(u *auth.User) { u.Disabled = disabled })
 }
 
-// updateUser applies change to the user with ID id, under the lock.
-func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth.User) error) error {
+// updateUser applies change to the user with ID id, under the lock; a
+// user that does not exist is an error wrapping [auth.ErrNotFound].
+func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth.User)) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: %s: %w", op, err)
 	}
@@ -61,15 +58,14 @@ func (s *Store) updateUser(ctx context.Context, op, id string, change func(*auth
 	if !ok {
 		return fmt.Errorf("memstore: %s: %w", op, auth.ErrNotFound)
 	}
-	if err := change(&u); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
-	}
+	change(&u)
 	s.byID[id] = u
 	return nil
 }
 
 // DeleteUser deletes the user with ID id, with its refresh tokens,
 // session generation, one-time tokens, TOTP enrolment and recovery codes.
+// If no user has that ID, it returns an error wrapping [auth.ErrNotFound].
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: delete user: %w", err)
@@ -129,7 +125,10 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]auth.
 	return users, nil
 }
 
-// CreateOneTimeToken stores t, for an existing user.
+// CreateOneTimeToken stores t, for an existing user: if no user has
+// t.UserID, it returns an error wrapping [auth.ErrNotFound]. If a token
+// with t.Hash is stored already, it returns an error and keeps that token
+// as it was.
 func (s *Store) CreateOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: create one-time token: %w", err)

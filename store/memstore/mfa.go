@@ -12,7 +12,8 @@ import (
 var _ auth.MFAStore = (*Store)(nil)
 
 // PutTOTP stores an unconfirmed enrolment of the user, replacing an
-// unconfirmed one; see [auth.MFAStore].
+// unconfirmed one; see [auth.MFAStore]. If no user has the ID, it stores
+// nothing and returns an error wrapping [auth.ErrNotFound].
 func (s *Store) PutTOTP(ctx context.Context, userID string, sealed []byte, now time.Time) error {
 	const op = "put totp"
 	if err := ctx.Err(); err != nil {
@@ -109,7 +110,8 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error 
 }
 
 // DeleteTOTP deletes the user's enrolment and recovery codes and clears
-// User.MFA.
+// User.MFA. If no user has the ID, it returns an error wrapping
+// [auth.ErrNotFound].
 func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
 	const op = "delete totp"
 	if err := ctx.Err(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -209,7 +208,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 	WriteInTx:  true,
 	ByEmail:    `SELECT ` + userColumns + ` FROM auth_users WHERE email = ?`,
 	ByID:       `SELECT ` + userColumns + ` FROM auth_users WHERE id = ?`,
-	Check:      check,
 	EncodeTime: func(t time.Time) any { return t.UTC().Format(dateTimeLayout) },
 	DecodeTime: func(src any) (time.Time, error) {
 		var s string
@@ -320,30 +318,6 @@ ON DUPLICATE KEY UPDATE sealed = VALUES(sealed), confirmed = FALSE, last_step = 
 	RecoveryUse:    `DELETE FROM auth_recovery_codes WHERE user_id = ? AND hash = ?`,
 }
 
-// check rejects a user whose values the table cannot hold as they are:
-// under a non-strict sql_mode MySQL would truncate an over-long value,
-// replace invalid UTF-8 or store a zero date, with only a warning. The
-// errors name the field, never its value.
-func check(u auth.User) error {
-	switch {
-	case len(u.ID) > maxIDBytes:
-		return fmt.Errorf("ID is %d bytes long; the column holds %d", len(u.ID), maxIDBytes)
-	case len(u.Email) > maxEmailBytes:
-		return fmt.Errorf("email is %d bytes long; the column holds %d", len(u.Email), maxEmailBytes)
-	case len(u.Name) > maxTextBytes:
-		return fmt.Errorf("name is %d bytes long; the column holds %d", len(u.Name), maxTextBytes)
-	case !utf8.ValidString(u.Name):
-		return errors.New("name is not valid UTF-8")
-	}
-	if err := checkString("auth_users.password_hash", u.PasswordHash); err != nil {
-		return err
-	}
-	if err := checkTime(u.CreatedAt); err != nil {
-		return fmt.Errorf("created_at: %w", err)
-	}
-	return nil
-}
-
 // maxHashBytes is the column limit of auth_refresh_tokens.hash and
 // family_id, auth_sessions.id (see [SessionsSchema]),
 // auth_one_time_tokens.hash (see [AccountsSchema]) and
@@ -357,8 +331,11 @@ const (
 	maxSealedBytes  = 64
 )
 
-// checkString rejects, as check does, a string the column (see
-// [sqlstore.Dialect.CheckString]) cannot hold as it is.
+// checkString rejects a string the column (see
+// [sqlstore.Dialect.CheckString]) cannot hold as it is: under a non-strict
+// sql_mode MySQL would truncate an over-long value or replace invalid
+// UTF-8, with only a warning. The errors name the column, never the
+// value.
 func checkString(column, s string) error {
 	limit, text := 0, false
 	switch column {
@@ -370,7 +347,7 @@ func checkString(column, s string) error {
 		limit = maxSealedBytes
 	case "auth_one_time_tokens.purpose":
 		limit = maxPurposeBytes
-	case "auth_refresh_tokens.user_id", "auth_revocations.user_id", "auth_one_time_tokens.user_id":
+	case "auth_users.id", "auth_refresh_tokens.user_id", "auth_revocations.user_id", "auth_one_time_tokens.user_id":
 		limit = maxIDBytes
 	case "auth_users.email", "auth_one_time_tokens.email":
 		limit = maxEmailBytes
@@ -386,7 +363,8 @@ func checkString(column, s string) error {
 	return nil
 }
 
-// checkTime rejects, as check does, a time outside DATETIME's range.
+// checkTime rejects a time outside DATETIME's range, which MySQL would
+// store as a zero date under a non-strict sql_mode.
 func checkTime(t time.Time) error {
 	if y := t.UTC().Year(); y < minYear || y > maxYear {
 		return fmt.Errorf("time %s is outside the years %d to %d that DATETIME holds",

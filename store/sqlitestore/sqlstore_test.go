@@ -115,8 +115,8 @@ func TestErrorOnAnyConflict(t *testing.T) {
 	}
 }
 
-// TestChecksRunFirst checks that Check, CheckString and CheckTime run
-// before any statement, and that their errors are returned, wrapped:
+// TestChecksRunFirst checks that CheckString and CheckTime run before
+// any statement, and that their errors are returned, wrapped:
 // every statement fails ("no such table"), so had one run first, its
 // error would be what is returned.
 func TestChecksRunFirst(t *testing.T) {
@@ -124,8 +124,7 @@ func TestChecksRunFirst(t *testing.T) {
 	db := openEmpty(t)
 	failing := everyStatement(noStatements, "SELECT 1 FROM no_such_table")
 	errCheck := errors.New("value the table cannot hold")
-	checked, rejectsStrings, rejectsTimes := failing, failing, failing
-	checked.Check = func(auth.User) error { return errCheck }
+	rejectsStrings, rejectsTimes := failing, failing
 	rejectsStrings.CheckString = func(col, _ string) error { return fmt.Errorf("%s: %w", col, errCheck) }
 	rejectsTimes.CheckTime = func(time.Time) error { return errCheck }
 	now := time.Now()
@@ -135,7 +134,8 @@ func TestChecksRunFirst(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"CreateUser", checked.CreateUser(ctx, db, auth.User{ID: "u"})},
+		{"CreateUser time", rejectsTimes.CreateUser(ctx, db, auth.User{ID: "u"})},
+		{"CreateUser string", rejectsStrings.CreateUser(ctx, db, auth.User{ID: "u"})},
 		{"UpdatePasswordHash", rejectsStrings.UpdatePasswordHash(ctx, db, "u", "old", "new")},
 		{"UpdatePasswordHash to the same hash", rejectsStrings.UpdatePasswordHash(ctx, db, "u", "old", "old")},
 		{"CreateRefreshToken string", rejectsStrings.CreateRefreshToken(ctx, db, tok, 0)},
@@ -160,7 +160,7 @@ func TestChecksRunFirst(t *testing.T) {
 		}
 	}
 	if err := tests[0].err; err == nil || err.Error() != "test: create user: value the table cannot hold" {
-		t.Errorf("CreateUser with a failing Check = %v; want \"test: create user: value the table cannot hold\"", err)
+		t.Errorf("CreateUser with a failing CheckTime = %v; want \"test: create user: value the table cannot hold\"", err)
 	}
 
 	// CheckString is given the column of each string.
@@ -170,6 +170,7 @@ func TestChecksRunFirst(t *testing.T) {
 		cols = append(cols, col)
 		return nil
 	}
+	_ = checkedStrings.CreateUser(ctx, db, auth.User{ID: "u"})
 	_ = checkedStrings.UpdatePasswordHash(ctx, db, "u", "old", "new")
 	_ = checkedStrings.CreateRefreshToken(ctx, db, tok, 0)
 	_ = checkedStrings.RevokeSessions(ctx, db, "u", now)
@@ -178,7 +179,8 @@ func TestChecksRunFirst(t *testing.T) {
 	_ = checkedStrings.CreateOneTimeToken(ctx, db, oneTime)
 	_ = checkedStrings.PutTOTP(ctx, db, "u", []byte("sealed"), now)
 	_ = checkedStrings.ConfirmTOTP(ctx, db, "u", []byte("sealed"), 1, []string{"h1", "h2"})
-	if got, want := strings.Join(cols, " "), "auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id "+
+	if got, want := strings.Join(cols, " "), "auth_users.id auth_users.email auth_users.name auth_users.password_hash "+
+		"auth_users.password_hash auth_refresh_tokens.hash auth_refresh_tokens.family_id auth_refresh_tokens.user_id auth_revocations.user_id "+
 		"auth_users.name auth_users.email auth_one_time_tokens.hash auth_one_time_tokens.purpose auth_one_time_tokens.user_id auth_one_time_tokens.email "+
 		"auth_totp.sealed auth_recovery_codes.hash auth_recovery_codes.hash"; got != want {
 		t.Errorf("CheckString was called for the columns %s; want %s", got, want)

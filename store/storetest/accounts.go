@@ -128,13 +128,9 @@ func useOneTime(t *testing.T, s auth.AccountStore, want auth.OneTimeToken, why s
 // purpose (and so deletes none).
 func noOneTime(t *testing.T, s auth.AccountStore, hash, purpose, why string) {
 	t.Helper()
-	call := fmt.Sprintf("UseOneTimeToken(ctx, %s, %s)", short(hash), q(purpose))
-	switch got, err := s.UseOneTimeToken(t.Context(), hash, purpose); {
-	case err == nil:
-		t.Errorf("%s %s = (%s, nil); want an error wrapping auth.ErrNotFound", call, why, describeOneTime(got))
-	case !errors.Is(err, auth.ErrNotFound):
-		t.Errorf("%s %s = %v; want an error wrapping auth.ErrNotFound (errors.Is(err, auth.ErrNotFound) is false)", call, why, err)
-	}
+	got, err := s.UseOneTimeToken(t.Context(), hash, purpose)
+	wantNotFound(t, fmt.Sprintf("UseOneTimeToken(ctx, %s, %s) %s", short(hash), q(purpose), why), err,
+		"it returned "+describeOneTime(got))
 }
 
 // wantNotFound checks that err, returned by call, wraps auth.ErrNotFound.
@@ -275,22 +271,9 @@ func testAccountsConcurrentUpdateEmail(t *testing.T, s accountStore) {
 		together(concurrency, func(i int) {
 			errs[i] = s.UpdateEmail(t.Context(), users[i].ID, users[i].Email, contested, true)
 		})
-		winner, nwin, nwrong := -1, 0, 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				winner, nwin = i, nwin+1
-			case !errors.Is(err, auth.ErrDuplicateEmail):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent UpdateEmail(ctx, %s, own email, %s, true) = %v; want nil or an error wrapping auth.ErrDuplicateEmail (%d calls ran at once; %s)",
-						r+1, q(users[i].ID), q(contested), err, concurrency, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent UpdateEmail calls of distinct users to %s: %d returned nil; want exactly 1 (uniqueness must be enforced by the store itself, atomically: a unique index, not a lookup before the write)",
-				r+1, concurrency, q(contested), nwin)
-		}
+		winner := oneWinner(t, fmt.Sprintf("UpdateEmail(ctx, ID #i, its email, %s, true) calls of distinct users, whose IDs count up from %s to %s, in round %d",
+			q(contested), q(users[0].ID), q(users[concurrency-1].ID), r+1), errs, auth.ErrDuplicateEmail,
+			"uniqueness must be enforced by the store itself, atomically: a unique index, not a lookup before the write")
 		for i, u := range users {
 			if i == winner {
 				u.Email, u.EmailVerified = contested, true
@@ -305,22 +288,8 @@ func testAccountsConcurrentUpdateEmail(t *testing.T, s accountStore) {
 		together(concurrency, func(i int) {
 			errs[i] = s.UpdateEmail(t.Context(), u.ID, u.Email, fmt.Sprintf("cas%d.%d@example.com", r, i), false)
 		})
-		winner, nwin, nwrong = -1, 0, 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				winner, nwin = i, nwin+1
-			case !errors.Is(err, auth.ErrNotFound):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent UpdateEmail(ctx, %s, %s, new #%d, false) = %v; want nil or an error wrapping auth.ErrNotFound (%s)",
-						r+1, q(u.ID), q(u.Email), i, err, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent UpdateEmail calls of one user from its email %s to distinct addresses: %d returned nil; want exactly 1 (a compare-and-set: one statement such as UPDATE ... WHERE id = ? AND email = ?, not a read and then a write)",
-				r+1, concurrency, q(u.Email), nwin)
-		}
+		winner = oneWinner(t, fmt.Sprintf("UpdateEmail(ctx, %s, %s, new #i, false) calls of one user from its email to distinct addresses, in round %d", q(u.ID), q(u.Email), r+1),
+			errs, auth.ErrNotFound, "a compare-and-set: one statement such as UPDATE ... WHERE id = ? AND email = ?, not a read and then a write")
 		u.Email = fmt.Sprintf("cas%d.%d@example.com", r, winner)
 		hasUser(t, s, u, fmt.Sprintf("in round %d, after concurrent UpdateEmail calls from its email, of which #%d won", r+1, winner))
 	}
@@ -703,22 +672,8 @@ func testAccountsOneTimeConcurrentUse(t *testing.T, s accountStore) {
 		got := make([]auth.OneTimeToken, concurrency)
 		errs := make([]error, concurrency)
 		together(concurrency, func(i int) { got[i], errs[i] = s.UseOneTimeToken(t.Context(), tok.Hash, tok.Purpose) })
-		winner, nwin, nwrong := -1, 0, 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				winner, nwin = i, nwin+1
-			case !errors.Is(err, auth.ErrNotFound):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent UseOneTimeToken(ctx, %s, %s) = %v; want a token or an error wrapping auth.ErrNotFound (%d calls ran at once; %s)",
-						r+1, short(tok.Hash), q(tok.Purpose), err, concurrency, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent UseOneTimeToken calls for one token: %d returned it; want exactly 1 (the token must be deleted and returned atomically, e.g. DELETE ... RETURNING, or SELECT ... FOR UPDATE and DELETE in a transaction, not read and then deleted)",
-				r+1, concurrency, nwin)
-		}
+		winner := oneWinner(t, fmt.Sprintf("UseOneTimeToken(ctx, %s, %s) calls for one token, in round %d (nil: it returned the token)", short(tok.Hash), q(tok.Purpose), r+1),
+			errs, auth.ErrNotFound, "the token must be deleted and returned atomically, e.g. DELETE ... RETURNING, or SELECT ... FOR UPDATE and DELETE in a transaction, not read and then deleted")
 		if d := diffOneTime(got[winner], tok); len(d) > 0 {
 			t.Errorf("round %d: the winning concurrent UseOneTimeToken returned a token that differs from the one created:\n\t%s", r+1, strings.Join(d, "\n\t"))
 		}
@@ -798,13 +753,7 @@ func testAccountsDeleteExpiredOneTimeTokens(t *testing.T, s accountStore) {
 // from done, and changes nothing.
 func testAccountsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s accountStore) {
 	return func(t *testing.T, s accountStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		u := createUsers(t, s, "account", 1)[0]
 		tok := newOneTime(1, purposeReset, u)
 		createOneTime(t, s, tok)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -170,13 +169,7 @@ func testAttemptsConcurrent(t *testing.T, s throttle.Store) {
 // from done, and that such an AddAttempt counts nothing.
 func testAttemptsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s throttle.Store) {
 	return func(t *testing.T, s throttle.Store) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		k := attemptKey(1)
 		add(t, s, k, attemptTime, attemptExpiry, throttle.Attempts{Count: 1, Last: attemptTime}, "with a live context")
 

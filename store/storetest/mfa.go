@@ -157,13 +157,8 @@ func hasTOTP(t *testing.T, s auth.MFAStore, userID string, want auth.TOTP, why s
 // noTOTP checks that TOTP finds no enrolment of the user.
 func noTOTP(t *testing.T, s auth.MFAStore, userID, why string) {
 	t.Helper()
-	call := fmt.Sprintf("TOTP(ctx, %s) %s", q(userID), why)
-	switch got, err := s.TOTP(t.Context(), userID); {
-	case err == nil:
-		t.Errorf("%s = (%s, nil); want an error wrapping auth.ErrNotFound", call, describeTOTP(got))
-	case !errors.Is(err, auth.ErrNotFound):
-		t.Errorf("%s = %v; want an error wrapping auth.ErrNotFound (errors.Is(err, auth.ErrNotFound) is false)", call, err)
-	}
+	got, err := s.TOTP(t.Context(), userID)
+	wantNotFound(t, fmt.Sprintf("TOTP(ctx, %s) %s", q(userID), why), err, "it returned "+describeTOTP(got))
 }
 
 // useCode checks that UseRecoveryCode succeeds.
@@ -432,22 +427,8 @@ func testMFAConcurrentConfirm(t *testing.T, s mfaStore) {
 		together(concurrency, func(i int) {
 			errs[i] = s.ConfirmTOTP(t.Context(), u.ID, e.Sealed, firstStep+int64(i), recoveryHashes(1000*r+i, codes))
 		})
-		winner, nwin, nwrong := -1, 0, 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				winner, nwin = i, nwin+1
-			case !errors.Is(err, auth.ErrNotFound):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent ConfirmTOTP(ctx, %s, sealed, step #%d, hashes) = %v; want nil or an error wrapping auth.ErrNotFound (%d calls ran at once; %s)",
-						r+1, q(u.ID), i, err, concurrency, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent ConfirmTOTP calls for one enrolment: %d returned nil; want exactly 1 (a compare-and-set: UPDATE ... WHERE user_id = ? AND NOT confirmed AND sealed = ?, with RowsAffected, in the transaction that stores the codes, not a read and then a write)",
-				r+1, concurrency, nwin)
-		}
+		winner := oneWinner(t, fmt.Sprintf("ConfirmTOTP(ctx, %s, sealed, step #i, hashes) calls for one enrolment, in round %d", q(u.ID), r+1), errs, auth.ErrNotFound,
+			"a compare-and-set: UPDATE ... WHERE user_id = ? AND NOT confirmed AND sealed = ?, with RowsAffected, in the transaction that stores the codes, not a read and then a write")
 		round := fmt.Sprintf("in round %d, after %d concurrent ConfirmTOTP calls of which #%d won", r+1, concurrency, winner)
 		e.Confirmed, e.LastStep = true, firstStep+int64(winner)
 		hasTOTP(t, s, u.ID, e, round+" (LastStep must be the winner's step)")
@@ -551,22 +532,8 @@ func testMFAConcurrentUseStep(t *testing.T, s mfaStore) {
 		step := firstStep + int64(r+1)
 		errs := make([]error, concurrency)
 		together(concurrency, func(i int) { errs[i] = s.UseTOTPStep(t.Context(), u.ID, step) })
-		nwin, nwrong := 0, 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				nwin++
-			case !errors.Is(err, auth.ErrNotFound):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent UseTOTPStep(ctx, %s, %d) = %v; want nil or an error wrapping auth.ErrNotFound (%d calls ran at once; %s)",
-						r+1, q(u.ID), step, err, concurrency, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent UseTOTPStep calls for one user and step %d: %d returned nil; want exactly 1, or a code replayed at once is accepted more than once (a compare-and-set: UPDATE ... SET last_step = ? WHERE user_id = ? AND last_step < ?, with RowsAffected, not a read and then a write)",
-				r+1, concurrency, step, nwin)
-		}
+		oneWinner(t, fmt.Sprintf("UseTOTPStep(ctx, %s, %d) calls for one user and step, in round %d", q(u.ID), step, r+1), errs, auth.ErrNotFound,
+			"else a code replayed at once is accepted more than once: a compare-and-set, UPDATE ... SET last_step = ? WHERE user_id = ? AND last_step < ?, with RowsAffected, not a read and then a write")
 		e.LastStep = step
 		hasTOTP(t, s, u.ID, e, fmt.Sprintf("in round %d, after %d concurrent UseTOTPStep calls for step %d", r+1, concurrency, step))
 	}
@@ -604,22 +571,8 @@ func testMFAConcurrentRecoveryCode(t *testing.T, s mfaStore) {
 	for r, h := range hashes {
 		errs := make([]error, concurrency)
 		together(concurrency, func(i int) { errs[i] = s.UseRecoveryCode(t.Context(), u.ID, h) })
-		nwin, nwrong := 0, 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				nwin++
-			case !errors.Is(err, auth.ErrNotFound):
-				if nwrong++; nwrong <= 5 {
-					t.Errorf("round %d: concurrent UseRecoveryCode(ctx, %s, %s) = %v; want nil or an error wrapping auth.ErrNotFound (%d calls ran at once; %s)",
-						r+1, q(u.ID), short(h), err, concurrency, busyHint)
-				}
-			}
-		}
-		if nwin != 1 {
-			t.Fatalf("round %d: %d concurrent UseRecoveryCode calls for one code: %d returned nil; want exactly 1 (DELETE ... WHERE user_id = ? AND hash = ? with RowsAffected, not a read and then a delete)",
-				r+1, concurrency, nwin)
-		}
+		oneWinner(t, fmt.Sprintf("UseRecoveryCode(ctx, %s, %s) calls for one code, in round %d", q(u.ID), short(h), r+1), errs, auth.ErrNotFound,
+			"DELETE ... WHERE user_id = ? AND hash = ? with RowsAffected, not a read and then a delete")
 		noCode(t, s, u.ID, h, fmt.Sprintf("in round %d, after %d concurrent calls for it", r+1, concurrency))
 	}
 }
@@ -767,13 +720,7 @@ func testMFAConcurrentDeleteUser(t *testing.T, s mfaStore) {
 // done, and changes nothing.
 func testMFADoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s mfaStore) {
 	return func(t *testing.T, s mfaStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		users := createUsers(t, s, "mfa", 2)
 		hashes := recoveryHashes(1, recoveryCount)
 		ea, alice := enrol(t, s, users[0], 1, hashes)

@@ -153,33 +153,11 @@ func testPasswordConcurrentUpdate(t *testing.T, s passwordStore) {
 	together(concurrency, func(i int) {
 		errs[i] = s.UpdatePasswordHash(t.Context(), alice.ID, alice.PasswordHash, newHash(i))
 	})
-
-	winner, nwin, nwrong := -1, 0, 0
-	var winners []int
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			winner, nwin = i, nwin+1
-			winners = append(winners, i)
-		case !errors.Is(err, auth.ErrNotFound):
-			if nwrong++; nwrong <= 5 {
-				t.Errorf("concurrent UpdatePasswordHash(ctx, id, old, new #%d) = %v; want nil or an error wrapping auth.ErrNotFound (%d calls ran at once; %s)",
-					i, err, concurrency, busyHint)
-			}
-		}
-	}
-	switch {
-	case nwin == 0:
-		t.Errorf("%d concurrent UpdatePasswordHash calls from the user's hash to distinct new hashes: none returned nil; want exactly 1", concurrency)
-	case nwin > 1:
-		t.Errorf("%d concurrent UpdatePasswordHash calls from the user's hash to distinct new hashes: %d returned nil (new hashes #%v); want exactly 1 (a compare-and-set: one statement such as UPDATE ... WHERE id = ? AND password_hash = ?, not a read and then a write)",
-			concurrency, nwin, winners)
-	}
-	if nwin == 1 {
-		want := alice
-		want.PasswordHash = newHash(winner)
-		hasUser(t, s, want, fmt.Sprintf("after %d concurrent UpdatePasswordHash calls, of which new hash #%d won", concurrency, winner))
-	}
+	winner := oneWinner(t, fmt.Sprintf("UpdatePasswordHash(ctx, %s, old, new #i) calls from the user's hash to distinct new hashes", q(alice.ID)), errs, auth.ErrNotFound,
+		"a compare-and-set: one statement such as UPDATE ... WHERE id = ? AND password_hash = ?, not a read and then a write")
+	want := alice
+	want.PasswordHash = newHash(winner)
+	hasUser(t, s, want, fmt.Sprintf("after %d concurrent UpdatePasswordHash calls, of which new hash #%d won", concurrency, winner))
 }
 
 // testPasswordDoneContext returns a test that UpdatePasswordHash fails
@@ -189,11 +167,8 @@ func testPasswordDoneContext(want error, wantName string, done func(t *testing.T
 	return func(t *testing.T, s passwordStore) {
 		alice := newUser(1, "alice@example.com")
 		create(t, s, alice)
-		err := s.UpdatePasswordHash(done(t), alice.ID, alice.PasswordHash, newHash(1))
-		if !errors.Is(err, want) {
-			t.Errorf("UpdatePasswordHash(ctx, %s, old, new) with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-				q(alice.ID), wantName, err, wantName)
-		}
+		doneCheck(want, wantName)(t, fmt.Sprintf("UpdatePasswordHash(ctx, %s, old, new)", q(alice.ID)),
+			s.UpdatePasswordHash(done(t), alice.ID, alice.PasswordHash, newHash(1)))
 		hasUser(t, s, alice, "after UpdatePasswordHash with a done context (it must change nothing)")
 	}
 }

@@ -266,6 +266,54 @@ func failures(t *testing.T, call string, errs []error, hint string) int {
 	return n
 }
 
+// oneWinner checks the errors of concurrent calls of which exactly one
+// must succeed, each other failing with an error wrapping loser, as when
+// they contend for one row. It reports the first few errors that are
+// neither nil nor loser (a busy or locked database must be waited for,
+// not reported), fails the test now unless exactly one call returned nil
+// (hint says how a store makes sure), and returns the index of the one
+// that did. call describes the calls, in terms of #i, their index in errs.
+func oneWinner(t *testing.T, call string, errs []error, loser error, hint string) int {
+	t.Helper()
+	const show = 5
+	var winners []int
+	wrong := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners = append(winners, i)
+		case !errors.Is(err, loser):
+			if wrong++; wrong <= show {
+				t.Errorf("concurrent %s: #%d = %v; want nil or an error wrapping %s (%d calls ran at once; %s)",
+					call, i, err, errName(loser), len(errs), busyHint)
+			}
+		}
+	}
+	if wrong > show {
+		t.Errorf("concurrent %s: %d more calls returned an error that does not wrap %s", call, wrong-show, errName(loser))
+	}
+	switch len(winners) {
+	case 0:
+		t.Fatalf("%d concurrent %s: none returned nil; want exactly 1 (%s)", len(errs), call, hint)
+	case 1:
+		return winners[0]
+	}
+	t.Fatalf("%d concurrent %s: %d returned nil (#%v); want exactly 1 (%s)", len(errs), call, len(winners), winners, hint)
+	return -1
+}
+
+// errName names err, one of the auth sentinels the kit expects, for a
+// message.
+func errName(err error) string {
+	switch err {
+	case auth.ErrNotFound:
+		return "auth.ErrNotFound"
+	case auth.ErrDuplicateEmail:
+		return "auth.ErrDuplicateEmail"
+	}
+	return fmt.Sprintf("%q", err)
+}
+
 func testSessionsCreateThenLookup(t *testing.T, s sessionStore) {
 	u := createUsers(t, s, "session", 1)[0]
 	ist := time.FixedZone("IST", 5*3600+1800)
@@ -903,13 +951,7 @@ func testSessionsDeleteExpired(t *testing.T, s sessionStore) {
 // from done, and changes nothing.
 func testSessionsDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s sessionStore) {
 	return func(t *testing.T, s sessionStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 		u := createUsers(t, s, "session", 1)[0]
 		tok := newToken(1, family(1), u)
 		createToken(t, s, tok)

@@ -403,51 +403,15 @@ func testConcurrentDuplicateEmail(t *testing.T, s auth.UserStore) {
 		users[i] = newUser(i, email)
 	}
 	errs := race(t, s, users)
-
-	// Collect the winners' IDs and the losers' wrong errors, keeping at
-	// most show of each for the messages.
-	const show = 5
-	winner, nwin, nwrong := -1, 0, 0
-	var winners, wrong []string
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			winner = i
-			if nwin++; nwin <= show {
-				winners = append(winners, q(users[i].ID))
-			}
-		case !errors.Is(err, auth.ErrDuplicateEmail):
-			if nwrong++; nwrong <= show {
-				wrong = append(wrong, fmt.Sprintf("CreateUser(ctx, %s) = %v", describe(users[i]), err))
-			}
-		}
-	}
-	if nwin > show {
-		winners = append(winners, "...")
-	}
-	if nwrong > show {
-		wrong = append(wrong, fmt.Sprintf("... and %d more", nwrong-show))
-	}
-	switch {
-	case nwin == 0:
-		t.Errorf("%d concurrent CreateUser calls for %s with distinct IDs: none returned nil; want exactly 1", concurrency, q(email))
-	case nwin > 1:
-		t.Errorf("%d concurrent CreateUser calls for %s with distinct IDs: %d returned nil (IDs %s); want exactly 1 (uniqueness must be enforced by the store itself, atomically: a unique index, not a lookup before the write)",
-			concurrency, q(email), nwin, strings.Join(winners, ", "))
-	}
-	if nwrong > 0 {
-		t.Errorf("%d concurrent CreateUser calls for %s: %d of the losers did not return an error wrapping auth.ErrDuplicateEmail (a busy or locked database must be waited for, not reported):\n\t%s",
-			concurrency, q(email), nwrong, strings.Join(wrong, "\n\t"))
-	}
-	if nwin == 1 {
-		byEmail(t, s, users[winner])
-		byID(t, s, users[winner])
-	}
 	for i, err := range errs {
 		if err != nil {
 			notFoundByID(t, s, users[i].ID, fmt.Sprintf("after its CreateUser returned %v", err))
 		}
 	}
+	winner := oneWinner(t, fmt.Sprintf("CreateUser(ctx, user #i) calls for %s with distinct IDs, which count up from %s to %s", q(email), q(users[0].ID), q(users[concurrency-1].ID)),
+		errs, auth.ErrDuplicateEmail, "uniqueness must be enforced by the store itself, atomically: a unique index, not a lookup before the write")
+	byEmail(t, s, users[winner])
+	byID(t, s, users[winner])
 }
 
 func testConcurrentDistinctEmails(t *testing.T, s auth.UserStore) {
@@ -565,18 +529,24 @@ func expiredContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// doneCheck returns a check that err, returned by call with a context
+// whose Err() is want (called wantName), wraps want.
+func doneCheck(want error, wantName string) func(t *testing.T, call string, err error) {
+	return func(t *testing.T, call string, err error) {
+		t.Helper()
+		if !errors.Is(err, want) {
+			t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
+				call, wantName, err, wantName)
+		}
+	}
+}
+
 // testDoneContext returns a test that every method fails with an error
 // wrapping want (called wantName) when called with a context from done,
 // whose Err is want.
 func testDoneContext(want error, wantName string, done func(t *testing.T) context.Context) func(t *testing.T, s auth.UserStore) {
 	return func(t *testing.T, s auth.UserStore) {
-		check := func(t *testing.T, call string, err error) {
-			t.Helper()
-			if !errors.Is(err, want) {
-				t.Errorf("%s with a context whose Err() is %s = %v; want an error wrapping %s (check ctx.Err() first, or pass ctx to every call that can block)",
-					call, wantName, err, wantName)
-			}
-		}
+		check := doneCheck(want, wantName)
 
 		alice := newUser(1, "alice@example.com")
 		create(t, s, alice)

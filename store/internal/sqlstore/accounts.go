@@ -46,10 +46,11 @@ func (d *Dialect) SetDisabled(ctx context.Context, db *sql.DB, id string, disabl
 // WHERE clause compares the email, so that the database makes it a
 // compare-and-set, and whose new email the unique index checks. No row
 // affected means no such user, or another email: an error wrapping
-// [auth.ErrNotFound]; when email is current (only email_verified
-// changes), EmailIs first checks that the user does not already have
-// both, which MySQL would count as no row changed. A failed UPDATE is
-// [auth.ErrDuplicateEmail] if EmailTaken then finds the email taken.
+// [auth.ErrNotFound]; but when email is current (only email_verified
+// changes), EmailIs then checks whether the user already has both, which
+// MySQL counts as no row changed, and if so the call succeeds. A failed
+// UPDATE is [auth.ErrDuplicateEmail] if EmailTaken then finds the email
+// taken.
 func (d *Dialect) UpdateEmail(ctx context.Context, db *sql.DB, id, current, email string, verified bool) error {
 	const op = "update email"
 	if err := ctx.Err(); err != nil {
@@ -73,9 +74,10 @@ func (d *Dialect) UpdateEmail(ctx context.Context, db *sql.DB, id, current, emai
 }
 
 // update executes the one statement query with args, as write does. If
-// it affects no row, and is is not empty, is is executed with isArgs: a
-// row means the user has the values already (nil), none that the update
-// matched nothing (an error wrapping auth.ErrNotFound).
+// it affects no row, it returns an error wrapping auth.ErrNotFound, unless
+// is is not empty and, executed with isArgs, selects a row: the row has
+// the values already, which MySQL without clientFoundRows does not count
+// as affected, and update returns nil.
 func (d *Dialect) update(ctx context.Context, db *sql.DB, query string, args []any, is string, isArgs ...any) error {
 	n, err := d.write(ctx, db, query, args...)
 	switch {
@@ -179,23 +181,18 @@ func (d *Dialect) CreateOneTimeToken(ctx context.Context, db *sql.DB, t auth.One
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	for _, c := range []struct{ col, s string }{
-		{"auth_one_time_tokens.hash", t.Hash},
-		{"auth_one_time_tokens.purpose", t.Purpose},
-		{"auth_one_time_tokens.user_id", t.UserID},
-		{"auth_one_time_tokens.email", t.Email},
-	} {
-		if err := d.checkString(c.col, c.s); err != nil {
-			return d.wrap(ctx, op, err)
-		}
+	if err := d.checkStrings(
+		"auth_one_time_tokens.hash", t.Hash,
+		"auth_one_time_tokens.purpose", t.Purpose,
+		"auth_one_time_tokens.user_id", t.UserID,
+		"auth_one_time_tokens.email", t.Email,
+	); err != nil {
+		return d.wrap(ctx, op, err)
 	}
 	if err := d.checkTime(t.CreatedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, t.UserID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, sql.LevelDefault, t.UserID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, d.OneTimeInsert,
 			t.Hash, t.Purpose, t.UserID, t.Email, d.EncodeTime(t.CreatedAt), d.EncodeTime(t.ExpiresAt))
 		return err

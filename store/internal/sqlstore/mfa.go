@@ -45,10 +45,7 @@ func (d *Dialect) PutTOTP(ctx context.Context, db *sql.DB, userID string, sealed
 	if sealed == nil {
 		sealed = []byte{} // not NULL
 	}
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		var confirmed bool
 		err := tx.QueryRowContext(ctx, d.TOTPConfirmed, userID).Scan(&confirmed)
 		switch {
@@ -101,10 +98,7 @@ func (d *Dialect) ConfirmTOTP(ctx context.Context, db *sql.DB, userID string, se
 		}
 	}
 	hashes := slices.Sorted(slices.Values(recoveryHashes))
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, d.TOTPConfirm, step, userID, sealed)
 		if err != nil {
 			return err
@@ -144,12 +138,8 @@ func (d *Dialect) UseTOTPStep(ctx context.Context, db *sql.DB, userID string, st
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	n, err := d.write(ctx, db, d.TOTPStep, step, userID, step)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.TOTPStep, []any{step, userID, step}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }
@@ -162,12 +152,8 @@ func (d *Dialect) UseRecoveryCode(ctx context.Context, db *sql.DB, userID, hash 
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	n, err := d.write(ctx, db, d.RecoveryUse, userID, hash)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.RecoveryUse, []any{userID, hash}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }
@@ -180,10 +166,7 @@ func (d *Dialect) DeleteTOTP(ctx context.Context, db *sql.DB, userID string) err
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTxAt(ctx, db, d.MFAIsolation, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, userID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, d.MFAIsolation, userID, func(tx *sql.Tx) error {
 		for _, query := range []string{d.TOTPDelete, d.RecoveryDelete} {
 			if _, err := tx.ExecContext(ctx, query, userID); err != nil {
 				return err

@@ -40,12 +40,8 @@ func (d *Dialect) UpdatePasswordHash(ctx context.Context, db *sql.DB, id, oldHas
 		}
 		return nil
 	}
-	n, err := d.write(ctx, db, d.PasswordUpdate, newHash, id, oldHash)
-	switch {
-	case err != nil:
+	if err := d.update(ctx, db, d.PasswordUpdate, []any{newHash, id, oldHash}, ""); err != nil {
 		return d.wrap(ctx, op, err)
-	case n == 0:
-		return d.wrap(ctx, op, auth.ErrNotFound)
 	}
 	return nil
 }
@@ -73,22 +69,17 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	for _, c := range []struct{ col, s string }{
-		{"auth_refresh_tokens.hash", t.Hash},
-		{"auth_refresh_tokens.family_id", t.Family},
-		{"auth_refresh_tokens.user_id", t.UserID},
-	} {
-		if err := d.checkString(c.col, c.s); err != nil {
-			return d.wrap(ctx, op, err)
-		}
+	if err := d.checkStrings(
+		"auth_refresh_tokens.hash", t.Hash,
+		"auth_refresh_tokens.family_id", t.Family,
+		"auth_refresh_tokens.user_id", t.UserID,
+	); err != nil {
+		return d.wrap(ctx, op, err)
 	}
 	if err := d.checkTime(t.IssuedAt, t.ExpiresAt); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		if err := d.lockUser(ctx, tx, t.UserID); err != nil {
-			return err
-		}
+	err := d.userTx(ctx, db, sql.LevelDefault, t.UserID, func(tx *sql.Tx) error {
 		cur, err := d.generation(ctx, tx, t.UserID)
 		switch {
 		case err != nil:
@@ -107,6 +98,19 @@ func (d *Dialect) CreateRefreshToken(ctx context.Context, db *sql.DB, t auth.Ref
 		return d.wrap(ctx, op, err)
 	}
 	return nil
+}
+
+// userTx runs fn in a transaction of the isolation level given, as
+// inTxAt does, that first executes UserLock (see lockUser): fn runs with
+// the user's row locked, or, if the user does not exist, not at all, and
+// userTx returns an error wrapping auth.ErrNotFound.
+func (d *Dialect) userTx(ctx context.Context, db *sql.DB, level sql.IsolationLevel, userID string, fn func(tx *sql.Tx) error) error {
+	return inTxAt(ctx, db, level, func(tx *sql.Tx) error {
+		if err := d.lockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // lockUser executes UserLock in tx; a user that does not exist is an
@@ -357,6 +361,18 @@ func (d *Dialect) checkString(column, s string) error {
 		return nil
 	}
 	return d.CheckString(column, s)
+}
+
+// checkStrings calls checkString for each pair of its arguments: a
+// column, then the string written to it. An odd number of arguments
+// panics.
+func (d *Dialect) checkStrings(columnStrings ...string) error {
+	for i := 0; i < len(columnStrings); i += 2 {
+		if err := d.checkString(columnStrings[i], columnStrings[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Dialect) checkTime(ts ...time.Time) error {

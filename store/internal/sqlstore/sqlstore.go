@@ -91,18 +91,14 @@ type Dialect struct {
 	// email or ID is the one argument.
 	ByEmail, ByID string
 
-	// Check, if not nil, is called by CreateUser before anything is
-	// executed. An error from it is returned, wrapped, and nothing is
-	// stored. Dialects use it to reject values the database would
-	// silently alter.
-	Check func(auth.User) error
 	// CheckString and CheckTime, if not nil, are called by the methods
-	// other than CreateUser before anything is executed, for every string
-	// they write (CheckString, with the column it goes to, as
-	// "table.column"; a sealed secret is passed as a string of its bytes)
-	// and every time they write or compare (CheckTime). An error from them is returned, wrapped, and nothing is
-	// changed. Like Check, they reject values the database would silently
-	// alter; CheckString's errors name the column, never the value.
+	// before anything is executed, for every string they write
+	// (CheckString, with the column it goes to, as "table.column"; a
+	// sealed secret is passed as a string of its bytes) and every time
+	// they write or compare (CheckTime). An error from them is returned,
+	// wrapped, and nothing is changed. Dialects use them to reject values
+	// the database would silently alter; CheckString's errors name the
+	// column, never the value.
 	CheckString func(column, s string) error
 	CheckTime   func(time.Time) error
 	// EncodeTime turns a time into the value passed for a time column:
@@ -311,10 +307,16 @@ func (d *Dialect) CreateUser(ctx context.Context, db *sql.DB, u auth.User) error
 	if err := ctx.Err(); err != nil {
 		return d.wrap(ctx, op, err)
 	}
-	if d.Check != nil {
-		if err := d.Check(u); err != nil {
-			return d.wrap(ctx, op, err)
-		}
+	if err := d.checkStrings(
+		"auth_users.id", u.ID,
+		"auth_users.email", u.Email,
+		"auth_users.name", u.Name,
+		"auth_users.password_hash", u.PasswordHash,
+	); err != nil {
+		return d.wrap(ctx, op, err)
+	}
+	if err := d.checkTime(u.CreatedAt); err != nil {
+		return d.wrap(ctx, op, err)
 	}
 	n, err := d.write(ctx, db, d.Insert, u.ID, u.Email, u.Name, u.PasswordHash, d.EncodeTime(u.CreatedAt), u.EmailVerified, u.Disabled, u.MFA)
 	switch {
